@@ -1,0 +1,262 @@
+"""The plan model: plain dataclasses, and the plan JSON of the contract (section 3).
+
+A Plan has goals; indicators (``4.1``) with one or more target rows (``4.1`` or ``3.2a``,
+``3.2b``); responsible units with the indicators they report and their tasks; and the
+reporting deadlines. Nothing here reads or writes files: see :mod:`bdg_excel.planbook`
+(plan workbook) and :mod:`bdg_excel.importer` (plan documents).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+from . import vn
+
+OPS = (">=", ">", "<=", "<", "=", "between", "qualitative")
+
+#: How a target's figure is computed. ``factor`` is what numerator/denominator is
+#: multiplied by (percent 100, "/100.000" 100000, "bé trai/100 bé gái" 100, "lần" 1).
+MEASURES = ("percent", "rate", "ratio", "count", "yesno")
+RATIO_MEASURES = ("percent", "rate", "ratio")
+
+REPORT_KINDS = ("annual", "semiannual", "once")
+
+
+@dataclass
+class Target:
+    code: str
+    op: str
+    value: float | None = None
+    max: float | None = None
+    unit: str | None = None
+    year: int | None = None
+    text: str = ""
+    measure: str = "count"
+    factor: float | None = None
+
+    @property
+    def indicator_code(self) -> str:
+        return self.code.rstrip("abcdefghijklmnopqrstuvwxyz")
+
+    @property
+    def goal(self) -> int:
+        return int(self.code.split(".")[0])
+
+    @property
+    def is_qualitative(self) -> bool:
+        return self.op == "qualitative"
+
+    @property
+    def has_fraction(self) -> bool:
+        """True when the unit reports numerator and denominator (a rate or ratio)."""
+        return self.measure in RATIO_MEASURES
+
+    def to_json(self) -> dict:
+        return {"code": self.code, "op": self.op, "value": _num(self.value),
+                "max": _num(self.max), "unit": self.unit, "year": self.year,
+                "text": self.text}
+
+
+@dataclass
+class Indicator:
+    code: str
+    goal: int
+    number: int
+    text: str
+    targets: list[Target] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"code": self.code, "goal": self.goal, "number": self.number,
+                "text": self.text, "targets": [t.to_json() for t in self.targets]}
+
+
+@dataclass
+class Goal:
+    number: int
+    title: str
+
+    def to_json(self) -> dict:
+        return {"number": self.number, "title": self.title}
+
+
+@dataclass
+class Unit:
+    name: str
+    indicators: list[str] = field(default_factory=list)
+    tasks: list[str] = field(default_factory=list)
+    email: str | None = None
+    contact: str | None = None
+
+    @property
+    def key(self) -> str:
+        return vn.canonical(self.name)
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "indicators": list(self.indicators),
+                "tasks": list(self.tasks), "email": self.email}
+
+
+@dataclass
+class Report:
+    kind: str
+    due: str | None
+    to: str | None = None
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "due": self.due, "to": self.to}
+
+    def deadline(self, year: int) -> date | None:
+        """The due date of this report in ``year`` (one-off dates ignore ``year``)."""
+        if not self.due:
+            return None
+        parts = [int(p) for p in self.due.split("-")]
+        try:
+            if len(parts) == 3:
+                return date(*parts)
+            return date(year, parts[0], parts[1])
+        except ValueError:
+            return None
+
+
+@dataclass
+class Plan:
+    title: str = ""
+    number: str | None = None
+    issuer: str | None = None
+    place: str | None = None
+    date: str | None = None
+    period_start: int | None = None
+    period_end: int | None = None
+    goals: list[Goal] = field(default_factory=list)
+    indicators: list[Indicator] = field(default_factory=list)
+    units: list[Unit] = field(default_factory=list)
+    reports: list[Report] = field(default_factory=list)
+    #: The plan workbook's file name without .xlsx; not part of the plan JSON.
+    name: str = ""
+
+    # -- lookups ---------------------------------------------------------------------
+    def targets(self) -> list[Target]:
+        """Every target row, in plan order."""
+        return [t for ind in self.indicators for t in ind.targets]
+
+    def target(self, code: str) -> Target | None:
+        return self._target_index().get(code)
+
+    def indicator(self, code: str) -> Indicator | None:
+        return next((i for i in self.indicators if i.code == code), None)
+
+    def unit(self, name: str) -> Unit | None:
+        key = vn.canonical(name)
+        return next((u for u in self.units if u.key == key), None)
+
+    def unit_targets(self, unit: Unit) -> list[Target]:
+        """The target rows a unit reports, in the order its indicators are listed."""
+        by_ind = {i.code: i for i in self.indicators}
+        return [t for code in unit.indicators if code in by_ind for t in by_ind[code].targets]
+
+    def responsible(self) -> dict[str, list[str]]:
+        """Indicator code -> names of the units that report it."""
+        out: dict[str, list[str]] = {i.code: [] for i in self.indicators}
+        for u in self.units:
+            for code in u.indicators:
+                out.setdefault(code, []).append(u.name)
+        return out
+
+    def _target_index(self) -> dict[str, Target]:
+        return {t.code: t for t in self.targets()}
+
+    # -- periods and deadlines -------------------------------------------------------
+    def default_period(self, today: date | None = None) -> str:
+        year = (today or date.today()).year
+        if self.period_start and year < self.period_start:
+            year = self.period_start
+        if self.period_end and year > self.period_end:
+            year = self.period_end
+        return str(year)
+
+    def report_for(self, period: str) -> Report | None:
+        """The report (deadline) that applies to a period: "2026" annual (or the one-off
+        report), "2026-H1" six-month."""
+        kind = "semiannual" if period.endswith("-H1") else "annual"
+        for wanted in (kind, "once") if kind == "annual" else (kind,):
+            rep = next((r for r in self.reports if r.kind == wanted), None)
+            if rep:
+                return rep
+        return None
+
+    def deadline(self, period: str) -> date | None:
+        rep = self.report_for(period)
+        return rep.deadline(period_year(period)) if rep else None
+
+    # -- JSON ------------------------------------------------------------------------
+    def to_json(self) -> dict:
+        return {
+            "title": self.title, "number": self.number, "issuer": self.issuer,
+            "place": self.place, "date": self.date,
+            "period": {"start": self.period_start, "end": self.period_end},
+            "goals": [g.to_json() for g in self.goals],
+            "indicators": [i.to_json() for i in self.indicators],
+            "units": [u.to_json() for u in self.units],
+            "reports": [r.to_json() for r in self.reports],
+        }
+
+    def fingerprint(self) -> str:
+        """Identifies the plan's content (title, number, targets …), 16 hex digits."""
+        blob = json.dumps(self.to_json(), ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def identity(self) -> str:
+        """Identifies the plan across revisions (issuer, number/title, period)."""
+        blob = "|".join(vn.canonical(x or "") for x in (
+            self.issuer, self.number or self.title, str(self.period_start), str(self.period_end)))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    @classmethod
+    def from_json(cls, data: dict, name: str = "") -> "Plan":
+        from .targets import infer_measure  # local: targets imports model
+
+        indicators = []
+        for ind in data.get("indicators", []):
+            targets = []
+            for t in ind.get("targets", []):
+                measure, factor = infer_measure(t.get("unit"), t.get("op"), t.get("text", ""))
+                targets.append(Target(
+                    code=t["code"], op=t["op"], value=t.get("value"), max=t.get("max"),
+                    unit=t.get("unit"), year=t.get("year"), text=t.get("text", ""),
+                    measure=t.get("measure", measure), factor=t.get("factor", factor)))
+            indicators.append(Indicator(code=ind["code"], goal=ind["goal"],
+                                        number=ind["number"], text=ind.get("text", ""),
+                                        targets=targets))
+        period = data.get("period") or {}
+        return cls(
+            title=data.get("title", ""), number=data.get("number"),
+            issuer=data.get("issuer"), place=data.get("place"), date=data.get("date"),
+            period_start=period.get("start"), period_end=period.get("end"),
+            goals=[Goal(g["number"], g.get("title", "")) for g in data.get("goals", [])],
+            indicators=indicators,
+            units=[Unit(u["name"], list(u.get("indicators", [])), list(u.get("tasks", [])),
+                        u.get("email")) for u in data.get("units", [])],
+            reports=[Report(r["kind"], r.get("due"), r.get("to"))
+                     for r in data.get("reports", [])],
+            name=name,
+        )
+
+
+def period_year(period: str) -> int:
+    return int(period.split("-")[0])
+
+
+def period_label(period: str) -> str:
+    """Vietnamese label: "năm 2026", "6 tháng đầu năm 2026"."""
+    if period.endswith("-H1"):
+        return f"6 tháng đầu năm {period_year(period)}"
+    return f"năm {period_year(period)}"
+
+
+def _num(x: float | None) -> float | int | None:
+    if x is None:
+        return None
+    return int(x) if float(x).is_integer() else x

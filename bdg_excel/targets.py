@@ -1,0 +1,122 @@
+"""Targets: how a figure is computed, how it is shown, and whether a result meets it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import vn
+from .model import Target
+
+#: Vietnamese labels for the comparator, as shown in forms and the plan workbook.
+OP_LABELS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "=", "between": "từ … đến",
+             "qualitative": "Định tính"}
+OP_FROM_LABEL = {v: k for k, v in OP_LABELS.items()} | {k: k for k in OP_LABELS}
+
+MEASURE_LABELS = {
+    "percent": "Tỷ lệ % (tử số/mẫu số)",
+    "rate": "Tỷ suất (tử số × hệ số/mẫu số)",
+    "ratio": "Tỷ số (tử số/mẫu số)",
+    "count": "Số lượng",
+    "yesno": "Có/Không",
+}
+MEASURE_FROM_LABEL = {vn.canonical(v): k for k, v in MEASURE_LABELS.items()} | {
+    k: k for k in MEASURE_LABELS}
+
+ASSESSMENTS = ("met", "not_met", "no_data", "qualitative")
+ASSESSMENT_LABELS = {"met": "Đạt", "exceeded": "Vượt", "not_met": "Chưa đạt",
+                     "no_data": "Chưa có số liệu", "qualitative": "Định tính"}
+
+YES = "Có"
+NO = "Không"
+
+
+def infer_measure(unit: str | None, op: str | None, text: str = "") -> tuple[str, float | None]:
+    """(measure, factor) from the unit of measure as the plan writes it."""
+    if op == "qualitative":
+        return "yesno", None
+    u = vn.canonical(unit or "")
+    if u in ("%", "phần trăm"):
+        return "percent", 100.0
+    if "/" in u:
+        digits = u.split("/")[-1]
+        head = u.split("/")[0]
+        factor = _leading_number(digits)
+        if factor:
+            # "bé trai/100 bé gái": a ratio per 100; "/100.000", "ca sinh/1.000 phụ nữ": rates
+            return ("ratio" if head.strip().startswith("bé") else "rate"), factor
+        return "count", None  # "tin, bài/quý": a count per period
+    if u == "lần" or (not u and "so với" in vn.canonical(text)):
+        return "ratio", 1.0
+    return "count", None
+
+
+def _leading_number(text: str) -> float | None:
+    digits = ""
+    for ch in text.strip():
+        if ch.isdigit():
+            digits += ch
+        elif ch in ".," and digits:
+            continue  # thousands separators in "100.000" / "1.000"
+        else:
+            break
+    return float(digits) if digits else None
+
+
+def describe(t: Target) -> str:
+    """Short Vietnamese statement of the target: "≥ 30 %", "< 109 bé trai/100 bé gái"."""
+    if t.op == "qualitative":
+        return "Định tính"
+    unit = f" {t.unit}" if t.unit else ""
+    if t.op == "between":
+        return f"Từ {vn.format_number(t.value)} đến {vn.format_number(t.max)}{unit}"
+    return f"{OP_LABELS[t.op]} {vn.format_number(t.value)}{unit}"
+
+
+def compute(measure: str, factor: float | None, numerator: float | None,
+            denominator: float | None) -> float | None:
+    """The figure from numerator and denominator (None when it cannot be computed)."""
+    if measure not in ("percent", "rate", "ratio") or numerator is None or not denominator:
+        return None
+    return vn.tidy_float(numerator * (factor or 1.0) / denominator)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    code: str          # met | not_met | no_data | qualitative
+    exceeded: bool = False
+    #: True when the target's year is later than the reporting year: the result shows
+    #: progress toward it, not a final verdict.
+    interim: bool = False
+
+    @property
+    def label(self) -> str:
+        if self.code == "met" and self.exceeded:
+            return ASSESSMENT_LABELS["exceeded"]
+        return ASSESSMENT_LABELS[self.code]
+
+
+def evaluate(t: Target, value: float | None, year: int | None = None) -> Assessment:
+    """Judge a reported value against a target row."""
+    interim = bool(year and t.year and year < t.year)
+    if t.op == "qualitative":
+        return Assessment("qualitative", interim=interim)
+    if value is None or t.value is None:
+        return Assessment("no_data", interim=interim)
+    v, goal = value, t.value
+    eps = 1e-9
+    if t.op == ">=":
+        met, exceeded = v >= goal - eps, v > goal + eps
+    elif t.op == ">":
+        met, exceeded = v > goal + eps, False
+    elif t.op == "<=":
+        met, exceeded = v <= goal + eps, v < goal - eps
+    elif t.op == "<":
+        met, exceeded = v < goal - eps, False
+    elif t.op == "=":
+        met, exceeded = abs(v - goal) <= eps, False
+    elif t.op == "between":
+        hi = t.max if t.max is not None else goal
+        met, exceeded = goal - eps <= v <= hi + eps, False
+    else:  # pragma: no cover - guarded by plan check
+        return Assessment("no_data", interim=interim)
+    return Assessment("met" if met else "not_met", exceeded=exceeded and met, interim=interim)
