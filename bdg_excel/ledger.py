@@ -1,0 +1,267 @@
+"""The ledger: an SQLite database in the workspace recording every file seen, every
+finding, every value extracted and every e-mail sent.
+
+Consolidation reads the ledger, so re-running is idempotent and only new or changed files
+are parsed. The schema is versioned; :data:`MIGRATIONS` upgrades older ledgers in place.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from .errors import WorkspaceError
+from .findings import Finding
+
+# Statuses of a file in the ledger.
+ACCEPTED = "accepted"
+NEEDS_FIXES = "needs_fixes"
+REJECTED = "rejected"
+SUPERSEDED = "superseded"
+DUPLICATE = "duplicate"
+FILE_STATUSES = (ACCEPTED, NEEDS_FIXES, REJECTED, SUPERSEDED, DUPLICATE)
+STATUS_LABELS = {ACCEPTED: "Đã chấp nhận", NEEDS_FIXES: "Cần sửa", REJECTED: "Bị từ chối",
+                 SUPERSEDED: "Đã thay thế", DUPLICATE: "Trùng lặp"}
+
+MIGRATIONS: list[str] = [
+    # 1: initial schema
+    """
+    CREATE TABLE files (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL,
+        original_name TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        received_at TEXT NOT NULL,      -- ISO time: file time, mail time, or given
+        collected_at TEXT NOT NULL,
+        archive_path TEXT,              -- relative to the workspace
+        sender TEXT,
+        plan_identity TEXT, plan_name TEXT, plan_fingerprint TEXT,
+        unit_key TEXT, unit_name TEXT, period TEXT, form_version TEXT,
+        status TEXT NOT NULL,
+        duplicate_of INTEGER REFERENCES files(id)
+    );
+    CREATE INDEX files_sha ON files(sha256);
+    CREATE INDEX files_unit ON files(plan_identity, period, unit_key);
+    CREATE TABLE findings (
+        file_id INTEGER NOT NULL REFERENCES files(id),
+        severity TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL,
+        sheet TEXT, cell TEXT, target TEXT
+    );
+    CREATE INDEX findings_file ON findings(file_id);
+    CREATE TABLE vals (
+        file_id INTEGER NOT NULL REFERENCES files(id),
+        code TEXT NOT NULL,
+        value REAL, numerator REAL, denominator REAL,
+        answer TEXT,                    -- yes/no answer of qualitative rows
+        source TEXT, note TEXT, cell TEXT,
+        PRIMARY KEY (file_id, code)
+    );
+    CREATE TABLE tasks (
+        file_id INTEGER NOT NULL REFERENCES files(id),
+        code TEXT NOT NULL, text TEXT, status TEXT, result TEXT,
+        PRIMARY KEY (file_id, code)
+    );
+    CREATE TABLE sends (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,             -- send | remind
+        plan_identity TEXT, period TEXT, unit_key TEXT, unit_name TEXT,
+        address TEXT, sent_at TEXT NOT NULL, form_version TEXT,
+        message_id TEXT, attachment TEXT, dry_run INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE fetched (
+        message_key TEXT PRIMARY KEY,   -- mailbox|uidvalidity|uid or Message-ID
+        fetched_at TEXT NOT NULL
+    );
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass
+class FileRecord:
+    id: int
+    sha256: str
+    original_name: str
+    size: int
+    received_at: str
+    collected_at: str
+    archive_path: str | None
+    sender: str | None
+    plan_identity: str | None
+    plan_name: str | None
+    plan_fingerprint: str | None
+    unit_key: str | None
+    unit_name: str | None
+    period: str | None
+    form_version: str | None
+    status: str
+    duplicate_of: int | None
+
+
+class Ledger:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.migrate()
+        except sqlite3.DatabaseError as exc:
+            raise WorkspaceError(
+                f"Sổ theo dõi {self.path} bị hỏng hoặc không phải cơ sở dữ liệu SQLite ({exc}). "
+                "Khôi phục tệp từ bản sao lưu, hoặc đổi tên nó để bắt đầu sổ mới.") from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- schema ----------------------------------------------------------------------
+    @property
+    def version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self) -> None:
+        current = self.version
+        if current > SCHEMA_VERSION:
+            raise WorkspaceError(
+                f"Sổ theo dõi {self.path} được tạo bởi phiên bản bdg-excel mới hơn (lược đồ "
+                f"{current}). Cập nhật bdg-excel.")
+        for version in range(current, SCHEMA_VERSION):
+            with self.transaction():
+                _run_script(self.db, MIGRATIONS[version])
+                self.db.execute(f"PRAGMA user_version = {version + 1}")
+
+    def transaction(self):
+        return _Transaction(self.db)
+
+    # -- files -----------------------------------------------------------------------
+    def find_by_sha(self, sha256: str) -> FileRecord | None:
+        row = self.db.execute(
+            "SELECT * FROM files WHERE sha256 = ? AND status != ? ORDER BY id LIMIT 1",
+            (sha256, DUPLICATE)).fetchone()
+        return FileRecord(**dict(row)) if row else None
+
+    def add_file(self, rec: dict, findings: Iterable[Finding] = (), values: Iterable[dict] = (),
+                 tasks: Iterable[dict] = ()) -> int:
+        """Insert one file with its findings, values and tasks (caller holds a transaction)."""
+        cols = ", ".join(rec)
+        cur = self.db.execute(f"INSERT INTO files ({cols}) VALUES ({', '.join('?' * len(rec))})",
+                              tuple(rec.values()))
+        file_id = cur.lastrowid
+        self.db.executemany(
+            "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(file_id, f.severity, f.code, f.message, f.sheet, f.cell, f.target)
+             for f in findings])
+        self.db.executemany(
+            "INSERT INTO vals VALUES (:file_id, :code, :value, :numerator, :denominator, "
+            ":answer, :source, :note, :cell)", [{**v, "file_id": file_id} for v in values])
+        self.db.executemany(
+            "INSERT INTO tasks VALUES (:file_id, :code, :text, :status, :result)",
+            [{**t, "file_id": file_id} for t in tasks])
+        return file_id
+
+    def set_status(self, file_id: int, status: str) -> None:
+        self.db.execute("UPDATE files SET status = ? WHERE id = ?", (status, file_id))
+
+    def files(self, plan_identity: str | None = None, period: str | None = None) -> list[FileRecord]:
+        sql, args = "SELECT * FROM files", []
+        conds = []
+        if plan_identity:
+            conds.append("plan_identity = ?")
+            args.append(plan_identity)
+        if period:
+            conds.append("period = ?")
+            args.append(period)
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
+        return [FileRecord(**dict(r)) for r in self.db.execute(sql + " ORDER BY id", args)]
+
+    def findings(self, file_id: int) -> list[Finding]:
+        return [Finding(code=r["code"], message=r["message"], severity=r["severity"],
+                        sheet=r["sheet"], cell=r["cell"], target=r["target"])
+                for r in self.db.execute("SELECT * FROM findings WHERE file_id = ?", (file_id,))]
+
+    def values(self, file_id: int) -> dict[str, dict]:
+        return {r["code"]: dict(r) for r in
+                self.db.execute("SELECT * FROM vals WHERE file_id = ?", (file_id,))}
+
+    def tasks(self, file_id: int) -> dict[str, dict]:
+        return {r["code"]: dict(r) for r in
+                self.db.execute("SELECT * FROM tasks WHERE file_id = ?", (file_id,))}
+
+    def resolve_current(self, plan_identity: str, period: str, unit_key: str) -> FileRecord | None:
+        """Make the newest usable return of a unit current, mark earlier ones superseded.
+
+        Newest = latest received time, then latest collected (id). Returns the current one.
+        """
+        rows = [FileRecord(**dict(r)) for r in self.db.execute(
+            "SELECT * FROM files WHERE plan_identity = ? AND period = ? AND unit_key = ? "
+            "AND status IN (?, ?, ?) ORDER BY received_at, id",
+            (plan_identity, period, unit_key, ACCEPTED, NEEDS_FIXES, SUPERSEDED))]
+        if not rows:
+            return None
+        current = rows[-1]
+        for rec in rows[:-1]:
+            if rec.status != SUPERSEDED:
+                self.set_status(rec.id, SUPERSEDED)
+        if current.status == SUPERSEDED:  # it was superseded by one that is now gone? restore
+            has_errors = self.db.execute(
+                "SELECT 1 FROM findings WHERE file_id = ? AND severity = 'error' LIMIT 1",
+                (current.id,)).fetchone()
+            current.status = NEEDS_FIXES if has_errors else ACCEPTED
+            self.set_status(current.id, current.status)
+        return current
+
+    # -- mail ------------------------------------------------------------------------
+    def add_send(self, **rec) -> int:
+        cols = ", ".join(rec)
+        cur = self.db.execute(f"INSERT INTO sends ({cols}) VALUES ({', '.join('?' * len(rec))})",
+                              tuple(rec.values()))
+        return cur.lastrowid
+
+    def sends(self, plan_identity: str | None = None, period: str | None = None) -> list[dict]:
+        sql, args = "SELECT * FROM sends WHERE 1=1", []
+        if plan_identity:
+            sql += " AND plan_identity = ?"
+            args.append(plan_identity)
+        if period:
+            sql += " AND period = ?"
+            args.append(period)
+        return [dict(r) for r in self.db.execute(sql + " ORDER BY id", args)]
+
+    def was_fetched(self, key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM fetched WHERE message_key = ?", (key,)).fetchone() \
+            is not None
+
+    def mark_fetched(self, key: str, when: str) -> None:
+        self.db.execute("INSERT OR IGNORE INTO fetched VALUES (?, ?)", (key, when))
+
+
+def _run_script(db: sqlite3.Connection, script: str) -> None:
+    # executescript() would COMMIT our open transaction; run statement by statement.
+    for stmt in script.split(";"):
+        if stmt.strip():
+            db.execute(stmt)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type, *_):
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
