@@ -158,10 +158,11 @@ def copy_no_overwrite(src: Path, dst_dir: Path, name: str | None = None) -> Path
     return target
 
 
-def unique_path(folder: Path, name: str) -> Path:
+def unique_path(folder: Path, name: str, taken: set[Path] | frozenset = frozenset()) -> Path:
+    """``folder/name``, or "name (2).ext" … when that exists on disk or is in ``taken``."""
     stem, suffix = os.path.splitext(name)
     candidate, n = folder / name, 1
-    while candidate.exists() or candidate.is_symlink():
+    while candidate in taken or candidate.exists() or candidate.is_symlink():
         n += 1
         candidate = folder / f"{stem} ({n}){suffix}"
     return candidate

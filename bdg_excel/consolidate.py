@@ -1,0 +1,231 @@
+"""Consolidation: from the ledger to results against targets, submissions and findings.
+
+Reads only the ledger (never the returned files), so it is cheap to re-run. Ratios roll
+up from numerators and denominators (Σ tử số × hệ số / Σ mẫu số), never by averaging
+percentages; counts are summed; yes/no rows are tallied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from . import ledger as lg, targets as tg
+from .findings import Finding
+from .ledger import FileRecord, Ledger
+from .model import Plan, Target, Unit, period_year
+from .workspace import Workspace
+
+MISSING = "missing"
+
+TIDY_FIELDS = ("plan", "period", "unit", "code", "value", "numerator", "denominator",
+               "assessment", "status", "received_at", "source_file", "source_sha256")
+
+
+@dataclass
+class Submission:
+    unit: Unit
+    status: str                         # accepted | needs_fixes | missing
+    record: FileRecord | None = None
+    deadline: date | None = None
+    superseded: list[FileRecord] = field(default_factory=list)
+    sent_at: str | None = None          # last time the form was e-mailed
+
+    @property
+    def received(self) -> datetime | None:
+        return datetime.fromisoformat(self.record.received_at) if self.record else None
+
+    @property
+    def days_late(self) -> int | None:
+        """Days after the deadline it arrived (0 = on time); None when not received."""
+        if not self.record or not self.deadline:
+            return None
+        return max(0, (self.received.date() - self.deadline).days)
+
+    def days_overdue(self, today: date) -> int | None:
+        """For a missing return: days past the deadline (negative = days left)."""
+        if self.record or not self.deadline:
+            return None
+        return (today - self.deadline).days
+
+
+@dataclass
+class UnitValue:
+    unit: Unit
+    status: str
+    value: float | None = None
+    numerator: float | None = None
+    denominator: float | None = None
+    answer: str | None = None
+    source: str | None = None
+    note: str | None = None
+    record: FileRecord | None = None
+
+
+@dataclass
+class TargetResult:
+    target: Target
+    indicator_text: str
+    responsible: list[str]
+    unit_values: list[UnitValue]
+    value: float | None = None
+    numerator: float | None = None
+    denominator: float | None = None
+    answers: dict[str, int] = field(default_factory=dict)   # yes/no tally
+    assessment: tg.Assessment = tg.Assessment("no_data")
+
+
+@dataclass
+class TaskResult:
+    unit: Unit
+    code: str
+    text: str
+    status: str | None
+    result: str | None
+    submission_status: str
+
+
+@dataclass
+class Consolidation:
+    plan: Plan
+    period: str
+    generated_at: datetime
+    submissions: list[Submission]
+    results: list[TargetResult]
+    tasks: list[TaskResult]
+    findings: list[tuple[FileRecord, Finding]]
+    tidy: list[dict]
+    history: list[FileRecord]            # every file of this plan and period, in order
+
+
+def consolidate(ws: Workspace, plan: Plan, period: str, *,
+                now: datetime | None = None) -> Consolidation:
+    with Ledger(ws.ledger_path) as led:
+        return build(led, plan, period, now=now)
+
+
+def build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None) -> Consolidation:
+    files = led.files(plan.identity(), period)
+    deadline = plan.deadline(period)
+    sends = {}
+    for s in led.sends(plan.identity(), period):
+        if s["kind"] == "send" and not s["dry_run"]:
+            sends[s["unit_key"]] = s["sent_at"]
+    current: dict[str, FileRecord] = {}
+    superseded: dict[str, list[FileRecord]] = {}
+    for rec in files:
+        if rec.status in (lg.ACCEPTED, lg.NEEDS_FIXES):
+            current[rec.unit_key] = rec   # resolve_current leaves one per unit
+        elif rec.status == lg.SUPERSEDED:
+            superseded.setdefault(rec.unit_key, []).append(rec)
+
+    submissions = []
+    values: dict[str, dict[str, dict]] = {}      # unit_key -> code -> value row
+    task_rows: dict[str, dict[str, dict]] = {}
+    for unit in plan.units:
+        rec = current.get(unit.key)
+        submissions.append(Submission(unit, rec.status if rec else MISSING, rec, deadline,
+                                      superseded.get(unit.key, []), sends.get(unit.key)))
+        if rec:
+            values[unit.key] = led.values(rec.id)
+            task_rows[unit.key] = led.tasks(rec.id)
+    findings = [(rec, f) for rec in files if rec.status != lg.DUPLICATE
+                for f in led.findings(rec.id)]
+
+    year = period_year(period)
+    by_unit = {s.unit.key: s for s in submissions}
+    results = []
+    responsible = plan.responsible()
+    for ind in plan.indicators:
+        for t in ind.targets:
+            uvs = []
+            for name in responsible.get(ind.code, []):
+                unit = plan.unit(name)
+                sub = by_unit[unit.key]
+                row = values.get(unit.key, {}).get(t.code, {})
+                uvs.append(UnitValue(unit, sub.status, row.get("value"), row.get("numerator"),
+                                     row.get("denominator"), row.get("answer"),
+                                     row.get("source"), row.get("note"), sub.record))
+            res = TargetResult(t, ind.text, responsible.get(ind.code, []), uvs)
+            roll_up(res)
+            res.assessment = tg.evaluate(t, res.value, year)
+            results.append(res)
+
+    tasks = []
+    for unit in plan.units:
+        rows = task_rows.get(unit.key, {})
+        for i, text in enumerate(unit.tasks):
+            code = f"NV{i + 1}"
+            row = rows.get(code, {})
+            tasks.append(TaskResult(unit, code, text, row.get("status"), row.get("result"),
+                                    by_unit[unit.key].status))
+
+    tidy = tidy_rows(plan, period, results, superseded, led)
+    return Consolidation(plan, period, now or datetime.now(), submissions, results, tasks,
+                         findings, tidy, files)
+
+
+def roll_up(res: TargetResult) -> None:
+    """Aggregate the units' values of one target row into ``res``."""
+    t = res.target
+    reported = [uv for uv in res.unit_values if uv.status != MISSING]
+    if t.measure == "yesno":
+        for uv in reported:
+            if uv.answer:
+                res.answers[uv.answer] = res.answers.get(uv.answer, 0) + 1
+        return
+    nums = [uv for uv in reported if uv.value is not None]
+    if not nums:
+        return
+    if len(nums) == 1:
+        uv = nums[0]
+        res.value, res.numerator, res.denominator = uv.value, uv.numerator, uv.denominator
+        return
+    if t.measure == "count":
+        res.value = sum(uv.value for uv in nums)
+        return
+    fractions = [uv for uv in nums if uv.numerator is not None and uv.denominator]
+    if len(fractions) == len(nums):
+        res.numerator = sum(uv.numerator for uv in fractions)
+        res.denominator = sum(uv.denominator for uv in fractions)
+        res.value = tg.compute(t.measure, t.factor, res.numerator, res.denominator)
+    # Without every numerator and denominator a ratio cannot be rolled up correctly:
+    # leave it empty rather than average percentages (the report says why).
+
+
+def tidy_rows(plan: Plan, period: str, results: list[TargetResult],
+              superseded: dict[str, list[FileRecord]], led: Ledger) -> list[dict]:
+    year = period_year(period)
+    rows = []
+    for res in results:
+        for uv in res.unit_values:
+            rec = uv.record
+            value = uv.value
+            if res.target.measure == "yesno":
+                assessment = "qualitative"
+            else:
+                assessment = tg.evaluate(res.target, value, year).code
+            rows.append(_tidy(plan, period, uv.unit.name, res.target.code, value, uv.numerator,
+                              uv.denominator, assessment, uv.status, rec))
+    for unit_key, recs in superseded.items():
+        unit = plan.unit(recs[0].unit_name or "") if recs else None
+        if unit is None:
+            continue
+        for rec in recs:
+            vals = led.values(rec.id)
+            for t in plan.unit_targets(unit):
+                v = vals.get(t.code, {})
+                assessment = "qualitative" if t.measure == "yesno" else \
+                    tg.evaluate(t, v.get("value"), year).code
+                rows.append(_tidy(plan, period, unit.name, t.code, v.get("value"),
+                                  v.get("numerator"), v.get("denominator"), assessment,
+                                  lg.SUPERSEDED, rec))
+    return rows
+
+
+def _tidy(plan, period, unit, code, value, num, den, assessment, status, rec) -> dict:
+    return {"plan": plan.name, "period": period, "unit": unit, "code": code, "value": value,
+            "numerator": num, "denominator": den, "assessment": assessment, "status": status,
+            "received_at": rec.received_at if rec else None,
+            "source_file": rec.original_name if rec else None,
+            "source_sha256": rec.sha256 if rec else None}

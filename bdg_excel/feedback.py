@@ -1,0 +1,96 @@
+"""Feedback for a unit whose return needs fixing: a copy of its own workbook with each
+problem cell highlighted and commented, and a short Vietnamese message to paste into the
+reply e-mail. Written into outbox/phan-hoi/; the returned file itself is never touched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import vn
+from .findings import ERROR, WARNING, Finding
+from .model import Plan, period_label
+from .workspace import Workspace, atomic_output
+
+ERROR_FILL = "FFC7CE"    # light red
+WARNING_FILL = "FFEB9C"  # light orange
+
+
+def feedback_stem(unit: str | None, period: str | None, original: str) -> str:
+    who = unit or Path(original).stem
+    return vn.safe_filename(f"Phan-hoi_{period or ''}_{who}")
+
+
+def write_feedback(ws: Workspace, plan: Plan, cf) -> list[Path]:
+    """``cf`` is a collect.CollectedFile. Returns the paths written."""
+    findings = [f for f in cf.findings if f.severity in (ERROR, WARNING)]
+    if not findings:
+        return []
+    ws.feedback_dir.mkdir(parents=True, exist_ok=True)
+    stem = feedback_stem(cf.unit, cf.period, cf.name)
+    written = []
+    book = ws.feedback_dir / f"{stem}.xlsx"
+    if cf.archive_path and cf.archive_path.suffix.lower() in (".xlsx", ".xlsm") and \
+            any(f.cell for f in findings) and _annotate(cf.archive_path, findings, book):
+        written.append(book)
+    text = ws.feedback_dir / f"{stem}.txt"
+    with atomic_output(text) as tmp:
+        tmp.write_text(message(plan, cf, findings, book if book in written else None),
+                       encoding="utf-8")
+    written.append(text)
+    return written
+
+
+def message(plan: Plan, cf, findings: list[Finding], book: Path | None) -> str:
+    errors = [f for f in findings if f.severity == ERROR]
+    warnings = [f for f in findings if f.severity == WARNING]
+    who = cf.unit or "Quý đơn vị"
+    period = period_label(cf.period) if cf.period else ""
+    lines = [f"Kính gửi: {who}", ""]
+    lines.append(f"Chúng tôi đã nhận tệp báo cáo {cf.name}"
+                 + (f" (kỳ báo cáo {period})" if period else "") + ".")
+    if errors:
+        lines.append(f"Báo cáo còn {len(errors)} lỗi cần sửa:")
+        lines += [f"  {i}. {_line(f)}" for i, f in enumerate(errors, 1)]
+    if warnings:
+        lines.append("Các điểm cần xem lại:" if errors else
+                     "Báo cáo đã được chấp nhận; đề nghị xem lại các điểm sau:")
+        lines += [f"  - {_line(f)}" for f in warnings]
+    lines.append("")
+    if book is not None:
+        lines.append(f"Các ô cần sửa được tô màu và có ghi chú trong tệp đính kèm {book.name}.")
+    if errors:
+        deadline = plan.deadline(cf.period) if cf.period else None
+        when = f" trước ngày {vn.format_date(deadline)}" if deadline else ""
+        lines.append(f"Đề nghị đơn vị sửa và gửi lại biểu mẫu{when}.")
+    lines += ["", "Trân trọng."]
+    return "\n".join(lines) + "\n"
+
+
+def _line(f: Finding) -> str:
+    where = f"Ô {f.cell}: " if f.cell and f"Ô {f.cell}" not in f.message and \
+        f"ô {f.cell}" not in f.message else ""
+    return where + f.message
+
+
+def _annotate(source: Path, findings: list[Finding], out: Path) -> bool:
+    import openpyxl
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
+    try:
+        wb = openpyxl.load_workbook(source)
+    except Exception:  # noqa: BLE001 - unreadable by openpyxl: the text message still goes
+        return False
+    by_cell: dict[tuple[str, str], list[Finding]] = {}
+    for f in findings:
+        if f.cell and f.sheet in wb.sheetnames:
+            by_cell.setdefault((f.sheet, f.cell), []).append(f)
+    for (sheet, cell), items in by_cell.items():
+        c = wb[sheet][cell]
+        colour = ERROR_FILL if any(i.severity == ERROR for i in items) else WARNING_FILL
+        c.fill = PatternFill("solid", start_color=colour, end_color=colour)
+        c.comment = Comment("\n".join(i.message for i in items), "bdg-excel",
+                            width=320, height=120)
+    with atomic_output(out) as tmp:
+        wb.save(tmp)
+    return True
