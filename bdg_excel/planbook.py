@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
+import secrets
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -199,8 +199,8 @@ def _tasks(plan: Plan):
 def save_plan(plan: Plan, path) -> None:
     """Write ``plan`` as a new plan workbook at ``path`` (atomically replaced)."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
+    # Not mkstemp: its file is private (0600); this one gets the usual permissions.
+    tmp = str(path.with_name(f".{path.stem}.{os.getpid()}.{secrets.token_hex(4)}.xlsx"))
     try:
         _write(plan, tmp)
         os.replace(tmp, path)
