@@ -17,7 +17,7 @@ WARNING_FILL = "FFEB9C"  # light orange
 
 def feedback_stem(unit: str | None, period: str | None, original: str) -> str:
     who = unit or Path(original).stem
-    return vn.safe_filename(f"Phan-hoi_{period or ''}_{who}")
+    return vn.safe_filename("_".join(x for x in ("Phan-hoi", period, who) if x))
 
 
 def write_feedback(ws: Workspace, plan: Plan, cf) -> list[Path]:

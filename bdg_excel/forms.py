@@ -310,11 +310,11 @@ class _FormWriter:
         texts = [c.header for c in columns]
         for c, text in enumerate(texts):
             self.ws.write_string(self.row, c, text, self.f.header)
+        spans = [(i, i) for i in range(len(texts))]
         if columns is PART_B:
-            self._merge(self.row, len(texts) - 1, layout.PART_B_LAST_COL, texts[-1],
-                        self.f.header)
-        self.ws.set_row(self.row, self._fit([(t, (i, i)) for i, t in enumerate(texts)],
-                                            bold=True))
+            spans[-1] = (len(texts) - 1, layout.PART_B_LAST_COL)
+            self._merge(self.row, *spans[-1], texts[-1], self.f.header)
+        self.ws.set_row(self.row, self._fit(list(zip(texts, spans)), bold=True))
         self.row += 1
 
     def _target_row(self, n: int, t: Target) -> None:
@@ -411,11 +411,12 @@ class _FormWriter:
     # helpers ---------------------------------------------------------------------------
     def _merge(self, r: int, c1: int, c2: int, text: str, fmt) -> None:
         text = vn.nfc(text)
-        if c1 == c2:
+        if c1 != c2:
+            self.ws.merge_range(r, c1, r, c2, None, fmt)
+        if text:
             self.ws.write_string(r, c1, text, fmt)
         else:
-            self.ws.merge_range(r, c1, r, c2, "", fmt)
-            self.ws.write_string(r, c1, text, fmt)
+            self.ws.write_blank(r, c1, None, fmt)
 
     def _fit(self, cells, bold: bool = False) -> float:
         """Row height (pt) so that every (text, (first_col, last_col)) fits wrapped."""
@@ -490,7 +491,7 @@ def _target_text(t: Target, ind) -> str:
         statement += f" (năm {t.year})"
     own = vn.nfc(t.text)
     multi = ind is not None and len(ind.targets) > 1
-    if (multi or t.is_qualitative) and own:
+    if own and (multi or ind is None or vn.clean(own) != vn.clean(ind.text)):
         return f"{own}\n{statement}"
     return statement
 

@@ -66,7 +66,7 @@ def describe(t: Target) -> str:
     """Short Vietnamese statement of the target: "≥ 30 %", "< 109 bé trai/100 bé gái"."""
     if t.op == "qualitative":
         return "Định tính"
-    unit = f" {t.unit}" if t.unit else ""
+    unit = "" if not t.unit else (t.unit if t.unit.startswith("/") else f" {t.unit}")
     if t.op == "between":
         return f"Từ {vn.format_number(t.value)} đến {vn.format_number(t.max)}{unit}"
     return f"{OP_LABELS[t.op]} {vn.format_number(t.value)}{unit}"

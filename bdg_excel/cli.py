@@ -1,0 +1,377 @@
+"""The bdg-excel command: parses arguments, calls one library function, renders the result.
+
+One error boundary (:func:`main`) turns library errors into a Vietnamese message and an
+exit code: 0 the command did its job, 1 it could not, 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from . import __version__, workflow
+from .errors import BdgError, UsageError
+from .findings import ERROR, SEVERITY_LABELS
+from .ledger import STATUS_LABELS
+from .workspace import Workspace
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+# -- output helpers ----------------------------------------------------------------------
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+def echo(text: str = "") -> None:
+    click.echo(text)
+
+
+@contextmanager
+def progress_bar(label: str, quiet: bool = False):
+    """A rich progress bar on a terminal; silent when output is piped or --quiet."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+# -- shared options ----------------------------------------------------------------------
+def workspace_option(f):
+    @click.option("-w", "--workspace", "workspace", default=".", show_default=True,
+                  type=click.Path(file_okay=False, path_type=Path),
+                  help="Thư mục làm việc (chứa templates/, inbox/, outbox/).")
+    @functools.wraps(f)
+    def wrapper(*args, workspace, **kwargs):
+        return f(*args, ws=Workspace.open(workspace), **kwargs)
+    return wrapper
+
+
+def plan_option(f):
+    @click.option("--plan", "plan_name", default=None, metavar="TÊN",
+                  help="Tên kế hoạch trong templates/ (tên tệp không có .xlsx), khi có nhiều kế hoạch.")
+    @functools.wraps(f)
+    def wrapper(*args, ws, plan_name, **kwargs):
+        return f(*args, ws=ws, plan=workflow.load(ws, plan_name), **kwargs)
+    return wrapper
+
+
+def period_option(f):
+    @click.option("--period", default=None, metavar="KỲ",
+                  help="Kỳ báo cáo: năm (2026) hoặc 6 tháng đầu năm (2026-H1). Mặc định: năm nay.")
+    @functools.wraps(f)
+    def wrapper(*args, plan, period, **kwargs):
+        return f(*args, plan=plan, period=workflow.check_period(plan, period), **kwargs)
+    return wrapper
+
+
+def received_option(f):
+    return click.option(
+        "--received-at", type=click.DateTime(["%d/%m/%Y", "%Y-%m-%d", "%d/%m/%Y %H:%M",
+                                              "%Y-%m-%dT%H:%M:%S"]), default=None,
+        help="Thời điểm nhận các tệp (dd/mm/yyyy); mặc định là thời gian của tệp.")(f)
+
+
+def workers_option(f):
+    return click.option("--workers", type=click.IntRange(1, 64), default=None,
+                        help="Số tiến trình song song (mặc định: số lõi CPU).")(f)
+
+
+# -- the group ---------------------------------------------------------------------------
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, prog_name="bdg-excel")
+def cli():
+    """bdg-excel: kỳ báo cáo thực hiện Chiến lược quốc gia về bình đẳng giới.
+
+    Đọc kế hoạch, tạo biểu mẫu cho từng đơn vị, thu nhận và kiểm tra các biểu đã điền,
+    tổng hợp thành một bảng tính gửi Sở Nội vụ.
+    """
+
+
+@cli.command("init", context_settings=CONTEXT)
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--example", default=None, metavar="TÊN",
+              help="Chép kế hoạch mẫu vào templates/: binh-lu, tam-duong hoặc lai-chau-vp.")
+def init_cmd(directory: Path, example: str | None):
+    """Tạo thư mục làm việc (templates/, inbox/, outbox/)."""
+    ws = workflow.init_workspace(directory, example)
+    echo(f"Đã tạo thư mục làm việc: {ws.root}")
+    if example:
+        echo(f"Kế hoạch mẫu: {ws.templates / (example + '.xlsx')}")
+    echo(f"Bước tiếp theo: bdg-excel generate -w {directory}")
+
+
+@cli.command("demo", context_settings=CONTEXT)
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--example", default="binh-lu", show_default=True, metavar="TÊN",
+              help="Kế hoạch mẫu dùng để chạy thử: binh-lu, tam-duong, lai-chau-vp.")
+def demo_cmd(directory: Path | None, example: str):
+    """Chạy thử trọn một kỳ báo cáo trên kế hoạch mẫu, với các đơn vị giả lập."""
+    from .demo import run_demo
+
+    res = run_demo(directory, example)
+    ws, r = res.workspace, res.result
+    echo(f"Thư mục làm việc: {ws.root}")
+    echo(f"Kỳ báo cáo: {res.period} — đã tạo {len(res.forms)} biểu mẫu trong {ws.forms_dir / res.period}")
+    for unit, what in res.story.items():
+        echo(f"  - {unit}: {what}")
+    _render_collect(r.collected)
+    echo(f"Bảng tổng hợp: {r.path}")
+
+
+# -- plan --------------------------------------------------------------------------------
+@cli.group("plan", context_settings=CONTEXT)
+def plan_group():
+    """Kế hoạch: nhập từ văn bản, kiểm tra, xem."""
+
+
+@plan_group.command("check", context_settings=CONTEXT)
+@click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-w", "--workspace", default=".", type=click.Path(file_okay=False, path_type=Path),
+              help="Thư mục làm việc (khi không ghi tệp kế hoạch).")
+@click.option("--plan", "plan_name", default=None, metavar="TÊN", help="Tên kế hoạch trong templates/.")
+def plan_check_cmd(plan_file: Path | None, workspace: Path, plan_name: str | None):
+    """Liệt kê các vấn đề trong tệp kế hoạch."""
+    from .planbook import check_plan_file
+
+    path = plan_file or Workspace.open(workspace).plan_path(plan_name)
+    findings = check_plan_file(path)
+    if not findings:
+        echo(f"{path.name}: không phát hiện vấn đề.")
+        return
+    for f in findings:
+        echo(str(f))
+    n_err = sum(f.severity == ERROR for f in findings)
+    echo(f"{path.name}: {n_err} lỗi, {len(findings) - n_err} cảnh báo.")
+
+
+@plan_group.command("show", context_settings=CONTEXT)
+@click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-w", "--workspace", default=".", type=click.Path(file_okay=False, path_type=Path),
+              help="Thư mục làm việc (khi không ghi tệp kế hoạch).")
+@click.option("--plan", "plan_name", default=None, metavar="TÊN", help="Tên kế hoạch trong templates/.")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text",
+              show_default=True, help="Định dạng in ra.")
+def plan_show_cmd(plan_file: Path | None, workspace: Path, plan_name: str | None, fmt: str):
+    """In kế hoạch (JSON theo hợp đồng dữ liệu, hoặc tóm tắt)."""
+    from .planbook import load_plan
+
+    path = plan_file or Workspace.open(workspace).plan_path(plan_name)
+    plan = load_plan(path)
+    if fmt == "json":
+        echo(json.dumps(plan.to_json(), ensure_ascii=False, indent=2))
+        return
+    _render_plan_summary(plan)
+
+
+@plan_group.command("import", context_settings=CONTEXT)
+@click.argument("document", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Tệp kế hoạch .xlsx sẽ ghi (ví dụ templates/ten-ke-hoach.xlsx).")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text",
+              show_default=True, help="json: in kế hoạch dạng JSON thay vì bản tóm tắt.")
+def plan_import_cmd(document: Path, output: Path | None, fmt: str):
+    """Đọc văn bản kế hoạch (.docx hoặc .txt) thành tệp kế hoạch Excel."""
+    from .importer import import_plan, plan_import_summary
+    from .planbook import save_plan
+
+    if output is None and fmt != "json":
+        raise click.UsageError("Cần ghi tệp kết quả bằng -o TỆP.xlsx (hoặc dùng --format json).")
+    result = import_plan(document)
+    if output is not None:
+        if output.suffix.lower() != ".xlsx":
+            raise click.UsageError("Tệp kết quả phải có đuôi .xlsx.")
+        result.plan.name = output.stem
+        save_plan(result.plan, output)
+    if fmt == "json":
+        echo(json.dumps(result.plan.to_json(), ensure_ascii=False, indent=2))
+        return
+    for line in plan_import_summary(result):
+        echo(line)
+    echo(f"Đã ghi tệp kế hoạch: {output}. Mở bằng Excel để rà soát, rồi chạy: "
+         f"bdg-excel plan check {output}")
+
+
+# -- the cycle ---------------------------------------------------------------------------
+@cli.command("generate", context_settings=CONTEXT)
+@workspace_option
+@plan_option
+@period_option
+@click.option("--unit", "units", multiple=True, metavar="TÊN",
+              help="Chỉ tạo biểu cho đơn vị này (có thể ghi nhiều lần).")
+@workers_option
+@click.option("-q", "--quiet", is_flag=True, help="Không hiện thanh tiến trình.")
+def generate_cmd(ws, plan, period, units, workers, quiet):
+    """Tạo biểu mẫu cho từng đơn vị vào outbox/forms/."""
+    with progress_bar("Tạo biểu mẫu", quiet) as bar:
+        forms = workflow.generate(ws, plan, period, units=list(units) or None,
+                                  workers=workers or 1, progress=bar)
+    for f in forms:
+        parts = []
+        if f.n_targets:
+            parts.append(f"{f.n_targets} chỉ tiêu")
+        if f.n_tasks:
+            parts.append(f"{f.n_tasks} nhiệm vụ")
+        echo(f"{f.unit}: {f.path.name} ({', '.join(parts) or 'không có nội dung'})")
+    if forms:
+        echo(f"Đã tạo {len(forms)} biểu mẫu kỳ {period} trong {forms[0].path.parent}")
+
+
+@cli.command("collect", context_settings=CONTEXT)
+@workspace_option
+@plan_option
+@period_option
+@received_option
+@workers_option
+@click.option("-q", "--quiet", is_flag=True, help="Không hiện thanh tiến trình.")
+def collect_cmd(ws, plan, period, received_at, workers, quiet):
+    """Đọc, kiểm tra, ghi sổ và lưu trữ mọi tệp trong inbox/; ghi phản hồi cho đơn vị."""
+    with progress_bar("Đọc biểu đã nhận", quiet) as bar:
+        res = workflow.collect_inbox(ws, plan, period, received_at=received_at,
+                                     workers=workers, progress=bar)
+    _render_collect(res)
+
+
+@cli.command("consolidate", context_settings=CONTEXT)
+@workspace_option
+@plan_option
+@period_option
+@received_option
+@workers_option
+@click.option("-q", "--quiet", is_flag=True, help="Không hiện thanh tiến trình.")
+def consolidate_cmd(ws, plan, period, received_at, workers, quiet):
+    """Thu nhận inbox/ rồi ghi bảng tổng hợp vào outbox/."""
+    with progress_bar("Đọc biểu đã nhận", quiet) as bar:
+        res = workflow.consolidate_workspace(ws, plan, period, received_at=received_at,
+                                             workers=workers, progress=bar)
+    _render_collect(res.collected)
+    subs = res.consolidation.submissions
+    got = sum(1 for s in subs if s.record)
+    echo(f"Đã nhận {got}/{len(subs)} đơn vị.")
+    echo(f"Bảng tổng hợp: {res.path}")
+
+
+@cli.command("status", context_settings=CONTEXT)
+@workspace_option
+@plan_option
+@period_option
+def status_cmd(ws, plan, period):
+    """Mỗi đơn vị một dòng: đã gửi / đã nhận / đạt / cần sửa / trễ / chưa nộp."""
+    lines = workflow.status(ws, plan, period)
+    if sys.stdout.isatty():
+        from rich.table import Table
+
+        table = Table(title=f"Tình hình báo cáo kỳ {period}")
+        for col in ("Đơn vị", "Tình trạng", "Ngày nhận", "Ghi chú"):
+            table.add_column(col)
+        for ln in lines:
+            table.add_row(ln.unit, ln.label, (ln.received_at or "")[:10], ln.detail)
+        _console().print(table)
+    else:
+        for ln in lines:
+            parts = [ln.unit, ln.label]
+            if ln.received_at:
+                parts.append(f"nhận {ln.received_at[:10]}")
+            if ln.detail:
+                parts.append(ln.detail)
+            echo(" | ".join(parts))
+
+
+@cli.command("export", context_settings=CONTEXT)
+@workspace_option
+@plan_option
+@period_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), required=True,
+              help="csv hoặc json.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Ghi ra tệp thay vì in ra màn hình.")
+def export_cmd(ws, plan, period, fmt, output):
+    """Xuất dữ liệu dạng bảng (một dòng cho mỗi đơn vị × chỉ tiêu)."""
+    text = workflow.export(ws, plan, period, fmt, output)
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        echo(f"Đã ghi {output}")
+
+
+# -- rendering ---------------------------------------------------------------------------
+def _render_collect(res) -> None:
+    for f in res.skipped:
+        echo(f"Bỏ qua {f.file}: {f.message}")
+    if not res.files:
+        echo("Không có tệp mới trong inbox/.")
+        return
+    for cf in res.files:
+        who = f" ({cf.unit})" if cf.unit else ""
+        echo(f"{cf.name}{who}: {STATUS_LABELS.get(cf.status, cf.status)}")
+        for f in cf.findings:
+            if f.severity in (ERROR, "warning"):
+                loc = ", ".join(x for x in (f.sheet and f"trang {f.sheet}", f.cell and f"ô {f.cell}",
+                                            f.target and f"mã {f.target}") if x)
+                echo(f"    {SEVERITY_LABELS[f.severity]}{' [' + loc + ']' if loc else ''}: {f.message}")
+        for p in cf.feedback:
+            echo(f"    Phản hồi: {p}")
+    counts = {s: res.count(s) for s in STATUS_LABELS if res.count(s)}
+    echo("Tổng: " + ", ".join(f"{STATUS_LABELS[s]} {n}" for s, n in counts.items()))
+
+
+def _render_plan_summary(plan) -> None:
+    echo(plan.title)
+    if plan.number:
+        echo(f"Số: {plan.number}")
+    echo(f"Thời kỳ: {plan.period_start}–{plan.period_end}")
+    echo(f"{len(plan.goals)} mục tiêu, {len(plan.indicators)} chỉ tiêu, {len(plan.targets())} dòng "
+         f"chỉ tiêu, {len(plan.units)} đơn vị.")
+    for u in plan.units:
+        codes = ", ".join(u.indicators) or "—"
+        echo(f"  - {u.name}: chỉ tiêu {codes}; {len(u.tasks)} nhiệm vụ")
+
+
+# -- error boundary ----------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="bdg-excel", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("Đã hủy.", err=True)
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except UsageError as exc:
+        click.echo(f"Lỗi cách dùng: {exc}", err=True)
+        return 2
+    except BdgError as exc:
+        click.echo(f"Lỗi: {exc}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        click.echo("Đã dừng.", err=True)
+        return 130
+    return 0
+
+
+def entry() -> None:  # pragma: no cover - console script
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()
