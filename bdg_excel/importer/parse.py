@@ -18,7 +18,7 @@ from ..findings import ERROR, INFO, WARNING, Finding
 from ..model import Goal, Indicator, Plan, Target
 from ..targets import infer_measure
 from .targets import find_year, parse_targets
-from .text import Line, key, strip_end
+from .text import Line, key, keys, strip_end
 
 SECTION_KINDS = [  # (kind, words of the heading, Vietnamese label for the summary)
     ("purpose", ("mục đích", "yêu cầu"), "Mục đích, yêu cầu"),
@@ -78,8 +78,8 @@ def is_section_heading(line: Line) -> str | None:
     if not upper and line.kind != "roman":
         return None
     for kind, words, _ in SECTION_KINDS:
-        if any(w in k for w in words):
-            if kind == "goals" and "mục đích" in k:
+        if any(key(w) in k for w in words):
+            if kind == "goals" and key("mục đích") in k:
                 return "purpose"
             return kind
     return "other" if line.kind == "roman" else None
@@ -87,7 +87,7 @@ def is_section_heading(line: Line) -> str | None:
 
 def is_closing(line: Line) -> bool:
     k = line.key
-    return k.startswith(("trên đây là", "nơi nhận")) and not line.label
+    return k.startswith(keys("trên đây là", "nơi nhận")) and not line.label
 
 
 def split_sections(lines: list[Line]) -> tuple[list[Line], list[Section], list[Line]]:
@@ -130,7 +130,7 @@ def parse_details(header: list[Line], plan: Plan, ctx: Context) -> None:
                 ctx.add("no_date", "Kế hoạch chưa ghi đủ ngày ban hành; để trống ngày.",
                         line, severity=INFO)
             continue
-        if title_at is None and k.startswith("kế hoạch") and len(k) < 200:
+        if title_at is None and k.startswith(key("kế hoạch")) and len(k) < 200:
             title_at = i
             rest = strip_end(line.text[len("kế hoạch"):].strip(" :-–"))
             subtitle = rest or (header[i + 1].text if i + 1 < len(header) else "")
@@ -162,9 +162,9 @@ def _issuer_from_letterhead(header: list[Line]) -> str | None:
     caps = []
     for line in header:
         k = line.key
-        if k.startswith(("số", "kế hoạch")) or "ngày" in k:
+        if k.startswith(keys("số", "kế hoạch")) or "ngày" in k:
             break
-        if line.text.isupper() and not k.startswith(("cộng hòa", "độc lập")):
+        if line.text.isupper() and not k.startswith(keys("cộng hòa", "độc lập")):
             caps.append(line.text)
     if not caps:
         return None
@@ -208,8 +208,9 @@ _GOAL = re.compile(r"^Mục\s+tiêu(?:\s+(?:số|thứ))?\s*(\d+)?\s*(?:[:.)\-�
 _INDICATOR = re.compile(r"^(?:Các\s+)?Chỉ\s+tiêu(?:\s+(?:số|thứ))?\s*(\d+)?\s*[:.)\-–—]?\s*(.*)$",
                         re.I)
 _FIELD = re.compile(r"^(?:trong\s+)?(?:các\s+)?lĩnh\s+vực\b", re.I)
-_GENERAL_GOAL = ("mục tiêu chung", "mục tiêu tổng quát", "mục tiêu tổng thể")
-_SPECIFIC = ("mục tiêu cụ thể", "chỉ tiêu cụ thể", "các chỉ tiêu cụ thể", "mục tiêu, chỉ tiêu cụ thể")
+_GENERAL_GOAL = keys("mục tiêu chung", "mục tiêu tổng quát", "mục tiêu tổng thể")
+_SPECIFIC = keys("mục tiêu cụ thể", "chỉ tiêu cụ thể", "các chỉ tiêu cụ thể",
+                 "mục tiêu, chỉ tiêu cụ thể")
 
 
 def _goal_match(line: Line) -> re.Match | None:
@@ -356,7 +357,7 @@ def _indicators(goal: int, items: list[Line], plan: Plan, ctx: Context, year: in
             ind.targets.append(Target(code=tcode, op=t.op, value=t.value, max=t.max,
                                       unit=t.unit, year=t.year, text=t.text,
                                       measure=measure, factor=factor))
-            if t.op != "qualitative" and t.unit is None and "so với" not in key(t.text):
+            if t.op != "qualitative" and t.unit is None and key("so với") not in key(t.text):
                 ctx.add("target_unit", "Không rõ đơn vị tính của chỉ tiêu; hãy kiểm tra: "
                         f"“{t.text}”.", line, severity=INFO, target=tcode)
             if t.year is None:

@@ -75,6 +75,11 @@ def key(text: str) -> str:
     return vn.canonical(strip_markdown(text))
 
 
+def keys(*words: str) -> tuple[str, ...]:
+    """Keywords in matching form (for ``key(text).startswith(keys(...))``)."""
+    return tuple(key(w) for w in words)
+
+
 def normalise(text: str) -> str:
     """NFC, no BOM / zero-width / soft hyphen, non-breaking spaces folded."""
     s = unicodedata.normalize("NFC", text)

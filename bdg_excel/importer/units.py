@@ -21,10 +21,10 @@ from datetime import date
 from ..findings import INFO
 from ..model import Plan, Report, Unit
 from .parse import Context
-from .text import Line, key, split_sentences, strip_end
+from .text import Line, key, keys, split_sentences, strip_end
 from .. import vn
 
-_GENERAL = ("trách nhiệm chung", "chế độ", "công tác báo cáo", "thông tin báo cáo",
+_GENERAL = keys("trách nhiệm chung", "chế độ", "công tác báo cáo", "thông tin báo cáo",
             "kinh phí", "tổ chức thực hiện", "phân công", "nhiệm vụ chung", "trách nhiệm thi hành",
             "hiệu lực", "điều khoản")
 _PREFIXES = re.compile(r"^(?:Đề\s+nghị|Giao|Trách\s+nhiệm\s+của|Nhiệm\s+vụ\s+của)\s+", re.I)
@@ -260,7 +260,7 @@ def _numbers(text: str) -> list[int]:
     return out
 
 
-_UNIT_WORDS = ("phòng", "ban", "trung tâm", "trạm", "công an", "văn phòng", "ubnd", "ủy ban",
+_UNIT_WORDS = keys("phòng", "ban", "trung tâm", "trạm", "công an", "văn phòng", "ubnd", "ủy ban",
                "uỷ ban", "đài", "chi cục", "sở", "hội", "đoàn", "liên đoàn", "trường", "các",
                "bệnh viện", "bộ chỉ huy", "ban chỉ huy", "đồn", "huyện đoàn", "tỉnh đoàn",
                "mặt trận", "hợp tác xã", "báo", "kho bạc", "ngân hàng", "bảo hiểm", "thanh tra",
@@ -284,12 +284,12 @@ def _split_name(text: str) -> tuple[str | None, str]:
         name, rest = text.split(":", 1)
         if _looks_like_name(name) and len(name.split()) <= 16:
             return name.strip(), rest.strip()
-    m = _VERB_RX.search(text)
-    if m and m.start() > 0 and len(text[:m.start()].split()) <= 16 \
-            and (len(text[:m.start()].split()) >= 2 or text[m.start():].endswith(".")):
-        return text[:m.start()].strip(" ,"), text[m.start():].strip()
-    if text[-1:] not in ".;" and _looks_like_name(text):
+    if text[-1:] not in ".;" and _looks_like_name(text) and len(text.split()) <= 16:
         return strip_end(text), ""
+    m = _VERB_RX.search(text)
+    if m and m.start() > 0 and 2 <= len(text[:m.start()].split()) <= 16 \
+            and text[:m.start()].strip()[:1].isupper():
+        return text[:m.start()].strip(" ,"), text[m.start():].strip()
     return None, text
 
 
