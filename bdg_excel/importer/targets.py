@@ -147,14 +147,23 @@ def parse_clause(text: str, default_year: int | None) -> ParsedTarget:
         lo, hi = to_number(rng.group(1)), to_number(rng.group(3))
         unit = _unit(masked[rng.end(3):], clause) or (rng.group(2) or None)
         return ParsedTarget("between", lo, hi, unit, year, clause)
+    # The figure: the first number with a comparator before it or "%" after it
+    # ("khám thai đủ 4 lần đạt 90%" is 90%), else the first number.
+    for cand in re.finditer(NUM, masked):
+        after = masked[cand.end():]
+        if _explicit_op(low[:cand.start()], after.lower()) or _PERCENT.match(after):
+            m = cand
+            break
     value = to_number(m.group(0))
     after = masked[m.end():]
     unit = _unit(after, clause)
-    op = _op(low[:m.start()], after.lower(), low)
+    op = _explicit_op(low[:m.start()], after.lower())
+    if op is None:
+        op = "<=" if re.search(r"\bgiảm\b", low) else ">="
     return ParsedTarget(op, value, None, unit, year, clause)
 
 
-def _op(before: str, after: str, whole: str) -> str:
+def _explicit_op(before: str, after: str) -> str | None:
     for rx, op in _AFTER:
         if rx.search(after):
             return op
@@ -162,7 +171,7 @@ def _op(before: str, after: str, whole: str) -> str:
     for pattern, op in _BEFORE:
         if re.search(rf"(?:^|\s)(?:{pattern})$", tail):
             return op
-    return "<=" if re.search(r"\bgiảm\b", whole) else ">="
+    return None
 
 
 def _unit(after: str, clause: str) -> str | None:
