@@ -55,6 +55,9 @@ MAX_ROWS = 2000  # rows covered by dropdowns (room for the officer's additions)
 _HEADER_SCAN = 10  # the header row is looked for in the first rows of a sheet
 
 
+Loc = tuple[str, "int | None"]  # (sheet, 1-based row)
+
+
 @dataclass(frozen=True)
 class _Col:
     key: str
@@ -148,7 +151,7 @@ def _match_key(text: str) -> str:
 @dataclass
 class Sources:
     file: str | None = None
-    rows: dict[tuple, tuple[str, int | None]] = field(default_factory=dict)
+    rows: dict[tuple, Loc] = field(default_factory=dict)
     #: problems found while reading cells (a number that is not a number …)
     problems: list[Finding] = field(default_factory=list)
 
@@ -216,6 +219,9 @@ def _write(plan: Plan, filename: str) -> None:
     wb = xlsxwriter.Workbook(filename, {"strings_to_formulas": False,
                                         "strings_to_numbers": False,
                                         "strings_to_urls": False})
+    # A fixed creation date makes the file depend on the plan only (reproducible builds).
+    wb.set_properties({"title": plan.title, "created": datetime.combine(
+        _iso_date(plan.date) or date(2000, 1, 1), datetime.min.time())})
     base = {"font_name": "Times New Roman", "font_size": 12, "valign": "top",
             "text_wrap": True}
     fmt = {
@@ -262,10 +268,11 @@ def _write(plan: Plan, filename: str) -> None:
     # Beside each code, the indicator's text (a formula, with its value cached for
     # readers that do not recalculate); ignored by load_plan.
     text_ref = _column_ref(TARGETS_SHEET, "indicator_text")
+    code_col, auto_col = (_col_index(ASSIGN_SHEET, k) for k in ("indicator", "auto"))
     for r in range(1, len(codes) + 51):
-        cached = texts.get(codes[r - 1], "") if r <= len(codes) else ""
-        ws.write_formula(r, 2, f'=IFERROR(INDEX({text_ref},MATCH(B{r + 1},{codes_ref},0)),"")',
-                         fmt["text"], cached)
+        cell = f"{xl_col_to_name(code_col)}{r + 1}"
+        ws.write_formula(r, auto_col, f'=IFERROR(INDEX({text_ref},MATCH({cell},{codes_ref},0)),"")',
+                         fmt["text"], texts.get(codes[r - 1], "") if r <= len(codes) else "")
     _table(wb, TASKS_SHEET, [[u.name, ti + 1, text] for _, ti, u, text in _tasks(plan)],
            fmt, lists={"unit": "=" + units_ref})
     _table(wb, REPORTS_SHEET, [[REPORT_KIND_LABELS.get(r.kind, r.kind), _due_cell(r), r.to]
@@ -308,8 +315,12 @@ def _table(wb, name: str, rows: list[list], fmt: dict, lists: dict | None = None
     return ws
 
 
+def _col_index(sheet: str, key: str) -> int:
+    return next(i for i, c in enumerate(COLUMNS[sheet]) if c.key == key)
+
+
 def _column_ref(sheet: str, key: str) -> str:
-    letter = xl_col_to_name(next(i for i, c in enumerate(COLUMNS[sheet]) if c.key == key))
+    letter = xl_col_to_name(_col_index(sheet, key))
     return f"'{sheet}'!${letter}$2:${letter}${MAX_ROWS}"
 
 
@@ -376,9 +387,10 @@ def load_plan(path) -> Plan:
             src.rows[("info", key)] = (INFO_SHEET, row)
     plan.number, plan.issuer = _text(info.get("number")), _text(info.get("issuer"))
     plan.title, plan.place = _text(info.get("title")) or "", _text(info.get("place"))
-    plan.date = reader.date(info.get("date"), ("info", "date"), "Ngày ban hành")
-    plan.period_start = reader.int(info.get("start"), ("info", "start"), "Năm bắt đầu")
-    plan.period_end = reader.int(info.get("end"), ("info", "end"), "Năm kết thúc")
+    at = {key: src.rows.get(("info", key), (INFO_SHEET, None)) for key, _ in INFO_ROWS}
+    plan.date = reader.date(info.get("date"), at["date"], "Ngày ban hành")
+    plan.period_start = reader.int(info.get("start"), at["start"], "Năm bắt đầu")
+    plan.period_end = reader.int(info.get("end"), at["end"], "Năm kết thúc")
 
     goals = [(row, Goal(reader.int(rec.get("number"), (GOALS_SHEET, row), "Số mục tiêu"),
                         _text(rec.get("title")) or "")) for row, rec in table(GOALS_SHEET)]
@@ -508,28 +520,25 @@ class _Reader:
         self.sources.problems.append(Finding(code, message, severity, sheet=sheet, row=row,
                                              target=target))
 
-    def _where(self, where: tuple) -> tuple[str, int | None]:
-        return self.sources.rows.get(where, (None, None)) if where[0] == "info" else where
-
-    def number(self, value, where: tuple, label: str, target: str | None = None):
+    def number(self, value, where: Loc, label: str, target: str | None = None):
         try:
             return vn.parse_number(value)
         except vn.NotANumber:
-            self.problem("not_a_number", *self._where(where),
+            self.problem("not_a_number", *where,
                          f"Cột {label}: “{value}” không phải là số: ghi một số, ví dụ 12,5.",
                          target)
             return None
 
-    def int(self, value, where: tuple, label: str, target: str | None = None):
+    def int(self, value, where: Loc, label: str, target: str | None = None):
         n = self.number(value, where, label, target)
         return int(n) if n is not None else None
 
-    def date(self, value, where: tuple, label: str) -> str | None:
+    def date(self, value, where: Loc, label: str) -> str | None:
         if value is None:
             return None
         d = vn.parse_date(value)
         if d is None:
-            self.problem("invalid_date", *self._where(where), f"{label} “{value}” không phải "
+            self.problem("invalid_date", *where, f"{label} “{value}” không phải "
                          f"là ngày: ghi theo dạng ngày/tháng/năm, ví dụ 10/04/2026.")
         return d.isoformat() if d else None
 
@@ -626,6 +635,10 @@ def _target(rec: dict, code: str, row: int, reader: _Reader) -> Target:
 
 _EMAIL = re.compile(r"[^@\s;,<>]+@[^@\s;,<>]+\.[A-Za-z]{2,}")
 _NUMERIC_OPS = (">=", ">", "<=", "<", "=", "between")
+_KIND_SHEETS = {"info": INFO_SHEET, "goal": GOALS_SHEET, "indicator": TARGETS_SHEET,
+                "target": TARGETS_SHEET, "unit": UNITS_SHEET, "assign": ASSIGN_SHEET,
+                "task": TASKS_SHEET, "report": REPORTS_SHEET}
+_REPORTED_ON_LOAD = ("missing_value", "missing_due", "missing_period")
 
 
 def check_plan_file(path) -> list[Finding]:
@@ -641,15 +654,15 @@ def check_plan(plan: Plan, path=None) -> list[Finding]:
     """Problems in a plan, each at the sheet and row of the plan workbook it came from
     (for a plan not read from a workbook: the row :func:`save_plan` would write)."""
     src: Sources | None = getattr(plan, "_sources", None)
-    rows = _layout_rows(plan) | (src.rows if src else {})
+    rows = src.rows if src else _layout_rows(plan)
     file = Path(path).name if path else (src.file if src else None)
     found: list[Finding] = list(src.problems) if src else []
     unreadable = {(f.sheet, f.row) for f in found}
 
     def add(code: str, where: tuple, message: str, target: str | None = None,
-            severity: str = ERROR, default_sheet: str | None = None) -> None:
-        sheet, row = rows.get(where, (default_sheet, None))
-        if code in ("missing_value", "missing_due", "missing_period") and (sheet, row) in unreadable:
+            severity: str = ERROR) -> None:
+        sheet, row = rows.get(where) or (_KIND_SHEETS[where[0]], None)
+        if code in _REPORTED_ON_LOAD and (sheet, row) in unreadable:
             return  # already reported: the cell holds something that is not a number/date
         found.append(Finding(code, message, severity, sheet=sheet, row=row, target=target))
 
@@ -667,11 +680,14 @@ def check_plan(plan: Plan, path=None) -> list[Finding]:
     # Goals and indicators
     seen: dict = {}
     for gi, g in enumerate(plan.goals):
-        if g.number in seen:
+        if g.number is None:
+            add("missing_goal_number", ("goal", gi), "Dòng mục tiêu chưa có Số mục tiêu: ghi "
+                "số (1, 2, …) hoặc xóa dòng.")
+        elif g.number in seen:
             add("duplicate_goal", ("goal", gi), f"Mục tiêu số {g.number} bị ghi hai lần: xóa "
                 f"dòng trùng hoặc sửa số mục tiêu.")
         seen[g.number] = gi
-        if not any(i.goal == g.number for i in plan.indicators):
+        if g.number is not None and not any(i.goal == g.number for i in plan.indicators):
             add("goal_without_indicators", ("goal", gi), f"Mục tiêu số {g.number} chưa có chỉ "
                 f"tiêu nào: thêm chỉ tiêu vào trang Chỉ tiêu hoặc xóa mục tiêu.",
                 severity=WARNING)
@@ -694,10 +710,10 @@ def check_plan(plan: Plan, path=None) -> list[Finding]:
                 ind.code)
         if not ind.targets:
             add("no_targets", where, f"Chỉ tiêu {ind.code} chưa có dòng mục tiêu nào: thêm "
-                f"dòng vào trang Chỉ tiêu.", ind.code, default_sheet=TARGETS_SHEET)
+                f"dòng vào trang Chỉ tiêu.", ind.code)
         if not responsible.get(ind.code):
             add("unassigned", where, f"Chỉ tiêu {ind.code} chưa được giao cho đơn vị nào báo "
-                f"cáo: ghi tên đơn vị vào trang Phân công.", ind.code, WARNING, TARGETS_SHEET)
+                f"cáo: ghi tên đơn vị vào trang Phân công.", ind.code, WARNING)
         for ti, t in enumerate(ind.targets):
             _check_target(plan, ind, t, ("target", ii, ti), target_seen, add)
 
@@ -733,7 +749,7 @@ def check_plan(plan: Plan, path=None) -> list[Finding]:
     # Reports
     if not plan.reports:
         add("no_reports", ("report", 0), "Chưa có thời hạn báo cáo: ghi loại báo cáo và hạn "
-            "nộp vào trang Báo cáo.", severity=WARNING, default_sheet=REPORTS_SHEET)
+            "nộp vào trang Báo cáo.", severity=WARNING)
     for ri, r in enumerate(plan.reports):
         where = ("report", ri)
         if r.kind not in REPORT_KINDS:
@@ -787,7 +803,7 @@ def _check_target(plan: Plan, ind: Indicator, t: Target, where: tuple, seen: set
             f"{vn.format_number(t.value)} nằm ngoài 0–100: sửa Giá trị hoặc Đơn vị tính.", code)
     start, end = plan.period_start, plan.period_end
     if t.year is not None and start is not None and end is not None \
-            and not start <= t.year <= end:
+            and start <= end and not start <= t.year <= end:
         add("year_outside_period", where, f"Năm đạt {t.year} của dòng {code} nằm ngoài thời "
             f"kỳ kế hoạch {start}–{end}: kiểm tra lại cột Năm đạt.", code, WARNING)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import unicodedata
 from datetime import date
 from pathlib import Path
@@ -89,6 +91,27 @@ def test_round_trip_keeps_contact_tasks_and_text_that_looks_like_a_formula(tmp_p
     cells = [c for row in ws.iter_rows(min_row=2) for c in row if c.value]
     assert {c.data_type for c in cells if isinstance(c.value, str)} == {"s"}
     assert "=Phòng chống bạo lực" in [c.value for c in cells]
+
+
+def test_round_trip_of_a_range_and_labels_typed_as_codes(tmp_path):
+    plan = small_plan()
+    plan.indicators[0].targets[0] = Target("1.1", "between", 10, 20.5, "/1.000", 2029, "x",
+                                           "rate", 1000.0)
+    path = saved(plan, tmp_path)
+    assert pb.load_plan(path).targets()[0] == plan.targets()[0]
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Chỉ tiêu"]
+    ws["G2"], ws["L2"], ws["M2"] = "between", "rate", None  # raw codes, factor left empty
+    ws["L3"] = None                                         # Cách tính left empty
+    wb.save(path)
+    back = pb.load_plan(path)
+    assert back.targets()[0] == plan.targets()[0]          # factor inferred from "/1.000"
+    assert (back.targets()[1].measure, back.targets()[1].factor) == ("percent", 100.0)
+
+
+def test_builds_are_reproducible(tmp_path):
+    a, b = saved(small_plan(), tmp_path, "a"), saved(small_plan(), tmp_path, "b")
+    assert a.read_bytes() == b.read_bytes()
 
 
 def test_workbook_is_made_for_an_officer(tmp_path):
@@ -252,6 +275,35 @@ def test_assignment_to_unknown_indicator_and_bad_code_in_memory():
 
 
 # -- unreadable files -------------------------------------------------------------------
+
+def test_info_and_goal_problems_are_found_where_they_are(tmp_path):
+    path = saved(small_plan(), tmp_path)
+    wb = openpyxl.load_workbook(path)
+    wb["Thông tin chung"]["B6"] = "mười tháng tư"
+    wb["Thông tin chung"]["B8"] = 2020
+    wb["Mục tiêu"]["A3"] = None
+    wb.save(path)
+    assert where(pb.check_plan_file(path)) == {
+        ("invalid_date", "Thông tin chung", 6), ("bad_period", "Thông tin chung", 8),
+        ("missing_goal_number", "Mục tiêu", 3), ("unknown_goal", "Chỉ tiêu", 3)}
+
+
+@pytest.mark.libreoffice
+def test_workbook_saved_by_libreoffice_loads(tmp_path):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        pytest.skip("LibreOffice not installed")
+    plan = small_plan()
+    (tmp_path / "src").mkdir()
+    src = saved(plan, tmp_path / "src")
+    out = tmp_path / "out"
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "xlsx", "--outdir", str(out), str(src)],
+                   check=True, capture_output=True, timeout=180)
+    back = pb.load_plan(out / src.name)
+    assert back.to_json() == plan.to_json()
+    assert pb.check_plan(back) == []
+
 
 def test_missing_file_raises_plan_error_naming_it(tmp_path):
     with pytest.raises(PlanError, match="khong-co.xlsx"):
