@@ -56,11 +56,17 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
     period = period or plan.default_period()
     result = CollectResult()
     entries = _inbox_entries(ws, result)
-    sender_of = sender_of or {}
+    sender_of = dict(sender_of or {})
+    mail_time: dict[str, datetime] = {}   # files fetched from a mailbox: the message time
     with Ledger(ws.ledger_path) as led:
         pending: list[tuple[Path, str, int]] = []
         for path in entries:
             sha, size = _hash(path)
+            origin = led.mail_file(path.name, sha)   # written by `fetch`: sender, message time
+            if origin:
+                if origin["sender"]:
+                    sender_of.setdefault(path.name, origin["sender"])
+                mail_time[path.name] = datetime.fromisoformat(origin["received_at"])
             known = led.find_by_sha(sha)
             if known and known.archive_path and not (ws.root / known.archive_path).exists():
                 # Recorded by a run that stopped before moving it: finish the move.
@@ -84,7 +90,8 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
                     dest = unique_path(ws.archive / day, path.name, taken)
                     taken.add(dest)
                     rel = str(dest.relative_to(ws.root))
-                    when = (received_at or datetime.fromtimestamp(path.stat().st_mtime))
+                    when = (received_at or mail_time.get(path.name)
+                            or datetime.fromtimestamp(path.stat().st_mtime))
                     base = {"sha256": sha, "original_name": path.name, "size": size,
                             "received_at": _iso(when), "collected_at": collected_at,
                             "archive_path": rel, "sender": sender_of.get(path.name)}

@@ -75,6 +75,17 @@ MIGRATIONS: list[str] = [
         fetched_at TEXT NOT NULL
     );
     """,
+    # 2: where a file that `fetch` put into inbox/ came from, read by collect
+    """
+    CREATE TABLE mail_files (
+        name TEXT PRIMARY KEY,          -- file name in inbox/
+        sha256 TEXT NOT NULL,
+        sender TEXT,                    -- the message's From address
+        received_at TEXT NOT NULL,      -- the message time (ISO, local)
+        message_key TEXT, subject TEXT,
+        fetched_at TEXT NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -245,6 +256,22 @@ class Ledger:
 
     def mark_fetched(self, key: str, when: str) -> None:
         self.db.execute("INSERT OR IGNORE INTO fetched VALUES (?, ?)", (key, when))
+
+    def add_mail_file(self, name: str, sha256: str, sender: str | None, received_at: str,
+                      message_key: str | None, subject: str | None, fetched_at: str) -> None:
+        """Remember where a file fetched into inbox/ came from (replaces an older entry of
+        a name that was collected and is now reused)."""
+        self.db.execute("INSERT OR REPLACE INTO mail_files VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (name, sha256, sender, received_at, message_key, subject, fetched_at))
+
+    def mail_file(self, name: str, sha256: str) -> dict | None:
+        """The origin of an inbox/ file, if `fetch` wrote exactly these bytes under this name."""
+        row = self.db.execute("SELECT * FROM mail_files WHERE name = ? AND sha256 = ?",
+                              (name, sha256)).fetchone()
+        return dict(row) if row else None
+
+    def mail_files(self) -> list[dict]:
+        return [dict(r) for r in self.db.execute("SELECT * FROM mail_files ORDER BY name")]
 
 
 def _run_script(db: sqlite3.Connection, script: str) -> None:
