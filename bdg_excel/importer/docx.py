@@ -167,10 +167,12 @@ def _paragraphs(body):
 
 
 def read_docx(path: str | Path) -> list[RawLine]:
+    import docx  # python-docx
+    from docx.opc.exceptions import PackageNotFoundError
+
     try:
-        import docx  # python-docx
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise PlanError(f"Không đọc được tệp Word {Path(path).name}: {exc}. "
                         "Hãy mở tệp bằng Word và lưu lại dưới dạng .docx.") from exc
     try:

@@ -39,7 +39,7 @@ class Line:
     text: str                         # without label, markdown removed
     lineno: int
     label: str | None = None          # "2.1.", "a)", "IV.", "-" …
-    bold_prefix: str | None = None
+    bold_prefix: str | None = None    # also still at the start of ``text``
     all_bold: bool = False
 
     @property
@@ -137,7 +137,8 @@ def _bold_prefix(text: str) -> tuple[str | None, str]:
     return name, m.group(4)
 
 
-def _drop_prefix(text: str, prefix: str) -> str:
+def drop_prefix(text: str, prefix: str) -> str:
+    """``text`` without a leading ``prefix`` (a bold unit name) and its colon."""
     if text.startswith(prefix):
         return text[len(prefix):].lstrip(" :")
     return text
@@ -163,12 +164,10 @@ def prepare(raw: list[RawLine]) -> list[Line]:
         text = normalise(r.text)
         bold = r.bold_prefix
         label = r.label
-        if bold:
-            text = _drop_prefix(text, normalise(bold))
         if label is None:
             label, text = split_label(text)
         if bold is None:
-            bold, text = _bold_prefix(text)
+            bold, _ = _bold_prefix(text)
             if label is None and bold is None:
                 # "**2.1. Phòng …**": label inside the markdown
                 plain = strip_markdown(text)

@@ -21,7 +21,7 @@ from datetime import date
 from ..findings import INFO
 from ..model import Plan, Report, Unit
 from .parse import Context
-from .text import Line, key, keys, split_sentences, strip_end
+from .text import Line, drop_prefix, key, keys, split_sentences, strip_end
 from .. import vn
 
 _GENERAL = keys("trách nhiệm chung", "chế độ", "công tác báo cáo", "thông tin báo cáo",
@@ -78,7 +78,7 @@ class Organisation:
             if not units and _looks_like_name(name):
                 units = [self.unit(name)]
             if units:
-                self.paragraph(line.text, units, line)
+                self.paragraph(drop_prefix(line.text, line.bold_prefix), units, line)
                 return
         if not line.label and self._unlabelled_heading(line):
             names, rest = self.heading(line) or ([], "")
