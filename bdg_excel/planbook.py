@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import string
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -583,7 +584,7 @@ def _read_targets(plan: Plan, records: list[tuple[int, dict]], reader: _Reader) 
             reader.problem("missing_code", TARGETS_SHEET, row, "Dòng chỉ tiêu chưa có mã: "
                            "ghi mã dòng (ví dụ 3.2 hoặc 3.2a) vào cột Mã dòng.")
             continue
-        ind_code = _code(rec.get("indicator")) or code.rstrip("abcdefghijklmnopqrstuvwxyz")
+        ind_code = _code(rec.get("indicator")) or code.rstrip(string.ascii_lowercase)
         groups.setdefault(ind_code, []).append((row, rec, code))
 
     indicators = []
@@ -738,7 +739,7 @@ def check_plan(plan: Plan, path=None) -> list[Finding]:
                 f"nào: phân công cho đơn vị hoặc xóa dòng.", severity=WARNING)
         for ai, code in enumerate(u.indicators):
             if code not in indicator_codes:
-                hint = (f" (mã {code} là mã dòng; ghi mã chỉ tiêu {code.rstrip('abcdefgh')})"
+                hint = (f" (mã {code} là mã dòng; ghi mã chỉ tiêu {code.rstrip(string.ascii_lowercase)})"
                         if code in target_codes else "")
                 add("unknown_indicator", ("assign", ui, ai), f"Không có chỉ tiêu mã {code} "
                     f"trong trang Chỉ tiêu{hint}: sửa mã chỉ tiêu giao cho {u.name}.", code)
