@@ -70,27 +70,32 @@ class GeneratedForm:
 
 # -- identification --------------------------------------------------------------------
 
-def form_version(plan: Plan, unit: Unit) -> str:
-    """8 hex digits; changes when a plan revision changes what the unit reports."""
+def form_version(plan: Plan, unit: Unit, *, identity: str | None = None) -> str:
+    """8 hex digits; changes when a plan revision changes what the unit reports.
+    ``identity`` may pass ``plan.identity()`` when it is already known."""
     rows = [[t.code, t.op, t.value, t.max, t.unit, t.year, t.measure, t.factor]
             for t in plan.unit_targets(unit)]
-    blob = json.dumps([layout.LAYOUT_VERSION, plan.identity(), unit.key, rows,
+    blob = json.dumps([layout.LAYOUT_VERSION, identity or plan.identity(), unit.key, rows,
                        [vn.nfc(x) for x in unit.tasks]], ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()[:8]
 
 
 def form_filename(plan: Plan, unit: Unit, period: str) -> str:
-    """"BDG_2026_Trạm-Y-tế-xã.xlsx"; a short hash is appended when two units of the plan
+    """"BDG_2026_Trạm-Y-tế-xã.xlsx", unique among the plan's units."""
+    return form_filenames(plan, period)[unit.key]
+
+
+def form_filenames(plan: Plan, period: str) -> dict[str, str]:
+    """Unit key -> file name. A short hash of the unit key is appended when two units
     would otherwise get the same name (Windows compares names case-insensitively)."""
-    stem = _name_stem(unit)
-    if any(u.key != unit.key and _name_stem(u).casefold() == stem.casefold()
-           for u in plan.units):
-        stem = f"{stem}-{hashlib.sha256(unit.key.encode()).hexdigest()[:6]}"
-    return f"BDG_{vn.safe_filename(period, 20)}_{stem}.xlsx"
-
-
-def _name_stem(unit: Unit) -> str:
-    return vn.safe_filename(unit.name, 60)
+    stems = {u.key: vn.safe_filename(u.name, 60) for u in plan.units}
+    counts: dict[str, int] = {}
+    for stem in stems.values():
+        counts[stem.casefold()] = counts.get(stem.casefold(), 0) + 1
+    prefix = f"BDG_{vn.safe_filename(period, 20)}_"
+    return {key: prefix + (stem if counts[stem.casefold()] == 1 else
+                           f"{stem}-{hashlib.sha256(key.encode()).hexdigest()[:6]}") + ".xlsx"
+            for key, stem in stems.items()}
 
 
 # -- generation ------------------------------------------------------------------------
@@ -112,16 +117,17 @@ def generate_forms(plan: Plan, out_dir: str | Path, period: str, *,
         progress(0, total)
     indices = [plan.units.index(u) for u in chosen]
     if workers <= 1 or total <= 1:
+        run = _run_info(plan, period)
         results = []
         for n, i in enumerate(indices, 1):
-            results.append(_generate_one(plan, plan.units[i], out, period, stamp))
+            results.extend(_write_chunk([i], out, period, stamp, run))
             if progress:
                 progress(n, total)
         return results
     chunks = _chunks(indices, workers)
     by_chunk: dict[int, list[GeneratedForm]] = {}
     with ProcessPoolExecutor(max_workers=min(workers, len(chunks)),
-                             initializer=_init_worker, initargs=(plan,)) as pool:
+                             initializer=_init_worker, initargs=(plan, period)) as pool:
         futures = {pool.submit(_write_chunk, chunk, out, period, stamp): k
                    for k, chunk in enumerate(chunks)}
         done = 0
@@ -161,35 +167,42 @@ def _chunks(items: list[int], workers: int) -> list[list[int]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-_WORKER_PLAN: Plan | None = None
+def _run_info(plan: Plan, period: str) -> dict:
+    """What every form of one run shares, computed once (fingerprint and file names look
+    at the whole plan: computed per form they would make a run quadratic in units)."""
+    return {"plan": plan, "ids": (plan.identity(), plan.fingerprint()),
+            "names": form_filenames(plan, period)}
 
 
-def _init_worker(plan: Plan) -> None:
-    global _WORKER_PLAN
-    _WORKER_PLAN = plan
+_WORKER_RUN: dict = {}  # set in each worker process by _init_worker
 
 
-def _write_chunk(indices: list[int], out: Path, period: str,
-                 stamp: datetime) -> list[GeneratedForm]:
-    plan = _WORKER_PLAN
-    assert plan is not None
-    return [_generate_one(plan, plan.units[i], out, period, stamp) for i in indices]
+def _init_worker(plan: Plan, period: str) -> None:
+    _WORKER_RUN.update(_run_info(plan, period))
 
 
-def _generate_one(plan: Plan, unit: Unit, out: Path, period: str,
-                  stamp: datetime) -> GeneratedForm:
-    path = write_form(plan, unit, period, out / form_filename(plan, unit, period),
-                      generated_at=stamp)
-    return GeneratedForm(unit.name, path, form_version(plan, unit),
-                         len(plan.unit_targets(unit)), len(unit.tasks))
+def _write_chunk(indices: list[int], out: Path, period: str, stamp: datetime,
+                 run: dict | None = None) -> list[GeneratedForm]:
+    run = run or _WORKER_RUN
+    plan, results = run["plan"], []
+    for i in indices:
+        unit = plan.units[i]
+        meta = meta_values(plan, unit, period, stamp, ids=run["ids"])
+        path = _write(plan, unit, period, out / run["names"][unit.key], meta)
+        results.append(GeneratedForm(unit.name, path, meta["form_version"],
+                                     len(plan.unit_targets(unit)), len(unit.tasks)))
+    return results
 
 
 def write_form(plan: Plan, unit: Unit, period: str, path: str | Path, *,
                generated_at: datetime | None = None) -> Path:
     """Write the unit's form as a new .xlsx at ``path`` (atomically: temp file + rename)."""
     _check_period(period)
-    path = Path(path)
     stamp = generated_at or datetime.now().astimezone()
+    return _write(plan, unit, period, Path(path), meta_values(plan, unit, period, stamp))
+
+
+def _write(plan: Plan, unit: Unit, period: str, path: Path, meta: dict[str, str]) -> Path:
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
     try:
         wb = xlsxwriter.Workbook(str(tmp), {"in_memory": True, "strings_to_formulas": False,
@@ -197,8 +210,8 @@ def write_form(plan: Plan, unit: Unit, period: str, path: str | Path, *,
         wb.set_properties({"title": layout.TITLE, "subject": period_label(period),
                            "author": layout.TOOL_MARK, "company": vn.nfc(plan.issuer or "")})
         _FormWriter(wb, plan, unit, period).write()
-        _write_guide(wb, plan, unit, period)
-        _write_meta(wb, plan, unit, period, stamp)
+        _write_guide(wb, plan, unit, period, meta["form_version"])
+        _write_meta(wb, meta)
         wb.close()
         os.replace(tmp, path)
     except PermissionError as exc:
@@ -593,7 +606,8 @@ class _Formats:
 
 # -- guide and meta sheets -------------------------------------------------------------
 
-def _write_guide(wb: xlsxwriter.Workbook, plan: Plan, unit: Unit, period: str) -> None:
+def _write_guide(wb: xlsxwriter.Workbook, plan: Plan, unit: Unit, period: str,
+                 version: str) -> None:
     ws = wb.add_worksheet(layout.GUIDE_SHEET)
     fmt = wb.add_format({"font_name": FONT, "font_size": 12, "text_wrap": True,
                          "valign": "top"})
@@ -620,7 +634,7 @@ def _write_guide(wb: xlsxwriter.Workbook, plan: Plan, unit: Unit, period: str) -
         "6. Không đổi tên, xóa hoặc thêm trang tính; không xóa, chèn dòng hay cột trong biểu. "
         "Có thể đổi tên tệp.",
         f"7. Lưu tệp dạng Excel (.xlsx), không lưu dạng .xls hay .pdf. {send}",
-        f"Biểu số {layout.FORM_NUMBER}, mã phiên bản {form_version(plan, unit)}.",
+        f"Biểu số {layout.FORM_NUMBER}, mã phiên bản {version}.",
     ]
     ws.write_string(0, 0, "HƯỚNG DẪN ĐIỀN BIỂU", wb.add_format(
         {"font_name": FONT, "font_size": 14, "bold": True}))
@@ -633,15 +647,18 @@ def _write_guide(wb: xlsxwriter.Workbook, plan: Plan, unit: Unit, period: str) -
     ws.protect("", {"format_rows": True, "format_columns": True})
 
 
-def meta_values(plan: Plan, unit: Unit, period: str, generated_at: datetime) -> dict[str, str]:
-    """What the hidden meta sheet records, by layout.META_KEYS."""
+def meta_values(plan: Plan, unit: Unit, period: str, generated_at: datetime, *,
+                ids: tuple[str, str] | None = None) -> dict[str, str]:
+    """What the hidden meta sheet records, by layout.META_KEYS. ``ids`` may pass
+    ``(plan.identity(), plan.fingerprint())`` when they are already known."""
     rows = plan.unit_targets(unit)
+    identity, fingerprint = ids or (plan.identity(), plan.fingerprint())
     values = {
         "tool": layout.TOOL_MARK, "layout": str(layout.LAYOUT_VERSION),
-        "plan_name": plan.name, "plan_identity": plan.identity(),
-        "plan_fingerprint": plan.fingerprint(), "plan_number": plan.number or "",
+        "plan_name": plan.name, "plan_identity": identity,
+        "plan_fingerprint": fingerprint, "plan_number": plan.number or "",
         "plan_title": plan.title, "unit": unit.name, "unit_key": unit.key,
-        "period": period, "form_version": form_version(plan, unit),
+        "period": period, "form_version": form_version(plan, unit, identity=identity),
         "generated_at": generated_at.isoformat(timespec="seconds"),
         "targets": ",".join(t.code for t in rows),
         "tasks": ",".join(layout.task_code(i) for i in range(len(unit.tasks))),
@@ -649,12 +666,11 @@ def meta_values(plan: Plan, unit: Unit, period: str, generated_at: datetime) -> 
     return {k: vn.nfc(values[k] or "") for k in layout.META_KEYS}
 
 
-def _write_meta(wb: xlsxwriter.Workbook, plan: Plan, unit: Unit, period: str,
-                stamp: datetime) -> None:
+def _write_meta(wb: xlsxwriter.Workbook, meta: dict[str, str]) -> None:
     ws = wb.add_worksheet(layout.META_SHEET)
     ws.set_column(0, 0, 18)
     ws.set_column(1, 1, 60)
-    for r, (key, value) in enumerate(meta_values(plan, unit, period, stamp).items()):
+    for r, (key, value) in enumerate(meta.items()):
         ws.write_string(r, 0, key)
         ws.write_string(r, 1, value)
     ws.hide()
