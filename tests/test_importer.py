@@ -643,3 +643,11 @@ def test_reference_json_round_trips_through_the_model():
     for _, ref in PLANS:
         data = _reference(ref)
         assert Plan.from_json(copy.deepcopy(data)).to_json() == data
+
+
+def test_all_caps_title_on_two_lines():
+    text = _doc(GOALS).replace("Thực hiện bình đẳng giới giai đoạn 2026-2030",
+                               "THỰC HIỆN BÌNH ĐẲNG GIỚI\nGIAI ĐOẠN 2026-2030")
+    plan = import_text(text).plan
+    assert plan.title == "Kế hoạch thực hiện bình đẳng giới giai đoạn 2026-2030"
+    assert (plan.period_start, plan.period_end) == (2026, 2030)

@@ -78,7 +78,9 @@ def is_section_heading(line: Line) -> str | None:
     if not upper and line.kind != "roman":
         return None
     for kind, words, _ in SECTION_KINDS:
-        if any(key(w) in k for w in words):
+        found = (any(key(w) in k for w in words) if line.kind == "roman"
+                 else k.startswith(keys(*words)))
+        if found:
             if kind == "goals" and key("mục đích") in k:
                 return "purpose"
             return kind
@@ -116,6 +118,9 @@ def parse_details(header: list[Line], plan: Plan, ctx: Context) -> None:
         if plan.number is None and (m := _NUMBER.match(line.text)) and "/" in line.text:
             num = m.group(1)
             plan.number = num if re.match(r"\d", num) else None
+            if plan.number is None:
+                ctx.add("no_number", "Số hiệu kế hoạch để trống; để trống số.", line,
+                        severity=INFO)
             continue
         m = _PLACE_DATE_SLASH.match(line.text) or _PLACE_DATE.match(line.text)
         if m and plan.place is None and "ngày" in k:
@@ -134,6 +139,11 @@ def parse_details(header: list[Line], plan: Plan, ctx: Context) -> None:
             title_at = i
             rest = strip_end(line.text[len("kế hoạch"):].strip(" :-–"))
             subtitle = rest or (header[i + 1].text if i + 1 < len(header) else "")
+            if subtitle.isupper():  # "THỰC HIỆN …" / "GIAI ĐOẠN …" on several lines
+                for nxt in header[i + 2:]:
+                    if not nxt.text.isupper() or nxt.label:
+                        break
+                    subtitle = f"{subtitle} {nxt.text}"
             if subtitle and not re.match(r"(căn cứ|thực hiện kế hoạch số)", key(subtitle)):
                 plan.title = "Kế hoạch " + _lower_first(strip_end(subtitle))
     if plan.number is None and not any(_NUMBER.match(line.text) for line in header):
