@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..findings import ERROR, INFO, WARNING, Finding
+from ..findings import INFO, WARNING, Finding
 from ..model import Goal, Indicator, Plan, Target
 from ..targets import infer_measure
 from .targets import find_year, parse_targets
@@ -377,4 +377,4 @@ def _indicators(goal: int, items: list[Line], plan: Plan, ctx: Context, year: in
 
 
 __all__ = ["Context", "Section", "SECTION_LABELS", "split_sections", "parse_details",
-           "parse_goals", "is_section_heading", "ERROR"]
+           "parse_goals", "is_section_heading"]
