@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Callable
 
 import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 
 from . import errors, layout, targets, vn
 from .layout import PART_A, PART_B, col_index
@@ -115,7 +116,8 @@ def generate_forms(plan: Plan, out_dir: str | Path, period: str, *,
     total = len(chosen)
     if progress:
         progress(0, total)
-    indices = [plan.units.index(u) for u in chosen]
+    position = {id(u): i for i, u in enumerate(plan.units)}
+    indices = [position[id(u)] for u in chosen]
     if workers <= 1 or total <= 1:
         run = _run_info(plan, period)
         results = []
@@ -157,9 +159,8 @@ def _select_units(plan: Plan, names: list[str] | None) -> list[Unit]:
             raise errors.UsageError(
                 f"Kế hoạch không có đơn vị “{vn.clean(name)}”. "
                 f"Các đơn vị trong kế hoạch: {listed}.")
-        if unit not in wanted:
-            wanted.append(unit)
-    return [u for u in plan.units if u in wanted]
+        wanted.append(unit)
+    return [u for u in plan.units if any(u is w for w in wanted)]
 
 
 def _chunks(items: list[int], workers: int) -> list[list[int]]:
@@ -214,10 +215,10 @@ def _write(plan: Plan, unit: Unit, period: str, path: Path, meta: dict[str, str]
         _write_meta(wb, meta)
         wb.close()
         os.replace(tmp, path)
-    except PermissionError as exc:
+    except (OSError, FileCreateError) as exc:
         raise errors.OutputLocked(
-            f"Không ghi được tệp {path.name}: tệp đang mở trong Excel hoặc thư mục "
-            f"chỉ đọc. Đóng tệp rồi chạy lại.") from exc
+            f"Không ghi được tệp {path}: {exc}. Tệp có thể đang mở trong Excel, hoặc thư "
+            f"mục chỉ đọc hay đã đầy: đóng tệp, kiểm tra thư mục rồi chạy lại.") from exc
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -601,7 +602,6 @@ class _Formats:
         self.input_text = wb.add_format({**entry, "align": "left"})
         self.input_sign = wb.add_format({**base, "locked": False, "align": "center"})
         self.int_cf = wb.add_format({"num_format": INT_FORMAT})
-        self.guide_title = add(bold=True, font_size=14, align="left")
 
 
 # -- guide and meta sheets -------------------------------------------------------------

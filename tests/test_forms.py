@@ -17,12 +17,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 from openpyxl.cell.cell import MergedCell
-from openpyxl.utils import range_boundaries
 from python_calamine import CalamineWorkbook
 
 from bdg_excel import errors, forms, layout, targets, vn
 from bdg_excel.layout import PART_A, PART_B, col_index
-from bdg_excel.model import Indicator, Plan, Report, Target, Unit
+from bdg_excel.model import Indicator, Plan, Target, Unit
 
 PLANS = Path(__file__).parent / "data" / "plans"
 STAMP = datetime(2026, 5, 4, 8, 30, tzinfo=timezone.utc)
@@ -372,7 +371,8 @@ def test_sheets_order_guide_and_meta(generated):
     assert "30/11/2026" in text and ".xlsx" in text and "tử số" in text
     meta = wb[layout.META_SHEET]
     assert meta.sheet_state == "hidden"
-    assert [meta.cell(r + 1, 1).value for r in range(len(layout.META_KEYS))] == list(layout.META_KEYS)
+    keys = [meta.cell(r + 1, 1).value for r in range(len(layout.META_KEYS))]
+    assert keys == list(layout.META_KEYS)
     assert meta.cell(len(layout.META_KEYS) + 1, 1).value is None
     for r in range(len(layout.META_KEYS)):
         assert meta.cell(r + 1, 2).data_type == "s"
@@ -481,7 +481,8 @@ def test_form_version_tracks_what_the_unit_reports():
     unit = plan.unit("Trạm Y tế xã")
     v = forms.form_version(plan, unit)
     assert re.fullmatch(r"[0-9a-f]{8}", v)
-    assert forms.form_version(load_plan("binh-lu"), load_plan("binh-lu").unit("Trạm Y tế xã")) == v
+    fresh = load_plan("binh-lu")
+    assert forms.form_version(fresh, fresh.unit("Trạm Y tế xã")) == v
     other = plan.unit("Công an xã")
     plan.target("3.2a").value = 95  # another unit's target
     plan.date = "2026-05-01"
@@ -529,3 +530,13 @@ def test_write_form_replaces_an_existing_file(tmp_path):
     assert forms.write_form(plan, unit, "2026", path, generated_at=STAMP) == path
     assert read_form(path)["a_rows"]
     assert [p.name for p in tmp_path.iterdir()] == ["form.xlsx"]
+
+
+def test_an_unwritable_output_is_reported_not_left_half_written(tmp_path):
+    plan = load_plan("binh-lu")
+    target = tmp_path / "form.xlsx"
+    target.mkdir()  # stands in for a file Windows refuses to replace
+    with pytest.raises(errors.OutputLocked) as exc:
+        forms.write_form(plan, plan.unit("Công an xã"), "2026", target)
+    assert "form.xlsx" in str(exc.value)
+    assert [p.name for p in tmp_path.iterdir()] == ["form.xlsx"]  # temp file removed
