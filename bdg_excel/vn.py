@@ -14,7 +14,8 @@ _OLD_TONE = {
     "oé": "óe", "oè": "òe", "oẻ": "ỏe", "oẽ": "õe", "oẹ": "ọe",
     "uý": "úy", "uỳ": "ùy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy",
 }
-_OLD_TONE_RE = re.compile("|".join(_OLD_TONE))
+# only at the end of a syllable and not after "q": "hoạch", "hoàn", "quý" need no change
+_OLD_TONE_RE = re.compile(r"(?<!q)(?:" + "|".join(_OLD_TONE) + r")(?!\w)")
 _DASHES = re.compile(r"[\u2010-\u2015\u2212]")
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
 _SPACES = re.compile(r"\s+")
