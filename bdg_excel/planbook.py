@@ -739,7 +739,8 @@ def check_plan(plan: Plan, path=None) -> list[Finding]:
                 f"nào: phân công cho đơn vị hoặc xóa dòng.", severity=WARNING)
         for ai, code in enumerate(u.indicators):
             if code not in indicator_codes:
-                hint = (f" (mã {code} là mã dòng; ghi mã chỉ tiêu {code.rstrip(string.ascii_lowercase)})"
+                base = code.rstrip(string.ascii_lowercase)
+                hint = (f" (mã {code} là mã dòng; ghi mã chỉ tiêu {base})"
                         if code in target_codes else "")
                 add("unknown_indicator", ("assign", ui, ai), f"Không có chỉ tiêu mã {code} "
                     f"trong trang Chỉ tiêu{hint}: sửa mã chỉ tiêu giao cho {u.name}.", code)
