@@ -112,8 +112,8 @@ class Report:
         """The due date of this report in ``year`` (one-off dates ignore ``year``)."""
         if not self.due:
             return None
-        parts = [int(p) for p in self.due.split("-")]
         try:
+            parts = [int(p) for p in self.due.split("-")]
             if len(parts) == 3:
                 return date(*parts)
             return date(year, parts[0], parts[1])
