@@ -274,25 +274,160 @@ def consolidate_cmd(ws, plan, period, received_at, workers, quiet):
 @plan_option
 @period_option
 def status_cmd(ws, plan, period):
-    """Mỗi đơn vị một dòng: đã gửi / đã nhận / đạt / cần sửa / trễ / chưa nộp."""
+    """Mỗi đơn vị một dòng: chưa gửi / đã gửi / đã nhận / đã chấp nhận / cần sửa / trễ /
+    chưa nộp, với số ngày còn lại hoặc số ngày trễ."""
     lines = workflow.status(ws, plan, period)
     if sys.stdout.isatty():
         from rich.table import Table
 
-        table = Table(title=f"Tình hình báo cáo kỳ {period}")
-        for col in ("Đơn vị", "Tình trạng", "Ngày nhận", "Ghi chú"):
+        due = plan.deadline(period)
+        title = f"Tình hình báo cáo kỳ {period}" + (f" — hạn {due:%d/%m/%Y}" if due else "")
+        table = Table(title=title)
+        for col in ("Đơn vị", "Tình trạng", "Gửi biểu", "Ngày nhận", "Còn / trễ", "Ghi chú"):
             table.add_column(col)
+        style = {"accepted": "green", "late": "yellow", "needs_fixes": "yellow",
+                 "missing": "bold red", "received": "cyan"}
         for ln in lines:
-            table.add_row(ln.unit, ln.label, (ln.received_at or "")[:10], ln.detail)
+            days = (f"còn {ln.days_left} ngày" if ln.days_left is not None else
+                    f"trễ {ln.days_late} ngày" if ln.days_late else "")
+            table.add_row(ln.unit, ln.label, _dmy(ln.sent_at), _dmy(ln.received_at), days,
+                          ln.detail, style=style.get(ln.state))
         _console().print(table)
+        counts: dict[str, int] = {}
+        for ln in lines:
+            counts[ln.label] = counts.get(ln.label, 0) + 1
+        echo("Tổng: " + ", ".join(f"{k} {n}" for k, n in counts.items()))
     else:
         for ln in lines:
             parts = [ln.unit, ln.label]
+            if ln.sent_at:
+                parts.append(f"gửi biểu {_dmy(ln.sent_at)}")
             if ln.received_at:
-                parts.append(f"nhận {ln.received_at[:10]}")
+                parts.append(f"nhận {_dmy(ln.received_at)}")
             if ln.detail:
                 parts.append(ln.detail)
             echo(" | ".join(parts))
+
+
+def _dmy(iso: str | None) -> str:
+    return f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}" if iso and len(iso) >= 10 else ""
+
+
+def smtp_options(f):
+    """--smtp-host/--smtp-port/--smtp-user/--starttls/--ssl/--plain, --dry-run, --test-to."""
+    options = [
+        click.option("--smtp-host", default=None, metavar="MÁY_CHỦ",
+                     help="Máy chủ gửi thư (SMTP). Mặc định: host trong mục [smtp] của "
+                          "bdg-excel.toml."),
+        click.option("--smtp-port", type=click.IntRange(1, 65535), default=None, metavar="CỔNG",
+                     help="Cổng SMTP (mặc định 587 với --starttls, 465 với --ssl)."),
+        click.option("--smtp-user", default=None, metavar="TÊN",
+                     help="Tài khoản đăng nhập; mật khẩu lấy từ biến môi trường "
+                          "BDG_SMTP_PASSWORD."),
+        click.option("--starttls", "security", flag_value="starttls", default=None,
+                     help="Kết nối thường rồi mã hóa bằng STARTTLS (mặc định)."),
+        click.option("--ssl", "security", flag_value="ssl", help="Kết nối mã hóa SSL/TLS ngay."),
+        click.option("--plain", "security", flag_value="none",
+                     help="Không mã hóa (chỉ cho máy chủ nội bộ)."),
+        click.option("--dry-run", is_flag=True,
+                     help="Không gửi: ghi các thư thành tệp .eml vào outbox/mail/."),
+        click.option("--test-to", default=None, metavar="ĐỊA_CHỈ",
+                     help="Gửi mọi thư đến địa chỉ này thay cho đơn vị (để kiểm tra trước)."),
+        click.option("--unit", "units", multiple=True, metavar="TÊN",
+                     help="Chỉ gửi cho đơn vị này (có thể ghi nhiều lần)."),
+    ]
+    for opt in reversed(options):
+        f = opt(f)
+    return f
+
+
+def _mail_options(ws, smtp_host, smtp_port, smtp_user, security, dry_run, test_to, units):
+    from . import mail
+
+    config = ws.config()
+    settings = None
+    if not dry_run:
+        settings = mail.smtp_settings(config, host=smtp_host, port=smtp_port, user=smtp_user,
+                                      security=security)
+    if test_to and not mail.is_address(test_to):
+        raise click.BadParameter(f"“{test_to}” không phải địa chỉ thư.", param_hint="--test-to")
+    return {"settings": settings, "dry_run": dry_run, "test_to": test_to,
+            "units": list(units) or None, "config": config}
+
+
+@cli.command("send", context_settings=CONTEXT)
+@workspace_option
+@plan_option
+@period_option
+@smtp_options
+@click.option("-q", "--quiet", is_flag=True, help="Không hiện thanh tiến trình.")
+def send_cmd(ws, plan, period, smtp_host, smtp_port, smtp_user, security, dry_run, test_to,
+             units, quiet):
+    """Gửi thư điện tử cho từng đơn vị kèm biểu mẫu của đơn vị (tạo biểu nếu chưa có)."""
+    opts = _mail_options(ws, smtp_host, smtp_port, smtp_user, security, dry_run, test_to, units)
+    with progress_bar("Gửi thư", quiet) as bar:
+        res = workflow.send_forms(ws, plan, period, progress=bar, **opts)
+    _render_mail(res, ws)
+
+
+@cli.command("remind", context_settings=CONTEXT)
+@workspace_option
+@plan_option
+@period_option
+@smtp_options
+@click.option("-q", "--quiet", is_flag=True, help="Không hiện thanh tiến trình.")
+def remind_cmd(ws, plan, period, smtp_host, smtp_port, smtp_user, security, dry_run, test_to,
+               units, quiet):
+    """Nhắc các đơn vị chưa nộp báo cáo hoặc có báo cáo cần sửa (kèm tệp phản hồi)."""
+    opts = _mail_options(ws, smtp_host, smtp_port, smtp_user, security, dry_run, test_to, units)
+    with progress_bar("Gửi thư nhắc", quiet) as bar:
+        res = workflow.send_reminders(ws, plan, period, progress=bar, **opts)
+    _render_mail(res, ws)
+
+
+@cli.command("fetch", context_settings=CONTEXT)
+@workspace_option
+@click.option("--imap-host", default=None, metavar="MÁY_CHỦ",
+              help="Máy chủ hộp thư (IMAP). Mặc định: host trong mục [imap] của bdg-excel.toml.")
+@click.option("--imap-port", type=click.IntRange(1, 65535), default=None, metavar="CỔNG",
+              help="Cổng IMAP (mặc định 993 với --ssl, 143 với --starttls).")
+@click.option("--imap-user", default=None, metavar="TÊN",
+              help="Tài khoản hộp thư; mật khẩu lấy từ biến môi trường BDG_IMAP_PASSWORD.")
+@click.option("--ssl", "security", flag_value="ssl", default=None,
+              help="Kết nối mã hóa SSL/TLS ngay (IMAPS).")
+@click.option("--starttls", "security", flag_value="starttls",
+              help="Kết nối thường rồi mã hóa bằng STARTTLS (mặc định).")
+@click.option("--plain", "security", flag_value="none",
+              help="Không mã hóa (chỉ cho máy chủ nội bộ).")
+@click.option("--folder", default=None, metavar="THƯ_MỤC",
+              help="Thư mục trong hộp thư (mặc định INBOX).")
+@click.option("--since", type=click.DateTime(["%d/%m/%Y", "%Y-%m-%d"]), default=None,
+              metavar="dd/mm/yyyy", help="Chỉ xem thư nhận từ ngày này.")
+@click.option("--mark-seen", is_flag=True, help="Đánh dấu các thư đã tải là đã đọc.")
+def fetch_cmd(ws, imap_host, imap_port, imap_user, security, folder, since, mark_seen):
+    """Tải các tệp Excel đính kèm trong hộp thư về inbox/ (mỗi thư chỉ tải một lần)."""
+    from . import mail
+
+    config = ws.config()
+    settings = mail.imap_settings(config, host=imap_host, port=imap_port, user=imap_user,
+                                  security=security)
+    folder = folder or (config.get("imap") or {}).get("folder") or "INBOX"
+    res = workflow.fetch_mail(ws, settings, folder=folder,
+                              since=since.date() if since else None, mark_seen=mark_seen)
+    for m in res.messages:
+        who = m.sender or "không rõ người gửi"
+        when = f", {m.time.astimezone():%d/%m/%Y %H:%M}" if m.time else ""
+        head = f"Thư của {who}{when} “{m.subject}”"
+        if m.files:
+            echo(f"{head}: {', '.join(p.name for p in m.files)}")
+        else:
+            echo(f"{head}: không có tệp Excel đính kèm, bỏ qua.")
+        if m.ignored:
+            echo(f"    Không tải (không phải bảng tính): {', '.join(m.ignored)}")
+    echo(f"Thư mục {res.folder}: {len(res.messages)} thư mới, {len(res.files)} tệp đã lưu vào "
+         f"{ws.inbox}; {res.already} thư đã tải trước đây.")
+    if res.files:
+        echo("Bước tiếp theo: bdg-excel collect")
 
 
 @cli.command("export", context_settings=CONTEXT)
@@ -331,6 +466,37 @@ def _render_collect(res) -> None:
             echo(f"    Phản hồi: {p}")
     counts = {s: res.count(s) for s in STATUS_LABELS if res.count(s)}
     echo("Tổng: " + ", ".join(f"{STATUS_LABELS[s]} {n}" for s, n in counts.items()))
+
+
+def _render_mail(res, ws) -> None:
+    from .mail import DRAFTED, FAILED, NO_ADDRESS, OUTCOME_LABELS, SENT
+
+    if res.test_to:
+        echo(f"Chế độ thử: mọi thư được gửi đến {res.test_to}, không gửi cho đơn vị.")
+    for o in res.outcomes:
+        if o.status == SENT:
+            echo(f"{o.unit}: đã gửi đến {', '.join(o.to)}"
+                 + (f" (đính kèm {', '.join(o.attachments)})" if o.attachments else ""))
+        elif o.status == DRAFTED:
+            echo(f"{o.unit}: thư nháp {o.eml}")
+        else:
+            echo(f"{o.unit}: {OUTCOME_LABELS[o.status]} — {o.error}")
+        for note in o.notes:
+            echo(f"    {note}")
+    done, failed = len(res.done), res.with_status(FAILED)
+    missing = res.with_status(NO_ADDRESS)
+    what = "thư nháp đã ghi vào " + str(ws.mail_dir / res.period) if res.dry_run else "thư đã gửi"
+    parts = [f"{done} {what}"]
+    if failed:
+        parts.append(f"{len(failed)} đơn vị không gửi được")
+    if missing:
+        parts.append(f"{len(missing)} đơn vị chưa có địa chỉ thư")
+    echo("Tổng: " + "; ".join(parts) + ".")
+    if not res.outcomes:
+        echo("Không có đơn vị nào cần gửi." if res.kind == "send"
+             else "Không có đơn vị nào cần nhắc: mọi đơn vị đã nộp báo cáo đạt yêu cầu.")
+    if res.nothing_done:
+        raise click.exceptions.Exit(1)
 
 
 def _render_plan_summary(plan) -> None:

@@ -99,41 +99,113 @@ class StatusLine:
     state: str              # not_sent | sent | received | accepted | needs_fixes | late | missing
     label: str              # Vietnamese
     received_at: str | None = None
-    days: int | None = None  # days late (>0) / days left (<0 means late for missing)
+    days_left: int | None = None   # not received yet, deadline ahead (0 = due today)
+    days_late: int | None = None   # received after the deadline, or still missing past it
     detail: str = ""
     email: str | None = None
+    sent_at: str | None = None     # last time the form was e-mailed (not dry runs)
+    reminded_at: str | None = None
+    deadline: date | None = None
 
 
 STATE_LABELS = {"not_sent": "Chưa gửi biểu", "sent": "Đã gửi biểu, chờ báo cáo",
-                "received": "Đã nhận", "accepted": "Đã chấp nhận", "needs_fixes": "Cần sửa",
-                "late": "Nộp trễ", "missing": "Chưa nộp (quá hạn)"}
+                "received": "Đã nhận, chưa kiểm tra", "accepted": "Đã chấp nhận",
+                "needs_fixes": "Cần sửa", "late": "Nộp trễ", "missing": "Chưa nộp (quá hạn)"}
 
 
 def status(ws: Workspace, plan: Plan, period: str, *, today: date | None = None) -> list[StatusLine]:
-    """One line per unit for ``bdg-excel status``."""
+    """One line per unit for ``bdg-excel status``: not sent / sent / received (fetched into
+    inbox/, not collected yet) / accepted / needs fixes / late / missing, with the days
+    left before the deadline or the days late."""
+    from .ledger import Ledger
+    from .mail import unit_addresses
+
     today = today or date.today()
     c = consolidate(ws, plan, period)
+    with Ledger(ws.ledger_path) as led:
+        reminded = {r["unit_key"]: r["sent_at"] for r in led.sends(plan.identity(), period)
+                    if r["kind"] == "remind" and not r["dry_run"]}
+        waiting = [m for m in led.mail_files() if (ws.inbox / m["name"]).is_file()]
+    by_address = {a.lower(): u.key for u in plan.units for a in unit_addresses(u)}
+    in_inbox: dict[str, dict] = {}
+    for m in waiting:
+        key = by_address.get((m["sender"] or "").lower())
+        if key:
+            in_inbox.setdefault(key, m)
     lines = []
     for s in c.submissions:
+        ln = StatusLine(s.unit.name, "", "", email=s.unit.email, sent_at=s.sent_at,
+                        reminded_at=reminded.get(s.unit.key), deadline=s.deadline)
+        notes = []
         if s.record is not None:
+            ln.received_at = s.record.received_at
             late = s.days_late or 0
-            state = "late" if late else s.status
-            detail = f"trễ {late} ngày" if late else "đúng hạn" if s.deadline else ""
+            ln.days_late = late or None
             if s.status == "needs_fixes":
-                state = "needs_fixes"
-                detail = (detail + ", " if detail else "") + "cần sửa và gửi lại"
-            lines.append(StatusLine(s.unit.name, state, STATE_LABELS[state],
-                                    s.record.received_at, late or None, detail, s.unit.email))
-            continue
-        overdue = s.days_overdue(today)
-        if overdue is not None and overdue > 0:
-            state, detail = "missing", f"quá hạn {overdue} ngày"
+                ln.state = "needs_fixes"
+                notes.append("cần sửa và gửi lại")
+                if late:
+                    notes.append(f"nộp trễ {late} ngày")
+            elif late:
+                ln.state = "late"
+                notes.append(f"nộp trễ {late} ngày")
+            else:
+                ln.state = "accepted"
+                if s.deadline:
+                    notes.append("đúng hạn")
+        elif s.unit.key in in_inbox:
+            m = in_inbox[s.unit.key]
+            ln.state, ln.received_at = "received", m["received_at"]
+            if s.deadline:
+                late = (datetime.fromisoformat(m["received_at"]).date() - s.deadline).days
+                ln.days_late = late if late > 0 else None
+                if late > 0:
+                    notes.append(f"trễ {late} ngày")
+            notes.append(f"tệp {m['name']} trong inbox/ chưa được kiểm tra: chạy bdg-excel collect")
         else:
-            state = "sent" if s.sent_at else "not_sent"
-            detail = f"còn {-overdue} ngày" if overdue is not None else "kế hoạch chưa có hạn nộp"
-        lines.append(StatusLine(s.unit.name, state, STATE_LABELS[state], None, overdue, detail,
-                                s.unit.email))
+            overdue = s.days_overdue(today)
+            if overdue is not None and overdue > 0:
+                ln.state, ln.days_late = "missing", overdue
+                notes.append(f"quá hạn {overdue} ngày")
+                if not s.sent_at:
+                    notes.append("chưa gửi biểu qua thư")
+            else:
+                ln.state = "sent" if s.sent_at else "not_sent"
+                if overdue is None:
+                    notes.append("kế hoạch chưa có hạn nộp")
+                else:
+                    ln.days_left = -overdue
+                    notes.append(f"còn {-overdue} ngày" if overdue else "hạn nộp là hôm nay")
+        if ln.reminded_at and ln.state in ("missing", "needs_fixes", "sent", "not_sent"):
+            notes.append(f"đã nhắc ngày {ln.reminded_at[8:10]}/{ln.reminded_at[5:7]}")
+        ln.label = STATE_LABELS[ln.state]
+        ln.detail = "; ".join(notes)
+        lines.append(ln)
     return lines
+
+
+def send_forms(ws: Workspace, plan: Plan, period: str, **options):
+    """``bdg-excel send``: see :func:`bdg_excel.mail.send_forms`."""
+    from . import mail
+
+    with ws.lock():
+        return mail.send_forms(ws, plan, period, **options)
+
+
+def send_reminders(ws: Workspace, plan: Plan, period: str, **options):
+    """``bdg-excel remind``: see :func:`bdg_excel.mail.send_reminders`."""
+    from . import mail
+
+    with ws.lock():
+        return mail.send_reminders(ws, plan, period, **options)
+
+
+def fetch_mail(ws: Workspace, settings, **options):
+    """``bdg-excel fetch``: see :func:`bdg_excel.mail.fetch`."""
+    from . import mail
+
+    with ws.lock():
+        return mail.fetch(ws, settings, **options)
 
 
 def export(ws: Workspace, plan: Plan, period: str, fmt: str, out: Path | None = None) -> str:
@@ -154,4 +226,5 @@ def units_to_remind(c: Consolidation) -> list:
 
 
 __all__ = ["init_workspace", "load", "check_period", "generate", "collect_inbox",
-           "consolidate_workspace", "status", "export", "StatusLine", "ConsolidateResult"]
+           "consolidate_workspace", "status", "export", "StatusLine", "ConsolidateResult",
+           "send_forms", "send_reminders", "fetch_mail"]
