@@ -9,19 +9,50 @@ in the hidden sheet, and the raw cells of every coded row of part A (targets) an
 from __future__ import annotations
 
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import layout, vn
-from .findings import ERROR, WARNING, Finding
+from . import layout, untrusted, vn
+from .findings import ERROR, INFO, WARNING, Finding
+from .untrusted import MAX_BYTES, MAX_UNCOMPRESSED, sniff  # noqa: F401 - public names
 
-MAX_BYTES = 20 * 1024 * 1024          # a form is a few KB; refuse anything huge
-MAX_UNCOMPRESSED = 200 * 1024 * 1024  # zip bomb guard for .xlsx/.ods
+READABLE_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 MAX_ROWS = 5000                       # rows of the form sheet we look at
 MAX_COLS = 60
 
-READABLE_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+#: input columns of each part: a formula there is looked at (see :func:`_check_formulas`)
+INPUT_KEYS = tuple(c.key for c in layout.PART_A + layout.PART_B if c.input)
+
+# Why a file cannot be read, by finding code (``file_<kind>`` for what sniffing found).
+PROBLEMS = {
+    "file_empty": "Tệp rỗng (0 byte). Gửi lại tệp biểu mẫu đã điền.",
+    "file_broken_zip": "Tệp bị hỏng hoặc tải về chưa hết. Gửi lại tệp.",
+    "file_zip": "Tệp nén không phải là bảng tính Excel. Gửi lại tệp biểu mẫu .xlsx.",
+    "file_docx": "Đây là văn bản Word, không phải biểu mẫu Excel. Gửi lại tệp biểu mẫu .xlsx.",
+    "file_doc": "Đây là văn bản Word, không phải biểu mẫu Excel. Gửi lại tệp biểu mẫu .xlsx.",
+    "file_pdf": "Đây là tệp PDF, không phải biểu mẫu Excel. Gửi lại tệp biểu mẫu .xlsx đã điền.",
+    "file_csv": "Tệp là dữ liệu CSV (văn bản), không phải biểu mẫu Excel: các ô, dòng nhận dạng "
+                "và định dạng đã mất. Điền vào tệp biểu mẫu .xlsx đã nhận rồi gửi lại.",
+    "file_text": "Tệp không phải là bảng tính Excel (có thể là văn bản đổi đuôi). Gửi lại tệp "
+                 "biểu mẫu .xlsx đã điền.",
+    "file_unknown": "Không nhận ra loại tệp. Gửi lại tệp biểu mẫu .xlsx đã điền.",
+    "file_encrypted": "Tệp được đặt mật khẩu mở nên không đọc được. Gỡ mật khẩu (Tệp > Thông tin "
+                      "> Bảo vệ sổ làm việc > Mã hóa bằng mật khẩu, xóa mật khẩu) rồi gửi lại.",
+    "too_large": "Tệp quá lớn ({detail}) so với một biểu mẫu báo cáo. Gửi lại đúng tệp biểu mẫu "
+                 "đã điền.",
+    "zip_bomb": "Tệp giải nén ra quá lớn so với một biểu mẫu báo cáo (nghi là tệp độc hại); tệp "
+                "không được mở. Gửi lại đúng tệp biểu mẫu.",
+    "xml_entities": "Tệp chứa khai báo thực thể XML (DOCTYPE/ENTITY), điều mà Excel không bao "
+                    "giờ tạo ra (nghi là tệp độc hại); tệp không được mở. Gửi lại đúng tệp "
+                    "biểu mẫu lưu bằng Excel.",
+    "bad_xml": "Nội dung bên trong tệp bị hỏng (XML không hợp lệ). Mở tệp bằng Excel, lưu lại "
+               "rồi gửi lại.",
+    "sheet_too_large": "Trang '{sheet}' có dữ liệu đến ô {corner} ({rows} dòng): quá lớn đối với "
+                       "một biểu mẫu nên tệp không được đọc. Xóa các dòng/cột thừa (hoặc trang "
+                       "thừa) rồi gửi lại.",
+    "unreadable": "Không đọc được tệp ({detail}). Mở tệp bằng Excel, lưu lại dưới dạng .xlsx "
+                  "rồi gửi lại.",
+}
 
 
 @dataclass
@@ -43,50 +74,11 @@ class ReturnData:
     tasks: dict[str, RawRow] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     readable: bool = True
+    kind: str | None = None                # what the bytes are: xlsx, ods, xls, csv …
 
     def finding(self, code: str, message: str, severity: str = ERROR, **loc) -> None:
         self.findings.append(Finding(code=code, message=message, severity=severity,
                                      file=self.name, **loc))
-
-
-def sniff(path: Path) -> str:
-    """What the file really is: xlsx, ods, xls, encrypted, empty, text, unknown."""
-    with path.open("rb") as fh:
-        head = fh.read(8)
-    if not head:
-        return "empty"
-    if head.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(path) as zf:
-                names = set(zf.namelist())
-        except (zipfile.BadZipFile, OSError):
-            return "broken_zip"
-        if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
-            return "xlsx"
-        if "content.xml" in names:
-            return "ods"
-        if "word/document.xml" in names:
-            return "docx"
-        return "zip"
-    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        # OLE container: legacy .xls, or an encrypted OOXML workbook.
-        with path.open("rb") as fh:
-            blob = fh.read(64 * 1024)
-        if "EncryptionInfo".encode("utf-16-le") in blob or b"EncryptedPackage" in blob or \
-                "EncryptedPackage".encode("utf-16-le") in blob:
-            return "encrypted"
-        return "xls"
-    if head.startswith(b"PK"):
-        return "broken_zip"
-    return "text"
-
-
-def _zip_too_large(path: Path) -> bool:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return sum(i.file_size for i in zf.infolist()) > MAX_UNCOMPRESSED
-    except (zipfile.BadZipFile, OSError):
-        return True
 
 
 def read_return(path: Path, name: str | None = None) -> ReturnData:
@@ -96,43 +88,42 @@ def read_return(path: Path, name: str | None = None) -> ReturnData:
         _read(data)
     except Exception as exc:  # noqa: BLE001 - a hostile file must never crash collection
         data.readable = False
-        data.finding("unreadable", f"Không đọc được tệp ({type(exc).__name__}). Mở tệp bằng "
-                     "Excel, lưu lại dưới dạng .xlsx rồi gửi lại.")
+        code = "file_encrypted" if _says_encrypted(exc) else "unreadable"
+        data.finding(code, PROBLEMS[code].format(detail=type(exc).__name__))
     return data
 
 
+def _says_encrypted(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "password" in text or "encrypt" in text
+
+
+def _refuse(data: ReturnData, code: str, detail: str = "") -> None:
+    data.readable = False
+    if code not in PROBLEMS:
+        code = f"file_{code}" if f"file_{code}" in PROBLEMS else "unreadable"
+    if code == "sheet_too_large":
+        sheet, rows, cols = detail.split("|")
+        data.finding(code, PROBLEMS[code].format(
+            sheet=sheet, rows=rows, corner=layout.cell_ref(int(rows) - 1, max(int(cols) - 1, 0))),
+            sheet=sheet)
+    else:
+        data.finding(code, PROBLEMS[code].format(detail=detail))
+
+
 def _read(data: ReturnData) -> None:
-    path = data.path
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        data.readable = False
-        data.finding("too_large", f"Tệp quá lớn ({size // 1024 // 1024} MB) so với một biểu "
-                     "mẫu báo cáo. Gửi lại đúng tệp biểu mẫu đã điền.")
+    found = untrusted.inspect(data.path)
+    data.kind = found.kind
+    if found.problem:
+        _refuse(data, found.problem, found.detail)
         return
-    kind = sniff(path)
-    problem = {
-        "empty": "Tệp rỗng (0 byte). Gửi lại tệp biểu mẫu đã điền.",
-        "broken_zip": "Tệp bị hỏng hoặc tải về chưa hết. Gửi lại tệp.",
-        "zip": "Tệp nén không phải là bảng tính Excel. Gửi lại tệp biểu mẫu .xlsx.",
-        "docx": "Đây là văn bản Word, không phải biểu mẫu Excel. Gửi lại tệp biểu mẫu .xlsx.",
-        "text": "Tệp không phải là bảng tính Excel (có thể là CSV hoặc văn bản đổi đuôi). "
-                "Gửi lại tệp biểu mẫu .xlsx đã điền.",
-        "encrypted": "Tệp được đặt mật khẩu mở nên không đọc được. Gỡ mật khẩu (Tệp > Thông tin "
-                     "> Bảo vệ sổ làm việc) rồi gửi lại.",
-    }.get(kind)
-    if problem:
-        data.readable = False
-        data.finding(f"file_{kind}", problem)
-        return
-    if kind in ("xlsx", "ods") and _zip_too_large(path):
-        data.readable = False
-        data.finding("zip_bomb", "Tệp giải nén ra quá lớn so với một biểu mẫu báo cáo (nghi là "
-                     "tệp độc hại). Gửi lại đúng tệp biểu mẫu.")
+    if found.kind not in ("xlsx", "ods", "xls"):
+        _refuse(data, f"file_{found.kind}" if f"file_{found.kind}" in PROBLEMS else "file_unknown")
         return
 
     from python_calamine import CalamineWorkbook
 
-    wb = CalamineWorkbook.from_path(str(path))
+    wb = CalamineWorkbook.from_path(str(data.path))
     try:
         names = wb.sheet_names
         if layout.META_SHEET in names:
@@ -144,6 +135,7 @@ def _read(data: ReturnData) -> None:
             if _read_tables(data, sheet_name, rows):
                 data.sheet = sheet_name
                 data.header_unit = _header_unit(rows)
+                _check_formulas(data, found.formulas.get(sheet_name, {}))
                 break
         else:
             data.finding("no_table", f"Không tìm thấy bảng chỉ tiêu hay nhiệm vụ (dòng tiêu đề có "
@@ -151,6 +143,34 @@ def _read(data: ReturnData) -> None:
                          sheet=layout.FORM_SHEET)
     finally:
         wb.close()
+
+
+def _check_formulas(data: ReturnData, formulas: dict[str, bool]) -> None:
+    """Formulas in input cells: calamine gave the value saved with the formula; without
+    one the cell reads empty, which would silently lose the unit's number."""
+    if not formulas:
+        return
+    for row in list(data.targets.values()) + list(data.tasks.values()):
+        for key in INPUT_KEYS:
+            ref = row.refs.get(key)
+            if ref is None or ref not in formulas:
+                continue
+            if formulas[ref]:
+                data.finding("formula", f"Ô {ref} (mã {row.code}) chứa công thức; dùng giá trị Excel "
+                             f"đã tính và lưu kèm ({_shown(row.cells.get(key))}). Nên nhập số trực "
+                             "tiếp.", INFO, sheet=data.sheet, cell=ref, target=row.code)
+            else:
+                row.cells[key] = None
+                data.finding("formula_no_value", f"Ô {ref} (mã {row.code}) chứa công thức nhưng tệp "
+                             "không lưu giá trị đã tính (tệp được tạo bằng chương trình khác Excel?). "
+                             "Nhập số trực tiếp vào ô, hoặc mở tệp bằng Excel, lưu lại rồi gửi lại.",
+                             sheet=data.sheet, cell=ref, target=row.code)
+
+
+def _shown(value) -> str:
+    if isinstance(value, float):
+        return vn.format_number(value)
+    return str(value) if value not in (None, "") else "trống"
 
 
 def _sheet_rows(sheet) -> list[list]:
