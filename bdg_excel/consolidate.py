@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from . import ledger as lg, targets as tg
+from . import consistency, ledger as lg, targets as tg, vn
 from .findings import Finding
 from .ledger import FileRecord, Ledger
 from .model import Plan, Target, Unit, period_year
@@ -22,8 +22,18 @@ TIDY_FIELDS = ("plan", "period", "unit", "code", "value", "numerator", "denomina
                "assessment", "status", "received_at", "source_file", "source_sha256")
 
 
+ON_TIME, LATE, NO_DEADLINE = "on_time", "late", "no_deadline"
+TIMING_LABELS = {ON_TIME: "Đúng hạn", LATE: "Trễ hạn", MISSING: "Chưa nộp",
+                 NO_DEADLINE: "Đã nộp (kế hoạch chưa có hạn)"}
+
+
 @dataclass
 class Submission:
+    """One unit's return for the period, judged against the plan's deadline.
+
+    Timeliness is judged on the FIRST return the unit sent: a corrected version sent after
+    the deadline replaces the figures (the earlier ones become ``superseded``) but does
+    not make the unit late."""
     unit: Unit
     status: str                         # accepted | needs_fixes | missing
     record: FileRecord | None = None
@@ -36,17 +46,46 @@ class Submission:
         return datetime.fromisoformat(self.record.received_at) if self.record else None
 
     @property
+    def first_received(self) -> datetime | None:
+        times = [datetime.fromisoformat(r.received_at) for r in
+                 ([self.record] if self.record else []) + self.superseded]
+        return min(times) if times else None
+
+    @property
     def days_late(self) -> int | None:
-        """Days after the deadline it arrived (0 = on time); None when not received."""
+        """Days after the deadline the first return arrived (0 = on time); None when not
+        received."""
         if not self.record or not self.deadline:
             return None
-        return max(0, (self.received.date() - self.deadline).days)
+        return max(0, (self.first_received.date() - self.deadline).days)
+
+    @property
+    def timing(self) -> str:
+        """on_time | late | missing | no_deadline."""
+        if not self.record:
+            return MISSING
+        if not self.deadline:
+            return NO_DEADLINE
+        return LATE if self.days_late else ON_TIME
 
     def days_overdue(self, today: date) -> int | None:
         """For a missing return: days past the deadline (negative = days left)."""
         if self.record or not self.deadline:
             return None
         return (today - self.deadline).days
+
+
+@dataclass
+class Completeness:
+    """Totals of the submissions sheet."""
+    expected: int
+    received: int
+    on_time: int
+    late: int
+    missing: int
+    needs_fixes: int
+    resubmitted: int                    # units whose earlier return was superseded
+    to_remind: list[Submission]         # missing or needing fixes
 
 
 @dataclass
@@ -60,6 +99,7 @@ class UnitValue:
     source: str | None = None
     note: str | None = None
     record: FileRecord | None = None
+    cell: str | None = None             # where the value was read ("G12")
 
 
 @dataclass
@@ -73,6 +113,14 @@ class TargetResult:
     denominator: float | None = None
     answers: dict[str, int] = field(default_factory=dict)   # yes/no tally
     assessment: tg.Assessment = tg.Assessment("no_data")
+    units_reported: int = 0
+    previous: float | None = None       # the rolled-up value of the previous period
+
+    @property
+    def change(self) -> float | None:
+        if self.value is None or self.previous is None:
+            return None
+        return vn.tidy_float(self.value - self.previous)
 
 
 @dataclass
@@ -96,6 +144,26 @@ class Consolidation:
     findings: list[tuple[FileRecord, Finding]]
     tidy: list[dict]
     history: list[FileRecord]            # every file of this plan and period, in order
+    #: consistency checks of the consolidation (also in ``findings``)
+    checks: list[tuple[FileRecord, Finding]] = field(default_factory=list)
+    previous_period: str | None = None   # set when the ledger holds it
+
+    @property
+    def completeness(self) -> Completeness:
+        subs = self.submissions
+        return Completeness(
+            expected=len(subs), received=sum(1 for s in subs if s.record),
+            on_time=sum(1 for s in subs if s.timing == ON_TIME),
+            late=sum(1 for s in subs if s.timing == LATE),
+            missing=sum(1 for s in subs if s.timing == MISSING),
+            needs_fixes=sum(1 for s in subs if s.status == lg.NEEDS_FIXES),
+            resubmitted=sum(1 for s in subs if s.superseded),
+            to_remind=[s for s in subs if s.status in (MISSING, lg.NEEDS_FIXES)])
+
+    @property
+    def has_targets(self) -> bool:
+        """False for a tasks-only plan (no unit reports a target row)."""
+        return any(r.unit_values for r in self.results)
 
 
 def consolidate(ws: Workspace, plan: Plan, period: str, *,
@@ -104,7 +172,16 @@ def consolidate(ws: Workspace, plan: Plan, period: str, *,
         return build(led, plan, period, now=now)
 
 
-def build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None) -> Consolidation:
+def previous_period(period: str) -> str:
+    """The period compared with: the year before ("2026" -> "2025", "2026-H1" -> "2025-H1")."""
+    year, _, half = period.partition("-")
+    return f"{int(year) - 1}" + (f"-{half}" if half else "")
+
+
+def build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None,
+          compare: bool = True) -> Consolidation:
+    """The consolidation of ``period``; with ``compare`` also the previous period's values
+    (when the ledger holds any return of it) and the checks against them."""
     files = led.files(plan.identity(), period)
     deadline = plan.deadline(period)
     sends = {}
@@ -145,8 +222,10 @@ def build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None) 
                 row = values.get(unit.key, {}).get(t.code, {})
                 uvs.append(UnitValue(unit, sub.status, row.get("value"), row.get("numerator"),
                                      row.get("denominator"), row.get("answer"),
-                                     row.get("source"), row.get("note"), sub.record))
+                                     row.get("source"), row.get("note"), sub.record,
+                                     row.get("cell")))
             res = TargetResult(t, ind.text, responsible.get(ind.code, []), uvs)
+            res.units_reported = sum(1 for uv in uvs if uv.status != MISSING)
             roll_up(res)
             res.assessment = tg.evaluate(t, res.value, year)
             results.append(res)
@@ -161,8 +240,22 @@ def build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None) 
                                     by_unit[unit.key].status))
 
     tidy = tidy_rows(plan, period, results, superseded, led)
-    return Consolidation(plan, period, now or datetime.now(), submissions, results, tasks,
-                         findings, tidy, files)
+    c = Consolidation(plan, period, now or datetime.now(), submissions, results, tasks,
+                      findings, tidy, files)
+    previous = None
+    prev = previous_period(period)
+    if compare and led.files(plan.identity(), prev):
+        previous = build(led, plan, prev, now=now, compare=False)
+        c.previous_period = prev
+        by_code = {r.target.code: r for r in previous.results}
+        for res in results:
+            if res.target.code in by_code:
+                res.previous = by_code[res.target.code].value
+    stored = {(rec.id, f.code, f.target) for rec, f in findings}
+    c.checks = [(rec, f) for rec, f in consistency.check(c, previous)
+                if (rec.id, f.code, f.target) not in stored]
+    c.findings = findings + c.checks
+    return c
 
 
 def roll_up(res: TargetResult) -> None:

@@ -87,11 +87,18 @@ class Assessment:
     #: True when the target's year is later than the reporting year: the result shows
     #: progress toward it, not a final verdict.
     interim: bool = False
+    #: The year the target is set for (shown in interim labels).
+    target_year: int | None = None
 
     @property
     def label(self) -> str:
+        """Vietnamese label. The year rule: before the target's year a result that does not
+        yet meet it is "Chưa đạt (mục tiêu năm 2030)" — progress, not a verdict; a result
+        that already meets it is "Đạt"/"Vượt"; in or after the target year the plain labels."""
         if self.code == "met" and self.exceeded:
             return ASSESSMENT_LABELS["exceeded"]
+        if self.code == "not_met" and self.interim and self.target_year:
+            return f"{ASSESSMENT_LABELS['not_met']} (mục tiêu năm {self.target_year})"
         return ASSESSMENT_LABELS[self.code]
 
 
@@ -99,9 +106,9 @@ def evaluate(t: Target, value: float | None, year: int | None = None) -> Assessm
     """Judge a reported value against a target row."""
     interim = bool(year and t.year and year < t.year)
     if t.op == "qualitative":
-        return Assessment("qualitative", interim=interim)
+        return Assessment("qualitative", interim=interim, target_year=t.year)
     if value is None or t.value is None:
-        return Assessment("no_data", interim=interim)
+        return Assessment("no_data", interim=interim, target_year=t.year)
     v, goal = value, t.value
     eps = 1e-9
     if t.op == ">=":
@@ -118,5 +125,28 @@ def evaluate(t: Target, value: float | None, year: int | None = None) -> Assessm
         hi = t.max if t.max is not None else goal
         met, exceeded = goal - eps <= v <= hi + eps, False
     else:  # pragma: no cover - guarded by plan check
-        return Assessment("no_data", interim=interim)
-    return Assessment("met" if met else "not_met", exceeded=exceeded and met, interim=interim)
+        return Assessment("no_data", interim=interim, target_year=t.year)
+    return Assessment("met" if met else "not_met", exceeded=exceeded and met, interim=interim,
+                      target_year=t.year)
+
+
+def progress(t: Target, value: float | None, year: int | None) -> str | None:
+    """The "Tiến độ" text of a target row: how far the result is from the target and how
+    many years are left. None for qualitative rows and rows without a result."""
+    if t.op == "qualitative" or value is None or t.value is None:
+        return None
+    left = (t.year - year) if (t.year and year) else None
+    when = f"còn {left} năm (đến {t.year})" if left and left > 0 else (
+        f"năm mục tiêu {t.year}" if left == 0 else None)
+    a = evaluate(t, value, year)
+    unit = "" if not t.unit else (t.unit if t.unit.startswith("/") else f" {t.unit}")
+    if a.code == "met":
+        text = "Đã đạt mục tiêu"
+    elif t.op in (">=", ">") or (t.op == "between" and value < t.value):
+        text = f"Cần tăng thêm {vn.format_number(vn.tidy_float(t.value - value))}{unit}"
+    elif t.op in ("<=", "<") or t.op == "between":
+        bound = t.max if t.op == "between" and t.max is not None else t.value
+        text = f"Cần giảm thêm {vn.format_number(vn.tidy_float(value - bound))}{unit}"
+    else:
+        text = f"Cần đạt {describe(t)}"
+    return f"{text}; {when}" if when else text

@@ -1,0 +1,355 @@
+"""The sheets of the consolidated workbook, laid out as Vietnamese statistical forms.
+
+Each sheet writer takes the xlsxwriter workbook, the shared :class:`~bdg_excel.xlsx.Formats`
+and the :class:`~bdg_excel.consolidate.Consolidation`. Every value that came from a return
+is written with :func:`~bdg_excel.xlsx.put` (text as text: no formula injection).
+"""
+
+from __future__ import annotations
+
+from . import ledger as lg, targets as tg, vn
+from .consolidate import LATE, MISSING, ON_TIME, TIMING_LABELS, Consolidation
+from .findings import SEVERITY_LABELS
+from .layout import TASK_STATUSES
+from .model import period_label
+from .xlsx import Formats, a4_landscape, put
+
+SUMMARY = "Tổng hợp"
+TASKS = "Nhiệm vụ"
+MATRIX = "Ma trận nhiệm vụ"
+SUBMISSIONS = "Tình hình nộp"
+FINDINGS = "Phát hiện"
+DATA = "Dữ liệu"
+
+FORM_NUMBER = "02/BĐG-TH"
+TITLE = "BÁO CÁO TỔNG HỢP KẾT QUẢ THỰC HIỆN CHIẾN LƯỢC QUỐC GIA VỀ BÌNH ĐẲNG GIỚI"
+
+SUBMISSION_LABELS = {lg.ACCEPTED: "Đã nhận, đạt yêu cầu", lg.NEEDS_FIXES: "Đã nhận, cần sửa",
+                     MISSING: "Chưa nộp"}
+#: Conditional formats of the assessment column, by how the label begins (so
+#: "Chưa đạt (mục tiêu năm 2030)" is coloured like "Chưa đạt").
+ASSESSMENT_COLOURS = {"Vượt": "#A9D08E", "Đạt": "#C6EFCE", "Chưa đạt": "#FFC7CE",
+                      "Chưa có số liệu": "#EDEDED"}
+STATUS_COLOURS = {"Đã hoàn thành": "#C6EFCE", "Đang thực hiện": "#FFEB9C",
+                  "Chưa thực hiện": "#FFC7CE", "Chưa báo cáo": "#EDEDED"}
+NOT_ASSIGNED = "—"
+MAX_NAMES = 4   # more responsible units than this are counted, not listed
+
+
+# -- shared blocks -------------------------------------------------------------------
+def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[list]) -> None:
+    """Column widths that fit Vietnamese text: the longest value (or the longest word of
+    the header), between each column's minimum and maximum; longer text wraps."""
+    for col, (text, lo, hi) in enumerate(headers):
+        longest = max([len(w) for w in text.split()] + [
+            len(vn.format_number(v)) if isinstance(v, (int, float)) else len(str(v))
+            for r in rows if col < len(r) and (v := r[col]) is not None] or [0])
+        ws.set_column(col, col, max(lo, min(hi, longest * 1.1 + 2)))
+
+
+def title_block(ws, fm: Formats, c: Consolidation, title: str, last_col: int) -> int:
+    """Biểu số, reporting and receiving unit, title, period, unit of measure. Returns the
+    row of the table header."""
+    plan = c.plan
+    last_col = max(last_col, 7)
+    left, right = (0, 2), (last_col - 3, last_col)
+    ws.merge_range(0, left[0], 0, left[1], f"Biểu số: {FORM_NUMBER}", fm(bold=True))
+    basis = f"Ban hành kèm theo Kế hoạch số {plan.number}" if plan.number else \
+        "Ban hành kèm theo Kế hoạch"
+    ws.merge_range(1, left[0], 1, left[1], basis, fm(italic=True, font_size=10))
+    deadline = plan.deadline(c.period)
+    if deadline:
+        ws.merge_range(2, left[0], 2, left[1], f"Ngày nhận báo cáo: {vn.format_date(deadline)}",
+                       fm(italic=True, font_size=10))
+    ws.merge_range(0, right[0], 0, right[1], f"Đơn vị báo cáo: {plan.issuer or ''}",
+                   fm(align="right"))
+    to = next((r.to for r in plan.reports if r.to), None) or "Sở Nội vụ"
+    ws.merge_range(1, right[0], 1, right[1], f"Đơn vị nhận báo cáo: {to}", fm(align="right"))
+    ws.merge_range(4, 0, 4, last_col, title, fm(bold=True, align="center", font_size=14,
+                                                  text_wrap=True))
+    ws.set_row(4, 36)
+    sub = plan.title + (f" (số {plan.number})" if plan.number else "")
+    ws.merge_range(5, 0, 5, last_col, sub, fm(italic=True, align="center", text_wrap=True))
+    ws.set_row(5, 32)
+    ws.merge_range(6, 0, 6, last_col, f"Kỳ báo cáo: {period_label(c.period)}",
+                   fm(bold=True, align="center"))
+    ws.merge_range(7, right[0], 7, right[1], "Đơn vị tính: theo cột Đơn vị tính",
+                   fm(italic=True, align="right"))
+    return 8
+
+
+def table_header(ws, fm: Formats, row: int, headers: list) -> int:
+    """Header row and the column-key row (A, B, 1, 2, …). Returns the first data row."""
+    for col, h in enumerate(headers):
+        ws.write_string(row, col, h[0], fm.header)
+    ws.set_row(row, 45)
+    for col in range(len(headers)):
+        key = "A" if col == 0 else ("B" if col == 1 else str(col - 1))
+        ws.write_string(row + 1, col, key, fm.key_row)
+    return row + 2
+
+
+def signature(ws, fm: Formats, c: Consolidation, row: int, last_col: int) -> None:
+    """Place and date, Người lập biểu on the left, Thủ trưởng đơn vị on the right."""
+    last_col = max(last_col, 7)
+    d = c.generated_at
+    place = c.plan.place or "……"
+    right = (last_col - 3, last_col)
+    ws.merge_range(row, right[0], row, right[1],
+                   f"{place}, ngày {d.day:02d} tháng {d.month:02d} năm {d.year}",
+                   fm(italic=True, align="center"))
+    ws.merge_range(row + 1, 0, row + 1, 2, "NGƯỜI LẬP BIỂU", fm(bold=True, align="center"))
+    ws.merge_range(row + 2, 0, row + 2, 2, "(Ký, họ tên)", fm(italic=True, align="center"))
+    ws.merge_range(row + 1, right[0], row + 1, right[1], "THỦ TRƯỞNG ĐƠN VỊ",
+                   fm(bold=True, align="center"))
+    ws.merge_range(row + 2, right[0], row + 2, right[1], "(Ký, đóng dấu, họ tên)",
+                   fm(italic=True, align="center"))
+
+
+def _colour_by_prefix(ws, wb, first: int, last: int, col: int, colours: dict) -> None:
+    if last < first:
+        return
+    for label, colour in colours.items():
+        ws.conditional_format(first, col, last, col, {
+            "type": "text", "criteria": "begins with", "value": label,
+            "format": wb.add_format({"bg_color": colour}), "stop_if_true": True})
+
+
+def _finish(ws, head: int, freeze_cols: int = 0) -> None:
+    ws.freeze_panes(head + 2, freeze_cols)
+    a4_landscape(ws, (head, head + 1))
+
+
+# -- Tổng hợp ------------------------------------------------------------------------
+def summary(wb, fm: Formats, c: Consolidation) -> None:
+    ws = wb.add_worksheet(SUMMARY)
+    headers = [("STT", 4, 5), ("Mã", 5, 7), ("Chỉ tiêu", 30, 46), ("Mục tiêu kế hoạch", 16, 30),
+               ("Đơn vị tính", 8, 14), ("Đơn vị chịu trách nhiệm", 14, 26), ("Kết quả", 9, 12),
+               ("Tử số", 8, 12), ("Mẫu số", 8, 12), ("Đánh giá", 10, 16), ("Tiến độ", 16, 28)]
+    if c.previous_period:
+        headers += [(f"Kỳ trước ({c.previous_period})", 9, 12), ("Thay đổi so với kỳ trước", 9, 12)]
+    headers += [("Số đơn vị đã báo cáo", 8, 10), ("Ghi chú", 16, 34)]
+    last = len(headers) - 1
+    head = title_block(ws, fm, c, TITLE, last)
+    row = first = table_header(ws, fm, head, headers)
+    goals = {g.number: g.title for g in c.plan.goals}
+    year = int(c.period[:4])
+    current_goal, n, table = None, 0, []
+    for res in c.results:
+        t = res.target
+        if t.goal != current_goal:
+            current_goal = t.goal
+            ws.merge_range(row, 0, row, last, f"Mục tiêu {t.goal}: {goals.get(t.goal, '')}",
+                           fm(bold=True, border=1, bg_color="#F2F2F2", text_wrap=True))
+            row += 1
+        n += 1
+        target_text = tg.describe(t) if t.text == res.indicator_text else \
+            f"{t.text} ({tg.describe(t)})"
+        names = res.responsible
+        who = "; ".join(names) if len(names) <= MAX_NAMES else f"{len(names)} đơn vị"
+        if t.measure == "yesno":
+            result = ", ".join(f"{k}: {v}" for k, v in sorted(res.answers.items())) or None
+        else:
+            result = res.value
+        values = [(n, fm.center), (t.code, fm.center), (res.indicator_text, fm.text),
+                  (target_text, fm.text), (t.unit, fm.center), (who or "(chưa giao)", fm.text),
+                  (result, fm.number if t.measure != "yesno" else fm.center),
+                  (res.numerator, fm.number), (res.denominator, fm.number),
+                  (res.assessment.label, fm.center),
+                  (tg.progress(t, res.value, year), fm.text)]
+        if c.previous_period:
+            values += [(res.previous, fm.number), (res.change, fm.number)]
+        values += [(f"{res.units_reported}/{len(res.unit_values)}", fm.center),
+                   (_note(res), fm.text)]
+        for col, (value, f) in enumerate(values):
+            put(ws, row, col, value, f)
+        table.append([v for v, _ in values])
+        row += 1
+    _colour_by_prefix(ws, wb, first, row - 1, 9, ASSESSMENT_COLOURS)
+    fit_widths(ws, headers, table)
+    signature(ws, fm, c, row + 1, last)
+    _finish(ws, head, 2)
+
+
+def _note(res) -> str | None:
+    notes = []
+    t = res.target
+    with_value = [uv for uv in res.unit_values if uv.value is not None]
+    if t.has_fraction and len(with_value) > 1 and res.value is None:
+        notes.append("Không tổng hợp được: thiếu tử số/mẫu số của một số đơn vị "
+                     "(không lấy trung bình các tỷ lệ)")
+    elif t.has_fraction and len(with_value) > 1:
+        notes.append("Tổng tử số × hệ số / tổng mẫu số")
+    if len(res.unit_values) <= MAX_NAMES:
+        for uv in res.unit_values:
+            if uv.note:
+                notes.append(f"{uv.unit.name}: {uv.note}")
+    return "; ".join(notes) or None
+
+
+# -- Nhiệm vụ (list) and Ma trận nhiệm vụ --------------------------------------------
+def tasks(wb, fm: Formats, c: Consolidation) -> None:
+    ws = wb.add_worksheet(TASKS)
+    headers = [("STT", 4, 5), ("Mã", 5, 7), ("Đơn vị", 16, 28), ("Nhiệm vụ", 30, 60),
+               ("Tình trạng", 12, 16), ("Kết quả thực hiện, khó khăn, đề xuất", 30, 60)]
+    row = table_header(ws, fm, 0, headers)
+    table = []
+    for i, tr in enumerate(c.tasks, 1):
+        status = tr.status or ("Chưa báo cáo" if tr.submission_status == MISSING else None)
+        values = [(i, fm.center), (tr.code, fm.center), (tr.unit.name, fm.text),
+                  (tr.text, fm.text), (status, fm.center), (tr.result, fm.text)]
+        for col, (value, f) in enumerate(values):
+            put(ws, row, col, value, f)
+        table.append([v for v, _ in values])
+        row += 1
+    _colour_by_prefix(ws, wb, 2, row - 1, 4, STATUS_COLOURS)
+    fit_widths(ws, headers, table)
+    _finish(ws, 0)
+
+
+def task_matrix(wb, fm: Formats, c: Consolidation) -> None:
+    """Units (rows) × tasks (a pair of columns each: status, result text). A task several
+    units share (same text) is one column pair; a unit not given a task shows "—"."""
+    ws = wb.add_worksheet(MATRIX)
+    columns: list[str] = []               # distinct task texts, in plan order
+    index: dict[str, int] = {}
+    for tr in c.tasks:
+        key = vn.canonical(tr.text)
+        if key not in index:
+            index[key] = len(columns)
+            columns.append(tr.text)
+    last = 1 + 2 * len(columns)
+    head = title_block(ws, fm, c, "MA TRẬN THỰC HIỆN NHIỆM VỤ", last) + 1
+    ws.merge_range(head - 1, 0, head, 0, "STT", fm.header)
+    ws.merge_range(head - 1, 1, head, 1, "Đơn vị", fm.header)
+    for j, text in enumerate(columns):
+        col = 2 + 2 * j
+        ws.merge_range(head - 1, col, head - 1, col + 1, f"Nhiệm vụ {j + 1}: {text}", fm.header)
+        ws.write_string(head, col, "Tình trạng", fm.header)
+        ws.write_string(head, col + 1, "Kết quả thực hiện", fm.header)
+        ws.set_column(col, col, 14)
+        ws.set_column(col + 1, col + 1, 32)
+    ws.set_row(head - 1, 60)
+    ws.set_column(0, 0, 5)
+    ws.set_column(1, 1, 28)
+    for col in range(last + 1):
+        key = "A" if col == 0 else ("B" if col == 1 else str(col - 1))
+        ws.write_string(head + 1, col, key, fm.key_row)
+    row = first = head + 2
+    by_unit: dict[str, dict[int, object]] = {}
+    for tr in c.tasks:
+        by_unit.setdefault(tr.unit.key, {})[index[vn.canonical(tr.text)]] = tr
+    tally = [dict.fromkeys((*TASK_STATUSES, "Chưa báo cáo"), 0) for _ in columns]
+    for i, sub in enumerate(c.submissions, 1):
+        put(ws, row, 0, i, fm.center)
+        put(ws, row, 1, sub.unit.name, fm.text)
+        mine = by_unit.get(sub.unit.key, {})
+        for j in range(len(columns)):
+            col = 2 + 2 * j
+            tr = mine.get(j)
+            if tr is None:
+                put(ws, row, col, NOT_ASSIGNED, fm(border=1, align="center", bg_color="#F2F2F2"))
+                put(ws, row, col + 1, None, fm(border=1, bg_color="#F2F2F2"))
+                continue
+            status = tr.status or "Chưa báo cáo"
+            tally[j][status] = tally[j].get(status, 0) + 1
+            put(ws, row, col, status, fm.center)
+            put(ws, row, col + 1, tr.result, fm.text)
+        row += 1
+    for j in range(len(columns)):
+        _colour_by_prefix(ws, wb, first, row - 1, 2 + 2 * j, STATUS_COLOURS)
+    ws.merge_range(row, 0, row, 1, "Tổng hợp", fm(bold=True, border=1, align="center"))
+    for j, counts in enumerate(tally):
+        text = "; ".join(f"{k}: {v}" for k, v in counts.items() if v) or None
+        ws.merge_range(row, 2 + 2 * j, row, 3 + 2 * j, "", fm(bold=True, border=1, text_wrap=True))
+        put(ws, row, 2 + 2 * j, text, fm(bold=True, border=1, text_wrap=True))
+    signature(ws, fm, c, row + 2, last)
+    ws.freeze_panes(head + 2, 2)
+    a4_landscape(ws, (head - 1, head + 1))
+
+
+# -- Tình hình nộp -----------------------------------------------------------------------
+def submissions(wb, fm: Formats, c: Consolidation) -> dict[str, tuple[int, int]]:
+    """Per unit: status, on time / late (days) / missing, resubmissions; totals; the units
+    to remind. Returns label -> (row, col) of each total (for the chart)."""
+    ws = wb.add_worksheet(SUBMISSIONS)
+    headers = [("STT", 4, 5), ("Đơn vị", 18, 34), ("Tình trạng", 14, 20),
+               ("Đúng hạn / trễ hạn", 10, 16), ("Số ngày trễ", 7, 9),
+               ("Ngày nhận (lần đầu)", 11, 12), ("Ngày nhận bản đang dùng", 11, 12),
+               ("Hạn nộp", 11, 12), ("Số bản bị thay thế", 8, 10), ("Tệp", 14, 34),
+               ("Email", 12, 28)]
+    last = len(headers) - 1
+    head = title_block(ws, fm, c, "TÌNH HÌNH NỘP BÁO CÁO CỦA CÁC ĐƠN VỊ", last)
+    row = table_header(ws, fm, head, headers)
+    first = row
+    table = []
+    today = c.generated_at.date()
+    for i, s in enumerate(c.submissions, 1):
+        timing = TIMING_LABELS[s.timing]
+        if s.timing == LATE:
+            timing = f"Trễ {s.days_late} ngày"
+        elif s.timing == MISSING and (s.days_overdue(today) or 0) > 0:
+            timing = f"Chưa nộp (quá hạn {s.days_overdue(today)} ngày)"
+        values = [(i, fm.center), (s.unit.name, fm.text),
+                  (SUBMISSION_LABELS.get(s.status, s.status), fm.text), (timing, fm.center),
+                  (s.days_late if s.timing == LATE else None, fm.center),
+                  (s.first_received.date() if s.record else None, fm.date),
+                  (s.received.date() if s.record else None, fm.date), (s.deadline, fm.date),
+                  (len(s.superseded) or None, fm.center),
+                  (s.record.original_name if s.record else None, fm.text), (s.unit.email, fm.text)]
+        for col, (value, f) in enumerate(values):
+            put(ws, row, col, value, f)
+        table.append([v for v, _ in values])
+        row += 1
+    _colour_by_prefix(ws, wb, first, row - 1, 3, {"Đúng hạn": "#C6EFCE", "Trễ": "#FFEB9C",
+                                                  "Chưa nộp": "#FFC7CE"})
+    fit_widths(ws, headers, table)
+
+    k = c.completeness
+    row += 1
+    ws.merge_range(row, 0, row, 3, "TỔNG HỢP", fm(bold=True))
+    cells = {}
+    totals = [("Tổng số đơn vị phải báo cáo", k.expected), ("Đã nộp", k.received),
+              (TIMING_LABELS[ON_TIME], k.on_time), (TIMING_LABELS[LATE], k.late),
+              (TIMING_LABELS[MISSING], k.missing), ("Cần sửa và gửi lại", k.needs_fixes),
+              ("Đã nộp lại (bản cũ bị thay thế)", k.resubmitted)]
+    for label, value in totals:
+        row += 1
+        ws.merge_range(row, 0, row, 2, label, fm.text)
+        put(ws, row, 3, value, fm.center)
+        cells[label] = (row, 3)
+    row += 2
+    ws.merge_range(row, 0, row, 3, "ĐƠN VỊ CẦN NHẮC", fm(bold=True))
+    row += 1
+    for col, text in enumerate(("STT", "Đơn vị", "Lý do", "Email")):
+        ws.write_string(row, col, text, fm.header)
+    for i, s in enumerate(k.to_remind, 1):
+        row += 1
+        if s.status == MISSING:
+            over = s.days_overdue(today)
+            why = f"Chưa nộp, quá hạn {over} ngày" if over and over > 0 else "Chưa nộp"
+        else:
+            why = "Báo cáo cần sửa và gửi lại (xem trang Phát hiện)"
+        for col, value in enumerate((i, s.unit.name, why, s.unit.email)):
+            put(ws, row, col, value, fm.text)
+    signature(ws, fm, c, row + 2, last)
+    _finish(ws, head)
+    return cells
+
+
+# -- Phát hiện ---------------------------------------------------------------------------
+def findings(wb, fm: Formats, c: Consolidation) -> None:
+    ws = wb.add_worksheet(FINDINGS)
+    headers = [("STT", 4, 5), ("Tệp", 14, 30), ("Đơn vị", 14, 26), ("Mức độ", 8, 10),
+               ("Trang", 8, 16), ("Ô", 5, 7), ("Mã", 5, 8), ("Nội dung", 40, 80)]
+    row = table_header(ws, fm, 0, headers)
+    table = []
+    for i, (rec, f) in enumerate(c.findings, 1):
+        values = [i, rec.original_name, rec.unit_name, SEVERITY_LABELS.get(f.severity),
+                  f.sheet, f.cell, f.target, f.message]
+        for col, value in enumerate(values):
+            put(ws, row, col, value, fm.text)
+        table.append(values)
+        row += 1
+    fit_widths(ws, headers, table)
+    _finish(ws, 0)
