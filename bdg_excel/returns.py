@@ -128,6 +128,8 @@ def _read(data: ReturnData) -> None:
         names = wb.sheet_names
         if layout.META_SHEET in names:
             data.meta = _read_meta(wb.get_sheet_by_name(layout.META_SHEET))
+            if data.meta.get("kind") == "consolidated":
+                return  # a lower level's consolidated workbook: bdg_excel.rollup reads it
         ordered = ([layout.FORM_SHEET] if layout.FORM_SHEET in names else []) + \
             [n for n in names if n not in (layout.FORM_SHEET, layout.META_SHEET)]
         for sheet_name in ordered:

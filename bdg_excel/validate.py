@@ -69,6 +69,10 @@ def check_return(data: ReturnData, plan: Plan, *, period: str | None = None,
                  sender: str | None = None) -> CheckedReturn:
     """``period`` is the period being collected (a return of another period is flagged);
     ``sender`` an e-mail address that may identify the unit when the file does not."""
+    from . import rollup  # a lower level's consolidated workbook is a return too
+
+    if rollup.is_consolidated(data.meta):
+        return rollup.check_consolidated(data, plan, period=period, sender=sender)
     out = CheckedReturn(data=data, findings=list(data.findings))
     if not data.readable:
         return out
