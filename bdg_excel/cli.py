@@ -496,7 +496,9 @@ def _render_mail(res, ws) -> None:
         echo("Không có đơn vị nào cần gửi." if res.kind == "send"
              else "Không có đơn vị nào cần nhắc: mọi đơn vị đã nộp báo cáo đạt yêu cầu.")
     if res.nothing_done:
-        raise click.exceptions.Exit(1)
+        from .errors import MailError
+
+        raise MailError("không gửi được thư nào (lý do ghi ở từng đơn vị phía trên).")
 
 
 def _render_plan_summary(plan) -> None:

@@ -14,6 +14,7 @@ the ledger only once the server has accepted it.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import imaplib
 import mimetypes
@@ -251,9 +252,9 @@ def compose(*, sender: str, to: list[str], subject: str, body: str,
         name = vn.nfc(path.name)
         msg.add_attachment(path.read_bytes(), maintype=ctype[0], subtype=ctype[1],
                            filename=name)
-        part = list(msg.iter_attachments())[-1]
-        part.set_param("name", name)   # some clients read the name from Content-Type
-        del part["MIME-Version"]
+        # (no Content-Type "name" parameter: the email package folds a long media type
+        # with parameters into an encoded word, which breaks it)
+        del list(msg.iter_attachments())[-1]["MIME-Version"]
     return msg
 
 
@@ -426,7 +427,7 @@ class Postman:
                     if not s.password:
                         raise MailError(f"Chưa có mật khẩu cho tài khoản {s.user}: đặt mật khẩu "
                                         f"vào biến môi trường {SMTP_PASSWORD_ENV}.")
-                    smtp.login(s.user, s.password)
+                    _login(smtp, s.user, s.password)
             except BaseException:
                 _quietly(smtp.close)
                 raise
@@ -472,8 +473,10 @@ class Postman:
                            "chỉ thư của đơn vị trong tệp kế hoạch."
             except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
                 if exc.smtp_code == 552:
-                    size = len(msg.as_bytes()) / 1e6
-                    return [], (f"Thư quá lớn (khoảng {size:.1f} MB) so với giới hạn của máy chủ "
+                    n = len(msg.as_bytes())
+                    size = f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{max(1, round(n / 1e3))} KB"
+                    return [], (f"Thư quá lớn (khoảng {size.replace('.', ',')}) so với giới hạn "
+                                f"của máy chủ "
                                 f"thư ({_reply(exc)}). Gửi tệp đính kèm nhỏ hơn hoặc gửi riêng.")
                 if isinstance(exc, smtplib.SMTPSenderRefused):
                     return [], (f"Máy chủ thư từ chối địa chỉ người gửi {sender} ({_reply(exc)}). "
@@ -490,6 +493,21 @@ class Postman:
                 return [], (f"Mất kết nối với máy chủ thư {self.settings.where} khi đang gửi "
                             f"({lost or type(lost).__name__}). Chạy lại lệnh để gửi tiếp.")
         return [], "Không gửi được."  # pragma: no cover
+
+
+def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    """smtplib encodes credentials as ASCII; a Vietnamese password goes as UTF-8 through
+    AUTH PLAIN (RFC 4616), which every server offering PLAIN accepts."""
+    if (user + password).isascii():
+        smtp.login(user, password)
+        return
+    if "PLAIN" not in smtp.esmtp_features.get("auth", "").upper().split():
+        raise MailError("Máy chủ thư không nhận mật khẩu có chữ có dấu qua cách đăng nhập nó hỗ "
+                        "trợ. Đổi mật khẩu chỉ gồm chữ không dấu, chữ số và ký hiệu.")
+    token = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode()).decode()
+    code, resp = smtp.docmd("AUTH", "PLAIN " + token)
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, resp)
 
 
 def _reply(exc) -> str:
