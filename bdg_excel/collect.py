@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +26,7 @@ from .validate import CheckedReturn, check_return
 from .workspace import Workspace, unique_path
 
 PARALLEL_THRESHOLD = 24   # below this many new files a process pool costs more than it saves
-BATCH = 500               # ledger rows committed per transaction
+BATCH = 50                # files checked, recorded (one transaction) and moved per step
 
 
 @dataclass
@@ -37,6 +38,8 @@ class CollectedFile:
     findings: list[Finding] = field(default_factory=list)
     archive_path: Path | None = None
     feedback: list[Path] = field(default_factory=list)
+    kind: str | None = None          # what the bytes were: xlsx, ods, xls, csv, empty …
+    file_id: int | None = None
 
 
 @dataclass
@@ -52,84 +55,112 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
             received_at: datetime | None = None, sender_of: dict[str, str] | None = None,
             workers: int | None = None, progress: Callable[[int, int], None] | None = None,
             feedback: bool = True) -> CollectResult:
-    """Collect everything in ``ws.inbox``. The caller holds the workspace lock."""
+    """Collect everything in ``ws.inbox``. The caller holds the workspace lock.
+
+    In steps of :data:`BATCH` files: check them, record them with the archive path each
+    will get (one transaction), then move them there. Killed at any point, a re-run
+    finishes the moves recorded but not done, parses nothing twice, and ends in the same
+    state as an uninterrupted run.
+    """
     period = period or plan.default_period()
     result = CollectResult()
-    entries = _inbox_entries(ws, result)
-    sender_of = dict(sender_of or {})
-    mail_time: dict[str, datetime] = {}   # files fetched from a mailbox: the message time
+    sender_of = {vn.nfc(k): v for k, v in (sender_of or {}).items()}
     with Ledger(ws.ledger_path) as led:
-        pending: list[tuple[Path, str, int]] = []
-        for path in entries:
-            sha, size = _hash(path)
-            origin = led.mail_file(path.name, sha)   # written by `fetch`: sender, message time
-            if origin:
-                if origin["sender"]:
-                    sender_of.setdefault(path.name, origin["sender"])
-                mail_time[path.name] = datetime.fromisoformat(origin["received_at"])
-            known = led.find_by_sha(sha)
-            if known and known.archive_path and not (ws.root / known.archive_path).exists():
-                # Recorded by a run that stopped before moving it: finish the move.
-                _move(path, ws.root / known.archive_path)
-                continue
-            pending.append((path, sha, size))
-
-        new = [p for p in pending if led.find_by_sha(p[1]) is None]
-        checked = _check_all(plan, period, [p for p, _, _ in new], sender_of, workers, progress)
-        checked_by_path = dict(zip([p for p, _, _ in new], checked))
-
-        day = datetime.now().strftime("%Y-%m-%d")
+        pending = [p for p in _inbox_entries(ws, result) if not _finish_recorded(ws, led, p)]
         taken = {ws.root / r.archive_path for r in led.files() if r.archive_path}
-        moves: list[tuple[Path, Path]] = []
-        touched: set[tuple[str, str, str]] = set()
-        seen_sha: dict[str, int] = {}
+        day = datetime.now().strftime("%Y-%m-%d")
         collected_at = _now_iso()
-        for start in range(0, len(pending), BATCH):
-            with led.transaction():
-                for path, sha, size in pending[start:start + BATCH]:
-                    dest = unique_path(ws.archive / day, path.name, taken)
-                    taken.add(dest)
-                    rel = str(dest.relative_to(ws.root))
-                    when = (received_at or mail_time.get(path.name)
-                            or datetime.fromtimestamp(path.stat().st_mtime))
-                    base = {"sha256": sha, "original_name": path.name, "size": size,
-                            "received_at": _iso(when), "collected_at": collected_at,
-                            "archive_path": rel, "sender": sender_of.get(path.name)}
-                    dup = led.find_by_sha(sha)
-                    dup_id = dup.id if dup else seen_sha.get(sha)
-                    if dup_id is not None:
-                        led.add_file({**base, "status": lg.DUPLICATE, "duplicate_of": dup_id})
-                        result.files.append(CollectedFile(path.name, lg.DUPLICATE,
-                                                          archive_path=dest))
-                    else:
-                        chk = checked_by_path[path]
-                        file_id = led.add_file(
-                            {**base, **_identity(plan, chk), "status": chk.status},
-                            chk.findings, [v.to_row() for v in chk.values], chk.tasks)
-                        seen_sha[sha] = file_id
-                        if chk.recognised:
-                            touched.add((plan.identity(), chk.period, chk.unit.key))
-                        result.files.append(CollectedFile(
-                            path.name, chk.status, chk.unit.name if chk.unit else None,
-                            chk.period, chk.findings, dest))
-                    moves.append((path, dest))
-            for src, dest in moves:
-                _move(src, dest)
-            moves.clear()
+        done = 0
+        with _Checker(plan, period, workers, len(pending)) as checker:
+            for start in range(0, len(pending), BATCH):
+                batch = [(p, *_hash(p)) for p in pending[start:start + BATCH]]
+                first: dict[str, Path] = {}   # content -> the one file of it to parse
+                for p, sha, _ in batch:
+                    if sha not in first and led.find_by_sha(sha) is None:
+                        first[sha] = p
+                new = list(first.values())
+                checked = dict(zip(new, checker.check(new, sender_of)))
+                moves = []
+                with led.transaction():
+                    for path, sha, size in batch:
+                        dest = unique_path(ws.archive / day, _archive_name(path.name), taken)
+                        taken.add(dest)
+                        cf = _record(led, plan, path, sha, size, dest, checked.get(path), {
+                            "received_at": _iso(received_at or
+                                                datetime.fromtimestamp(path.stat().st_mtime)),
+                            "collected_at": collected_at,
+                            "archive_path": str(dest.relative_to(ws.root)),
+                            "sender": sender_of.get(vn.nfc(path.name))})
+                        result.files.append(cf)
+                        moves.append((path, dest))
+                for src, dest in moves:
+                    _move(src, dest)
+                done += len(batch)
+                if progress:
+                    progress(done, len(pending))
         with led.transaction():
-            for key in touched:
-                led.resolve_current(*key)
-        statuses = {r.archive_path: r.status for r in led.files(plan.identity())}
-    for cf in result.files:
-        rel = str(cf.archive_path.relative_to(ws.root)) if cf.archive_path else None
-        cf.status = statuses.get(rel, cf.status)
-    if feedback:
-        from .feedback import write_feedback
-
+            led.resolve_all(plan.identity())
+        records = {r.id: r for r in led.files()}
         for cf in result.files:
-            if cf.archive_path and any(f.severity in (ERROR, WARNING) for f in cf.findings):
-                cf.feedback = write_feedback(ws, plan, cf)
+            cf.status = records[cf.file_id].status
+        if feedback:
+            _write_pending_feedback(ws, plan, led, result)
     return result
+
+
+def _record(led: Ledger, plan: Plan, path: Path, sha: str, size: int, dest: Path,
+            chk: CheckedReturn | None, base: dict) -> CollectedFile:
+    """One file into the ledger (caller holds the transaction)."""
+    base = {"sha256": sha, "original_name": vn.nfc(path.name), "size": size, **base}
+    if chk is None:   # this content was recorded before (or earlier in this run)
+        first = led.find_by_sha(sha)
+        file_id = led.add_file({**base, "status": lg.DUPLICATE, "duplicate_of": first.id,
+                                "kind": first.kind, "feedback": ""})
+        return CollectedFile(base["original_name"], lg.DUPLICATE, first.unit_name,
+                             first.period, archive_path=dest, kind=first.kind, file_id=file_id)
+    needs_feedback = any(f.severity in (ERROR, WARNING) for f in chk.findings)
+    file_id = led.add_file(
+        {**base, **_identity(plan, chk), "status": chk.status, "kind": chk.data.kind,
+         "feedback": None if needs_feedback else ""},
+        chk.findings, [v.to_row() for v in chk.values], chk.tasks)
+    return CollectedFile(base["original_name"], chk.status, chk.unit.name if chk.unit else None,
+                         chk.period, chk.findings, dest, kind=chk.data.kind, file_id=file_id)
+
+
+def _finish_recorded(ws: Workspace, led: Ledger, path: Path) -> bool:
+    """A file a killed run recorded but did not finish moving: finish the move (or drop
+    the inbox link when the archive already holds this very file). True if handled."""
+    sha, _ = _hash(path)
+    for rec in led.by_sha(sha):
+        if not rec.archive_path or rec.original_name != vn.nfc(path.name):
+            continue
+        dest = ws.root / rec.archive_path
+        if not dest.exists():
+            _move(path, dest)
+            return True
+        if os.path.samefile(path, dest):
+            os.unlink(path)   # killed between link and unlink: the archive has it
+            return True
+    return False
+
+
+def _write_pending_feedback(ws: Workspace, plan: Plan, led: Ledger,
+                            result: CollectResult) -> None:
+    """Feedback for every recorded file that still lacks it (this run's, and any a killed
+    run did not get to), oldest first so a unit's newest return has the last word."""
+    from .feedback import write_feedback
+
+    by_id = {cf.file_id: cf for cf in result.files}
+    for rec in led.needing_feedback():
+        cf = by_id.get(rec.id) or CollectedFile(
+            rec.original_name, rec.status, rec.unit_name, rec.period, led.findings(rec.id),
+            ws.root / rec.archive_path if rec.archive_path else None, kind=rec.kind,
+            file_id=rec.id)
+        mine = rec.plan_identity in (None, plan.identity())
+        paths = write_feedback(ws, plan if mine else None, cf) if cf.archive_path else []
+        with led.transaction():
+            led.set_feedback(rec.id, [str(p.relative_to(ws.root)) for p in paths])
+        cf.feedback = paths
 
 
 # -- inbox -------------------------------------------------------------------------------
@@ -164,54 +195,78 @@ def _hash(path: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
+def _archive_name(name: str) -> str:
+    """The name a file gets in archive/: NFC, and short enough (in UTF-8 bytes) that
+    " (12)" can still be added on any file system."""
+    stem, suffix = os.path.splitext(vn.nfc(name))
+    if len(suffix.encode()) > 16:
+        stem, suffix = stem + suffix, ""
+    while len((stem + suffix).encode()) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    return (stem.rstrip(". ") or "tep") + suffix
+
+
+MAX_NAME_BYTES = 200
+
+
 def _move(src: Path, dest: Path) -> None:
     """Move without ever overwriting anything: a hard link fails if ``dest`` exists, and
-    the inbox entry is removed only once the archive holds the bytes."""
+    the inbox entry is removed only once the archive holds the bytes. ``dest`` is the
+    path the ledger recorded, so it must be free (the caller chose it so)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(src, dest)
     except FileExistsError:
-        dest = unique_path(dest.parent, dest.name)
-        os.link(src, dest)
-    except OSError:  # file system without hard links
-        if dest.exists():
-            dest = unique_path(dest.parent, dest.name)
-        os.replace(src, dest)
-        return
+        return  # taken meanwhile by someone else: never overwrite; the file stays in inbox/
+    except OSError:  # file system without hard links: copy, sync, then remove
+        with src.open("rb") as fin, open(dest, "xb") as fout:
+            shutil.copyfileobj(fin, fout)
+            fout.flush()
+            os.fsync(fout.fileno())
+        shutil.copystat(src, dest)
     os.unlink(src)
 
 
 # -- checking (optionally in a process pool) ---------------------------------------------
 _PLAN: Plan | None = None
+_PERIOD: str | None = None
 
 
-def _init_worker(plan: Plan) -> None:
-    global _PLAN
-    _PLAN = plan
+def _init_worker(plan: Plan, period: str | None) -> None:
+    global _PLAN, _PERIOD
+    _PLAN, _PERIOD = plan, period
 
 
-def _check_one(args: tuple[str, str | None, str | None]) -> CheckedReturn:
-    path, period, sender = args
-    return check_return(read_return(Path(path)), _PLAN, period=period, sender=sender)
+def _check_one(args: tuple[str, str | None]) -> CheckedReturn:
+    path, sender = args
+    return check_return(read_return(Path(path)), _PLAN, period=_PERIOD, sender=sender)
 
 
-def _check_all(plan, period, paths, sender_of, workers, progress) -> list[CheckedReturn]:
-    jobs = [(str(p), period, sender_of.get(p.name)) for p in paths]
-    workers = workers if workers is not None else (os.cpu_count() or 1)
-    out: list[CheckedReturn] = []
-    if workers > 1 and len(jobs) >= PARALLEL_THRESHOLD:
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(plan,)) as pool:
-            for i, chk in enumerate(pool.map(_check_one, jobs, chunksize=64)):
-                out.append(chk)
-                if progress:
-                    progress(i + 1, len(jobs))
-    else:
-        _init_worker(plan)
-        for i, job in enumerate(jobs):
-            out.append(_check_one(job))
-            if progress:
-                progress(i + 1, len(jobs))
-    return out
+class _Checker:
+    """Checks batches of files, in a process pool kept for the whole run when there are
+    enough of them."""
+
+    def __init__(self, plan: Plan, period: str | None, workers: int | None, total: int):
+        workers = workers if workers is not None else (os.cpu_count() or 1)
+        self.pool = None
+        if workers > 1 and total >= PARALLEL_THRESHOLD:
+            self.pool = ProcessPoolExecutor(workers, initializer=_init_worker,
+                                            initargs=(plan, period))
+            self.chunk = max(1, min(16, BATCH // workers))
+        _init_worker(plan, period)
+
+    def check(self, paths: list[Path], sender_of: dict[str, str]) -> list[CheckedReturn]:
+        jobs = [(str(p), sender_of.get(vn.nfc(p.name))) for p in paths]
+        if self.pool is not None and len(jobs) > 1:
+            return list(self.pool.map(_check_one, jobs, chunksize=self.chunk))
+        return [_check_one(job) for job in jobs]
+
+    def __enter__(self) -> "_Checker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
 
 
 def _identity(plan: Plan, chk: CheckedReturn) -> dict:

@@ -20,8 +20,10 @@ def feedback_stem(unit: str | None, period: str | None, original: str) -> str:
     return vn.safe_filename("_".join(x for x in ("Phan-hoi", period, who) if x))
 
 
-def write_feedback(ws: Workspace, plan: Plan, cf) -> list[Path]:
-    """``cf`` is a collect.CollectedFile. Returns the paths written."""
+def write_feedback(ws: Workspace, plan: Plan | None, cf) -> list[Path]:
+    """``cf`` is a collect.CollectedFile (``plan`` None for a file of another plan).
+    Returns the paths written. The annotated copy is made only of a workbook our reader
+    found safe to open (``cf.kind`` xlsx and readable); the message always."""
     findings = [f for f in cf.findings if f.severity in (ERROR, WARNING)]
     if not findings:
         return []
@@ -29,8 +31,12 @@ def write_feedback(ws: Workspace, plan: Plan, cf) -> list[Path]:
     stem = feedback_stem(cf.unit, cf.period, cf.name)
     written = []
     book = ws.feedback_dir / f"{stem}.xlsx"
-    if cf.archive_path and cf.archive_path.suffix.lower() in (".xlsx", ".xlsm") and \
-            any(f.cell for f in findings) and _annotate(cf.archive_path, findings, book):
+    from .returns import PROBLEMS  # a file refused unread is never opened here either
+
+    if cf.archive_path and getattr(cf, "kind", "xlsx") == "xlsx" and \
+            not any(f.code in PROBLEMS for f in findings) and \
+            any(f.cell and f.sheet for f in findings) and \
+            _annotate(cf.archive_path, findings, book):
         written.append(book)
     text = ws.feedback_dir / f"{stem}.txt"
     with atomic_output(text) as tmp:
@@ -40,7 +46,7 @@ def write_feedback(ws: Workspace, plan: Plan, cf) -> list[Path]:
     return written
 
 
-def message(plan: Plan, cf, findings: list[Finding], book: Path | None) -> str:
+def message(plan: Plan | None, cf, findings: list[Finding], book: Path | None) -> str:
     errors = [f for f in findings if f.severity == ERROR]
     warnings = [f for f in findings if f.severity == WARNING]
     who = cf.unit or "Quý đơn vị"
@@ -59,7 +65,7 @@ def message(plan: Plan, cf, findings: list[Finding], book: Path | None) -> str:
     if book is not None:
         lines.append(f"Các ô cần sửa được tô màu và có ghi chú trong tệp đính kèm {book.name}.")
     if errors:
-        deadline = plan.deadline(cf.period) if cf.period else None
+        deadline = plan.deadline(cf.period) if cf.period and plan is not None else None
         when = f" trước ngày {vn.format_date(deadline)}" if deadline else ""
         lines.append(f"Đề nghị đơn vị sửa và gửi lại biểu mẫu{when}.")
     lines += ["", "Trân trọng."]

@@ -86,6 +86,14 @@ MIGRATIONS: list[str] = [
         fetched_at TEXT NOT NULL
     );
     """,
+    # 2: what the file really was (sniffed kind), and the feedback written for it
+    #    (NULL = still to write; '' = none needed). Feedback of v1 files was written then.
+    """
+    ALTER TABLE files ADD COLUMN kind TEXT;
+    ALTER TABLE files ADD COLUMN feedback TEXT;
+    UPDATE files SET feedback = '';
+    CREATE INDEX files_feedback ON files(feedback) WHERE feedback IS NULL
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -109,6 +117,8 @@ class FileRecord:
     form_version: str | None
     status: str
     duplicate_of: int | None
+    kind: str | None = None             # v2: xlsx, ods, xls, csv, empty, …
+    feedback: str | None = None         # v2: feedback files written ("|"-separated)
 
 
 class Ledger:
@@ -180,6 +190,29 @@ class Ledger:
             "INSERT INTO tasks VALUES (:file_id, :code, :text, :status, :result)",
             [{**t, "file_id": file_id} for t in tasks])
         return file_id
+
+    def by_sha(self, sha256: str) -> list[FileRecord]:
+        """Every record of this content, duplicates included, oldest first."""
+        return [FileRecord(**dict(r)) for r in self.db.execute(
+            "SELECT * FROM files WHERE sha256 = ? ORDER BY id", (sha256,))]
+
+    def needing_feedback(self) -> list[FileRecord]:
+        return [FileRecord(**dict(r)) for r in self.db.execute(
+            "SELECT * FROM files WHERE feedback IS NULL ORDER BY id")]
+
+    def set_feedback(self, file_id: int, paths: Iterable[str]) -> None:
+        self.db.execute("UPDATE files SET feedback = ? WHERE id = ?",
+                        ("|".join(paths), file_id))
+
+    def resolve_all(self, plan_identity: str) -> None:
+        """:meth:`resolve_current` for every unit and period of the plan (cheap; makes a
+        run that was killed before resolving come out the same as one that was not)."""
+        keys = self.db.execute(
+            "SELECT DISTINCT period, unit_key FROM files WHERE plan_identity = ? AND "
+            "unit_key IS NOT NULL AND period IS NOT NULL AND status IN (?, ?, ?)",
+            (plan_identity, ACCEPTED, NEEDS_FIXES, SUPERSEDED)).fetchall()
+        for period, unit_key in keys:
+            self.resolve_current(plan_identity, period, unit_key)
 
     def set_status(self, file_id: int, status: str) -> None:
         self.db.execute("UPDATE files SET status = ? WHERE id = ?", (status, file_id))

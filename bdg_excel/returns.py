@@ -103,10 +103,11 @@ def _refuse(data: ReturnData, code: str, detail: str = "") -> None:
     if code not in PROBLEMS:
         code = f"file_{code}" if f"file_{code}" in PROBLEMS else "unreadable"
     if code == "sheet_too_large":
-        sheet, rows, cols = detail.split("|")
+        sheet, rows, cols, *more = detail.split("|")
+        corner = layout.cell_ref(int(rows) - 1, max(int(cols) - 1, 0))
         data.finding(code, PROBLEMS[code].format(
-            sheet=sheet, rows=rows, corner=layout.cell_ref(int(rows) - 1, max(int(cols) - 1, 0))),
-            sheet=sheet)
+            sheet=sheet, rows=f"hơn {rows}" if more else rows,
+            corner=f"{corner} và còn tiếp" if more else corner), sheet=sheet)
     else:
         data.finding(code, PROBLEMS[code].format(detail=detail))
 

@@ -155,8 +155,15 @@ def _inspect_xlsx(zf: zipfile.ZipFile, raw, out: Inspection) -> None:
         if sheet is None:
             _parse(zf, raw, info, None)
             continue
-        scan = _XlsxSheetScan()
-        _parse(zf, raw, info, scan)
+        scan = _XlsxSheetScan(sheet)
+        try:
+            _parse(zf, raw, info, scan)
+        except Refused as exc:
+            if exc.code != "zip_bomb":
+                raise
+            # more XML than any form has: an enormous sheet (or a bomb disguised as one)
+            raise Refused("sheet_too_large", f"{sheet}|{max(scan.max_row, 1)}|"
+                          f"{max(scan.max_col, 1)}|more") from None
         out.extents[sheet] = (scan.max_row, scan.max_col)
         out.formulas[sheet] = scan.formulas
         _check_extent(sheet, scan.max_row, scan.max_col)
@@ -325,7 +332,8 @@ def _col_number(letters: str) -> int:
 class _XlsxSheetScan:
     """Used range (cells holding a value, formula or inline string) and formula cells."""
 
-    def __init__(self):
+    def __init__(self, sheet: str):
+        self.sheet = sheet
         self.max_row = self.max_col = 0
         self.row = self.col = 0
         self.formulas: dict[str, bool] = {}
@@ -367,6 +375,7 @@ class _XlsxSheetScan:
             if self._has:
                 self.max_row = max(self.max_row, self.row)
                 self.max_col = max(self.max_col, self.col)
+                _check_extent(self.sheet, self.max_row, self.max_col)  # stop early
             if self._formula:
                 ref = f"{_col_letters(self.col)}{self.row}"
                 self.formulas[ref] = bool(self._v.strip())

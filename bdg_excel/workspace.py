@@ -15,6 +15,7 @@ from pathlib import Path
 from .errors import OutputLocked, WorkspaceBusy, WorkspaceError
 
 CONFIG_NAME = "bdg-excel.toml"
+TEMP_PREFIX = ".~tmp-"    # atomic_output's temporary files (never a name we give a result)
 
 
 @dataclass(frozen=True)
@@ -120,9 +121,21 @@ class Workspace:
                 f"Thư mục làm việc {self.root} đang được một lệnh bdg-excel khác sử dụng. "
                 "Chờ lệnh đó chạy xong rồi thử lại.") from exc
         try:
+            self.remove_stale_temp_files()
             yield self
         finally:
             lock.release()
+
+    def remove_stale_temp_files(self) -> list[Path]:
+        """Temporary files of :func:`atomic_output` left by a run that was killed. Only
+        called with the lock held, when no run of ours can be writing one."""
+        gone = []
+        if self.outbox.is_dir():
+            for p in self.outbox.rglob(TEMP_PREFIX + "*"):
+                if p.is_file() and not p.is_symlink():
+                    p.unlink()
+                    gone.append(p)
+        return gone
 
 
 @contextmanager
@@ -134,7 +147,7 @@ def atomic_output(path: Path):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~tmp-", suffix=path.suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=path.suffix, dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
