@@ -8,6 +8,7 @@ status of every task; and every finding with file, sheet, cell and code.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,13 +149,18 @@ def _guess_unit(plan: Plan, data: ReturnData, sender: str | None) -> tuple[Unit 
         for unit in plan.units:
             if unit.email and unit.email.lower() == sender.lower():
                 return unit, f"địa chỉ thư {sender}"
-    stem = vn.strip_accents(vn.canonical(Path(data.name).stem)).replace("-", " ").replace("_", " ")
+    stem = f" {_words(Path(data.name).stem)} "
     best = None
     for unit in plan.units:
-        key = vn.strip_accents(unit.key).replace("-", " ")
-        if key and key in stem and (best is None or len(key) > len(best.key)):
+        key = _words(unit.key)
+        if key and f" {key} " in stem and (best is None or len(key) > len(best.key)):
             best = unit
     return (best, "tên tệp") if best else (None, "")
+
+
+def _words(text: str) -> str:
+    """"BDG_2026_Trạm-Y-tế-xã" -> "bdg 2026 tram y te xa": names compared word by word."""
+    return " ".join(re.findall(r"[a-z0-9]+", vn.strip_accents(vn.canonical(text)).lower()))
 
 
 def _check_rows_present(out: CheckedReturn, expected: list[Target], old_form: bool) -> None:
