@@ -74,6 +74,7 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
         with _Checker(plan, period, workers, len(pending)) as checker:
             for start in range(0, len(pending), BATCH):
                 batch = [(p, *_hash(p)) for p in pending[start:start + BATCH]]
+                mail_time = _mail_origins(led, batch, sender_of)
                 first: dict[str, Path] = {}   # content -> the one file of it to parse
                 for p, sha, _ in batch:
                     if sha not in first and led.find_by_sha(sha) is None:
@@ -86,7 +87,7 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
                         dest = unique_path(ws.archive / day, _archive_name(path.name), taken)
                         taken.add(dest)
                         cf = _record(led, plan, path, sha, size, dest, checked.get(path), {
-                            "received_at": _iso(received_at or
+                            "received_at": _iso(received_at or mail_time.get(path) or
                                                 datetime.fromtimestamp(path.stat().st_mtime)),
                             "collected_at": collected_at,
                             "archive_path": str(dest.relative_to(ws.root)),
@@ -106,6 +107,19 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
         if feedback:
             _write_pending_feedback(ws, plan, led, result)
     return result
+
+
+def _mail_origins(led: Ledger, batch, sender_of: dict[str, str]) -> dict[Path, datetime]:
+    """Files `fetch` put into inbox/: their sender (added to ``sender_of``) and the
+    message time, which is their received time."""
+    when = {}
+    for path, sha, _ in batch:
+        origin = led.mail_file(path.name, sha)
+        if origin:
+            if origin["sender"]:
+                sender_of.setdefault(vn.nfc(path.name), origin["sender"])
+            when[path] = datetime.fromisoformat(origin["received_at"])
+    return when
 
 
 def _record(led: Ledger, plan: Plan, path: Path, sha: str, size: int, dest: Path,

@@ -86,7 +86,7 @@ MIGRATIONS: list[str] = [
         fetched_at TEXT NOT NULL
     );
     """,
-    # 2: what the file really was (sniffed kind), and the feedback written for it
+    # 3: what the file really was (sniffed kind), and the feedback written for it
     #    (NULL = still to write; '' = none needed). Feedback of v1 files was written then.
     """
     ALTER TABLE files ADD COLUMN kind TEXT;
