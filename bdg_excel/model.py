@@ -150,7 +150,27 @@ class Plan:
 
     def unit(self, name: str) -> Unit | None:
         key = vn.canonical(name)
+        hit = self._unit_index().get(key)
+        if hit is not None and hit[1].name == hit[0]:
+            return hit[1]
+        # not indexed (or renamed since): look through the list
         return next((u for u in self.units if u.key == key), None)
+
+    def _unit_index(self) -> dict[str, tuple[str, Unit]]:
+        """Canonical key -> (name when indexed, first unit with that key). Rebuilt when
+        ``units`` is replaced or grows or shrinks: a lookup per return or per table row
+        must not scan every unit of a 10,000-unit plan."""
+        units = self.units
+        cached = self.__dict__.get("_units_cache")
+        last = units[-1] if units else None
+        if cached is None or cached[0] is not units or cached[1] != len(units) \
+                or cached[2] is not last:
+            index: dict[str, tuple[str, Unit]] = {}
+            for u in units:
+                index.setdefault(u.key, (u.name, u))
+            cached = (units, len(units), last, index)
+            self.__dict__["_units_cache"] = cached
+        return cached[3]
 
     def unit_targets(self, unit: Unit) -> list[Target]:
         """The target rows a unit reports, in the order its indicators are listed."""
