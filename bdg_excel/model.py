@@ -92,7 +92,12 @@ class Unit:
 
     @property
     def key(self) -> str:
-        return vn.canonical(self.name)
+        # cached per name: looked up for every row of a 10,000-unit consolidation
+        cached = self.__dict__.get("_key")
+        if cached is None or cached[0] is not self.name:
+            cached = (self.name, vn.canonical(self.name))
+            self.__dict__["_key"] = cached
+        return cached[1]
 
     def to_json(self) -> dict:
         return {"name": self.name, "indicators": list(self.indicators),
