@@ -199,15 +199,18 @@ def build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None,
     submissions = []
     values: dict[str, dict[str, dict]] = {}      # unit_key -> code -> value row
     task_rows: dict[str, dict[str, dict]] = {}
+    ids = [rec.id for rec in current.values()]
+    all_values, all_tasks = led.values_of(ids), led.tasks_of(ids)   # one query, not N
     for unit in plan.units:
         rec = current.get(unit.key)
         submissions.append(Submission(unit, rec.status if rec else MISSING, rec, deadline,
                                       superseded.get(unit.key, []), sends.get(unit.key)))
         if rec:
-            values[unit.key] = led.values(rec.id)
-            task_rows[unit.key] = led.tasks(rec.id)
+            values[unit.key] = all_values.get(rec.id, {})
+            task_rows[unit.key] = all_tasks.get(rec.id, {})
+    all_findings = led.findings_of(rec.id for rec in files if rec.status != lg.DUPLICATE)
     findings = [(rec, f) for rec in files if rec.status != lg.DUPLICATE
-                for f in led.findings(rec.id)]
+                for f in all_findings.get(rec.id, ())]
 
     year = period_year(period)
     by_unit = {s.unit.key: s for s in submissions}
@@ -300,12 +303,13 @@ def tidy_rows(plan: Plan, period: str, results: list[TargetResult],
                 assessment = tg.evaluate(res.target, value, year).code
             rows.append(_tidy(plan, period, uv.unit.name, res.target.code, value, uv.numerator,
                               uv.denominator, assessment, uv.status, rec))
+    old_values = led.values_of(rec.id for recs in superseded.values() for rec in recs)
     for unit_key, recs in superseded.items():
         unit = plan.unit(recs[0].unit_name or "") if recs else None
         if unit is None:
             continue
         for rec in recs:
-            vals = led.values(rec.id)
+            vals = old_values.get(rec.id, {})
             for t in plan.unit_targets(unit):
                 v = vals.get(t.code, {})
                 assessment = "qualitative" if t.measure == "yesno" else \
