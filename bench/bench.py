@@ -1,0 +1,368 @@
+"""Benchmark: generate, collect and consolidate at province / national scale.
+
+Builds a synthetic plan with N reporting units (plus one that reports late), saves it as a
+plan workbook in a fresh workspace, generates the forms, fills them as units would, and
+then measures:
+
+* ``generate``: forms per second with 1 worker and with ``--workers``;
+* ``consolidate``: ``workflow.consolidate_workspace`` end to end on N returns (read,
+  validate, record in the ledger, write the consolidated workbook), with peak memory;
+* ``re-run``: the same after ONE late return arrives (only that file is parsed, the
+  consolidated workbook is rewritten);
+* ``hand-written``: what a Python user would write by hand on the same files
+  (``pandas.read_excel(engine="openpyxl", sheet_name=None)`` per file, ``concat``,
+  ``to_excel``), on ``--hand-sample`` files and extrapolated linearly to N when smaller.
+
+Every measured phase runs in a fresh subprocess, so its peak memory (``ru_maxrss`` of the
+process and, separately, of its process-pool workers) is its own. Setup (plan, filling)
+is not measured. Run from the repository root::
+
+    .venv/bin/python bench/bench.py --n 10000 --workers 2
+
+Output (bench/out by default, gitignored) is wiped at the start of each run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+PERIOD = "2026"
+
+# Kinds of responsible unit in each commune, with the indicators each reports (codes of
+# the bundled Bình Lư plan: percent, ratio, rate, count and yes/no rows).
+KINDS = [
+    ("Phòng Văn hóa – Xã hội", ["1.1", "6.1", "6.3"]),
+    ("Phòng Kinh tế", ["2.1", "2.3"]),
+    ("Trạm Y tế", ["4.1", "4.2", "3.4"]),
+    ("Trường Tiểu học", ["5.2", "5.1"]),
+    ("Công an", ["3.1", "3.3"]),
+    ("Hội Liên hiệp Phụ nữ", ["3.2", "6.4"]),
+    ("Đoàn Thanh niên", ["6.2", "2.2"]),
+    ("Trường Trung học cơ sở", ["5.3", "5.4"]),
+    ("Văn phòng HĐND và UBND", ["6.1"]),
+    ("Hội Nông dân", ["2.2", "4.3"]),
+]
+TASKS = [
+    "Tổ chức tuyên truyền, phổ biến pháp luật về bình đẳng giới cho cán bộ, hội viên.",
+    "Lồng ghép vấn đề bình đẳng giới trong xây dựng và thực hiện kế hoạch công tác năm.",
+    "Thu thập, cập nhật số liệu thống kê giới của đơn vị, gửi về cơ quan thường trực.",
+]
+
+
+# -- the synthetic plan ------------------------------------------------------------------
+def build_plan(n: int):
+    """The Bình Lư plan's goals and indicators with ``n`` + 1 synthetic units."""
+    from bdg_excel import planbook
+    from bdg_excel.model import Unit
+
+    plan = planbook.load_plan(planbook.example_path("binh-lu"))
+    units = []
+    for i in range(n + 1):
+        kind, indicators = KINDS[i % len(KINDS)]
+        commune = i // len(KINDS) + 1
+        units.append(Unit(name=f"{kind} xã Số {commune}", indicators=list(indicators),
+                          tasks=[TASKS[i % 3], TASKS[(i + 1) % 3]],
+                          email=f"donvi{i}@example.vn"))
+    plan.units = units
+    plan.name = "bench"
+    return plan
+
+
+# -- filling forms as units would ----------------------------------------------------------
+_CELL_RE = r'<c r="{ref}"( s="\d+")?/>'
+
+
+def _cell_xml(ref: str, style: str, value) -> str:
+    if isinstance(value, (int, float)):
+        return f'<c r="{ref}"{style}><v>{value!r}</v></c>'
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t>{escape(str(value))}</t></is></c>'
+
+
+def fill_xml(form: Path, out: Path, cells: dict[str, object]) -> None:
+    """Write the values into the form sheet's XML (blank cells -> number / inline string
+    cells) and save the workbook as ``out``: what Excel would save, minus recalculation."""
+    with zipfile.ZipFile(form) as zin:
+        members = [(info, zin.read(info)) for info in zin.infolist()]
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zout:
+        for info, blob in members:
+            if info.filename == "xl/worksheets/sheet1.xml":
+                xml = blob.decode("utf-8")
+                for ref, value in cells.items():
+                    xml, count = re.subn(_CELL_RE.format(ref=ref),
+                                         lambda m: _cell_xml(ref, m.group(1) or "", value),
+                                         xml, count=1)
+                    if count != 1:
+                        raise RuntimeError(f"{form.name}: no blank cell {ref} to fill")
+                blob = xml.encode("utf-8")
+            zout.writestr(info, blob)
+
+
+def unit_cells(form: Path, plan, seed: int) -> dict[str, object]:
+    """Cell -> value a unit enters, found the way the reader finds rows (by code)."""
+    from bdg_excel import layout
+    from bdg_excel.demo import TASK_TEXTS, plausible_fill
+    from bdg_excel.returns import read_return
+
+    rnd = random.Random(seed)
+    data = read_return(form)
+    cells: dict[str, object] = {}
+    for code, row in data.targets.items():
+        fill = plausible_fill(plan.target(code), rnd)
+        for key in ("value", "numerator", "denominator", "source", "note"):
+            value = getattr(fill, key)
+            if value is not None and key in row.refs:
+                cells[row.refs[key]] = value
+    for code, row in data.tasks.items():
+        k = rnd.randrange(3)
+        cells[row.refs["status"]] = layout.TASK_STATUSES[k]
+        cells[row.refs["result"]] = TASK_TEXTS[k].format(n=rnd.randint(2, 8),
+                                                         m=rnd.randint(40, 400))
+    return cells
+
+
+_FILL_PLAN = None
+
+
+def _fill_init(plan) -> None:
+    global _FILL_PLAN
+    _FILL_PLAN = plan
+
+
+def _fill_one(job: tuple[str, str, int, float]) -> None:
+    form, out, seed, mtime = job
+    fill_xml(Path(form), Path(out), unit_cells(Path(form), _FILL_PLAN, seed))
+    os.utime(out, (mtime, mtime))
+
+
+def fill_all(plan, jobs, workers: int) -> None:
+    with ProcessPoolExecutor(workers, initializer=_fill_init, initargs=(plan,)) as pool:
+        list(pool.map(_fill_one, jobs, chunksize=64))
+
+
+def check_fill(plan, form: Path, filled: Path, tmp: Path) -> None:
+    """The XML-filled return must read back exactly as the same values filled with
+    openpyxl (``demo.fill_form``, what the tests use)."""
+    from bdg_excel.demo import Fill, fill_form
+    from bdg_excel.returns import read_return
+    from bdg_excel.validate import check_return
+
+    got = check_return(read_return(filled), plan, period=PERIOD)
+    fills = {v.code: Fill(v.value if v.answer is None else v.answer, v.numerator,
+                          v.denominator, v.source, v.note) for v in got.values}
+    # a computed result was left empty by the unit: leave it empty again
+    for v in got.values:
+        if any(f.code == "computed" and f.target == v.code for f in got.findings):
+            fills[v.code].value = None
+    tasks = {t["code"]: (t["status"], t["result"]) for t in got.tasks}
+    ref = fill_form(form, tmp / "openpyxl.xlsx", fills, tasks)
+    want = check_return(read_return(ref), plan, period=PERIOD)
+    if [v.to_row() for v in got.values] != [v.to_row() for v in want.values] or \
+            got.tasks != want.tasks or got.status != want.status or not got.recognised:
+        raise RuntimeError(f"XML-filled return {filled.name} differs from the openpyxl one")
+
+
+# -- measured phases (each in a subprocess) ------------------------------------------------
+def _peak() -> dict:
+    self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"rss_self_mb": self_kb / 1024, "rss_workers_mb": kids_kb / 1024}
+
+
+def child_generate(ws_root: str, workers: int, out_dir: str) -> dict:
+    from bdg_excel.forms import generate_forms
+    from bdg_excel.workflow import Workspace, load
+
+    ws = Workspace.open(ws_root)
+    plan = load(ws)
+    t0 = time.perf_counter()
+    forms = generate_forms(plan, Path(out_dir), PERIOD, workers=workers)
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "forms": len(forms), **_peak()}
+
+
+def child_consolidate(ws_root: str, workers: int) -> dict:
+    from bdg_excel.workflow import Workspace, consolidate_workspace, load
+
+    ws = Workspace.open(ws_root)
+    t0 = time.perf_counter()
+    plan = load(ws)
+    res = consolidate_workspace(ws, plan, PERIOD, workers=workers)
+    seconds = time.perf_counter() - t0
+    statuses: dict[str, int] = {}
+    for f in res.collected.files:
+        statuses[f.status] = statuses.get(f.status, 0) + 1
+    comp = res.consolidation.completeness
+    return {"seconds": seconds, "files": len(res.collected.files), "statuses": statuses,
+            "received": comp.received, "expected": comp.expected,
+            "report": str(res.path), **_peak()}
+
+
+def child_hand(files_list: str, out: str) -> dict:
+    """The approach a Python user would write by hand."""
+    import pandas as pd
+
+    files = Path(files_list).read_text(encoding="utf-8").split("\n")
+    t0 = time.perf_counter()
+    frames: dict[str, list] = {}
+    for f in files:
+        for sheet, df in pd.read_excel(f, engine="openpyxl", sheet_name=None).items():
+            df.insert(0, "file", Path(f).name)
+            frames.setdefault(sheet, []).append(df)
+    with pd.ExcelWriter(out) as xw:
+        for sheet, dfs in frames.items():
+            pd.concat(dfs, ignore_index=True).to_excel(xw, sheet_name=sheet[:31], index=False)
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "files": len(files), **_peak()}
+
+
+def run_child(*args: str) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--child", *args], check=True,
+                          capture_output=True, text=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# -- orchestration -------------------------------------------------------------------------
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=1000, help="returns to consolidate (default 1000)")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                    help="worker processes for generate and collect (default: all cores)")
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "out",
+                    help="scratch directory, wiped first (default bench/out)")
+    ap.add_argument("--hand-sample", type=int, default=200,
+                    help="time the hand-written approach on this many files and extrapolate "
+                         "linearly to N (default 200; 0 = all N). Its cost per file grows "
+                         "with the number of files, so extrapolating understates it")
+    ap.add_argument("--skip-gen1", action="store_true",
+                    help="skip the 1-worker generation timing")
+    ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        kind, *rest = args.child
+        fn = {"generate": child_generate, "consolidate": child_consolidate,
+              "hand": child_hand}[kind]
+        conv = [int(x) if x.isdigit() else x for x in rest]
+        print(json.dumps(fn(*conv)))
+        return 0
+
+    from bdg_excel import planbook
+    from bdg_excel.workflow import init_workspace
+
+    n, workers, out = args.n, args.workers, args.out.resolve()
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    say(f"# bdg-excel benchmark: N={n}, workers={workers}, nproc={os.cpu_count()}, "
+        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f}")
+
+    # setup: plan workbook in a fresh workspace
+    t0 = time.perf_counter()
+    ws = init_workspace(out / "ws")
+    plan = build_plan(n)
+    planbook.save_plan(plan, ws.templates / "bench.xlsx")
+    loaded = planbook.load_plan(ws.templates / "bench.xlsx")
+    assert loaded.fingerprint() == plan.fingerprint() or len(loaded.units) == len(plan.units)
+    say(f"setup: plan with {len(plan.units)} units saved in {time.perf_counter() - t0:.1f} s")
+
+    # generate (measured)
+    gen = {}
+    runs = ([1] if not args.skip_gen1 and workers != 1 else []) + [workers]
+    for w in runs:
+        d = ws.forms_dir / PERIOD if w == workers else out / f"forms-w{w}"
+        gen[w] = run_child("generate", str(ws.root), str(w), str(d))
+        say(f"generate {gen[w]['forms']} forms, workers={w}: {gen[w]['seconds']:.1f} s = "
+            f"{1000 * gen[w]['seconds'] / gen[w]['forms']:.2f} ms/form, peak "
+            f"{gen[w]['rss_self_mb']:.0f} MB (+ workers {gen[w]['rss_workers_mb']:.0f} MB)")
+        if w != workers:
+            shutil.rmtree(d)
+
+    # fill (setup, not measured)
+    t0 = time.perf_counter()
+    from bdg_excel.forms import form_filenames
+
+    names = form_filenames(plan, PERIOD)
+    forms_dir = ws.forms_dir / PERIOD
+    returns_dir = out / "returns"
+    returns_dir.mkdir()
+    base = datetime(2026, 11, 20, 9).timestamp()
+    jobs = [(str(forms_dir / names[u.key]), str(returns_dir / names[u.key]), i,
+             base + i) for i, u in enumerate(plan.units)]
+    fill_all(plan, jobs, workers)
+    check_fill(plan, Path(jobs[2][0]), Path(jobs[2][1]), out)
+    returns = [Path(j[1]) for j in jobs]
+    late = returns.pop()            # the last unit reports after the full run
+    say(f"setup: {n + 1} returns filled in {time.perf_counter() - t0:.1f} s "
+        f"({sum(p.stat().st_size for p in returns) / len(returns) / 1024:.1f} KB each)")
+
+    # consolidate: all N returns in inbox/, fresh ledger (measured)
+    for p in returns:
+        os.link(p, ws.inbox / p.name)
+    full = run_child("consolidate", str(ws.root), str(workers))
+    assert full["received"] == n and full["statuses"].get("accepted", 0) == n, full
+    say(f"consolidate {n} returns: {full['seconds']:.2f} s = "
+        f"{1000 * full['seconds'] / n:.3f} ms/return, peak {full['rss_self_mb']:.0f} MB "
+        f"(+ workers {full['rss_workers_mb']:.0f} MB)")
+
+    # re-run after one late return (measured)
+    os.link(late, ws.inbox / late.name)
+    rerun = run_child("consolidate", str(ws.root), str(workers))
+    assert rerun["files"] == 1 and rerun["received"] == n + 1, rerun
+    say(f"re-run after 1 new return: {rerun['seconds']:.2f} s "
+        f"(speed-up {full['seconds'] / rerun['seconds']:.1f}×), peak "
+        f"{rerun['rss_self_mb']:.0f} MB")
+
+    # the hand-written approach on the same files (measured)
+    k = n if args.hand_sample <= 0 else min(n, args.hand_sample)
+    step = max(1, n // k)
+    sample = returns[::step][:k]
+    listing = out / "hand-files.txt"
+    listing.write_text("\n".join(str(p) for p in sample), encoding="utf-8")
+    hand = run_child("hand", str(listing), str(out / "hand.xlsx"))
+    hand_n = hand["seconds"] * n / len(sample)
+    extrapolated = len(sample) < n
+    say(f"hand-written (pandas + openpyxl) on {len(sample)} files: {hand['seconds']:.1f} s"
+        + (f", extrapolated linearly to {n}: {hand_n:.0f} s" if extrapolated else "")
+        + f"; peak {hand['rss_self_mb']:.0f} MB")
+
+    peak = full["rss_self_mb"] + full["rss_workers_mb"]
+    g = gen[workers]
+    ratio = hand_n / full["seconds"]
+    say("")
+    say("| N | seconds | ms/return | vs hand-written | peak memory | generate ms/form "
+        "(1 worker / {w}) | re-run speed-up |".format(w=workers))
+    say("|---:|---:|---:|---:|---:|---:|---:|")
+    g1 = f"{1000 * gen[1]['seconds'] / gen[1]['forms']:.2f} / " if 1 in gen and workers != 1 else ""
+    say(f"| {n:,} | {full['seconds']:.1f} | {1000 * full['seconds'] / n:.2f} | "
+        f"{ratio:.0f}×{' (extrapolated)' if extrapolated else ''} | "
+        f"{peak:.0f} MB | {g1}{1000 * g['seconds'] / g['forms']:.2f} | "
+        f"{full['seconds'] / rerun['seconds']:.0f}× |")
+    say("")
+    say(f"load average at the end: {os.getloadavg()[0]:.2f} (other work on the machine "
+        "skews the figures)")
+    say("peak memory = main process + largest worker (ru_maxrss); "
+        f"hand-written: {len(sample)} of {n} files timed"
+        + (", extrapolated linearly" if extrapolated else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
