@@ -815,7 +815,11 @@ def _imap_connect(s: ServerSettings) -> imaplib.IMAP4:
             raise MailError("Cần tài khoản và mật khẩu hộp thư: --imap-user TÊN và biến môi "
                             f"trường {IMAP_PASSWORD_ENV}.")
         try:
-            imap.login(s.user, s.password)
+            if (s.user + s.password).isascii():
+                imap.login(s.user, s.password)
+            else:   # imaplib's LOGIN is ASCII only; AUTHENTICATE PLAIN carries UTF-8
+                creds = b"\0" + s.user.encode() + b"\0" + s.password.encode()
+                imap.authenticate("PLAIN", lambda _challenge: creds)
         except imaplib.IMAP4.error as exc:
             raise MailError(f"Máy chủ IMAP {s.where} từ chối đăng nhập tài khoản {s.user} "
                             f"({_imap_text(exc.args)}). Kiểm tra tên đăng nhập và mật khẩu "
@@ -899,9 +903,26 @@ def _write_new(folder: Path, name: str, data: bytes) -> Path:
 
 
 def _quote(folder: str) -> str:
-    if re.fullmatch(r"[A-Za-z0-9_./-]+", folder):
-        return folder
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A folder name as IMAP wants it: modified UTF-7 (RFC 3501 5.1.3), quoted."""
+    out, run = [], []
+
+    def flush():
+        if run:
+            b64 = base64.b64encode("".join(run).encode("utf-16-be")).decode()
+            out.append("&" + b64.rstrip("=").replace("/", ",") + "-")
+            run.clear()
+
+    for ch in vn.nfc(folder):
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            run.append(ch)
+    flush()
+    name = "".join(out)
+    if re.fullmatch(r"[A-Za-z0-9_./&,+-]+", name):
+        return name
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _imap_text(data) -> str:
