@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from contextlib import contextmanager
 from datetime import datetime
@@ -534,6 +535,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("Đã dừng.", err=True)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the one boundary: never a bare traceback
+        if os.environ.get("BDG_DEBUG"):
+            raise
+        click.echo(f"Lỗi không mong đợi ({type(exc).__name__}: {exc}). Không tệp nào bị xóa; "
+                   "chạy lại lệnh với biến môi trường BDG_DEBUG=1 để xem chi tiết và báo cho "
+                   "người hỗ trợ.", err=True)
+        return 1
     return 0
 
 
