@@ -132,3 +132,19 @@ def test_demo_runs_whole_cycle(tmp_path, capsys):
 def test_demo_other_examples(tmp_path, capsys, example):
     code, out, _ = run(capsys, "demo", str(tmp_path / example), "--example", example)
     assert code == 0 and "Bảng tổng hợp:" in out
+
+
+def test_unexpected_error_is_a_message_not_a_traceback(tmp_path, capsys, monkeypatch):
+    from bdg_excel import workflow
+
+    ws = tmp_path / "xa"
+    main(["init", str(ws), "--example", "binh-lu"])
+    capsys.readouterr()
+
+    def boom(*a, **k):
+        raise RuntimeError("hỏng")
+
+    monkeypatch.setattr(workflow, "status", boom)
+    monkeypatch.delenv("BDG_DEBUG", raising=False)
+    code, out, err = run(capsys, "status", "-w", str(ws))
+    assert code == 1 and "Lỗi không mong đợi" in err and "Traceback" not in err
