@@ -37,14 +37,33 @@ MAX_NAMES = 4   # more responsible units than this are counted, not listed
 
 
 # -- shared blocks -------------------------------------------------------------------
-def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[list]) -> None:
+def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int, list]]) -> None:
     """Column widths that fit Vietnamese text: the longest value (or the longest word of
-    the header), between each column's minimum and maximum; longer text wraps."""
+    the header), between each column's minimum and maximum; longer text wraps, and each
+    row (``rows`` holds (sheet row, values)) is made tall enough for its wrapped text."""
+    widths = []
     for col, (text, lo, hi) in enumerate(headers):
         longest = max([len(w) for w in text.split()] + [
-            len(vn.format_number(v)) if isinstance(v, (int, float)) else len(str(v))
-            for r in rows if col < len(r) and (v := r[col]) is not None] or [0])
-        ws.set_column(col, col, max(lo, min(hi, longest * 1.1 + 2)))
+            len(_shown(v)) for _, r in rows if col < len(r) and (v := r[col]) is not None] or [0])
+        widths.append(max(lo, min(hi, longest * 1.1 + 2)))
+        ws.set_column(col, col, widths[-1])
+    for row, values in rows:
+        lines = max([1] + [_lines(_shown(v), widths[c]) for c, v in enumerate(values)
+                           if v is not None and c < len(widths)])
+        if lines > 1:
+            ws.set_row(row, lines * LINE_PT + 3)
+
+
+LINE_PT = 15.75   # one line of 12 pt Times New Roman
+
+
+def _shown(v) -> str:
+    return vn.format_number(v) if isinstance(v, (int, float)) else str(v)
+
+
+def _lines(text: str, width: float) -> int:
+    per = max(1, int(width * 1.05) - 1)
+    return sum(max(1, -(-len(part) // per)) for part in text.split("\n"))
 
 
 def title_block(ws, fm: Formats, c: Consolidation, title: str, last_col: int) -> int:
@@ -163,7 +182,7 @@ def summary(wb, fm: Formats, c: Consolidation) -> None:
                    (_note(res), fm.text)]
         for col, (value, f) in enumerate(values):
             put(ws, row, col, value, f)
-        table.append([v for v, _ in values])
+        table.append((row, [v for v, _ in values]))
         row += 1
     _colour_by_prefix(ws, wb, first, row - 1, 9, ASSESSMENT_COLOURS)
     fit_widths(ws, headers, table)
@@ -200,7 +219,7 @@ def tasks(wb, fm: Formats, c: Consolidation) -> None:
                   (tr.text, fm.text), (status, fm.center), (tr.result, fm.text)]
         for col, (value, f) in enumerate(values):
             put(ws, row, col, value, f)
-        table.append([v for v, _ in values])
+        table.append((row, [v for v, _ in values]))
         row += 1
     _colour_by_prefix(ws, wb, 2, row - 1, 4, STATUS_COLOURS)
     fit_widths(ws, headers, table)
@@ -299,7 +318,7 @@ def submissions(wb, fm: Formats, c: Consolidation) -> dict[str, tuple[int, int]]
                   (s.record.original_name if s.record else None, fm.text), (s.unit.email, fm.text)]
         for col, (value, f) in enumerate(values):
             put(ws, row, col, value, f)
-        table.append([v for v, _ in values])
+        table.append((row, [v for v, _ in values]))
         row += 1
     _colour_by_prefix(ws, wb, first, row - 1, 3, {"Đúng hạn": "#C6EFCE", "Trễ": "#FFEB9C",
                                                   "Chưa nộp": "#FFC7CE"})
@@ -349,7 +368,7 @@ def findings(wb, fm: Formats, c: Consolidation) -> None:
                   f.sheet, f.cell, f.target, f.message]
         for col, value in enumerate(values):
             put(ws, row, col, value, fm.text)
-        table.append(values)
+        table.append((row, values))
         row += 1
     fit_widths(ws, headers, table)
     _finish(ws, 0)
