@@ -75,6 +75,14 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
             for start in range(0, len(pending), BATCH):
                 batch = [(p, *_hash(p)) for p in pending[start:start + BATCH]]
                 mail_time = _mail_origins(led, batch, sender_of)
+
+                def when(path: Path) -> datetime:
+                    return received_at or mail_time.get(path) or \
+                        datetime.fromtimestamp(path.stat().st_mtime)
+
+                # The earliest copy of a content is the original, the rest duplicates,
+                # whatever their names ("a (2).xlsx" sorts before "a.xlsx").
+                batch.sort(key=lambda item: (when(item[0]), vn.nfc(item[0].name)))
                 first: dict[str, Path] = {}   # content -> the one file of it to parse
                 for p, sha, _ in batch:
                     if sha not in first and led.find_by_sha(sha) is None:
@@ -87,8 +95,7 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
                         dest = unique_path(ws.archive / day, _archive_name(path.name), taken)
                         taken.add(dest)
                         cf = _record(led, plan, path, sha, size, dest, checked.get(path), {
-                            "received_at": _iso(received_at or mail_time.get(path) or
-                                                datetime.fromtimestamp(path.stat().st_mtime)),
+                            "received_at": _iso(when(path)),
                             "collected_at": collected_at,
                             "archive_path": str(dest.relative_to(ws.root)),
                             "sender": sender_of.get(vn.nfc(path.name))})

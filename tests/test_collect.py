@@ -386,3 +386,31 @@ def test_sigkill_mid_run_then_rerun_equals_clean_run(make_workspace, tmp_path):
     assert set(inputs.values()) <= all_hashes(ws.root)
     assert not list(ws.inbox.iterdir())
     assert not list(ws.outbox.rglob(".~tmp-*"))
+
+
+def test_earliest_copy_of_identical_returns_is_the_original(make_workspace):
+    """Two identical files: the one received first is the return, the later one the
+    duplicate, even when the later one's name sorts first ("a (2).xlsx" < "a.xlsx")."""
+    import os
+    import shutil
+
+    from bdg_excel.collect import collect
+    from bdg_excel.demo import plausible_fill, fill_form
+    import random
+
+    ws, plan, period, forms = make_workspace("binh-lu")
+    form = next(f for f in forms if f.unit == "Phòng Kinh tế")
+    unit = plan.unit(form.unit)
+    rnd = random.Random(1)
+    early = fill_form(form.path, ws.inbox / "kt.xlsx",
+                      {t.code: plausible_fill(t, rnd) for t in plan.unit_targets(unit)},
+                      {"NV1": ("Đã hoàn thành", ""), "NV2": ("Đã hoàn thành", "")})
+    late = ws.inbox / "kt (2).xlsx"
+    shutil.copyfile(early, late)
+    os.utime(early, (1_790_000_000, 1_790_000_000))
+    os.utime(late, (1_790_900_000, 1_790_900_000))
+    with ws.lock():
+        res = collect(ws, plan, period=period, workers=1)
+    by_name = {cf.name: cf.status for cf in res.files}
+    assert by_name["kt.xlsx"] == "accepted"
+    assert by_name["kt (2).xlsx"] == "duplicate"
