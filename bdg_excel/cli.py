@@ -131,7 +131,7 @@ def demo_cmd(directory: Path | None, example: str):
     res = run_demo(directory, example)
     ws, r = res.workspace, res.result
     echo(f"Thư mục làm việc: {ws.root}")
-    echo(f"Kỳ báo cáo: {res.period} — đã tạo {len(res.forms)} biểu mẫu trong {ws.forms_dir / res.period}")
+    echo(f"Kỳ báo cáo: {res.period} — đã tạo {len(res.forms)} biểu mẫu trong {ws.forms_folder(res.period)}")
     for unit, what in res.story.items():
         echo(f"  - {unit}: {what}")
     _render_collect(r.collected)

@@ -64,7 +64,7 @@ def check_period(plan: Plan, period: str | None) -> str:
 def generate(ws: Workspace, plan: Plan, period: str, *, units: list[str] | None = None,
              workers: int = 1, progress=None) -> list[GeneratedForm]:
     with ws.lock():
-        return generate_forms(plan, ws.forms_dir / period, period, units=units,
+        return generate_forms(plan, ws.forms_folder(period), period, units=units,
                               workers=workers, progress=progress)
 
 

@@ -38,6 +38,11 @@ class Workspace:
     def forms_dir(self) -> Path:
         return self.outbox / "forms"
 
+    def forms_folder(self, period: str) -> Path:
+        """Where the forms of a period go: outbox/forms/ itself (the file names carry the
+        period, "BDG_2026_…"), so a person finds every form in one folder."""
+        return self.forms_dir
+
     @property
     def feedback_dir(self) -> Path:
         return self.outbox / "phan-hoi"

@@ -42,6 +42,7 @@ def test_init_generate_collect_consolidate_status_export(tmp_path, capsys):
     assert (ws / "templates" / "binh-lu.xlsx").is_file()
     code, out, _ = run(capsys, "generate", "-w", str(ws), "--period", "2026", "-q")
     assert code == 0 and "Đã tạo 8 biểu mẫu" in out
+    assert len(list((ws / "outbox" / "forms").glob("*.xlsx"))) == 8   # CONTRACT: outbox/forms/
     code, out, _ = run(capsys, "generate", "-w", str(ws), "--unit", "trạm y tế XÃ", "-q")
     assert code == 0 and "Trạm Y tế xã" in out and "Đã tạo 1 biểu mẫu" in out
     code, out, _ = run(capsys, "collect", "-w", str(ws), "-q")

@@ -96,7 +96,7 @@ def test_libreoffice_recalculates_formulas_and_collect_takes_all_formats(filled,
     rows = {t.code: Fill(value=10) for t in plan.unit_targets(unit)}
     rows["1.1"] = Fill(value="=30+12")
     tasks = {layout.task_code(i): (layout.TASK_STATUSES[0], "x") for i in range(len(unit.tasks))}
-    form = next(p for p in (ws.forms_dir / "2026").glob("*.xlsx") if "Văn-hóa" in p.name)
+    form = next(p for p in ws.forms_folder("2026").glob("*.xlsx") if "Văn-hóa" in p.name)
     src = fill_form(form, tmp_path / "formula.xlsx", rows, tasks)
     raw = check_return(read_return(src), plan, period="2026")
     assert "formula_no_value" in [f.code for f in raw.findings]

@@ -148,7 +148,7 @@ def attachment(msg):
 def test_send_emails_each_unit_its_own_form(mail_ws, smtp_server):
     ws, plan = mail_ws
     rec, port = smtp_server()
-    assert not (ws.forms_dir / PERIOD).exists()
+    assert not list(ws.forms_folder(PERIOD).glob("*.xlsx"))
     res = send_forms(ws, plan, PERIOD, settings=settings(port), config=CONFIG)
 
     with_address = [u for u in plan.units if u.email]
@@ -170,7 +170,7 @@ def test_send_emails_each_unit_its_own_form(mail_ws, smtp_server):
         assert f"trước ngày {due}" in body and "ô nền vàng" in body
         assert OFFICE["phone"] in body and OFFICE["email"] in body
         # the generated form, byte for byte, under its Vietnamese name
-        form = ws.forms_dir / PERIOD / form_filename(plan, unit, PERIOD)
+        form = ws.forms_folder(PERIOD) / form_filename(plan, unit, PERIOD)
         name, data = attachment(msg)
         assert name == form.name and data == form.read_bytes()
         # headers on the wire are 7-bit: RFC 2047 subject, RFC 2231 file name
@@ -239,7 +239,7 @@ def test_dry_run_writes_eml_files_and_sends_nothing(mail_ws, smtp_server):
         assert msg["To"] == unit.email and msg["X-Unsent"] == "1"
         assert unit.name in msg["Subject"] and msg["Message-ID"] == o.message_id
         name, data = attachment(msg)
-        assert data == (ws.forms_dir / PERIOD / name).read_bytes()
+        assert data == (ws.forms_folder(PERIOD) / name).read_bytes()
         assert text_of(msg).startswith(f"Kính gửi: {unit.name}")
     with Ledger(ws.ledger_path) as led:
         rows = led.sends(plan.identity(), PERIOD)
@@ -365,7 +365,7 @@ def test_remind_missing_and_needs_fixes(mail_ws, smtp_server):
     rec, port = smtp_server()
     s = settings(port)
     send_forms(ws, plan, PERIOD, settings=s, config=CONFIG)
-    forms = {u.name: ws.forms_dir / PERIOD / form_filename(plan, u, PERIOD) for u in plan.units}
+    forms = {u.name: ws.forms_folder(PERIOD) / form_filename(plan, u, PERIOD) for u in plan.units}
     # Trạm Y tế xã returns a good form, Công an xã one with a text in a number cell
     from bdg_excel.demo import simulate_returns  # noqa: F401 - documents where fills come from
     targets = {u.name: [t.code for t in plan.unit_targets(u)] for u in plan.units}

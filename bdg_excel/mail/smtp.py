@@ -32,7 +32,7 @@ from .settings import (DRAFTED, FAILED, NO_ADDRESS, SENT, SMTP_PASSWORD_ENV, Pro
 def ensure_form(ws: Workspace, plan: Plan, unit: Unit, period: str) -> tuple[Path, str]:
     """The unit's form in outbox/forms/<period>/, generated when absent or out of date
     (the plan changed what the unit reports). Returns (path, form version)."""
-    folder = ws.forms_dir / period
+    folder = ws.forms_folder(period)
     path = folder / form_filename(plan, unit, period)
     version = form_version(plan, unit)
     if path.is_file() and _form_version_on_disk(path) == version:
