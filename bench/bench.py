@@ -287,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     gen = {}
     runs = ([1] if not args.skip_gen1 and workers != 1 else []) + [workers]
     for w in runs:
-        d = ws.forms_dir / PERIOD if w == workers else out / f"forms-w{w}"
+        d = ws.forms_folder(PERIOD) if w == workers else out / f"forms-w{w}"
         gen[w] = run_child("generate", str(ws.root), str(w), str(d))
         say(f"generate {gen[w]['forms']} forms, workers={w}: {gen[w]['seconds']:.1f} s = "
             f"{1000 * gen[w]['seconds'] / gen[w]['forms']:.2f} ms/form, peak "
@@ -300,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     from bdg_excel.forms import form_filenames
 
     names = form_filenames(plan, PERIOD)
-    forms_dir = ws.forms_dir / PERIOD
+    forms_dir = ws.forms_folder(PERIOD)
     returns_dir = out / "returns"
     returns_dir.mkdir()
     base = datetime(2026, 11, 20, 9).timestamp()
