@@ -12,7 +12,7 @@ from .consolidate import LATE, MISSING, ON_TIME, TIMING_LABELS, Consolidation
 from .findings import SEVERITY_LABELS
 from .layout import TASK_STATUSES
 from .model import period_label
-from .xlsx import Formats, a4_landscape, put
+from .xlsx import Formats, a4_landscape, put, put_row
 
 SUMMARY = "Tổng hợp"
 TASKS = "Nhiệm vụ"
@@ -41,15 +41,23 @@ def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int
     """Column widths that fit Vietnamese text: the longest value (or the longest word of
     the header), between each column's minimum and maximum; longer text wraps, and each
     row (``rows`` holds (sheet row, values)) is made tall enough for its wrapped text."""
+    ncols = len(headers)
+    # each value as shown (text as is: most of the cells), once
+    shown = [[None if v is None else v if v.__class__ is str else _shown(v)
+              for v in values[:ncols]] for _, values in rows]
     widths = []
     for col, (text, lo, hi) in enumerate(headers):
         longest = max([len(w) for w in text.split()] + [
-            len(_shown(v)) for _, r in rows if col < len(r) and (v := r[col]) is not None] or [0])
+            len(s) for r in shown if col < len(r) and (s := r[col]) is not None] or [0])
         widths.append(max(lo, min(hi, longest * 1.1 + 2)))
         ws.set_column(col, col, widths[-1])
-    for row, values in rows:
-        lines = max([1] + [_lines(_shown(v), widths[c]) for c, v in enumerate(values)
-                           if v is not None and c < len(widths)])
+    # text no longer than a line of its column, without line breaks, takes one line
+    per = [max(1, int(w * 1.05) - 1) for w in widths]
+    for (row, _), texts in zip(rows, shown):
+        lines = 1
+        for c, s in enumerate(texts):
+            if s is not None and (len(s) > per[c] or "\n" in s):
+                lines = max(lines, _lines(s, widths[c]))
         if lines > 1:
             ws.set_row(row, lines * LINE_PT + 3)
 
@@ -213,13 +221,12 @@ def tasks(wb, fm: Formats, c: Consolidation) -> None:
                ("Tình trạng", 12, 16), ("Kết quả thực hiện, khó khăn, đề xuất", 30, 60)]
     row = table_header(ws, fm, 0, headers)
     table = []
+    formats = [fm.center, fm.center, fm.text, fm.text, fm.center, fm.text]
     for i, tr in enumerate(c.tasks, 1):
         status = tr.status or ("Chưa báo cáo" if tr.submission_status == MISSING else None)
-        values = [(i, fm.center), (tr.code, fm.center), (tr.unit.name, fm.text),
-                  (tr.text, fm.text), (status, fm.center), (tr.result, fm.text)]
-        for col, (value, f) in enumerate(values):
-            put(ws, row, col, value, f)
-        table.append((row, [v for v, _ in values]))
+        values = [i, tr.code, tr.unit.name, tr.text, status, tr.result]
+        put_row(ws, row, values, formats)
+        table.append((row, values))
         row += 1
     _colour_by_prefix(ws, wb, 2, row - 1, 4, STATUS_COLOURS)
     fit_widths(ws, headers, table)
@@ -232,11 +239,15 @@ def task_matrix(wb, fm: Formats, c: Consolidation) -> None:
     ws = wb.add_worksheet(MATRIX)
     columns: list[str] = []               # distinct task texts, in plan order
     index: dict[str, int] = {}
+    column_of: dict[str, int] = {}        # task text as written -> its column pair
     for tr in c.tasks:
+        if tr.text in column_of:
+            continue
         key = vn.canonical(tr.text)
         if key not in index:
             index[key] = len(columns)
             columns.append(tr.text)
+        column_of[tr.text] = index[key]
     last = 1 + 2 * len(columns)
     head = title_block(ws, fm, c, "MA TRẬN THỰC HIỆN NHIỆM VỤ", last) + 1
     ws.merge_range(head - 1, 0, head, 0, "STT", fm.header)
@@ -257,23 +268,25 @@ def task_matrix(wb, fm: Formats, c: Consolidation) -> None:
     row = first = head + 2
     by_unit: dict[str, dict[int, object]] = {}
     for tr in c.tasks:
-        by_unit.setdefault(tr.unit.key, {})[index[vn.canonical(tr.text)]] = tr
+        by_unit.setdefault(tr.unit.key, {})[column_of[tr.text]] = tr
     tally = [dict.fromkeys((*TASK_STATUSES, "Chưa báo cáo"), 0) for _ in columns]
+    grey, grey_blank = fm(border=1, align="center", bg_color="#F2F2F2"), \
+        fm(border=1, bg_color="#F2F2F2")
+    center, text = fm.center, fm.text
     for i, sub in enumerate(c.submissions, 1):
-        put(ws, row, 0, i, fm.center)
-        put(ws, row, 1, sub.unit.name, fm.text)
+        values, formats = [i, sub.unit.name], [center, text]
         mine = by_unit.get(sub.unit.key, {})
         for j in range(len(columns)):
-            col = 2 + 2 * j
             tr = mine.get(j)
             if tr is None:
-                put(ws, row, col, NOT_ASSIGNED, fm(border=1, align="center", bg_color="#F2F2F2"))
-                put(ws, row, col + 1, None, fm(border=1, bg_color="#F2F2F2"))
+                values += (NOT_ASSIGNED, None)
+                formats += (grey, grey_blank)
                 continue
             status = tr.status or "Chưa báo cáo"
             tally[j][status] = tally[j].get(status, 0) + 1
-            put(ws, row, col, status, fm.center)
-            put(ws, row, col + 1, tr.result, fm.text)
+            values += (status, tr.result)
+            formats += (center, text)
+        put_row(ws, row, values, formats)
         row += 1
     for j in range(len(columns)):
         _colour_by_prefix(ws, wb, first, row - 1, 2 + 2 * j, STATUS_COLOURS)
@@ -303,22 +316,23 @@ def submissions(wb, fm: Formats, c: Consolidation) -> dict[str, tuple[int, int]]
     first = row
     table = []
     today = c.generated_at.date()
+    formats = [fm.center, fm.text, fm.text, fm.center, fm.center, fm.date, fm.date, fm.date,
+               fm.center, fm.text, fm.text]
     for i, s in enumerate(c.submissions, 1):
-        timing = TIMING_LABELS[s.timing]
-        if s.timing == LATE:
-            timing = f"Trễ {s.days_late} ngày"
-        elif s.timing == MISSING and (s.days_overdue(today) or 0) > 0:
+        kind = s.timing
+        timing = TIMING_LABELS[kind]
+        days_late = s.days_late if kind == LATE else None
+        if kind == LATE:
+            timing = f"Trễ {days_late} ngày"
+        elif kind == MISSING and (s.days_overdue(today) or 0) > 0:
             timing = f"Chưa nộp (quá hạn {s.days_overdue(today)} ngày)"
-        values = [(i, fm.center), (s.unit.name, fm.text),
-                  (SUBMISSION_LABELS.get(s.status, s.status), fm.text), (timing, fm.center),
-                  (s.days_late if s.timing == LATE else None, fm.center),
-                  (s.first_received.date() if s.record else None, fm.date),
-                  (s.received.date() if s.record else None, fm.date), (s.deadline, fm.date),
-                  (len(s.superseded) or None, fm.center),
-                  (s.record.original_name if s.record else None, fm.text), (s.unit.email, fm.text)]
-        for col, (value, f) in enumerate(values):
-            put(ws, row, col, value, f)
-        table.append((row, [v for v, _ in values]))
+        rec = s.record
+        values = [i, s.unit.name, SUBMISSION_LABELS.get(s.status, s.status), timing, days_late,
+                  s.first_received.date() if rec else None, s.received.date() if rec else None,
+                  s.deadline, len(s.superseded) or None, rec.original_name if rec else None,
+                  s.unit.email]
+        put_row(ws, row, values, formats)
+        table.append((row, values))
         row += 1
     _colour_by_prefix(ws, wb, first, row - 1, 3, {"Đúng hạn": "#C6EFCE", "Trễ": "#FFEB9C",
                                                   "Chưa nộp": "#FFC7CE"})
@@ -363,11 +377,11 @@ def findings(wb, fm: Formats, c: Consolidation) -> None:
                ("Trang", 8, 16), ("Ô", 5, 7), ("Mã", 5, 8), ("Nội dung", 40, 80)]
     row = table_header(ws, fm, 0, headers)
     table = []
+    formats = [fm.text] * len(headers)
     for i, (rec, f) in enumerate(c.findings, 1):
         values = [i, rec.original_name, rec.unit_name, SEVERITY_LABELS.get(f.severity),
                   f.sheet, f.cell, f.target, f.message]
-        for col, value in enumerate(values):
-            put(ws, row, col, value, fm.text)
+        put_row(ws, row, values, formats)
         table.append((row, values))
         row += 1
     fit_widths(ws, headers, table)

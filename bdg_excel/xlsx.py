@@ -8,6 +8,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import Worksheet
+
+try:    # xlsxwriter's cell records (internal; without them Sheet falls back to put())
+    from xlsxwriter.worksheet import (CellBlankTuple as _Blank, CellDatetimeTuple as _Datetime,
+                                      CellNumberTuple as _Number, CellStringTuple as _String)
+except ImportError:   # pragma: no cover
+    _Blank = _Datetime = _Number = _String = None
+
 FONT = "Times New Roman"
 NUMBER_FORMAT = "#,##0.##"
 DATE_FORMAT = "dd/mm/yyyy"
@@ -28,6 +37,162 @@ def put(ws, row: int, col: int, value, fmt=None) -> None:
                           else datetime(value.year, value.month, value.day), fmt)
     else:
         ws.write_string(row, col, str(value), fmt)
+
+
+def put_row(ws, row: int, values: list, formats: list, col: int = 0) -> None:
+    """:func:`put` for each of ``values`` (with the format at the same position), from
+    column ``col``: at once on a :class:`Sheet`, cell by cell on any other worksheet."""
+    fast = getattr(ws, "put_row", None)
+    if fast is not None:
+        fast(row, values, formats, col)
+        return
+    for c, (value, fmt) in enumerate(zip(values, formats), col):
+        put(ws, row, c, value, fmt)
+
+
+class Sheet(Worksheet):
+    """A worksheet for tables of tens of thousands of rows (the consolidated workbook of
+    10,000 units holds over half a million cells): :meth:`put_row` stores a row of cells
+    without xlsxwriter's per-call checks, and plain cells (text, number, blank) are
+    serialised without its per-attribute escaping. The file is byte for byte what
+    xlsxwriter's Worksheet writes (tests/test_xlsx.py compares them); anything unusual
+    (dates, booleans, very long text, constant_memory) takes xlsxwriter's own path.
+
+    Use it with ``workbook.worksheet_class = Sheet`` before adding the sheets."""
+
+    _fast = _String is not None
+
+    def put_row(self, row: int, values: list, formats: list, col: int = 0) -> None:
+        if not self._fast or self.constant_memory or not 0 <= row < self.xls_rowmax \
+                or col < 0 or col + len(values) > self.xls_colmax:
+            for c, (value, fmt) in enumerate(zip(values, formats), col):
+                put(self, row, c, value, fmt)
+            return
+        cells = self.table[row]
+        new = tuple.__new__       # the records are named tuples: skip their __new__
+        shared = self.str_table._get_shared_string_index
+        longest = self.xls_strmax // 2
+        lo = hi = None
+        for c, (value, fmt) in enumerate(zip(values, formats), col):
+            kind = value.__class__
+            if kind is str and value and len(value) <= longest:
+                cells[c] = new(_String, (shared(value), fmt))
+            elif kind is int or (kind is float and value - value == 0):   # finite
+                cells[c] = new(_Number, (value, fmt))
+            elif value is None:
+                if fmt is None:
+                    continue
+                cells[c] = new(_Blank, (fmt,))
+            else:           # "" and booleans, dates, NaN, long text: as put() does
+                put(self, row, c, value, fmt)
+                continue
+            if lo is None:
+                lo = c
+            hi = c
+        if lo is not None:
+            self._check_dimensions(row, lo)
+            self._check_dimensions(row, hi)
+
+    def _write_rows(self) -> None:
+        """The <row> elements, as xlsxwriter writes them, a row's cells joined at once."""
+        if not self._fast or self.constant_memory or self.comments:
+            super()._write_rows()
+            return
+        table, row_info, col_info = self.table, self.row_info, self.col_info
+        rows = [r for r in range(self.dim_rowmin, self.dim_rowmax + 1)
+                if r in row_info or table.get(r)]
+        spans: dict[int, list[int]] = {}          # the "spans" of each block of 16 rows
+        for r in rows:
+            cells = table.get(r)
+            if cells:
+                lo, hi = min(cells), max(cells)
+                span = spans.get(r // 16)
+                if span is None:
+                    spans[r // 16] = [lo, hi]
+                else:
+                    span[0], span[1] = min(span[0], lo), max(span[1], hi)
+        self.row_spans = {k: f"{lo + 1}:{hi + 1}" for k, (lo, hi) in spans.items()}
+        names: dict[int, str] = {}
+        styles: dict[object, str] = {}          # format -> ' s="…"'
+        col_styles: dict[int, str] = {}         # column format of cells without one
+        write = self.fh.write
+        for r in rows:
+            cells = table.get(r)
+            span = self.row_spans.get(r // 16)
+            info = row_info.get(r)
+            if not cells:
+                self._write_empty_row(r, span, info)
+                continue
+            self._write_row(r, span, info)
+            row_style = f' s="{info.row_format._get_xf_index()}"' \
+                if info is not None and info.row_format else None
+            num = str(r + 1)
+            parts = []
+            for col in sorted(cells):
+                cell = cells[col]
+                kind = cell.__class__
+                if kind is _String:
+                    tail = f' t="s"><v>{cell.string}</v></c>'
+                elif kind is _Number or kind is _Datetime:
+                    tail = f"><v>{cell.number:.16G}</v></c>"
+                elif kind is _Blank:
+                    tail = "/>"
+                else:
+                    write("".join(parts))
+                    parts = []
+                    self._write_cell(r, col, cell)
+                    continue
+                name = names.get(col)
+                if name is None:
+                    name = names[col] = xl_col_to_name(col)
+                fmt = cell.format
+                if fmt:
+                    style = styles.get(fmt)
+                    if style is None:
+                        style = styles[fmt] = f' s="{fmt._get_xf_index()}"'
+                elif row_style is not None:
+                    style = row_style
+                else:
+                    style = col_styles.get(col)
+                    if style is None:
+                        ci = col_info.get(col)
+                        style = col_styles[col] = \
+                            f' s="{ci.column_format._get_xf_index()}"' \
+                            if ci is not None and ci.column_format is not None else ""
+                parts.append(f'<c r="{name}{num}"{style}{tail}')
+            parts.append("</row>")
+            write("".join(parts))
+
+    def _write_cell(self, row: int, col: int, cell) -> None:
+        kind = cell.__class__
+        if kind is _String and not self.constant_memory:
+            tail = f' t="s"><v>{cell.string}</v></c>'
+        elif kind is _Number or kind is _Datetime:
+            tail = f"><v>{cell.number:.16G}</v></c>"
+        elif kind is _Blank:
+            tail = "/>"
+        else:
+            super()._write_cell(row, col, cell)
+            return
+        names = self.__dict__.get("_col_names")
+        if names is None:
+            names = self.__dict__["_col_names"] = {}
+        name = names.get(col)
+        if name is None:
+            name = names[col] = xl_col_to_name(col)
+        fmt = cell.format
+        if fmt:
+            style = f' s="{fmt._get_xf_index()}"'
+        else:
+            style = ""
+            info = self.row_info.get(row)
+            if info is not None and info.row_format:
+                style = f' s="{info.row_format._get_xf_index()}"'
+            else:
+                info = self.col_info.get(col)
+                if info is not None and info.column_format is not None:
+                    style = f' s="{info.column_format._get_xf_index()}"'
+        self.fh.write(f'<c r="{name}{row + 1}"{style}{tail}')
 
 
 class Formats:
