@@ -19,6 +19,7 @@ import re
 import secrets
 import string
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from datetime import date, datetime
 from pathlib import Path
 
@@ -409,6 +410,7 @@ def load_plan(path) -> Plan:
     by_key: dict[str, int] = {}
     for ui, u in enumerate(plan.units):
         by_key.setdefault(u.key, ui)
+    reader.know_units(by_key, plan.units)
 
     for row, rec in table(ASSIGN_SHEET):
         ui = reader.unit(rec.get("unit"), by_key, ASSIGN_SHEET, row)
@@ -483,8 +485,15 @@ def _records(rows: list[list], cols: tuple[_Col, ...], required: tuple[str, ...]
 
 def _blank(value):
     if isinstance(value, str):
-        value = vn.clean(value)
+        value = _clean(value) if value else value
     return None if value == "" else value
+
+
+@lru_cache(maxsize=1 << 16)
+def _clean(text: str) -> str:
+    """vn.clean, remembered: a plan of 10,000 units repeats each unit's name on the
+    assignment and task sheets, and the same task texts thousands of times."""
+    return vn.clean(text)
 
 
 def _text(value) -> str | None:
@@ -494,7 +503,7 @@ def _text(value) -> str | None:
         value = int(value)
     if isinstance(value, (date, datetime)):
         return vn.format_date(value)
-    return vn.clean(value) or None
+    return (_clean(value) if isinstance(value, str) else vn.clean(value)) or None
 
 
 def _code(value) -> str | None:
@@ -515,6 +524,8 @@ class _Reader:
 
     def __init__(self, file: str):
         self.sources = Sources(file=file)
+        self._by_key: dict | None = None
+        self._units: dict[str, int | None] = {}      # name as written -> unit index
 
     def problem(self, code: str, sheet: str, row: int | None, message: str,
                 target: str | None = None, severity: str = ERROR) -> None:
@@ -563,13 +574,24 @@ class _Reader:
             return f"{y:04d}-{mo:02d}-{d:02d}"
         return f"{mo:02d}-{d:02d}"
 
+    def know_units(self, by_key: dict[str, int], units: list[Unit]) -> None:
+        """Units named exactly as on the Units sheet need no canonical form (a plan of
+        10,000 units names each on several rows of the assignment and task sheets)."""
+        self._by_key = by_key
+        self._units = {u.name: by_key[u.key] for u in units}
+
     def unit(self, value, by_key: dict[str, int], sheet: str, row: int) -> int | None:
         name = _text(value)
         if not name:
             self.problem("missing_unit", sheet, row, "Dòng này chưa có tên đơn vị: chọn đơn "
                          "vị trong danh sách (trang Đơn vị).")
             return None
-        ui = by_key.get(vn.canonical(name))
+        if by_key is not self._by_key:
+            self._by_key, self._units = by_key, {}
+        if name in self._units:       # each unit is named on several rows
+            ui = self._units[name]
+        else:
+            ui = self._units[name] = by_key.get(vn.canonical(name))
         if ui is None:
             self.problem("unknown_unit", sheet, row, f"Đơn vị “{name}” không có trong trang "
                          f"Đơn vị: thêm đơn vị vào trang Đơn vị hoặc sửa tên cho đúng.")
