@@ -201,28 +201,35 @@ def build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None,
     task_rows: dict[str, dict[str, dict]] = {}
     ids = [rec.id for rec in current.values()]
     all_values, all_tasks = led.values_of(ids), led.tasks_of(ids)   # one query, not N
-    for unit in plan.units:
-        rec = current.get(unit.key)
+    keys = [unit.key for unit in plan.units]
+    for unit, key in zip(plan.units, keys):
+        rec = current.get(key)
         submissions.append(Submission(unit, rec.status if rec else MISSING, rec, deadline,
-                                      superseded.get(unit.key, []), sends.get(unit.key)))
+                                      superseded.get(key, []), sends.get(key)))
         if rec:
-            values[unit.key] = all_values.get(rec.id, {})
-            task_rows[unit.key] = all_tasks.get(rec.id, {})
+            values[key] = all_values.get(rec.id, {})
+            task_rows[key] = all_tasks.get(rec.id, {})
     all_findings = led.findings_of(rec.id for rec in files if rec.status != lg.DUPLICATE)
     findings = [(rec, f) for rec in files if rec.status != lg.DUPLICATE
                 for f in all_findings.get(rec.id, ())]
 
     year = period_year(period)
-    by_unit = {s.unit.key: s for s in submissions}
+    by_unit = {key: s for key, s in zip(keys, submissions)}
     results = []
     responsible = plan.responsible()
+    # plan.unit(name) for every name in responsible (the first unit with its canonical
+    # key), with its submission and values: once per name, not per target row
+    first: dict[str, Unit] = {}
+    for u, key in zip(plan.units, keys):
+        first.setdefault(key, u)
+    named = {u.name: (first[key], by_unit[key], values.get(key, {}))
+             for u, key in zip(plan.units, keys)}
     for ind in plan.indicators:
         for t in ind.targets:
             uvs = []
             for name in responsible.get(ind.code, []):
-                unit = plan.unit(name)
-                sub = by_unit[unit.key]
-                row = values.get(unit.key, {}).get(t.code, {})
+                unit, sub, mine = named[name]
+                row = mine.get(t.code, {})
                 uvs.append(UnitValue(unit, sub.status, row.get("value"), row.get("numerator"),
                                      row.get("denominator"), row.get("answer"),
                                      row.get("source"), row.get("note"), sub.record,
@@ -234,13 +241,14 @@ def build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None,
             results.append(res)
 
     tasks = []
-    for unit in plan.units:
-        rows = task_rows.get(unit.key, {})
+    for unit, key in zip(plan.units, keys):
+        rows = task_rows.get(key, {})
+        status = by_unit[key].status
         for i, text in enumerate(unit.tasks):
             code = f"NV{i + 1}"
             row = rows.get(code, {})
             tasks.append(TaskResult(unit, code, text, row.get("status"), row.get("result"),
-                                    by_unit[unit.key].status))
+                                    status))
 
     tidy = tidy_rows(plan, period, results, superseded, led)
     c = Consolidation(plan, period, now or datetime.now(), submissions, results, tasks,
