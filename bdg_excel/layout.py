@@ -9,6 +9,7 @@ so rows inserted or deleted by a unit do not matter.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from . import vn
 
@@ -46,8 +47,24 @@ class Column:
     aliases: tuple[str, ...] = ()
 
     def matches(self, text: str) -> bool:
-        c = vn.canonical(text)
-        return any(c.startswith(a) for a in (vn.canonical(self.header), *self.aliases))
+        return _canonical(text).startswith(_prefixes(self))
+
+
+@lru_cache(maxsize=None)
+def _prefixes(col: Column) -> tuple[str, ...]:
+    """The canonical header prefixes a column accepts (computed once per column)."""
+    return (vn.canonical(col.header), *col.aliases)
+
+
+@lru_cache(maxsize=8192)
+def _canonical(text: str) -> str:
+    """vn.canonical, remembered: the same header texts come back in every return."""
+    return vn.canonical(text)
+
+
+@lru_cache(maxsize=8192)
+def _clean(text: str) -> str:
+    return vn.clean(text)
 
 
 # Part A: indicator table. Order = column order on the sheet, starting at column A.
@@ -100,11 +117,20 @@ def task_code(i: int) -> str:
     return f"{TASK_CODE_PREFIX}{i + 1}"
 
 
+def maybe_header(row: list) -> bool:
+    """Cheap and exact: does ``row`` have a cell that cleans to :data:`CODE_HEADER`? Only
+    such rows can be header rows (:func:`header_map`)."""
+    if CODE_HEADER in row:
+        return True
+    # clean() is NFC + white space: a cell can only clean to "Mã" if it contains "M"
+    return any(isinstance(v, str) and "M" in v and _clean(v) == CODE_HEADER for v in row)
+
+
 def header_map(row: list, columns: tuple[Column, ...]) -> dict[str, int] | None:
     """If ``row`` is a header row of ``columns``, map column key -> 0-based index."""
-    cells = [vn.clean(v) if isinstance(v, str) else "" for v in row]
-    if CODE_HEADER not in cells:
+    if not maybe_header(row):
         return None
+    cells = [_clean(v) if isinstance(v, str) else "" for v in row]
     found: dict[str, int] = {}
     for idx, text in enumerate(cells):
         if not text:

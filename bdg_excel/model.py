@@ -126,6 +126,9 @@ class Report:
             return None
 
 
+_IDENTITIES: dict[tuple, str] = {}   # Plan.identity() by its inputs (called per return)
+
+
 @dataclass
 class Plan:
     title: str = ""
@@ -235,9 +238,16 @@ class Plan:
 
     def identity(self) -> str:
         """Identifies the plan across revisions (issuer, number/title, period)."""
-        blob = "|".join(vn.canonical(x or "") for x in (
-            self.issuer, self.number or self.title, str(self.period_start), str(self.period_end)))
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+        parts = (self.issuer, self.number or self.title, str(self.period_start),
+                 str(self.period_end))
+        found = _IDENTITIES.get(parts)
+        if found is None:
+            blob = "|".join(vn.canonical(x or "") for x in parts)
+            found = hashlib.sha256(blob.encode()).hexdigest()[:16]
+            if len(_IDENTITIES) > 1000:
+                _IDENTITIES.clear()
+            _IDENTITIES[parts] = found
+        return found
 
     @classmethod
     def from_json(cls, data: dict, name: str = "") -> "Plan":

@@ -204,8 +204,12 @@ def _read_meta(sheet) -> dict[str, str]:
 def _read_tables(data: ReturnData, sheet: str, rows: list[list]) -> bool:
     """Find part A and part B by their header rows; collect coded rows below each."""
     found = False
+    heads = {r for r, row in enumerate(rows) if layout.maybe_header(row)}
     r = 0
     while r < len(rows):
+        if r not in heads:
+            r += 1
+            continue
         mapping = layout.header_map(rows[r], layout.PART_B)
         part = "tasks"
         if mapping is None:
@@ -215,14 +219,15 @@ def _read_tables(data: ReturnData, sheet: str, rows: list[list]) -> bool:
             r += 1
             continue
         found = True
-        r = _collect_rows(data, sheet, rows, r + 1, mapping, getattr(data, part))
+        r = _collect_rows(data, sheet, rows, r + 1, mapping, getattr(data, part), heads)
     return found
 
 
 _CODE_RE = re.compile(r"^(\d{1,2}\.\d{1,2}[a-z]?|NV\d{1,3})$", re.IGNORECASE)
 
 
-def _collect_rows(data, sheet, rows, start, mapping, into: dict[str, RawRow]) -> int:
+def _collect_rows(data, sheet, rows, start, mapping, into: dict[str, RawRow],
+                  heads: set[int]) -> int:
     code_col = mapping["code"]
     r = start
     blank_run = 0
@@ -230,7 +235,8 @@ def _collect_rows(data, sheet, rows, start, mapping, into: dict[str, RawRow]) ->
         row = rows[r]
         raw = row[code_col] if code_col < len(row) else ""
         code = _code_text(raw)
-        if layout.header_map(row, layout.PART_B) or layout.header_map(row, layout.PART_A):
+        if r in heads and (layout.header_map(row, layout.PART_B) or
+                           layout.header_map(row, layout.PART_A)):
             return r
         if not code:
             blank_run += 1
@@ -266,7 +272,7 @@ _UNIT_RE = re.compile(r"^đơn vị báo cáo\s*:\s*(.+)$", re.IGNORECASE)
 def _header_unit(rows: list[list]) -> str | None:
     for row in rows[:12]:
         for cell in row:
-            if isinstance(cell, str):
+            if isinstance(cell, str) and ":" in cell:   # the pattern needs one
                 m = _UNIT_RE.match(vn.clean(cell))
                 if m:
                     return m.group(1).strip()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from . import layout, targets as tg, vn
@@ -302,12 +303,21 @@ def _cell_is_percent(data: ReturnData, cell: str | None) -> bool:
         return False
 
 
+_STATUS_BY_KEY: dict[str, str] = {}
+for _s in layout.TASK_STATUSES:
+    _STATUS_BY_KEY.setdefault(vn.canonical(_s), _s)
+
+
+@lru_cache(maxsize=1024)
+def _status_key(text: str) -> str:
+    return vn.canonical(text)
+
+
 def _check_task(out: CheckedReturn, code: str, text: str, row: RawRow) -> dict:
     status_raw = _text(row.cells.get("status"))
     status = None
     if status_raw:
-        key = vn.canonical(status_raw)
-        status = next((s for s in layout.TASK_STATUSES if vn.canonical(s) == key), None)
+        status = _STATUS_BY_KEY.get(_status_key(status_raw))
         if status is None:
             out.add("bad_status", f"Ô {row.refs.get('status')} (nhiệm vụ {code}) ghi '{status_raw}': "
                     f"chọn một trong: {', '.join(layout.TASK_STATUSES)}.",
