@@ -33,6 +33,10 @@ ASSESSMENT_COLOURS = {"Vượt": "#A9D08E", "Đạt": "#C6EFCE", "Chưa đạt":
 STATUS_COLOURS = {"Đã hoàn thành": "#C6EFCE", "Đang thực hiện": "#FFEB9C",
                   "Chưa thực hiện": "#FFC7CE", "Chưa báo cáo": "#EDEDED"}
 NOT_ASSIGNED = "—"
+#: Beyond this many units the task matrix keeps its header and totals only: the list on
+#: sheet Nhiệm vụ holds every unit's tasks (the matrix would repeat tens of thousands of
+#: cells nobody reads across).
+MATRIX_MAX_UNITS = 300
 MAX_NAMES = 4   # more responsible units than this are counted, not listed
 
 
@@ -235,7 +239,9 @@ def tasks(wb, fm: Formats, c: Consolidation) -> None:
 
 def task_matrix(wb, fm: Formats, c: Consolidation) -> None:
     """Units (rows) × tasks (a pair of columns each: status, result text). A task several
-    units share (same text) is one column pair; a unit not given a task shows "—"."""
+    units share (same text) is one column pair; a unit not given a task shows "—". With
+    more than :data:`MATRIX_MAX_UNITS` units, a note sends the reader to the task list
+    instead of the unit rows; the totals still count every unit."""
     ws = wb.add_worksheet(MATRIX)
     columns: list[str] = []               # distinct task texts, in plan order
     index: dict[str, int] = {}
@@ -273,6 +279,15 @@ def task_matrix(wb, fm: Formats, c: Consolidation) -> None:
     grey, grey_blank = fm(border=1, align="center", bg_color="#F2F2F2"), \
         fm(border=1, bg_color="#F2F2F2")
     center, text = fm.center, fm.text
+    complete = len(c.submissions) <= MATRIX_MAX_UNITS
+    if not complete:
+        ws.merge_range(row, 0, row, last,
+                       f"Kế hoạch có {len(c.submissions)} đơn vị (hơn {MATRIX_MAX_UNITS}): "
+                       f"tình trạng và kết quả thực hiện nhiệm vụ của từng đơn vị xem ở trang "
+                       f"{TASKS} (lọc theo cột Đơn vị). Dòng Tổng hợp dưới đây đếm mọi đơn vị.",
+                       fm(italic=True, border=1, text_wrap=True))
+        ws.set_row(row, 2 * LINE_PT + 3)
+        row += 1
     for i, sub in enumerate(c.submissions, 1):
         values, formats = [i, sub.unit.name], [center, text]
         mine = by_unit.get(sub.unit.key, {})
@@ -286,9 +301,10 @@ def task_matrix(wb, fm: Formats, c: Consolidation) -> None:
             tally[j][status] = tally[j].get(status, 0) + 1
             values += (status, tr.result)
             formats += (center, text)
-        put_row(ws, row, values, formats)
-        row += 1
-    for j in range(len(columns)):
+        if complete:
+            put_row(ws, row, values, formats)
+            row += 1
+    for j in range(len(columns) if complete else 0):
         _colour_by_prefix(ws, wb, first, row - 1, 2 + 2 * j, STATUS_COLOURS)
     ws.merge_range(row, 0, row, 1, "Tổng hợp", fm(bold=True, border=1, align="center"))
     for j, counts in enumerate(tally):

@@ -146,3 +146,25 @@ def test_libreoffice_opens_it_and_prints_the_summary_on_a4_landscape(report, tmp
     for key, v in a.items():
         assert b[key] == (pytest.approx(v) if isinstance(v, float) else v), key
     assert openpyxl.load_workbook(back).sheetnames[:4] == [SUMMARY, MATRIX, TASKS, SUBMISSIONS]
+
+
+def test_task_matrix_of_many_units_keeps_totals_and_points_to_the_list(report, tmp_path,
+                                                                       monkeypatch):
+    from bdg_excel import sheets
+    from bdg_excel.report import write_report
+
+    full = sheet_rows(report.path, MATRIX)
+    c = report.consolidation
+    monkeypatch.setattr(sheets, "MATRIX_MAX_UNITS", len(c.submissions) - 1)
+    rows = sheet_rows(write_report(c, tmp_path / "many.xlsx"), MATRIX)
+    flat = [v for r in rows for v in r if isinstance(v, str)]
+    assert any(v.startswith(f"Kế hoạch có {len(c.submissions)} đơn vị") and TASKS in v
+               for v in flat)
+    assert not any(isinstance(r[0], float) for r in rows)        # no unit rows
+    names = {u.name for u in c.plan.units}
+    assert not names & set(flat)
+    # the same header and the same totals as the complete matrix
+    head = next(i for i, r in enumerate(full) if "Đơn vị" in r)
+    assert rows[head] == full[head]
+    assert next(r for r in rows if r[0] == "Tổng hợp") == \
+        next(r for r in full if r[0] == "Tổng hợp")
