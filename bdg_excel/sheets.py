@@ -61,7 +61,9 @@ def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int
         lines = 1
         for c, s in enumerate(texts):
             if s is not None and (len(s) > per[c] or "\n" in s):
-                lines = max(lines, _lines(s, widths[c]))
+                n = _lines(s, widths[c]) if "\n" in s else -(-len(s) // per[c])
+                if n > lines:
+                    lines = n
         if lines > 1:
             ws.set_row(row, lines * LINE_PT + 3)
 

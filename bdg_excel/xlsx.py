@@ -53,10 +53,10 @@ def put_row(ws, row: int, values: list, formats: list, col: int = 0) -> None:
 class Sheet(Worksheet):
     """A worksheet for tables of tens of thousands of rows (the consolidated workbook of
     10,000 units holds over half a million cells): :meth:`put_row` stores a row of cells
-    without xlsxwriter's per-call checks, and plain cells (text, number, blank) are
+    without xlsxwriter's per-call checks, and plain cells (text, number, date, blank) are
     serialised without its per-attribute escaping. The file is byte for byte what
     xlsxwriter's Worksheet writes (tests/test_xlsx.py compares them); anything unusual
-    (dates, booleans, very long text, constant_memory) takes xlsxwriter's own path.
+    (booleans, very long text, comments, constant_memory) takes xlsxwriter's own path.
 
     Use it with ``workbook.worksheet_class = Sheet`` before adding the sheets."""
 
@@ -83,7 +83,12 @@ class Sheet(Worksheet):
                 if fmt is None:
                     continue
                 cells[c] = new(_Blank, (fmt,))
-            else:           # "" and booleans, dates, NaN, long text: as put() does
+            elif kind is datetime or kind is date:
+                if kind is date:
+                    value = datetime(value.year, value.month, value.day)
+                cells[c] = new(_Datetime, (self._convert_date_time(value),
+                                           fmt if fmt is not None else self.default_date_format))
+            else:           # "" and booleans, NaN, long text: as put() does
                 put(self, row, c, value, fmt)
                 continue
             if lo is None:
