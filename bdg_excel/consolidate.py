@@ -151,11 +151,11 @@ class Consolidation:
     @property
     def completeness(self) -> Completeness:
         subs = self.submissions
+        timings = [s.timing for s in subs]      # parses dates: once per unit
         return Completeness(
             expected=len(subs), received=sum(1 for s in subs if s.record),
-            on_time=sum(1 for s in subs if s.timing == ON_TIME),
-            late=sum(1 for s in subs if s.timing == LATE),
-            missing=sum(1 for s in subs if s.timing == MISSING),
+            on_time=timings.count(ON_TIME), late=timings.count(LATE),
+            missing=timings.count(MISSING),
             needs_fixes=sum(1 for s in subs if s.status == lg.NEEDS_FIXES),
             resubmitted=sum(1 for s in subs if s.superseded),
             to_remind=[s for s in subs if s.status in (MISSING, lg.NEEDS_FIXES)])

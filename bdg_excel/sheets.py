@@ -7,6 +7,8 @@ is written with :func:`~bdg_excel.xlsx.put` (text as text: no formula injection)
 
 from __future__ import annotations
 
+from itertools import zip_longest
+
 from . import ledger as lg, targets as tg, vn
 from .consolidate import LATE, MISSING, ON_TIME, TIMING_LABELS, Consolidation
 from .findings import SEVERITY_LABELS
@@ -46,26 +48,37 @@ def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int
     the header), between each column's minimum and maximum; longer text wraps, and each
     row (``rows`` holds (sheet row, values)) is made tall enough for its wrapped text."""
     ncols = len(headers)
-    # each value as shown (text as is: most of the cells), once
-    shown = [[None if v is None else v if v.__class__ is str else _shown(v)
-              for v in values[:ncols]] for _, values in rows]
-    widths = []
+    # column by column (a table of 20,000 rows: as little Python per cell as possible)
+    columns = list(zip_longest(*[values[:ncols] for _, values in rows]))
+    columns += [(None,) * len(rows)] * (ncols - len(columns))
+    lines = [1] * len(rows)
     for col, (text, lo, hi) in enumerate(headers):
-        longest = max([len(w) for w in text.split()] + [
-            len(s) for r in shown if col < len(r) and (s := r[col]) is not None] or [0])
-        widths.append(max(lo, min(hi, longest * 1.1 + 2)))
-        ws.set_column(col, col, widths[-1])
-    # text no longer than a line of its column, without line breaks, takes one line
-    per = [max(1, int(w * 1.05) - 1) for w in widths]
-    for (row, _), texts in zip(rows, shown):
-        lines = 1
-        for c, s in enumerate(texts):
-            if s is not None and (len(s) > per[c] or "\n" in s):
-                n = _lines(s, widths[c]) if "\n" in s else -(-len(s) // per[c])
-                if n > lines:
-                    lines = n
-        if lines > 1:
-            ws.set_row(row, lines * LINE_PT + 3)
+        cells = columns[col]
+        if set(map(type, cells)) <= {str, type(None)}:
+            shown = cells
+        else:
+            shown = [None if v is None else v if v.__class__ is str else _shown(v)
+                     for v in cells]
+        lens = [len(s) if s is not None else 0 for s in shown]
+        longest = max(max((len(w) for w in text.split()), default=0), max(lens, default=0))
+        width = max(lo, min(hi, longest * 1.1 + 2))
+        ws.set_column(col, col, width)
+        # text no longer than a line of the column, without line breaks, takes one line
+        per = max(1, int(width * 1.05) - 1)
+        if "\n" in "\x00".join(filter(None, shown)):
+            for i, s in enumerate(shown):
+                if s is not None and (len(s) > per or "\n" in s):
+                    n = _lines(s, width)
+                    if n > lines[i]:
+                        lines[i] = n
+        else:
+            for i in [i for i, n in enumerate(lens) if n > per]:
+                n = -(-lens[i] // per)
+                if n > lines[i]:
+                    lines[i] = n
+    for (row, _), n in zip(rows, lines):
+        if n > 1:
+            ws.set_row(row, n * LINE_PT + 3)
 
 
 LINE_PT = 15.75   # one line of 12 pt Times New Roman
