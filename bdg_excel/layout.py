@@ -108,6 +108,7 @@ def col_letter(index: int) -> str:
     return letters
 
 
+@lru_cache(maxsize=65536)
 def cell_ref(row: int, col: int) -> str:
     """0-based (row, col) -> "G12"."""
     return f"{col_letter(col)}{row + 1}"

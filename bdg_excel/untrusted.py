@@ -180,12 +180,15 @@ def _xml_parts(zf: zipfile.ZipFile):
 
 
 def _inspect_xlsx(zf: zipfile.ZipFile, raw, out: Inspection, blob: bytes) -> None:
-    sheet_parts = _xlsx_sheet_parts(zf, raw, blob)
+    parsed: set[zipfile.ZipInfo] = set()   # members expat has already been through
+    sheet_parts = _xlsx_sheet_parts(zf, raw, blob, parsed)
     for info in _xml_parts(zf):
         sheet = sheet_parts.get(info.filename)
         if sheet is None and info.filename.startswith("xl/worksheets/") and \
                 info.filename.endswith(".xml"):
             sheet = info.filename  # not named by the workbook: still bounded
+        if sheet is None and info in parsed:
+            continue
         data = _inflate_all(blob, info)
         if data is not None and not _plain_xml(data):
             data = None
@@ -217,7 +220,8 @@ def _inspect_xlsx(zf: zipfile.ZipFile, raw, out: Inspection, blob: bytes) -> Non
         _check_extent(sheet, scan.max_row, scan.max_col)
 
 
-def _xlsx_sheet_parts(zf: zipfile.ZipFile, raw, blob: bytes | None = None) -> dict[str, str]:
+def _xlsx_sheet_parts(zf: zipfile.ZipFile, raw, blob: bytes | None = None,
+                      parsed: set[zipfile.ZipInfo] | None = None) -> dict[str, str]:
     """Zip member name of each worksheet -> sheet name (from workbook.xml and its rels)."""
     names: dict[str, str] = {}          # r:id -> sheet name
     targets: dict[str, str] = {}        # r:id -> part
@@ -235,11 +239,15 @@ def _xlsx_sheet_parts(zf: zipfile.ZipFile, raw, blob: bytes | None = None) -> di
     workbook = zf.getinfo("xl/workbook.xml")
     _parse(zf, raw, workbook, _Handler(on_workbook),
            _inflate_all(blob, workbook) if blob is not None else None)
+    if parsed is not None:
+        parsed.add(workbook)
     try:
         rels = zf.getinfo("xl/_rels/workbook.xml.rels")
     except KeyError:
         return {}
     _parse(zf, raw, rels, _Handler(on_rels), _inflate_all(blob, rels) if blob is not None else None)
+    if parsed is not None:
+        parsed.add(rels)
     parts = {}
     for rid, sheet in names.items():
         target = targets.get(rid)
