@@ -80,6 +80,9 @@ def _write_report(c: Consolidation, path: Path) -> Path:
         wb.get_worksheet_by_name(names[0]).activate()
         _meta(wb, c)
         wb.close()
+        for sheet in wb.worksheets():
+            if isinstance(sheet, Sheet):
+                sheet.release()
     return path
 
 
