@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,14 +20,14 @@ from typing import Callable
 
 from . import ledger as lg, vn
 from .findings import ERROR, WARNING, Finding
-from .ledger import Ledger
+from .ledger import FileRecord, Ledger
 from .model import Plan
 from .returns import read_return
 from .validate import CheckedReturn, check_return
-from .workspace import Workspace, unique_path
+from .workspace import Workspace
 
 PARALLEL_THRESHOLD = 24   # below this many new files a process pool costs more than it saves
-BATCH = 50                # files checked, recorded (one transaction) and moved per step
+BATCH = 100               # files checked, recorded (one transaction) and moved per step
 
 
 @dataclass
@@ -61,49 +62,81 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
     will get (one transaction), then move them there. Killed at any point, a re-run
     finishes the moves recorded but not done, parses nothing twice, and ends in the same
     state as an uninterrupted run.
+
+    The next batches are hashed, sorted and handed to the process pool before the current
+    one is recorded and moved, so the workers never wait for the ledger or the archive;
+    what earlier batches of this run will record is known in memory (which contents are
+    taken, by which record), so no batch depends on the ledger writes of the one before.
     """
     period = period or plan.default_period()
     result = CollectResult()
     sender_of = {vn.nfc(k): v for k, v in (sender_of or {}).items()}
     with Ledger(ws.ledger_path) as led:
-        pending = [p for p in _inbox_entries(ws, result) if not _finish_recorded(ws, led, p)]
-        taken = {ws.root / r.archive_path for r in led.files() if r.archive_path}
+        known = _Known(led.files())
+        entries = _inbox_entries(ws, result)
+        stats: dict[Path, tuple[str, int, float]] = {}   # path -> sha256, size, mtime
+        pending = []
+        for p in entries:
+            # only a name the ledger recorded with an archive path can be an unfinished move
+            if vn.nfc(p.name) in known.archived_names:
+                stats[p] = _hash_stat(p)
+                if _finish_recorded(ws, known, p, stats[p][0]):
+                    continue
+            pending.append(p)
+        taken = known.taken(ws.root)   # path keys (see _free_path) of recorded archive paths
+        mail = {m["name"]: m for m in led.mail_files()}
         day = datetime.now().strftime("%Y-%m-%d")
         collected_at = _now_iso()
+        archive_day = ws.archive / day
+        rel_day = str(archive_day.relative_to(ws.root))
+        on_disk = _names_in(archive_day)
+        made_dirs: set[Path] = set()
+        parsed: set[str] = set(known.first)   # contents recorded, or to be parsed in this run
         done = 0
+
+        def prepare(paths: list[Path]) -> _Step:
+            batch = []
+            for p in paths:
+                sha, size, mtime = stats.pop(p, None) or _hash_stat(p)
+                batch.append((p, sha, size, mtime))
+            mail_time = _mail_origins(mail, batch, sender_of)
+            when = {p: received_at or mail_time.get(p) or datetime.fromtimestamp(mtime)
+                    for p, _, _, mtime in batch}
+            # The earliest copy of a content is the original, the rest duplicates,
+            # whatever their names ("a (2).xlsx" sorts before "a.xlsx").
+            batch.sort(key=lambda item: (when[item[0]], vn.nfc(item[0].name)))
+            first: dict[str, Path] = {}   # content -> the one file of it to parse
+            for p, sha, _, _ in batch:
+                if sha not in first and sha not in parsed:
+                    first[sha] = p
+            parsed.update(first)
+            new = list(first.values())
+            return _Step(batch, when, new, checker.submit(new, sender_of))
+
         with _Checker(plan, period, workers, len(pending)) as checker:
-            for start in range(0, len(pending), BATCH):
-                batch = [(p, *_hash(p)) for p in pending[start:start + BATCH]]
-                mail_time = _mail_origins(led, batch, sender_of)
-
-                def when(path: Path) -> datetime:
-                    return received_at or mail_time.get(path) or \
-                        datetime.fromtimestamp(path.stat().st_mtime)
-
-                # The earliest copy of a content is the original, the rest duplicates,
-                # whatever their names ("a (2).xlsx" sorts before "a.xlsx").
-                batch.sort(key=lambda item: (when(item[0]), vn.nfc(item[0].name)))
-                first: dict[str, Path] = {}   # content -> the one file of it to parse
-                for p, sha, _ in batch:
-                    if sha not in first and led.find_by_sha(sha) is None:
-                        first[sha] = p
-                new = list(first.values())
-                checked = dict(zip(new, checker.check(new, sender_of)))
+            chunks = [pending[i:i + BATCH] for i in range(0, len(pending), BATCH)]
+            inflight: deque[_Step] = deque()
+            while chunks and len(inflight) < 2:
+                inflight.append(prepare(chunks.pop(0)))
+            while inflight:
+                current = inflight.popleft()
+                checked = dict(zip(current.new, current.results()))
+                if chunks:   # keep the workers busy while this batch is recorded and moved
+                    inflight.append(prepare(chunks.pop(0)))
                 moves = []
-                with led.transaction():
-                    for path, sha, size in batch:
-                        dest = unique_path(ws.archive / day, _archive_name(path.name), taken)
-                        taken.add(dest)
-                        cf = _record(led, plan, path, sha, size, dest, checked.get(path), {
-                            "received_at": _iso(when(path)),
+                with led.transaction(), led.batch() as rows:
+                    for path, sha, size, _ in current.files:
+                        dest = _free_path(archive_day, _archive_name(path.name), taken, on_disk)
+                        cf = _record(rows, known, plan, path, sha, size, dest, checked.get(path), {
+                            "received_at": _iso(current.when[path]),
                             "collected_at": collected_at,
-                            "archive_path": str(dest.relative_to(ws.root)),
+                            "archive_path": os.path.join(rel_day, dest.name),
                             "sender": sender_of.get(vn.nfc(path.name))})
                         result.files.append(cf)
                         moves.append((path, dest))
                 for src, dest in moves:
-                    _move(src, dest)
-                done += len(batch)
+                    _move(src, dest, made_dirs)
+                done += len(current.files)
                 if progress:
                     progress(done, len(pending))
         with led.transaction():
@@ -116,43 +149,69 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
     return result
 
 
-def _mail_origins(led: Ledger, batch, sender_of: dict[str, str]) -> dict[Path, datetime]:
+@dataclass
+class _Step:
+    files: list[tuple[Path, str, int, float]]   # path, sha256, size, mtime; in record order
+    when: dict[Path, datetime]                  # received time
+    new: list[Path]                             # the files to parse (one per new content)
+    results: Callable[[], list[CheckedReturn]]  # their checks, in that order
+
+
+class _Known:
+    """What the ledger holds, loaded once per run and kept up to date in memory."""
+
+    def __init__(self, records: list[FileRecord]):
+        self.records = records
+        self.by_sha: dict[str, list[FileRecord]] = {}   # every record of a content, by id
+        self.first: dict[str, FileRecord] = {}          # the first non-duplicate record
+        for r in records:                              # (records come ordered by id)
+            self.by_sha.setdefault(r.sha256, []).append(r)
+            if r.status != lg.DUPLICATE:
+                self.first.setdefault(r.sha256, r)
+        self.archived_names = {r.original_name for r in records if r.archive_path}
+
+    def taken(self, root: Path) -> set[str]:
+        return {_path_key(root / r.archive_path) for r in self.records if r.archive_path}
+
+
+def _mail_origins(mail: dict[str, dict], batch, sender_of: dict[str, str]
+                  ) -> dict[Path, datetime]:
     """Files `fetch` put into inbox/: their sender (added to ``sender_of``) and the
     message time, which is their received time."""
     when = {}
-    for path, sha, _ in batch:
-        origin = led.mail_file(path.name, sha)
-        if origin:
+    for path, sha, _, _ in batch:
+        origin = mail.get(path.name)
+        if origin and origin["sha256"] == sha:
             if origin["sender"]:
                 sender_of.setdefault(vn.nfc(path.name), origin["sender"])
             when[path] = datetime.fromisoformat(origin["received_at"])
     return when
 
 
-def _record(led: Ledger, plan: Plan, path: Path, sha: str, size: int, dest: Path,
+def _record(rows, known: _Known, plan: Plan, path: Path, sha: str, size: int, dest: Path,
             chk: CheckedReturn | None, base: dict) -> CollectedFile:
-    """One file into the ledger (caller holds the transaction)."""
+    """One file into the ledger (``rows``: a :meth:`Ledger.batch`, in a transaction)."""
     base = {"sha256": sha, "original_name": vn.nfc(path.name), "size": size, **base}
     if chk is None:   # this content was recorded before (or earlier in this run)
-        first = led.find_by_sha(sha)
-        file_id = led.add_file({**base, "status": lg.DUPLICATE, "duplicate_of": first.id,
-                                "kind": first.kind, "feedback": ""})
+        first = known.first[sha]
+        file_id = rows.add_file({**base, "status": lg.DUPLICATE, "duplicate_of": first.id,
+                                 "kind": first.kind, "feedback": ""})
         return CollectedFile(base["original_name"], lg.DUPLICATE, first.unit_name,
                              first.period, archive_path=dest, kind=first.kind, file_id=file_id)
     needs_feedback = any(f.severity in (ERROR, WARNING) for f in chk.findings)
-    file_id = led.add_file(
-        {**base, **_identity(plan, chk), "status": chk.status, "kind": chk.data.kind,
-         "feedback": None if needs_feedback else ""},
-        chk.findings, [v.to_row() for v in chk.values], chk.tasks)
+    rec = {**base, **_identity(plan, chk), "status": chk.status, "kind": chk.data.kind,
+           "feedback": None if needs_feedback else ""}
+    file_id = rows.add_file(rec, chk.findings, [v.to_row() for v in chk.values], chk.tasks)
+    known.first.setdefault(sha, FileRecord(id=file_id, **{
+        k: rec.get(k) for k in FileRecord.__dataclass_fields__ if k != "id"}))
     return CollectedFile(base["original_name"], chk.status, chk.unit.name if chk.unit else None,
                          chk.period, chk.findings, dest, kind=chk.data.kind, file_id=file_id)
 
 
-def _finish_recorded(ws: Workspace, led: Ledger, path: Path) -> bool:
+def _finish_recorded(ws: Workspace, known: _Known, path: Path, sha: str) -> bool:
     """A file a killed run recorded but did not finish moving: finish the move (or drop
     the inbox link when the archive already holds this very file). True if handled."""
-    sha, _ = _hash(path)
-    for rec in led.by_sha(sha):
+    for rec in known.by_sha.get(sha, ()):
         if not rec.archive_path or rec.original_name != vn.nfc(path.name):
             continue
         dest = ws.root / rec.archive_path
@@ -189,7 +248,9 @@ def _inbox_entries(ws: Workspace, result: CollectResult) -> list[Path]:
     if not ws.inbox.is_dir():
         return []
     out = []
-    for entry in sorted(ws.inbox.iterdir(), key=lambda p: vn.nfc(p.name)):
+    with os.scandir(ws.inbox) as it:   # file types from the directory: no stat per entry
+        entries = sorted(it, key=lambda e: vn.nfc(e.name))
+    for entry in entries:
         name = entry.name
         if name.startswith("~$") or name.startswith(".~lock") or name in (".gitkeep", ".DS_Store", "Thumbs.db", "desktop.ini"):
             continue  # Excel/LibreOffice lock files and system files: not returns
@@ -202,18 +263,50 @@ def _inbox_entries(ws: Workspace, result: CollectResult) -> list[Path]:
                                           "các tệp trong đó ra inbox/.", WARNING, file=name))
             continue
         if entry.is_file():
-            out.append(entry)
+            out.append(ws.inbox / name)
     return out
 
 
-def _hash(path: Path) -> tuple[str, int]:
+def _hash_stat(path: Path) -> tuple[str, int, float]:
+    """sha256, size and modification time of a file, reading it once."""
     h = hashlib.sha256()
     size = 0
     with path.open("rb") as fh:
+        mtime = os.fstat(fh.fileno()).st_mtime
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
             size += len(chunk)
-    return h.hexdigest(), size
+    return h.hexdigest(), size, mtime
+
+
+def _names_in(folder: Path) -> set[str]:
+    """The entries of ``folder`` as comparison keys (NFC, case-folded)."""
+    try:
+        return {vn.nfc(n).casefold() for n in os.listdir(folder)}
+    except FileNotFoundError:
+        return set()
+
+
+def _path_key(path: Path | str) -> str:
+    """What makes two paths equal to pathlib here (case-insensitive on Windows)."""
+    return os.path.normcase(str(path))
+
+
+def _free_path(folder: Path, name: str, taken: set[str], on_disk: set[str]) -> Path:
+    """:func:`workspace.unique_path` without a stat per file, and the path taken (added to
+    ``taken``): a name whose key is not among ``on_disk`` (the folder's entries when the
+    run started; everything this run puts there is in ``taken``) cannot exist, even on a
+    case-insensitive or normalising file system; only the others are looked up on disk."""
+    stem, suffix = os.path.splitext(name)
+    base = str(folder)
+    candidate, n = name, 1
+    while _path_key(os.path.join(base, candidate)) in taken or (
+            candidate.casefold() in on_disk and (
+                (folder / candidate).exists() or (folder / candidate).is_symlink())):
+        n += 1
+        candidate = f"{stem} ({n}){suffix}"
+    taken.add(_path_key(os.path.join(base, candidate)))
+    return folder / candidate
 
 
 def _archive_name(name: str) -> str:
@@ -230,11 +323,15 @@ def _archive_name(name: str) -> str:
 MAX_NAME_BYTES = 200
 
 
-def _move(src: Path, dest: Path) -> None:
+def _move(src: Path, dest: Path, made_dirs: set[Path] | None = None) -> None:
     """Move without ever overwriting anything: a hard link fails if ``dest`` exists, and
     the inbox entry is removed only once the archive holds the bytes. ``dest`` is the
-    path the ledger recorded, so it must be free (the caller chose it so)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    path the ledger recorded, so it must be free (the caller chose it so). ``made_dirs``:
+    folders known to exist (filled in)."""
+    if made_dirs is None or dest.parent not in made_dirs:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if made_dirs is not None:
+            made_dirs.add(dest.parent)
     try:
         os.link(src, dest)
     except FileExistsError:
@@ -270,17 +367,25 @@ class _Checker:
     def __init__(self, plan: Plan, period: str | None, workers: int | None, total: int):
         workers = workers if workers is not None else (os.cpu_count() or 1)
         self.pool = None
+        self.workers = workers
         if workers > 1 and total >= PARALLEL_THRESHOLD:
             self.pool = ProcessPoolExecutor(workers, initializer=_init_worker,
                                             initargs=(plan, period))
-            self.chunk = max(1, min(16, BATCH // workers))
         _init_worker(plan, period)
 
-    def check(self, paths: list[Path], sender_of: dict[str, str]) -> list[CheckedReturn]:
+    def submit(self, paths: list[Path], sender_of: dict[str, str]
+               ) -> Callable[[], list[CheckedReturn]]:
+        """Start checking ``paths``; the returned function gives the results in order."""
         jobs = [(str(p), sender_of.get(vn.nfc(p.name))) for p in paths]
         if self.pool is not None and len(jobs) > 1:
-            return list(self.pool.map(_check_one, jobs, chunksize=self.chunk))
-        return [_check_one(job) for job in jobs]
+            # small chunks: every worker gets a share of each batch
+            chunk = max(1, min(16, len(jobs) // (self.workers * 4)))
+            results = self.pool.map(_check_one, jobs, chunksize=chunk)
+            return lambda: list(results)
+        return lambda: [_check_one(job) for job in jobs]
+
+    def check(self, paths: list[Path], sender_of: dict[str, str]) -> list[CheckedReturn]:
+        return self.submit(paths, sender_of)()
 
     def __enter__(self) -> "_Checker":
         return self

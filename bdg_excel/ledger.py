@@ -175,21 +175,14 @@ class Ledger:
     def add_file(self, rec: dict, findings: Iterable[Finding] = (), values: Iterable[dict] = (),
                  tasks: Iterable[dict] = ()) -> int:
         """Insert one file with its findings, values and tasks (caller holds a transaction)."""
-        cols = ", ".join(rec)
-        cur = self.db.execute(f"INSERT INTO files ({cols}) VALUES ({', '.join('?' * len(rec))})",
-                              tuple(rec.values()))
-        file_id = cur.lastrowid
-        self.db.executemany(
-            "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(file_id, f.severity, f.code, f.message, f.sheet, f.cell, f.target)
-             for f in findings])
-        self.db.executemany(
-            "INSERT INTO vals VALUES (:file_id, :code, :value, :numerator, :denominator, "
-            ":answer, :source, :note, :cell)", [{**v, "file_id": file_id} for v in values])
-        self.db.executemany(
-            "INSERT INTO tasks VALUES (:file_id, :code, :text, :status, :result)",
-            [{**t, "file_id": file_id} for t in tasks])
-        return file_id
+        with self.batch() as batch:
+            return batch.add_file(rec, findings, values, tasks)
+
+    def batch(self) -> "_Batch":
+        """Many :meth:`add_file` in one go (caller holds a transaction): the file rows are
+        inserted at once (their ids are returned), their findings, values and tasks with
+        one executemany each when the ``with`` block ends."""
+        return _Batch(self.db)
 
     def by_sha(self, sha256: str) -> list[FileRecord]:
         """Every record of this content, duplicates included, oldest first."""
@@ -207,12 +200,15 @@ class Ledger:
     def resolve_all(self, plan_identity: str) -> None:
         """:meth:`resolve_current` for every unit and period of the plan (cheap; makes a
         run that was killed before resolving come out the same as one that was not)."""
-        keys = self.db.execute(
-            "SELECT DISTINCT period, unit_key FROM files WHERE plan_identity = ? AND "
-            "unit_key IS NOT NULL AND period IS NOT NULL AND status IN (?, ?, ?)",
-            (plan_identity, ACCEPTED, NEEDS_FIXES, SUPERSEDED)).fetchall()
-        for period, unit_key in keys:
-            self.resolve_current(plan_identity, period, unit_key)
+        groups: dict[tuple[str, str], list[FileRecord]] = {}
+        for r in self.db.execute(
+                "SELECT * FROM files WHERE plan_identity = ? AND unit_key IS NOT NULL AND "
+                "period IS NOT NULL AND status IN (?, ?, ?) ORDER BY received_at, id",
+                (plan_identity, ACCEPTED, NEEDS_FIXES, SUPERSEDED)):
+            rec = FileRecord(**dict(r))
+            groups.setdefault((rec.period, rec.unit_key), []).append(rec)
+        for rows in groups.values():   # one query for all units instead of one per unit
+            self._resolve(rows)
 
     def set_status(self, file_id: int, status: str) -> None:
         self.db.execute("UPDATE files SET status = ? WHERE id = ?", (status, file_id))
@@ -285,6 +281,10 @@ class Ledger:
             "SELECT * FROM files WHERE plan_identity = ? AND period = ? AND unit_key = ? "
             "AND status IN (?, ?, ?) ORDER BY received_at, id",
             (plan_identity, period, unit_key, ACCEPTED, NEEDS_FIXES, SUPERSEDED))]
+        return self._resolve(rows)
+
+    def _resolve(self, rows: list[FileRecord]) -> FileRecord | None:
+        """rows: a unit's usable returns of one plan and period, by received_at, id."""
         if not rows:
             return None
         current = rows[-1]
@@ -338,6 +338,43 @@ class Ledger:
 
     def mail_files(self) -> list[dict]:
         return [dict(r) for r in self.db.execute("SELECT * FROM mail_files ORDER BY name")]
+
+
+class _Batch:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+        self.findings: list[tuple] = []
+        self.values: list[dict] = []
+        self.tasks: list[dict] = []
+
+    def add_file(self, rec: dict, findings: Iterable[Finding] = (),
+                 values: Iterable[dict] = (), tasks: Iterable[dict] = ()) -> int:
+        cols = ", ".join(rec)
+        cur = self.db.execute(f"INSERT INTO files ({cols}) VALUES ({', '.join('?' * len(rec))})",
+                              tuple(rec.values()))
+        file_id = cur.lastrowid
+        self.findings.extend((file_id, f.severity, f.code, f.message, f.sheet, f.cell, f.target)
+                             for f in findings)
+        self.values.extend({**v, "file_id": file_id} for v in values)
+        self.tasks.extend({**t, "file_id": file_id} for t in tasks)
+        return file_id
+
+    def __enter__(self) -> "_Batch":
+        return self
+
+    def __exit__(self, exc_type, *_) -> None:
+        if exc_type is not None:
+            return  # the caller's transaction rolls the file rows back
+        if self.findings:
+            self.db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?)", self.findings)
+        if self.values:
+            self.db.executemany(
+                "INSERT INTO vals VALUES (:file_id, :code, :value, :numerator, :denominator, "
+                ":answer, :source, :note, :cell)", self.values)
+        if self.tasks:
+            self.db.executemany(
+                "INSERT INTO tasks VALUES (:file_id, :code, :text, :status, :result)", self.tasks)
+        self.findings, self.values, self.tasks = [], [], []
 
 
 def _run_script(db: sqlite3.Connection, script: str) -> None:
