@@ -7,6 +7,7 @@ starts with = + - @ can never become a formula in anything we produce.
 from __future__ import annotations
 
 from datetime import date, datetime
+from itertools import count
 
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
@@ -72,8 +73,7 @@ class Sheet(Worksheet):
         new = tuple.__new__       # the records are named tuples: skip their __new__
         shared = self.str_table._get_shared_string_index
         longest = self.xls_strmax // 2
-        lo = hi = None
-        for c, (value, fmt) in enumerate(zip(values, formats), col):
+        for c, value, fmt in zip(count(col), values, formats):
             kind = value.__class__
             if kind is str and value and len(value) <= longest:
                 cells[c] = new(_String, (shared(value), fmt))
@@ -90,13 +90,9 @@ class Sheet(Worksheet):
                                            fmt if fmt is not None else self.default_date_format))
             else:           # "" and booleans, NaN, long text: as put() does
                 put(self, row, c, value, fmt)
-                continue
-            if lo is None:
-                lo = c
-            hi = c
-        if lo is not None:
-            self._check_dimensions(row, lo)
-            self._check_dimensions(row, hi)
+        if cells:           # the dimensions (cells stored before were counted then)
+            self._check_dimensions(row, min(cells))
+            self._check_dimensions(row, max(cells))
 
     def release(self) -> None:
         """Drop the cell records once the workbook is closed. The workbook and its sheets
@@ -123,7 +119,7 @@ class Sheet(Worksheet):
                 else:
                     span[0], span[1] = min(span[0], lo), max(span[1], hi)
         self.row_spans = {k: f"{lo + 1}:{hi + 1}" for k, (lo, hi) in spans.items()}
-        names: dict[int, str] = {}
+        heads: dict[int, str] = {}              # column -> '<c r="A'
         styles: dict[object, str] = {}          # format -> ' s="…"'
         col_styles: dict[int, str] = {}         # column format of cells without one
         write = self.fh.write
@@ -139,24 +135,25 @@ class Sheet(Worksheet):
                 if info is not None and info.row_format else None
             num = str(r + 1)
             parts = []
-            for col in sorted(cells):
-                cell = cells[col]
+            for col, cell in sorted(cells.items()):
                 kind = cell.__class__
                 if kind is _String:
-                    tail = f' t="s"><v>{cell.string}</v></c>'
+                    value, fmt = cell
+                    tail = f' t="s"><v>{value}</v></c>'
                 elif kind is _Number or kind is _Datetime:
-                    tail = f"><v>{cell.number:.16G}</v></c>"
+                    value, fmt = cell
+                    tail = f"><v>{value:.16G}</v></c>"
                 elif kind is _Blank:
+                    fmt = cell[0]
                     tail = "/>"
                 else:
                     write("".join(parts))
                     parts = []
                     self._write_cell(r, col, cell)
                     continue
-                name = names.get(col)
-                if name is None:
-                    name = names[col] = xl_col_to_name(col)
-                fmt = cell.format
+                head = heads.get(col)
+                if head is None:
+                    head = heads[col] = f'<c r="{xl_col_to_name(col)}'
                 if fmt:
                     style = styles.get(fmt)
                     if style is None:
@@ -170,7 +167,7 @@ class Sheet(Worksheet):
                         style = col_styles[col] = \
                             f' s="{ci.column_format._get_xf_index()}"' \
                             if ci is not None and ci.column_format is not None else ""
-                parts.append(f'<c r="{name}{num}"{style}{tail}')
+                parts.append(f'{head}{num}"{style}{tail}')
             parts.append("</row>")
             write("".join(parts))
 
