@@ -357,7 +357,11 @@ def _init_worker(plan: Plan, period: str | None) -> None:
 
 def _check_one(args: tuple[str, str | None]) -> CheckedReturn:
     path, sender = args
-    return check_return(read_return(Path(path)), _PLAN, period=_PERIOD, sender=sender)
+    chk = check_return(read_return(Path(path)), _PLAN, period=_PERIOD, sender=sender)
+    # the raw rows are checked: what is recorded is in chk.values / chk.tasks. Dropping
+    # them halves what a worker sends back (pickled, unpickled in the main process).
+    chk.data.targets, chk.data.tasks = {}, {}
+    return chk
 
 
 class _Checker:
