@@ -28,6 +28,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from . import vn
 from .errors import OutputLocked, PlanError, UsageError
+from .perf import no_gc
 from .findings import ERROR, WARNING, Finding
 from .model import MEASURES, OPS, RATIO_MEASURES, REPORT_KINDS, Goal, Indicator, Plan, \
     Report, Target, Unit
@@ -361,7 +362,11 @@ def load_plan(path) -> Plan:
     """Read a plan workbook. ``plan.name`` is the file name without extension; where
     each thing was read is kept in ``plan._sources`` (a :class:`Sources`) for
     :func:`check_plan`. Raises :class:`PlanError` when the file cannot be used."""
-    path = Path(path)
+    with no_gc():       # a record per row: 50,000 of them for 10,000 units
+        return _load_plan(Path(path))
+
+
+def _load_plan(path: Path) -> Plan:
     book = _open(path)
     reader = _Reader(path.name)
     sheets = {vn.canonical(n): n for n in book.sheet_names}
