@@ -54,14 +54,16 @@ def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int
     lines = [1] * len(rows)
     for col, (text, lo, hi) in enumerate(headers):
         cells = columns[col]
+        numbers = 0   # numbers never wrap: the column is as wide as the widest of them
         if set(map(type, cells)) <= {str, type(None)}:
             shown = cells
         else:
-            shown = [None if v is None else v if v.__class__ is str else _shown(v)
-                     for v in cells]
+            shown = [v if v is None or v.__class__ is str else None for v in cells]
+            numbers = max((len(_shown(v)) for v in cells
+                           if v is not None and v.__class__ is not str), default=0)
         lens = [len(s) if s is not None else 0 for s in shown]
         longest = max(max((len(w) for w in text.split()), default=0), max(lens, default=0))
-        width = max(lo, min(hi, longest * 1.1 + 2))
+        width = max(lo, min(hi, longest * 1.1 + 2), numbers * 1.1 + 2)
         ws.set_column(col, col, width)
         # text no longer than a line of the column, without line breaks, takes one line
         per = max(1, int(width * 1.05) - 1)
