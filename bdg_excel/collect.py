@@ -102,6 +102,7 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
             mail_time = _mail_origins(mail, batch, sender_of)
             when = {p: received_at or mail_time.get(p) or datetime.fromtimestamp(mtime)
                     for p, _, _, mtime in batch}
+            senders = {p: sender_of.get(vn.nfc(p.name)) for p, _, _, _ in batch}
             # The earliest copy of a content is the original, the rest duplicates,
             # whatever their names ("a (2).xlsx" sorts before "a.xlsx").
             batch.sort(key=lambda item: (when[item[0]], vn.nfc(item[0].name)))
@@ -111,7 +112,7 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
                     first[sha] = p
             parsed.update(first)
             new = list(first.values())
-            return _Step(batch, when, new, checker.submit(new, sender_of))
+            return _Step(batch, when, senders, new, checker.submit(new, sender_of))
 
         with _Checker(plan, period, workers, len(pending)) as checker:
             chunks = [pending[i:i + BATCH] for i in range(0, len(pending), BATCH)]
@@ -131,7 +132,7 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
                             "received_at": _iso(current.when[path]),
                             "collected_at": collected_at,
                             "archive_path": os.path.join(rel_day, dest.name),
-                            "sender": sender_of.get(vn.nfc(path.name))})
+                            "sender": current.senders[path]})
                         result.files.append(cf)
                         moves.append((path, dest))
                 for src, dest in moves:
@@ -153,6 +154,7 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
 class _Step:
     files: list[tuple[Path, str, int, float]]   # path, sha256, size, mtime; in record order
     when: dict[Path, datetime]                  # received time
+    senders: dict[Path, str | None]             # as known when the batch was prepared
     new: list[Path]                             # the files to parse (one per new content)
     results: Callable[[], list[CheckedReturn]]  # their checks, in that order
 
