@@ -33,3 +33,14 @@ def _csv_cell(value) -> str:
         return repr(int(value)) if value.is_integer() else repr(value)
     text = str(value)
     return "'" + text if is_formula_like(text) else text
+
+
+def to_frame(c: Consolidation):
+    """The tidy data as a pandas DataFrame (one row per unit × target row), for analysts
+    working in Python or Jupyter: numbers as floats, missing values as NaN."""
+    import pandas as pd
+
+    frame = pd.DataFrame.from_records(c.tidy, columns=list(TIDY_FIELDS))
+    for col in ("value", "numerator", "denominator"):
+        frame[col] = pd.to_numeric(frame[col])
+    return frame

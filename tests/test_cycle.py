@@ -205,3 +205,21 @@ def test_other_bundled_plans_cycle(make_workspace, example):
     assert {cf.status for cf in res.collected.files} <= {"accepted", "needs_fixes"}
     got = {s.unit.name for s in res.consolidation.submissions if s.record}
     assert len(got) >= len(plan.units) - 1
+
+
+def test_tidy_data_as_a_dataframe(make_workspace):
+    from bdg_excel.consolidate import consolidate
+    from bdg_excel.export import to_frame
+
+    ws, plan, period, forms = make_workspace("binh-lu")
+    form = _form(forms, "Công an xã")
+    fill_form(form.path, ws.inbox / "ca.xlsx", {"3.2a": Fill(numerator=9, denominator=10),
+                                                "3.2b": Fill(value=80)}, {})
+    consolidate_workspace(ws, plan, period, workers=1)
+    frame = to_frame(consolidate(ws, plan, period))
+    assert list(frame.columns) == ["plan", "period", "unit", "code", "value", "numerator",
+                                   "denominator", "assessment", "status", "received_at",
+                                   "source_file", "source_sha256"]
+    row = frame[(frame.unit == "Công an xã") & (frame.code == "3.2a")].iloc[0]
+    assert row.value == 90 and row.numerator == 9 and row.assessment == "met"
+    assert frame[frame.status == "missing"].value.isna().all()
