@@ -352,3 +352,28 @@ def test_bundled_examples_hold_the_plan_json(name):
 def test_unknown_example_is_a_usage_error():
     with pytest.raises(UsageError, match="binh-lu"):
         pb.example_path("ha-noi")
+
+
+# -- the parsed plan kept in .bdg/ (workflow.load) ---------------------------------------
+
+def test_plan_cache_follows_the_workbook_and_survives_a_corrupt_cache(tmp_path):
+    from bdg_excel.workflow import init_workspace, load
+
+    ws = init_workspace(tmp_path / "ws")
+    path = ws.templates / "ke-hoach.xlsx"
+    pb.save_plan(small_plan(), path)
+    first = load(ws)
+    assert first.title == "Kế hoạch thử"
+    caches = list(ws.state_dir.glob("plan-*.pickle"))
+    assert len(caches) == 1
+    assert load(ws).title == "Kế hoạch thử"        # from the cache
+    edited = small_plan()
+    edited.title = "Kế hoạch đã sửa"
+    pb.save_plan(edited, path)                        # the officer edits the workbook
+    assert load(ws).title == "Kế hoạch đã sửa"
+    caches[0].write_bytes(b"not a pickle")            # corrupt cache: read the workbook
+    assert load(ws).title == "Kế hoạch đã sửa"
+    assert load(ws).title == "Kế hoạch đã sửa"        # and it was rewritten
+    caches[0].write_bytes(caches[0].read_bytes()[:50])   # truncated
+    assert load(ws) == pb.load_plan(path)
+    assert [p.name for p in ws.state_dir.iterdir() if p.name.endswith(".tmp")] == []
