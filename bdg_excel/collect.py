@@ -72,7 +72,7 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
     result = CollectResult()
     sender_of = {vn.nfc(k): v for k, v in (sender_of or {}).items()}
     with Ledger(ws.ledger_path) as led:
-        known = _Known(led.files())
+        known = _Known(led)
         entries = _inbox_entries(ws, result)
         stats: dict[Path, tuple[str, int, float]] = {}   # path -> sha256, size, mtime
         pending = []
@@ -142,9 +142,9 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
                     progress(done, len(pending))
         with led.transaction():
             led.resolve_all(plan.identity())
-        records = {r.id: r for r in led.files()}
+        status = led.statuses(cf.file_id for cf in result.files)
         for cf in result.files:
-            cf.status = records[cf.file_id].status
+            cf.status = status[cf.file_id]
         if feedback:
             _write_pending_feedback(ws, plan, led, result)
     return result
@@ -160,20 +160,42 @@ class _Step:
 
 
 class _Known:
-    """What the ledger holds, loaded once per run and kept up to date in memory."""
+    """What the ledger holds, loaded once per run and kept up to date in memory: only the
+    columns collect needs, as plain tuples (a ledger of 10,000 files would otherwise mean
+    10,000 full records on every run, even with nothing new). The full record of a
+    content is fetched when a duplicate of it arrives."""
 
-    def __init__(self, records: list[FileRecord]):
-        self.records = records
-        self.by_sha: dict[str, list[FileRecord]] = {}   # every record of a content, by id
-        self.first: dict[str, FileRecord] = {}          # the first non-duplicate record
-        for r in records:                              # (records come ordered by id)
-            self.by_sha.setdefault(r.sha256, []).append(r)
-            if r.status != lg.DUPLICATE:
-                self.first.setdefault(r.sha256, r)
-        self.archived_names = {r.original_name for r in records if r.archive_path}
+    def __init__(self, led: Ledger):
+        self.led = led
+        cur = led.db.cursor()
+        cur.row_factory = None   # plain tuples: (id, sha256, original_name, archive_path, status)
+        self.rows: list[tuple] = cur.execute(
+            "SELECT id, sha256, original_name, archive_path, status FROM files ORDER BY id"
+        ).fetchall()
+        self.first: dict[str, FileRecord | int] = {}   # content -> first non-duplicate (its id)
+        for file_id, sha, _, _, status in self.rows:
+            if status != lg.DUPLICATE and sha not in self.first:
+                self.first[sha] = file_id
+        self.archived_names = {r[2] for r in self.rows if r[3]}
+        self._by_sha: dict[str, list[tuple]] | None = None
+
+    def first_record(self, sha: str) -> FileRecord:
+        rec = self.first[sha]
+        if isinstance(rec, int):
+            row = self.led.db.execute("SELECT * FROM files WHERE id = ?", (rec,)).fetchone()
+            rec = self.first[sha] = FileRecord(**dict(row))
+        return rec
+
+    def by_sha(self, sha: str) -> list[tuple]:
+        """Every record of a content (id, sha256, original_name, archive_path, status), by id."""
+        if self._by_sha is None:
+            self._by_sha = {}
+            for r in self.rows:
+                self._by_sha.setdefault(r[1], []).append(r)
+        return self._by_sha.get(sha, [])
 
     def taken(self, root: Path) -> set[str]:
-        return {_path_key(root / r.archive_path) for r in self.records if r.archive_path}
+        return {_path_key(root / r[3]) for r in self.rows if r[3]}
 
 
 def _mail_origins(mail: dict[str, dict], batch, sender_of: dict[str, str]
@@ -195,7 +217,7 @@ def _record(rows, known: _Known, plan: Plan, path: Path, sha: str, size: int, de
     """One file into the ledger (``rows``: a :meth:`Ledger.batch`, in a transaction)."""
     base = {"sha256": sha, "original_name": vn.nfc(path.name), "size": size, **base}
     if chk is None:   # this content was recorded before (or earlier in this run)
-        first = known.first[sha]
+        first = known.first_record(sha)
         file_id = rows.add_file({**base, "status": lg.DUPLICATE, "duplicate_of": first.id,
                                  "kind": first.kind, "feedback": ""})
         return CollectedFile(base["original_name"], lg.DUPLICATE, first.unit_name,
@@ -213,10 +235,10 @@ def _record(rows, known: _Known, plan: Plan, path: Path, sha: str, size: int, de
 def _finish_recorded(ws: Workspace, known: _Known, path: Path, sha: str) -> bool:
     """A file a killed run recorded but did not finish moving: finish the move (or drop
     the inbox link when the archive already holds this very file). True if handled."""
-    for rec in known.by_sha.get(sha, ()):
-        if not rec.archive_path or rec.original_name != vn.nfc(path.name):
+    for _, _, original_name, archive_path, _ in known.by_sha(sha):
+        if not archive_path or original_name != vn.nfc(path.name):
             continue
-        dest = ws.root / rec.archive_path
+        dest = ws.root / archive_path
         if not dest.exists():
             _move(path, dest)
             return True

@@ -200,15 +200,30 @@ class Ledger:
     def resolve_all(self, plan_identity: str) -> None:
         """:meth:`resolve_current` for every unit and period of the plan (cheap; makes a
         run that was killed before resolving come out the same as one that was not)."""
-        groups: dict[tuple[str, str], list[FileRecord]] = {}
-        for r in self.db.execute(
-                "SELECT * FROM files WHERE plan_identity = ? AND unit_key IS NOT NULL AND "
-                "period IS NOT NULL AND status IN (?, ?, ?) ORDER BY received_at, id",
-                (plan_identity, ACCEPTED, NEEDS_FIXES, SUPERSEDED)):
-            rec = FileRecord(**dict(r))
-            groups.setdefault((rec.period, rec.unit_key), []).append(rec)
+        groups: dict[tuple[str, str], list[list]] = {}
+        for file_id, period, unit_key, status in self.db.execute(
+                "SELECT id, period, unit_key, status FROM files WHERE plan_identity = ? AND "
+                "unit_key IS NOT NULL AND period IS NOT NULL AND status IN (?, ?, ?) "
+                "ORDER BY received_at, id", (plan_identity, ACCEPTED, NEEDS_FIXES, SUPERSEDED)):
+            groups.setdefault((period, unit_key), []).append([file_id, status])
         for rows in groups.values():   # one query for all units instead of one per unit
-            self._resolve(rows)
+            *older, (current_id, current_status) = rows
+            for file_id, status in older:
+                if status != SUPERSEDED:
+                    self.set_status(file_id, SUPERSEDED)
+            if current_status == SUPERSEDED:
+                self._restore(current_id)
+
+    def statuses(self, file_ids: Iterable[int]) -> dict[int, str]:
+        """File id -> status, for many files."""
+        ids = list(dict.fromkeys(file_ids))
+        out: dict[int, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            out.update(self.db.execute(
+                f"SELECT id, status FROM files WHERE id IN ({', '.join('?' * len(chunk))})",
+                chunk).fetchall())
+        return out
 
     def set_status(self, file_id: int, status: str) -> None:
         self.db.execute("UPDATE files SET status = ? WHERE id = ?", (status, file_id))
@@ -292,12 +307,17 @@ class Ledger:
             if rec.status != SUPERSEDED:
                 self.set_status(rec.id, SUPERSEDED)
         if current.status == SUPERSEDED:  # it was superseded by one that is now gone? restore
-            has_errors = self.db.execute(
-                "SELECT 1 FROM findings WHERE file_id = ? AND severity = 'error' LIMIT 1",
-                (current.id,)).fetchone()
-            current.status = NEEDS_FIXES if has_errors else ACCEPTED
-            self.set_status(current.id, current.status)
+            current.status = self._restore(current.id)
         return current
+
+    def _restore(self, file_id: int) -> str:
+        """A unit's newest return that was marked superseded: accepted or needs fixes again."""
+        has_errors = self.db.execute(
+            "SELECT 1 FROM findings WHERE file_id = ? AND severity = 'error' LIMIT 1",
+            (file_id,)).fetchone()
+        status = NEEDS_FIXES if has_errors else ACCEPTED
+        self.set_status(file_id, status)
+        return status
 
     # -- mail ------------------------------------------------------------------------
     def add_send(self, **rec) -> int:
