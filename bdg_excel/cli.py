@@ -11,7 +11,6 @@ import json
 import os
 import sys
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 import click
@@ -89,6 +88,10 @@ def received_option(f):
         "--received-at", type=click.DateTime(["%d/%m/%Y", "%Y-%m-%d", "%d/%m/%Y %H:%M",
                                               "%Y-%m-%dT%H:%M:%S"]), default=None,
         help="Thời điểm nhận các tệp (dd/mm/yyyy); mặc định là thời gian của tệp.")(f)
+
+
+def quiet_option(f):
+    return click.option("-q", "--quiet", is_flag=True, help="Không hiện thanh tiến trình.")(f)
 
 
 def workers_option(f):
@@ -219,7 +222,7 @@ def plan_import_cmd(document: Path, output: Path | None, fmt: str):
 @click.option("--unit", "units", multiple=True, metavar="TÊN",
               help="Chỉ tạo biểu cho đơn vị này (có thể ghi nhiều lần).")
 @workers_option
-@click.option("-q", "--quiet", is_flag=True, help="Không hiện thanh tiến trình.")
+@quiet_option
 def generate_cmd(ws, plan, period, units, workers, quiet):
     """Tạo biểu mẫu cho từng đơn vị vào outbox/forms/."""
     with progress_bar("Tạo biểu mẫu", quiet) as bar:
@@ -242,7 +245,7 @@ def generate_cmd(ws, plan, period, units, workers, quiet):
 @period_option
 @received_option
 @workers_option
-@click.option("-q", "--quiet", is_flag=True, help="Không hiện thanh tiến trình.")
+@quiet_option
 def collect_cmd(ws, plan, period, received_at, workers, quiet):
     """Đọc, kiểm tra, ghi sổ và lưu trữ mọi tệp trong inbox/; ghi phản hồi cho đơn vị."""
     with progress_bar("Đọc biểu đã nhận", quiet) as bar:
@@ -257,7 +260,7 @@ def collect_cmd(ws, plan, period, received_at, workers, quiet):
 @period_option
 @received_option
 @workers_option
-@click.option("-q", "--quiet", is_flag=True, help="Không hiện thanh tiến trình.")
+@quiet_option
 def consolidate_cmd(ws, plan, period, received_at, workers, quiet):
     """Thu nhận inbox/ rồi ghi bảng tổng hợp vào outbox/."""
     with progress_bar("Đọc biểu đã nhận", quiet) as bar:
@@ -361,14 +364,12 @@ def _mail_options(ws, smtp_host, smtp_port, smtp_user, security, dry_run, test_t
 @plan_option
 @period_option
 @smtp_options
-@click.option("-q", "--quiet", is_flag=True, help="Không hiện thanh tiến trình.")
+@quiet_option
 def send_cmd(ws, plan, period, smtp_host, smtp_port, smtp_user, security, dry_run, test_to,
              units, quiet):
     """Gửi thư điện tử cho từng đơn vị kèm biểu mẫu của đơn vị (tạo biểu nếu chưa có)."""
-    opts = _mail_options(ws, smtp_host, smtp_port, smtp_user, security, dry_run, test_to, units)
-    with progress_bar("Gửi thư", quiet) as bar:
-        res = workflow.send_forms(ws, plan, period, progress=bar, **opts)
-    _render_mail(res, ws)
+    _mailing(workflow.send_forms, "Gửi thư", ws, plan, period, quiet, smtp_host, smtp_port,
+             smtp_user, security, dry_run, test_to, units)
 
 
 @cli.command("remind", context_settings=CONTEXT)
@@ -376,13 +377,19 @@ def send_cmd(ws, plan, period, smtp_host, smtp_port, smtp_user, security, dry_ru
 @plan_option
 @period_option
 @smtp_options
-@click.option("-q", "--quiet", is_flag=True, help="Không hiện thanh tiến trình.")
+@quiet_option
 def remind_cmd(ws, plan, period, smtp_host, smtp_port, smtp_user, security, dry_run, test_to,
                units, quiet):
     """Nhắc các đơn vị chưa nộp báo cáo hoặc có báo cáo cần sửa (kèm tệp phản hồi)."""
-    opts = _mail_options(ws, smtp_host, smtp_port, smtp_user, security, dry_run, test_to, units)
-    with progress_bar("Gửi thư nhắc", quiet) as bar:
-        res = workflow.send_reminders(ws, plan, period, progress=bar, **opts)
+    _mailing(workflow.send_reminders, "Gửi thư nhắc", ws, plan, period, quiet, smtp_host,
+             smtp_port, smtp_user, security, dry_run, test_to, units)
+
+
+def _mailing(send, label, ws, plan, period, quiet, *mail_args) -> None:
+    """send/remind: the same settings, progress bar and rendering around one library call."""
+    opts = _mail_options(ws, *mail_args)
+    with progress_bar(label, quiet) as bar:
+        res = send(ws, plan, period, progress=bar, **opts)
     _render_mail(res, ws)
 
 

@@ -367,7 +367,6 @@ def test_remind_missing_and_needs_fixes(mail_ws, smtp_server):
     send_forms(ws, plan, PERIOD, settings=s, config=CONFIG)
     forms = {u.name: ws.forms_folder(PERIOD) / form_filename(plan, u, PERIOD) for u in plan.units}
     # Trạm Y tế xã returns a good form, Công an xã one with a text in a number cell
-    from bdg_excel.demo import simulate_returns  # noqa: F401 - documents where fills come from
     targets = {u.name: [t.code for t in plan.unit_targets(u)] for u in plan.units}
     fill_form(forms["Trạm Y tế xã"], ws.inbox / "tyt.xlsx",
               {c: Fill(value=50, numerator=50, denominator=100) for c in targets["Trạm Y tế xã"]},

@@ -7,7 +7,6 @@ import re
 import shutil
 import subprocess
 import zipfile
-from datetime import datetime
 
 import openpyxl
 import pytest
