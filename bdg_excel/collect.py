@@ -195,7 +195,8 @@ class _Known:
         return self._by_sha.get(sha, [])
 
     def taken(self, root: Path) -> set[str]:
-        return {_path_key(root / r[3]) for r in self.rows if r[3]}
+        base = str(root)
+        return {_path_key(os.path.join(base, r[3])) for r in self.rows if r[3]}
 
 
 def _mail_origins(mail: dict[str, dict], batch, sender_of: dict[str, str]

@@ -204,10 +204,12 @@ def _build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None,
             superseded.setdefault(rec.unit_key, []).append(rec)
 
     submissions = []
-    values: dict[str, dict[str, dict]] = {}      # unit_key -> code -> value row
-    task_rows: dict[str, dict[str, dict]] = {}
+    # unit_key -> code -> (value, numerator, denominator, answer, source, note, cell)
+    values: dict[str, dict[str, tuple]] = {}
+    task_rows: dict[str, dict[str, tuple]] = {}  # unit_key -> code -> (status, result)
     ids = [rec.id for rec in current.values()]
-    all_values, all_tasks = led.values_of(ids), led.tasks_of(ids)   # one query, not N
+    all_values = led.value_tuples_of(ids, _VALUE_FIELDS)   # one query per 500, not per file
+    all_tasks = led.task_tuples_of(ids, ("status", "result"))
     keys = [unit.key for unit in plan.units]
     for unit, key in zip(plan.units, keys):
         rec = current.get(key)
@@ -236,11 +238,9 @@ def _build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None,
             uvs = []
             for name in responsible.get(ind.code, []):
                 unit, sub, mine = named[name]
-                row = mine.get(t.code, {})
-                uvs.append(UnitValue(unit, sub.status, row.get("value"), row.get("numerator"),
-                                     row.get("denominator"), row.get("answer"),
-                                     row.get("source"), row.get("note"), sub.record,
-                                     row.get("cell")))
+                value, num, den, answer, source, note, cell = mine.get(t.code, _NO_VALUE)
+                uvs.append(UnitValue(unit, sub.status, value, num, den, answer, source, note,
+                                     sub.record, cell))
             res = TargetResult(t, ind.text, responsible.get(ind.code, []), uvs)
             res.units_reported = sum(1 for uv in uvs if uv.status != MISSING)
             roll_up(res)
@@ -253,16 +253,15 @@ def _build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None,
         status = by_unit[key].status
         for i, text in enumerate(unit.tasks):
             code = f"NV{i + 1}"
-            row = rows.get(code, {})
-            tasks.append(TaskResult(unit, code, text, row.get("status"), row.get("result"),
-                                    status))
+            task_status, result = rows.get(code, _NO_TASK)
+            tasks.append(TaskResult(unit, code, text, task_status, result, status))
 
     tidy = tidy_rows(plan, period, results, superseded, led)
     c = Consolidation(plan, period, now or datetime.now(), submissions, results, tasks,
                       findings, tidy, files)
     previous = None
     prev = previous_period(period)
-    if compare and led.files(plan.identity(), prev):
+    if compare and led.has_files(plan.identity(), prev):
         previous = build(led, plan, prev, now=now, compare=False)
         c.previous_period = prev
         by_code = {r.target.code: r for r in previous.results}
@@ -274,6 +273,11 @@ def _build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None,
                 if (rec.id, f.code, f.target) not in stored]
     c.findings = findings + c.checks
     return c
+
+
+_VALUE_FIELDS = ("value", "numerator", "denominator", "answer", "source", "note", "cell")
+_NO_VALUE = (None,) * len(_VALUE_FIELDS)
+_NO_TASK = (None, None)
 
 
 def roll_up(res: TargetResult) -> None:
@@ -318,7 +322,8 @@ def tidy_rows(plan: Plan, period: str, results: list[TargetResult],
                 assessment = tg.evaluate(res.target, value, year).code
             rows.append(_tidy(plan, period, uv.unit.name, res.target.code, value, uv.numerator,
                               uv.denominator, assessment, uv.status, rec))
-    old_values = led.values_of(rec.id for recs in superseded.values() for rec in recs)
+    old_values = led.value_tuples_of((rec.id for recs in superseded.values() for rec in recs),
+                                     ("value", "numerator", "denominator"))
     for unit_key, recs in superseded.items():
         unit = plan.unit(recs[0].unit_name or "") if recs else None
         if unit is None:
@@ -326,12 +331,11 @@ def tidy_rows(plan: Plan, period: str, results: list[TargetResult],
         for rec in recs:
             vals = old_values.get(rec.id, {})
             for t in plan.unit_targets(unit):
-                v = vals.get(t.code, {})
+                value, num, den = vals.get(t.code, (None, None, None))
                 assessment = "qualitative" if t.measure == "yesno" else \
-                    tg.evaluate(t, v.get("value"), year).code
-                rows.append(_tidy(plan, period, unit.name, t.code, v.get("value"),
-                                  v.get("numerator"), v.get("denominator"), assessment,
-                                  lg.SUPERSEDED, rec))
+                    tg.evaluate(t, value, year).code
+                rows.append(_tidy(plan, period, unit.name, t.code, value, num, den,
+                                  assessment, lg.SUPERSEDED, rec))
     return rows
 
 

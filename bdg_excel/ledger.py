@@ -121,6 +121,9 @@ class FileRecord:
     feedback: str | None = None         # v2: feedback files written ("|"-separated)
 
 
+FILE_COLUMNS = ", ".join(FileRecord.__dataclass_fields__)   # in FileRecord's order
+
+
 class Ledger:
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -165,6 +168,17 @@ class Ledger:
     def transaction(self):
         return _Transaction(self.db)
 
+    def _tuples(self, sql: str, args=()) -> list[tuple]:
+        """Rows as plain tuples (no sqlite3.Row per row)."""
+        cur = self.db.cursor()
+        cur.row_factory = None
+        return cur.execute(sql, args).fetchall()
+
+    def _records(self, where: str, args=()) -> list[FileRecord]:
+        """FileRecords of ``SELECT … FROM files`` + ``where``, built from plain tuples."""
+        return [FileRecord(*r) for r in self._tuples(f"SELECT {FILE_COLUMNS} FROM files {where}",
+                                                      args)]
+
     # -- files -----------------------------------------------------------------------
     def find_by_sha(self, sha256: str) -> FileRecord | None:
         row = self.db.execute(
@@ -186,12 +200,10 @@ class Ledger:
 
     def by_sha(self, sha256: str) -> list[FileRecord]:
         """Every record of this content, duplicates included, oldest first."""
-        return [FileRecord(**dict(r)) for r in self.db.execute(
-            "SELECT * FROM files WHERE sha256 = ? ORDER BY id", (sha256,))]
+        return self._records("WHERE sha256 = ? ORDER BY id", (sha256,))
 
     def needing_feedback(self) -> list[FileRecord]:
-        return [FileRecord(**dict(r)) for r in self.db.execute(
-            "SELECT * FROM files WHERE feedback IS NULL ORDER BY id")]
+        return self._records("WHERE feedback IS NULL ORDER BY id")
 
     def set_feedback(self, file_id: int, paths: Iterable[str]) -> None:
         self.db.execute("UPDATE files SET feedback = ? WHERE id = ?",
@@ -201,7 +213,9 @@ class Ledger:
         """:meth:`resolve_current` for every unit and period of the plan (cheap; makes a
         run that was killed before resolving come out the same as one that was not)."""
         groups: dict[tuple[str, str], list[list]] = {}
-        for file_id, period, unit_key, status in self.db.execute(
+        cur = self.db.cursor()
+        cur.row_factory = None
+        for file_id, period, unit_key, status in cur.execute(
                 "SELECT id, period, unit_key, status FROM files WHERE plan_identity = ? AND "
                 "unit_key IS NOT NULL AND period IS NOT NULL AND status IN (?, ?, ?) "
                 "ORDER BY received_at, id", (plan_identity, ACCEPTED, NEEDS_FIXES, SUPERSEDED)):
@@ -229,7 +243,7 @@ class Ledger:
         self.db.execute("UPDATE files SET status = ? WHERE id = ?", (status, file_id))
 
     def files(self, plan_identity: str | None = None, period: str | None = None) -> list[FileRecord]:
-        sql, args = "SELECT * FROM files", []
+        sql, args = "", []
         conds = []
         if plan_identity:
             conds.append("plan_identity = ?")
@@ -238,8 +252,13 @@ class Ledger:
             conds.append("period = ?")
             args.append(period)
         if conds:
-            sql += " WHERE " + " AND ".join(conds)
-        return [FileRecord(**dict(r)) for r in self.db.execute(sql + " ORDER BY id", args)]
+            sql += "WHERE " + " AND ".join(conds)
+        return self._records(sql + " ORDER BY id", args)
+
+    def has_files(self, plan_identity: str, period: str) -> bool:
+        """Whether :meth:`files` of this plan and period would return any."""
+        return self.db.execute("SELECT 1 FROM files WHERE plan_identity = ? AND period = ? "
+                               "LIMIT 1", (plan_identity, period)).fetchone() is not None
 
     def findings(self, file_id: int) -> list[Finding]:
         return [Finding(code=r["code"], message=r["message"], severity=r["severity"],
@@ -279,6 +298,37 @@ class Ledger:
             out.setdefault(r["file_id"], {})[r["code"]] = dict(r)
         return out
 
+    VALUE_FIELDS = ("value", "numerator", "denominator", "answer", "source", "note", "cell")
+    TASK_FIELDS = ("status", "result")
+
+    def value_tuples_of(self, file_ids: Iterable[int], fields: tuple = VALUE_FIELDS
+                        ) -> dict[int, dict[str, tuple]]:
+        """:meth:`values_of` as file id -> code -> tuple of ``fields`` (no dict per row)."""
+        return self._tuples_of("vals", file_ids, fields)
+
+    def task_tuples_of(self, file_ids: Iterable[int], fields: tuple = TASK_FIELDS
+                       ) -> dict[int, dict[str, tuple]]:
+        """:meth:`tasks_of` as file id -> code -> tuple of ``fields``."""
+        return self._tuples_of("tasks", file_ids, fields)
+
+    def _tuples_of(self, table: str, file_ids: Iterable[int], fields: tuple
+                   ) -> dict[int, dict[str, tuple]]:
+        ids = list(dict.fromkeys(file_ids))
+        out: dict[int, dict[str, tuple]] = {}
+        cur = self.db.cursor()
+        cur.row_factory = None
+        cols = ", ".join(fields)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            for file_id, code, *rest in cur.execute(
+                    f"SELECT file_id, code, {cols} FROM {table} WHERE file_id IN "
+                    f"({', '.join('?' * len(chunk))}) ORDER BY file_id, code", chunk):
+                d = out.get(file_id)
+                if d is None:
+                    d = out[file_id] = {}
+                d[code] = tuple(rest)
+        return out
+
     def _rows_of(self, table: str, file_ids: Iterable[int], order: str):
         ids = list(dict.fromkeys(file_ids))
         for start in range(0, len(ids), 500):
@@ -292,10 +342,10 @@ class Ledger:
 
         Newest = latest received time, then latest collected (id). Returns the current one.
         """
-        rows = [FileRecord(**dict(r)) for r in self.db.execute(
-            "SELECT * FROM files WHERE plan_identity = ? AND period = ? AND unit_key = ? "
+        rows = self._records(
+            "WHERE plan_identity = ? AND period = ? AND unit_key = ? "
             "AND status IN (?, ?, ?) ORDER BY received_at, id",
-            (plan_identity, period, unit_key, ACCEPTED, NEEDS_FIXES, SUPERSEDED))]
+            (plan_identity, period, unit_key, ACCEPTED, NEEDS_FIXES, SUPERSEDED))
         return self._resolve(rows)
 
     def _resolve(self, rows: list[FileRecord]) -> FileRecord | None:
