@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import xlsxwriter
-
 from . import layout, rollup, sheets, vn
 from .charts import CHARTS, write_charts
 from .consolidate import TIDY_FIELDS, Consolidation
@@ -24,7 +22,7 @@ from .perf import no_gc
 from .sheets import (ASSESSMENT_COLOURS, DATA, FINDINGS, MATRIX, SUBMISSION_LABELS,  # noqa: F401
                      SUBMISSIONS, SUMMARY, TASKS)
 from .workspace import Workspace, atomic_output
-from .xlsx import WORKBOOK_OPTIONS, Formats, Sheet, a4_landscape, put_row
+from .xlsx import WORKBOOK_OPTIONS, FastWorkbook, Formats, Sheet, a4_landscape, put_row
 
 REPORT_KIND = rollup.KIND
 ROLLUP = rollup.DATA_SHEET
@@ -54,7 +52,7 @@ def _write_report(c: Consolidation, path: Path) -> Path:
                SUBMISSIONS: sheets.submissions, CHARTS: write_charts,
                FINDINGS: sheets.findings, DATA: _data, ROLLUP: rollup.write_sheet}
     with atomic_output(path) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
+        wb = FastWorkbook(str(tmp), WORKBOOK_OPTIONS)
         wb.worksheet_class = Sheet      # fast rows: the tables hold 10,000s of rows
         wb.set_properties({"title": sheets.TITLE, "author": c.plan.issuer or "",
                            "comments": "bdg-excel"})

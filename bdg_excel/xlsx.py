@@ -6,10 +6,14 @@ starts with = + - @ can never become a formula in anything we produce.
 
 from __future__ import annotations
 
+import types
+import zipfile
 from datetime import date, datetime
 from itertools import count
 
+from xlsxwriter import workbook as _workbook_module
 from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 try:    # xlsxwriter's cell records (internal; without them Sheet falls back to put())
@@ -201,6 +205,46 @@ class Sheet(Worksheet):
                 if info is not None and info.column_format is not None:
                     style = f' s="{info.column_format._get_xf_index()}"'
         self.fh.write(f'<c r="{name}{row + 1}"{style}{tail}')
+
+
+#: zlib level of the consolidated workbook's members. xlsxwriter always uses zlib's
+#: default (6): for the 24 MB of XML of 10,000 units that is 0.34 s, level 1 0.09 s for a
+#: file a quarter larger (3.6 MB instead of 2.9 MB).
+ZIP_LEVEL = 1
+
+
+class _LevelZipFile(zipfile.ZipFile):
+    """A ZipFile that deflates what is written with :meth:`writestr` at ``ZIP_LEVEL``."""
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
+        super().writestr(zinfo_or_arcname, data, compress_type,
+                         ZIP_LEVEL if compresslevel is None else compresslevel)
+
+
+def _store_at_level():
+    """xlsxwriter's ``Workbook._store_workbook`` seeing :class:`_LevelZipFile` as
+    ``ZipFile``: the same function body with its own globals, so nothing of xlsxwriter or
+    zipfile is patched for anyone else. None if xlsxwriter's internals are not as
+    expected (then the workbook is stored as xlsxwriter does)."""
+    try:
+        func = Workbook._store_workbook
+        if func.__code__.co_freevars or "ZipFile" not in func.__code__.co_names \
+                or _workbook_module.ZipFile is not zipfile.ZipFile:
+            return None
+        scope = dict(vars(_workbook_module), ZipFile=_LevelZipFile)
+        return types.FunctionType(func.__code__, scope, func.__name__, func.__defaults__)
+    except Exception:   # pragma: no cover
+        return None
+
+
+class FastWorkbook(Workbook):
+    """A Workbook stored with a faster zlib level (:data:`ZIP_LEVEL`); the members are the
+    same bytes as xlsxwriter's, only deflated differently."""
+
+    _store = _store_at_level()
+    if _store is not None:
+        _store_workbook = _store
+    del _store
 
 
 class Formats:

@@ -59,3 +59,26 @@ def test_put_row_on_a_plain_worksheet_is_put(tmp_path):
     put_row(ws, 0, [1, "a", None], [None, None, None])
     assert ws.table[0][0].number == 1 and 2 not in ws.table[0]
     wb.close()
+
+
+def test_fast_workbook_stores_the_same_members_deflated_faster(tmp_path):
+    from bdg_excel.xlsx import FastWorkbook
+
+    def write(cls, path):
+        wb = cls(str(path), WORKBOOK_OPTIONS)
+        ws = wb.add_worksheet("Bảng")
+        for r in range(500):
+            ws.write_string(r, 0, f"Phòng Văn hóa – Xã hội {r}")
+            ws.write_number(r, 1, r * 1.5)
+        wb.close()
+
+    write(xlsxwriter.Workbook, tmp_path / "plain.xlsx")
+    write(FastWorkbook, tmp_path / "fast.xlsx")
+    with zipfile.ZipFile(tmp_path / "plain.xlsx") as a, zipfile.ZipFile(tmp_path / "fast.xlsx") as b:
+        assert a.namelist() == b.namelist()
+        for name in a.namelist():
+            assert b.getinfo(name).compress_type == zipfile.ZIP_DEFLATED
+            if not name.startswith("docProps/core"):   # holds the creation time
+                assert a.read(name) == b.read(name), name
+    assert FastWorkbook._store_workbook is not xlsxwriter.Workbook._store_workbook
+    assert zipfile.ZipFile.writestr is not None and xlsxwriter.workbook.ZipFile is zipfile.ZipFile
