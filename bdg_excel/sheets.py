@@ -59,8 +59,7 @@ def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int
             shown = cells
         else:
             shown = [v if v is None or v.__class__ is str else None for v in cells]
-            numbers = max((len(_shown(v)) for v in cells
-                           if v is not None and v.__class__ is not str), default=0)
+            numbers = _widest(v for v in cells if v is not None and v.__class__ is not str)
         lens = [len(s) if s is not None else 0 for s in shown]
         longest = max(max((len(w) for w in text.split()), default=0), max(lens, default=0))
         width = max(lo, min(hi, longest * 1.1 + 2), numbers * 1.1 + 2)
@@ -84,6 +83,25 @@ def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int
 
 
 LINE_PT = 15.75   # one line of 12 pt Times New Roman
+
+
+def _widest(values) -> int:
+    """``max(len(_shown(v)) for v in values)``, formatting each distinct value once and,
+    of the integers (a numbering column: 20,000 of them), only the largest and the
+    smallest: the length of a formatted integer grows with its magnitude."""
+    ints, others, zeros = set(), set(), []
+    for v in values:
+        kind = v.__class__
+        if kind is int:
+            ints.add(v)
+        elif kind is float and v == 0:
+            zeros.append(v)           # 0.0 and -0.0 are equal but shown differently
+        else:
+            others.add((kind, v))     # True == 1 == 1.0: kept apart by their type
+    shown = [v for _, v in others] + zeros
+    if ints:
+        shown += [max(ints), min(ints)]
+    return max(map(len, map(_shown, shown)), default=0)
 
 
 def _shown(v) -> str:

@@ -75,12 +75,19 @@ class Sheet(Worksheet):
             return
         cells = self.table[row]
         new = tuple.__new__       # the records are named tuples: skip their __new__
-        shared = self.str_table._get_shared_string_index
+        sst = self.str_table      # SharedStringTable._get_shared_string_index, inlined:
+        strings = sst.string_table    # string -> index; sst.count is added to at the end
+        shared = 0
         longest = self.xls_strmax // 2
         for c, value, fmt in zip(count(col), values, formats):
             kind = value.__class__
             if kind is str and value and len(value) <= longest:
-                cells[c] = new(_String, (shared(value), fmt))
+                index = strings.get(value)
+                if index is None:
+                    index = strings[value] = sst.unique_count
+                    sst.unique_count += 1
+                shared += 1
+                cells[c] = new(_String, (index, fmt))
             elif kind is int or (kind is float and value - value == 0):   # finite
                 cells[c] = new(_Number, (value, fmt))
             elif value is None:
@@ -94,6 +101,7 @@ class Sheet(Worksheet):
                                            fmt if fmt is not None else self.default_date_format))
             else:           # "" and booleans, NaN, long text: as put() does
                 put(self, row, c, value, fmt)
+        sst.count += shared
         if cells:           # the dimensions (cells stored before were counted then)
             self._check_dimensions(row, min(cells))
             self._check_dimensions(row, max(cells))
