@@ -199,7 +199,7 @@ def _build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None,
     superseded: dict[str, list[FileRecord]] = {}
     for rec in files:
         if rec.status in (lg.ACCEPTED, lg.NEEDS_FIXES):
-            current[rec.unit_key] = rec   # resolve_current leaves one per unit
+            current[rec.unit_key] = rec   # Ledger.resolve_all leaves one per unit
         elif rec.status == lg.SUPERSEDED:
             superseded.setdefault(rec.unit_key, []).append(rec)
 

@@ -28,8 +28,6 @@ CODE_HEADER = "Mã"
 TASK_CODE_PREFIX = "NV"         # task codes NV1, NV2 …
 
 TASK_STATUSES = ("Đã hoàn thành", "Đang thực hiện", "Chưa thực hiện")
-TASK_STATUS_KEYS = {"Đã hoàn thành": "done", "Đang thực hiện": "in_progress",
-                    "Chưa thực hiện": "not_started"}
 
 # Meta sheet keys (column A) — values in column B.
 META_KEYS = ("tool", "layout", "plan_name", "plan_identity", "plan_fingerprint",

@@ -180,12 +180,6 @@ class Ledger:
                                                       args)]
 
     # -- files -----------------------------------------------------------------------
-    def find_by_sha(self, sha256: str) -> FileRecord | None:
-        row = self.db.execute(
-            "SELECT * FROM files WHERE sha256 = ? AND status != ? ORDER BY id LIMIT 1",
-            (sha256, DUPLICATE)).fetchone()
-        return FileRecord(**dict(row)) if row else None
-
     def add_file(self, rec: dict, findings: Iterable[Finding] = (), values: Iterable[dict] = (),
                  tasks: Iterable[dict] = ()) -> int:
         """Insert one file with its findings, values and tasks (caller holds a transaction)."""
@@ -210,8 +204,9 @@ class Ledger:
                         ("|".join(paths), file_id))
 
     def resolve_all(self, plan_identity: str) -> None:
-        """:meth:`resolve_current` for every unit and period of the plan (cheap; makes a
-        run that was killed before resolving come out the same as one that was not)."""
+        """Make each unit's newest usable return (latest received, then latest id) current
+        and mark its earlier ones superseded, for every unit and period of the plan (cheap;
+        makes a run that was killed before resolving come out the same as one that was not)."""
         groups: dict[tuple[str, str], list[list]] = {}
         cur = self.db.cursor()
         cur.row_factory = None
@@ -265,16 +260,6 @@ class Ledger:
                         sheet=r["sheet"], cell=r["cell"], target=r["target"])
                 for r in self.db.execute("SELECT * FROM findings WHERE file_id = ?", (file_id,))]
 
-    def values(self, file_id: int) -> dict[str, dict]:
-        return {r["code"]: dict(r) for r in
-                self.db.execute("SELECT * FROM vals WHERE file_id = ?", (file_id,))}
-
-    def tasks(self, file_id: int) -> dict[str, dict]:
-        return {r["code"]: dict(r) for r in
-                self.db.execute("SELECT * FROM tasks WHERE file_id = ?", (file_id,))}
-
-    # Bulk readers: one query per 500 files instead of one per file (a consolidation of
-    # 10,000 returns would otherwise issue 30,000 queries).
     def findings_of(self, file_ids: Iterable[int]) -> dict[int, list[Finding]]:
         """:meth:`findings` of many files: file id -> findings (files without any left out)."""
         out: dict[int, list[Finding]] = {}
@@ -284,31 +269,17 @@ class Ledger:
                 cell=r["cell"], target=r["target"]))
         return out
 
-    def values_of(self, file_ids: Iterable[int]) -> dict[int, dict[str, dict]]:
-        """:meth:`values` of many files: file id -> code -> row."""
-        out: dict[int, dict[str, dict]] = {}
-        for r in self._rows_of("vals", file_ids, "file_id, code"):
-            out.setdefault(r["file_id"], {})[r["code"]] = dict(r)
-        return out
-
-    def tasks_of(self, file_ids: Iterable[int]) -> dict[int, dict[str, dict]]:
-        """:meth:`tasks` of many files: file id -> code -> row."""
-        out: dict[int, dict[str, dict]] = {}
-        for r in self._rows_of("tasks", file_ids, "file_id, code"):
-            out.setdefault(r["file_id"], {})[r["code"]] = dict(r)
-        return out
-
     VALUE_FIELDS = ("value", "numerator", "denominator", "answer", "source", "note", "cell")
     TASK_FIELDS = ("status", "result")
 
     def value_tuples_of(self, file_ids: Iterable[int], fields: tuple = VALUE_FIELDS
                         ) -> dict[int, dict[str, tuple]]:
-        """:meth:`values_of` as file id -> code -> tuple of ``fields`` (no dict per row)."""
+        """Values of many files: file id -> code -> tuple of ``fields``."""
         return self._tuples_of("vals", file_ids, fields)
 
     def task_tuples_of(self, file_ids: Iterable[int], fields: tuple = TASK_FIELDS
                        ) -> dict[int, dict[str, tuple]]:
-        """:meth:`tasks_of` as file id -> code -> tuple of ``fields``."""
+        """Tasks of many files: file id -> code -> tuple of ``fields``."""
         return self._tuples_of("tasks", file_ids, fields)
 
     def _tuples_of(self, table: str, file_ids: Iterable[int], fields: tuple
@@ -336,29 +307,6 @@ class Ledger:
             yield from self.db.execute(
                 f"SELECT * FROM {table} WHERE file_id IN ({', '.join('?' * len(chunk))}) "
                 f"ORDER BY {order}", chunk)
-
-    def resolve_current(self, plan_identity: str, period: str, unit_key: str) -> FileRecord | None:
-        """Make the newest usable return of a unit current, mark earlier ones superseded.
-
-        Newest = latest received time, then latest collected (id). Returns the current one.
-        """
-        rows = self._records(
-            "WHERE plan_identity = ? AND period = ? AND unit_key = ? "
-            "AND status IN (?, ?, ?) ORDER BY received_at, id",
-            (plan_identity, period, unit_key, ACCEPTED, NEEDS_FIXES, SUPERSEDED))
-        return self._resolve(rows)
-
-    def _resolve(self, rows: list[FileRecord]) -> FileRecord | None:
-        """rows: a unit's usable returns of one plan and period, by received_at, id."""
-        if not rows:
-            return None
-        current = rows[-1]
-        for rec in rows[:-1]:
-            if rec.status != SUPERSEDED:
-                self.set_status(rec.id, SUPERSEDED)
-        if current.status == SUPERSEDED:  # it was superseded by one that is now gone? restore
-            current.status = self._restore(current.id)
-        return current
 
     def _restore(self, file_id: int) -> str:
         """A unit's newest return that was marked superseded: accepted or needs fixes again."""
@@ -399,12 +347,6 @@ class Ledger:
         a name that was collected and is now reused)."""
         self.db.execute("INSERT OR REPLACE INTO mail_files VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (name, sha256, sender, received_at, message_key, subject, fetched_at))
-
-    def mail_file(self, name: str, sha256: str) -> dict | None:
-        """The origin of an inbox/ file, if `fetch` wrote exactly these bytes under this name."""
-        row = self.db.execute("SELECT * FROM mail_files WHERE name = ? AND sha256 = ?",
-                              (name, sha256)).fetchone()
-        return dict(row) if row else None
 
     def mail_files(self) -> list[dict]:
         return [dict(r) for r in self.db.execute("SELECT * FROM mail_files ORDER BY name")]

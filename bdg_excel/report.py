@@ -19,8 +19,8 @@ from . import layout, rollup, sheets, vn
 from .charts import CHARTS, write_charts
 from .consolidate import TIDY_FIELDS, Consolidation
 from .perf import no_gc
-from .sheets import (ASSESSMENT_COLOURS, DATA, FINDINGS, MATRIX, SUBMISSION_LABELS,  # noqa: F401
-                     SUBMISSIONS, SUMMARY, TASKS)
+from .sheets import (DATA, FINDINGS, MATRIX, SUBMISSIONS, SUMMARY,  # noqa: F401 - sheet names
+                     TASKS)
 from .workspace import Workspace, atomic_output
 from .xlsx import WORKBOOK_OPTIONS, FastWorkbook, Formats, Sheet, a4_landscape, put_row
 

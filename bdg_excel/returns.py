@@ -14,9 +14,7 @@ from pathlib import Path
 
 from . import layout, untrusted, vn
 from .findings import ERROR, INFO, WARNING, Finding
-from .untrusted import MAX_BYTES, MAX_UNCOMPRESSED, sniff  # noqa: F401 - public names
 
-READABLE_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 MAX_ROWS = 5000                       # rows of the form sheet we look at
 MAX_COLS = 60
 

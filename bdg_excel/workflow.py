@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import __version__, planbook
 from .collect import CollectResult, collect
-from .consolidate import MISSING, Consolidation, consolidate
+from .consolidate import Consolidation, consolidate
 from .errors import UsageError
 from .forms import GeneratedForm, generate_forms
 from .model import Plan
@@ -256,10 +256,6 @@ def export(ws: Workspace, plan: Plan, period: str, fmt: str, out: Path | None = 
         with atomic_output(Path(out)) as tmp:
             tmp.write_text(text, encoding="utf-8", newline="")
     return text
-
-
-def units_to_remind(c: Consolidation) -> list:
-    return [s for s in c.submissions if s.status in (MISSING, "needs_fixes")]
 
 
 __all__ = ["init_workspace", "load", "check_period", "generate", "collect_inbox",
