@@ -40,6 +40,7 @@ import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
 from . import errors, layout, targets, vn
+from .xlsx import LINE_PT, wrapped_lines
 from .layout import PART_A, PART_B, col_index
 from .model import Plan, Target, Unit, period_label, period_year
 
@@ -48,7 +49,6 @@ LAST_COL = len(PART_A) - 1        # the sheet's last table column (J)
 LEFT_BLOCK = (0, 3)               # A–D: Biểu số, Người lập biểu
 RIGHT_BLOCK = (5, LAST_COL)       # F–J: reporting units, Thủ trưởng đơn vị
 FONT = "Times New Roman"
-LINE_PT = 15.75                   # height of one line of 12 pt text
 NUM_FORMAT = "#,##0.##"
 INT_FORMAT = "#,##0"
 YELLOW = "#FFF2CC"
@@ -437,17 +437,12 @@ class _FormWriter:
         lines = 1
         for text, (c1, c2) in cells:
             chars = sum(self.widths[c1:c2 + 1]) * (0.95 if bold else 1.05) - 1
-            lines = max(lines, _count_lines(str(text), chars))
+            lines = max(lines, wrapped_lines(str(text), chars))
         return lines * LINE_PT + 3
 
 
 _NOTHING_ASSIGNED = ("Kế hoạch không giao chỉ tiêu hay nhiệm vụ cụ thể nào cho đơn vị "
                      "này trong kỳ báo cáo. Đơn vị chỉ cần ký và gửi lại biểu.")
-
-
-def _count_lines(text: str, chars_per_line: float) -> int:
-    per = max(1, int(chars_per_line))
-    return sum(max(1, -(-len(part) // per)) for part in text.split("\n"))
 
 
 def _column_keys(columns) -> list[str]:
@@ -640,7 +635,7 @@ def _write_guide(wb: xlsxwriter.Workbook, plan: Plan, unit: Unit, period: str,
         {"font_name": FONT, "font_size": 14, "bold": True}))
     for i, text in enumerate(lines, 2):
         ws.write_string(i, 0, vn.nfc(text), fmt)
-        ws.set_row(i, _count_lines(text, 110 * 1.05 - 1) * LINE_PT + 3)
+        ws.set_row(i, wrapped_lines(text, 110 * 1.05 - 1) * LINE_PT + 3)
     ws.set_landscape()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)

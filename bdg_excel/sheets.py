@@ -14,7 +14,7 @@ from .consolidate import LATE, MISSING, ON_TIME, TIMING_LABELS, Consolidation
 from .findings import SEVERITY_LABELS
 from .layout import TASK_STATUSES
 from .model import period_label
-from .xlsx import Formats, a4_landscape, put, put_row
+from .xlsx import LINE_PT, Formats, a4_landscape, put, put_row, wrapped_lines
 
 SUMMARY = "Tổng hợp"
 TASKS = "Nhiệm vụ"
@@ -69,7 +69,7 @@ def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int
         if "\n" in "\x00".join(filter(None, shown)):
             for i, s in enumerate(shown):
                 if s is not None and (len(s) > per or "\n" in s):
-                    n = _lines(s, width)
+                    n = wrapped_lines(s, per)
                     if n > lines[i]:
                         lines[i] = n
         else:
@@ -82,7 +82,6 @@ def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int
             ws.set_row(row, n * LINE_PT + 3)
 
 
-LINE_PT = 15.75   # one line of 12 pt Times New Roman
 
 
 def _widest(values) -> int:
@@ -106,11 +105,6 @@ def _widest(values) -> int:
 
 def _shown(v) -> str:
     return vn.format_number(v) if isinstance(v, (int, float)) else str(v)
-
-
-def _lines(text: str, width: float) -> int:
-    per = max(1, int(width * 1.05) - 1)
-    return sum(max(1, -(-len(part) // per)) for part in text.split("\n"))
 
 
 def title_block(ws, fm: Formats, c: Consolidation, title: str, last_col: int) -> int:

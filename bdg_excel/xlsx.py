@@ -29,6 +29,16 @@ WORKBOOK_OPTIONS = {"in_memory": True, "strings_to_formulas": False,
                     "strings_to_numbers": False, "strings_to_urls": False}
 
 
+LINE_PT = 15.75   # height of one line of 12 pt Times New Roman
+
+
+def wrapped_lines(text: str, chars_per_line: float) -> int:
+    """How many lines ``text`` takes wrapped at ``chars_per_line`` (explicit breaks kept):
+    xlsxwriter cannot autofit row heights, so writers set them from this."""
+    per = max(1, int(chars_per_line))
+    return sum(max(1, -(-len(part) // per)) for part in text.split("\n"))
+
+
 def put(ws, row: int, col: int, value, fmt=None) -> None:
     """Write one cell by the Python type of ``value``; None leaves a (formatted) blank."""
     if value is None or value == "":
