@@ -40,7 +40,7 @@ import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
 from . import errors, layout, targets, vn
-from .xlsx import LINE_PT, wrapped_lines
+from .xlsx import FONT, LINE_PT, NUMBER_FORMAT as NUM_FORMAT, wrapped_lines
 from .layout import PART_A, PART_B, col_index
 from .model import Plan, Target, Unit, period_label, period_year
 
@@ -48,8 +48,6 @@ SIGN_ROWS = 3                     # unlocked rows under the signature titles
 LAST_COL = len(PART_A) - 1        # the sheet's last table column (J)
 LEFT_BLOCK = (0, 3)               # A–D: Biểu số, Người lập biểu
 RIGHT_BLOCK = (5, LAST_COL)       # F–J: reporting units, Thủ trưởng đơn vị
-FONT = "Times New Roman"
-NUM_FORMAT = "#,##0.##"
 INT_FORMAT = "#,##0"
 YELLOW = "#FFF2CC"
 GREY = "#D9D9D9"

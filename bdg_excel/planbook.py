@@ -34,6 +34,7 @@ from .model import MEASURES, OPS, RATIO_MEASURES, REPORT_KINDS, Goal, Indicator,
     Report, Target, Unit
 from .targets import MEASURE_FROM_LABEL, MEASURE_LABELS, OP_FROM_LABEL, OP_LABELS, \
     infer_measure
+from .xlsx import DATE_FORMAT, FONT
 
 EXAMPLES = ("binh-lu", "tam-duong", "lai-chau-vp")
 
@@ -225,13 +226,13 @@ def _write(plan: Plan, filename: str) -> None:
     # A fixed creation date makes the file depend on the plan only (reproducible builds).
     wb.set_properties({"title": plan.title, "created": datetime.combine(
         _iso_date(plan.date) or date(2000, 1, 1), datetime.min.time())})
-    base = {"font_name": "Times New Roman", "font_size": 12, "valign": "top",
+    base = {"font_name": FONT, "font_size": 12, "valign": "top",
             "text_wrap": True}
     fmt = {
         "text": wb.add_format(base), "code": wb.add_format(base | {"num_format": "@"}),
         "number": wb.add_format(base | {"num_format": "General"}),
         "int": wb.add_format(base | {"num_format": "0"}),
-        "date": wb.add_format(base | {"num_format": "dd/mm/yyyy", "align": "left"}),
+        "date": wb.add_format(base | {"num_format": DATE_FORMAT, "align": "left"}),
         "header": wb.add_format(base | {"bold": True, "bg_color": "#DDEBF7", "border": 1,
                                         "align": "center", "valign": "vcenter"}),
         "title": wb.add_format(base | {"bold": True, "font_size": 14, "text_wrap": False}),
