@@ -22,7 +22,7 @@ OPS = (">=", ">", "<=", "<", "=", "between", "qualitative")
 MEASURES = ("percent", "rate", "ratio", "count", "yesno")
 RATIO_MEASURES = ("percent", "rate", "ratio")
 
-REPORT_KINDS = ("annual", "semiannual", "once")
+REPORT_KINDS = ("annual", "semiannual", "quarterly", "once")
 
 
 @dataclass
@@ -126,6 +126,21 @@ class Report:
             return None
 
 
+@dataclass
+class Upward:
+    """The coordinating office's own report to the level above (CONTRACT section 3):
+    whom the consolidated workbook is addressed to, and its deadline (``MM-DD`` yearly or
+    ``YYYY-MM-DD`` one-off) when the plan gives one."""
+    to: str | None = None
+    due: str | None = None
+
+    def to_json(self) -> dict:
+        return {"to": self.to, "due": self.due}
+
+    def deadline(self, year: int) -> date | None:
+        return Report("annual", self.due).deadline(year)
+
+
 _IDENTITIES: dict[tuple, str] = {}   # Plan.identity() by its inputs (called per return)
 
 
@@ -142,6 +157,8 @@ class Plan:
     indicators: list[Indicator] = field(default_factory=list)
     units: list[Unit] = field(default_factory=list)
     reports: list[Report] = field(default_factory=list)
+    #: The coordinating office's report to the level above, or None when the plan names none.
+    upward: Upward | None = None
     #: The plan workbook's file name without .xlsx; not part of the plan JSON.
     name: str = ""
 
@@ -229,6 +246,7 @@ class Plan:
             "indicators": [i.to_json() for i in self.indicators],
             "units": [u.to_json() for u in self.units],
             "reports": [r.to_json() for r in self.reports],
+            "upward": self.upward.to_json() if self.upward else None,
         }
 
     def fingerprint(self) -> str:
@@ -276,6 +294,8 @@ class Plan:
                         u.get("email")) for u in data.get("units", [])],
             reports=[Report(r["kind"], r.get("due"), r.get("to"))
                      for r in data.get("reports", [])],
+            upward=(Upward(data["upward"].get("to"), data["upward"].get("due"))
+                    if data.get("upward") else None),
             name=name,
         )
 
