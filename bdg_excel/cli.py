@@ -15,11 +15,15 @@ from pathlib import Path
 
 import click
 
-from . import __version__, workflow
-from .errors import BdgError, UsageError
-from .findings import ERROR, SEVERITY_LABELS
-from .ledger import STATUS_LABELS
-from .workspace import Workspace
+from . import click_vi
+
+click_vi.install()      # before any click type is made: click's own messages in Vietnamese
+
+from . import __version__, workflow  # noqa: E402
+from .errors import BdgError, UsageError  # noqa: E402
+from .findings import ERROR, SEVERITY_LABELS  # noqa: E402
+from .ledger import STATUS_LABELS  # noqa: E402
+from .workspace import Workspace  # noqa: E402
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -100,7 +104,7 @@ def workers_option(f):
 
 
 # -- the group ---------------------------------------------------------------------------
-@click.group(context_settings=CONTEXT)
+@click.group(cls=click_vi.VnGroup, context_settings=CONTEXT)
 @click.version_option(__version__, prog_name="bdg-excel")
 def cli():
     """bdg-excel: kỳ báo cáo thực hiện Chiến lược quốc gia về bình đẳng giới.
