@@ -762,6 +762,10 @@ def check_plan(plan: Plan, path=None) -> list[Finding]:
                                for a in re.split(r"[;,]", u.email) if a.strip()):
             add("invalid_email", where, f"Địa chỉ email “{u.email}” của {u.name} không đúng: "
                 f"sửa lại (ví dụ tramyte@binhlu.gov.vn).")
+        elif u.name and not u.email:
+            add("missing_email", where, f"Đơn vị “{u.name}” chưa có địa chỉ thư: ghi vào cột "
+                f"Email để gửi biểu và thư nhắc qua thư điện tử (nếu không, bdg-excel send chỉ "
+                f"ghi thư nháp không có người nhận cho đơn vị này).", severity=WARNING)
         if not u.indicators and not u.tasks:
             add("idle_unit", where, f"Đơn vị “{u.name}” chưa được giao chỉ tiêu hay nhiệm vụ "
                 f"nào: phân công cho đơn vị hoặc xóa dòng.", severity=WARNING)

@@ -47,7 +47,7 @@ def small_plan() -> Plan:
         ],
         units=[Unit("Phòng Văn hóa – Xã hội", ["1.1", "2.1"], ["Tuyên truyền", "Tổng hợp"],
                     "vhxh@thu.gov.vn"),
-               Unit("Công an xã", ["2.1"], ["=Phòng chống bạo lực"])],
+               Unit("Công an xã", ["2.1"], ["=Phòng chống bạo lực"], "congan@thu.example")],
         reports=[Report("annual", "11-30", "UBND xã"), Report("once", "2026-12-01", "Sở")],
         name="thu")
 
@@ -377,3 +377,13 @@ def test_plan_cache_follows_the_workbook_and_survives_a_corrupt_cache(tmp_path):
     caches[0].write_bytes(caches[0].read_bytes()[:50])   # truncated
     assert load(ws) == pb.load_plan(path)
     assert [p.name for p in ws.state_dir.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_every_unit_without_an_address_is_warned_about():
+    plan = small_plan()
+    plan.units[0].email = None
+    plan.units.append(Unit("Hội Phụ nữ xã", ["1.1"], []))
+    found = [f for f in pb.check_plan(plan) if f.code == "missing_email"]
+    assert [(f.severity, f.sheet, f.row) for f in found] == [("warning", "Đơn vị", 2),
+                                                             ("warning", "Đơn vị", 4)]
+    assert "Phòng Văn hóa – Xã hội" in found[0].message and "Email" in found[0].message
