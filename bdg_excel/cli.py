@@ -62,7 +62,8 @@ def progress_bar(label: str, quiet: bool = False):
 def workspace_option(f):
     @click.option("-w", "--workspace", "workspace", default=".", show_default=True,
                   type=click.Path(file_okay=False, path_type=Path),
-                  help="Thư mục làm việc (chứa templates/, inbox/, outbox/).")
+                  help="Thư mục làm việc (chứa templates/, inbox/, outbox/). Mặc định: thư "
+                       "mục hiện tại, hoặc thư mục cha gần nhất là thư mục làm việc.")
     @functools.wraps(f)
     def wrapper(*args, workspace, **kwargs):
         return f(*args, ws=Workspace.open(workspace), **kwargs)
@@ -118,13 +119,38 @@ def cli():
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--example", default=None, metavar="TÊN",
               help="Chép kế hoạch mẫu vào templates/: binh-lu, tam-duong hoặc lai-chau-vp.")
-def init_cmd(directory: Path, example: str | None):
-    """Tạo thư mục làm việc (templates/, inbox/, outbox/)."""
-    ws = workflow.init_workspace(directory, example)
+@click.option("--office", default=None, metavar="TÊN",
+              help="Tên cơ quan đầu mối, ghi vào bdg-excel.toml (ký tên cuối thư).")
+@click.option("--email", default=None, metavar="ĐỊA_CHỈ",
+              help="Địa chỉ thư của cơ quan (người gửi biểu, nơi đơn vị trả lời), ghi vào "
+                   "bdg-excel.toml.")
+def init_cmd(directory: Path, example: str | None, office: str | None, email: str | None):
+    """Tạo thư mục làm việc (templates/, inbox/, outbox/) và tệp cấu hình bdg-excel.toml."""
+    res = workflow.init(directory, example, office=office, email=email)
+    ws = res.workspace
     echo(f"Đã tạo thư mục làm việc: {ws.root}")
-    if example:
-        echo(f"Kế hoạch mẫu: {ws.templates / (example + '.xlsx')}")
-    echo(f"Bước tiếp theo: bdg-excel generate -w {directory}")
+    if res.plan:
+        echo(f"Kế hoạch mẫu: {res.plan}")
+    if res.config_written:
+        echo(f"Tệp cấu hình: {res.config} (mở bằng Notepad; mỗi dòng có lời giải thích)")
+    else:
+        echo(f"Tệp cấu hình đã có, giữ nguyên: {res.config}")
+    if not res.office_email:
+        echo("  Chưa có địa chỉ thư của cơ quan: ghi email = \"…\" trong mục [office] của tệp "
+             "cấu hình (hoặc chạy lại với --email ĐỊA_CHỈ, hay dùng --from ĐỊA_CHỈ khi gửi).")
+    echo("Bước tiếp theo:")
+    echo(f"  cd {_shell_path(directory)}")
+    if res.plan or ws.plan_names():
+        echo("  bdg-excel plan check          rà soát kế hoạch (địa chỉ thư của các đơn vị …)")
+        echo("  bdg-excel generate            tạo biểu mẫu cho các đơn vị")
+    else:
+        echo("  chép tệp kế hoạch (.xlsx) vào templates/, hoặc nhập từ văn bản:")
+        echo("  bdg-excel plan import KE-HOACH.docx -o templates/ke-hoach.xlsx")
+
+
+def _shell_path(p: Path) -> str:
+    text = str(p)
+    return f'"{text}"' if any(c in text for c in " &'()") else text
 
 
 @cli.command("demo", context_settings=CONTEXT)
@@ -337,6 +363,9 @@ def smtp_options(f):
         click.option("--ssl", "security", flag_value="ssl", help="Kết nối mã hóa SSL/TLS ngay."),
         click.option("--plain", "security", flag_value="none",
                      help="Không mã hóa (chỉ cho máy chủ nội bộ)."),
+        click.option("--from", "sender", default=None, metavar="ĐỊA_CHỈ",
+                     help="Địa chỉ người gửi. Mặc định: email trong mục [office] của "
+                          "bdg-excel.toml."),
         click.option("--dry-run", is_flag=True,
                      help="Không gửi: ghi các thư thành tệp .eml vào outbox/mail/."),
         click.option("--test-to", default=None, metavar="ĐỊA_CHỈ",
@@ -349,7 +378,8 @@ def smtp_options(f):
     return f
 
 
-def _mail_options(ws, smtp_host, smtp_port, smtp_user, security, dry_run, test_to, units):
+def _mail_options(ws, smtp_host, smtp_port, smtp_user, security, sender, dry_run, test_to,
+                  units):
     from . import mail
 
     config = ws.config()
@@ -360,7 +390,7 @@ def _mail_options(ws, smtp_host, smtp_port, smtp_user, security, dry_run, test_t
     if test_to and not mail.is_address(test_to):
         raise click.BadParameter(f"“{test_to}” không phải địa chỉ thư.", param_hint="--test-to")
     return {"settings": settings, "dry_run": dry_run, "test_to": test_to,
-            "units": list(units) or None, "config": config}
+            "units": list(units) or None, "config": config, "sender": sender}
 
 
 @cli.command("send", context_settings=CONTEXT)
@@ -369,11 +399,11 @@ def _mail_options(ws, smtp_host, smtp_port, smtp_user, security, dry_run, test_t
 @period_option
 @smtp_options
 @quiet_option
-def send_cmd(ws, plan, period, smtp_host, smtp_port, smtp_user, security, dry_run, test_to,
-             units, quiet):
+def send_cmd(ws, plan, period, smtp_host, smtp_port, smtp_user, security, sender, dry_run,
+             test_to, units, quiet):
     """Gửi thư điện tử cho từng đơn vị kèm biểu mẫu của đơn vị (tạo biểu nếu chưa có)."""
     _mailing(workflow.send_forms, "Gửi thư", ws, plan, period, quiet, smtp_host, smtp_port,
-             smtp_user, security, dry_run, test_to, units)
+             smtp_user, security, sender, dry_run, test_to, units)
 
 
 @cli.command("remind", context_settings=CONTEXT)
@@ -382,11 +412,11 @@ def send_cmd(ws, plan, period, smtp_host, smtp_port, smtp_user, security, dry_ru
 @period_option
 @smtp_options
 @quiet_option
-def remind_cmd(ws, plan, period, smtp_host, smtp_port, smtp_user, security, dry_run, test_to,
-               units, quiet):
+def remind_cmd(ws, plan, period, smtp_host, smtp_port, smtp_user, security, sender, dry_run,
+               test_to, units, quiet):
     """Nhắc các đơn vị chưa nộp báo cáo hoặc có báo cáo cần sửa (kèm tệp phản hồi)."""
     _mailing(workflow.send_reminders, "Gửi thư nhắc", ws, plan, period, quiet, smtp_host,
-             smtp_port, smtp_user, security, dry_run, test_to, units)
+             smtp_port, smtp_user, security, sender, dry_run, test_to, units)
 
 
 def _mailing(send, label, ws, plan, period, quiet, *mail_args) -> None:
@@ -482,6 +512,7 @@ def _render_collect(res) -> None:
 
 def _render_mail(res, ws) -> None:
     from .mail import DRAFTED, FAILED, NO_ADDRESS, OUTCOME_LABELS, SENT
+    from .mail.settings import NO_SENDER
 
     if res.test_to:
         echo(f"Chế độ thử: mọi thư được gửi đến {res.test_to}, không gửi cho đơn vị.")
@@ -497,13 +528,17 @@ def _render_mail(res, ws) -> None:
             echo(f"    {note}")
     done, failed = len(res.done), res.with_status(FAILED)
     missing = res.with_status(NO_ADDRESS)
-    what = "thư nháp đã ghi vào " + str(ws.mail_dir / res.period) if res.dry_run else "thư đã gửi"
-    parts = [f"{done} {what}"]
+    parts = [f"{done} thư nháp" if res.dry_run else f"{done} thư đã gửi"]
     if failed:
         parts.append(f"{len(failed)} đơn vị không gửi được")
     if missing:
-        parts.append(f"{len(missing)} đơn vị chưa có địa chỉ thư")
+        parts.append(f"{len(missing)} đơn vị chưa có địa chỉ thư (thư nháp không có người nhận)")
     echo("Tổng: " + "; ".join(parts) + ".")
+    drafts = [o.eml for o in res.outcomes if o.eml is not None]
+    if drafts:
+        echo(f"Các thư nháp (.eml, mở bằng Outlook hoặc Thunderbird): {drafts[0].parent}")
+    if res.dry_run and res.sender is None and res.outcomes:
+        echo("Thư nháp chưa có người gửi. " + NO_SENDER)
     if not res.outcomes:
         echo("Không có đơn vị nào cần gửi." if res.kind == "send"
              else "Không có đơn vị nào cần nhắc: mọi đơn vị đã nộp báo cáo đạt yêu cầu.")
@@ -511,6 +546,15 @@ def _render_mail(res, ws) -> None:
         from .errors import MailError
 
         raise MailError("không gửi được thư nào (lý do ghi ở từng đơn vị phía trên).")
+    if missing:
+        echo("Bước tiếp theo: ghi địa chỉ thư của các đơn vị trên vào cột Email, trang Đơn vị "
+             "của tệp kế hoạch (bdg-excel plan check liệt kê các đơn vị còn thiếu).")
+    elif res.dry_run and res.outcomes:
+        echo("Bước tiếp theo: kiểm tra các thư nháp, rồi chạy lại lệnh không có --dry-run để "
+             "gửi (cần máy chủ thư trong bdg-excel.toml hoặc --smtp-host).")
+    elif res.outcomes and res.kind == "send":
+        echo("Bước tiếp theo: chờ các đơn vị gửi lại; thả tệp nhận được vào inbox/ (hoặc "
+             "bdg-excel fetch), rồi chạy bdg-excel consolidate. Xem tình hình: bdg-excel status.")
 
 
 def _render_plan_summary(plan) -> None:
@@ -526,7 +570,40 @@ def _render_plan_summary(plan) -> None:
 
 
 # -- error boundary ----------------------------------------------------------------------
+VIETNAMESE_SAMPLE = "Đã tạo biểu mẫu – “kỳ” …"
+
+
+def safe_console(streams=None) -> None:
+    """Make sure Vietnamese output never crashes a command. A console or pipe whose
+    encoding cannot write Vietnamese (cp1252 on a Western Windows, an old code page when
+    the output is redirected to a file): output redirected to a file or pipe is switched
+    to UTF-8; a terminal keeps its encoding and shows "?" for what it cannot write."""
+    for stream in streams if streams is not None else (sys.stdout, sys.stderr):
+        enc = getattr(stream, "encoding", None) or "ascii"
+        try:
+            VIETNAMESE_SAMPLE.encode(enc)
+            continue
+        except (LookupError, UnicodeEncodeError):
+            pass
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None:
+            continue
+        try:
+            tty = stream.isatty()
+        except (ValueError, OSError):
+            tty = False
+        try:
+            reconfigure(errors="replace") if tty else reconfigure(encoding="utf-8",
+                                                                   errors="replace")
+        except (ValueError, OSError):     # already written to: at least never crash
+            try:
+                reconfigure(errors="replace")
+            except (ValueError, OSError):
+                pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    safe_console()
     try:
         cli.main(args=argv, prog_name="bdg-excel", standalone_mode=False)
     except click.exceptions.Exit as exc:

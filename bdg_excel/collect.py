@@ -243,8 +243,10 @@ def _finish_recorded(ws: Workspace, known: _Known, path: Path, sha: str) -> bool
         if not dest.exists():
             _move(path, dest)
             return True
-        if os.path.samefile(path, dest):
-            os.unlink(path)   # killed between link and unlink: the archive has it
+        if os.path.samefile(path, dest) or _hash_stat(dest)[0] == sha:
+            # killed between link and unlink, or (Windows) the inbox file was held open
+            # by another program when it was archived: the archive has these very bytes
+            _remove_from_inbox(path)
             return True
     return False
 
@@ -367,7 +369,20 @@ def _move(src: Path, dest: Path, made_dirs: set[Path] | None = None) -> None:
             fout.flush()
             os.fsync(fout.fileno())
         shutil.copystat(src, dest)
-    os.unlink(src)
+    _remove_from_inbox(src)
+
+
+def _remove_from_inbox(path: Path) -> bool:
+    """Remove a file the archive now holds. On Windows a file another program holds open
+    (Excel) cannot be deleted: it stays in inbox/ and the next run, seeing the archive
+    holds the same bytes, removes it then. Returns whether it is gone."""
+    try:
+        os.unlink(path)
+        return True
+    except FileNotFoundError:
+        return True
+    except PermissionError:
+        return False
 
 
 # -- checking (optionally in a process pool) ---------------------------------------------

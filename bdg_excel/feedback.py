@@ -16,8 +16,8 @@ WARNING_FILL = "FFEB9C"  # light orange
 
 
 def feedback_stem(unit: str | None, period: str | None, original: str) -> str:
-    who = unit or Path(original).stem
-    return vn.safe_filename("_".join(x for x in ("Phan-hoi", period, who) if x))
+    who = vn.unit_stem(unit or Path(original).stem)
+    return "_".join(x for x in ("Phan-hoi", period and vn.safe_filename(period, 20), who) if x)
 
 
 def write_feedback(ws: Workspace, plan: Plan | None, cf) -> list[Path]:

@@ -87,13 +87,20 @@ def form_filename(plan: Plan, unit: Unit, period: str) -> str:
 def form_filenames(plan: Plan, period: str) -> dict[str, str]:
     """Unit key -> file name. A short hash of the unit key is appended when two units
     would otherwise get the same name (Windows compares names case-insensitively)."""
-    stems = {u.key: vn.safe_filename(u.name, 60) for u in plan.units}
+    prefix = f"BDG_{vn.safe_filename(period, 20)}_"
+    return {key: f"{prefix}{stem}.xlsx" for key, stem in unit_file_stems(plan).items()}
+
+
+def unit_file_stems(plan: Plan) -> dict[str, str]:
+    """Unit key -> the unit's part of a file name (:func:`vn.unit_stem`), with a short hash
+    of the unit key appended when two units would otherwise get the same name (Windows
+    compares names case-insensitively). Forms and mail drafts use it."""
+    stems = {u.key: vn.unit_stem(u.name) for u in plan.units}
     counts: dict[str, int] = {}
     for stem in stems.values():
         counts[stem.casefold()] = counts.get(stem.casefold(), 0) + 1
-    prefix = f"BDG_{vn.safe_filename(period, 20)}_"
-    return {key: prefix + (stem if counts[stem.casefold()] == 1 else
-                           f"{stem}-{hashlib.sha256(key.encode()).hexdigest()[:6]}") + ".xlsx"
+    return {key: (stem if counts[stem.casefold()] == 1 else
+                  f"{stem}-{hashlib.sha256(key.encode()).hexdigest()[:6]}")
             for key, stem in stems.items()}
 
 

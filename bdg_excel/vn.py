@@ -53,20 +53,32 @@ def strip_accents(text: str) -> str:
 
 
 _WIN_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
-_WIN_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
-                 *(f"LPT{i}" for i in range(1, 10))}
+_WIN_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+                 *(f"{dev}{i}" for dev in ("COM", "LPT") for i in (*range(10), "¹", "²", "³"))}
 
 
 def safe_filename(text: str, max_len: int = 80) -> str:
     """A readable file name valid on Windows: keeps Vietnamese letters, drops forbidden
-    characters, folds spaces to '-', never a reserved name, at most ``max_len`` chars."""
+    characters, folds spaces to '-', no trailing dot or space, never a reserved device
+    name (CON, NUL, AUX, COM1, LPT1 …, also followed by an extension: "nul.txt"), at most
+    ``max_len`` chars."""
     s = _WIN_FORBIDDEN.sub(" ", clean(text))
     s = _DASHES.sub("-", s)
     s = re.sub(r"[\s,;]+", "-", s).strip("-. ")
     s = re.sub(r"-{2,}", "-", s)[:max_len].rstrip("-. ")
-    if not s or s.upper() in _WIN_RESERVED:
+    if not s or s.split(".")[0].rstrip(" ").upper() in _WIN_RESERVED:
         s = f"_{s}"
     return s
+
+
+UNIT_STEM_LEN = 60
+
+
+def unit_stem(name: str) -> str:
+    """THE rule for a unit's name inside a file name (forms, feedback, mail drafts):
+    :func:`safe_filename` cut at :data:`UNIT_STEM_LEN` characters, so a long unit name is
+    shortened the same way everywhere."""
+    return safe_filename(name, UNIT_STEM_LEN)
 
 
 class NotANumber(ValueError):

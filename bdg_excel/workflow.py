@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from . import __version__, planbook
+from . import __version__, planbook, vn
 from .collect import CollectResult, collect
 from .consolidate import Consolidation, consolidate
 from .errors import UsageError
@@ -25,23 +25,64 @@ GUIDE_NOTE = """Thư mục làm việc bdg-excel
   inbox/      thả các biểu mẫu đã điền (nhận qua thư điện tử) vào đây
   outbox/     biểu mẫu gửi đi (forms/), phản hồi (phan-hoi/), bảng tổng hợp
   archive/    mọi tệp đã nhận, không bao giờ bị xóa
-Các bước: bdg-excel generate; gửi biểu; thả tệp nhận về vào inbox/; bdg-excel consolidate
+  bdg-excel.toml  cấu hình: địa chỉ thư của cơ quan, máy chủ gửi thư (đọc lời giải thích
+                  trong tệp)
+Các bước: bdg-excel plan check; bdg-excel generate; bdg-excel send; thả tệp nhận về vào
+inbox/ (hoặc bdg-excel fetch); bdg-excel consolidate; bdg-excel status; bdg-excel remind.
+Các lệnh chạy được từ bất kỳ thư mục nào bên trong thư mục làm việc này.
 """
 
 
-def init_workspace(root: str | Path, example: str | None = None) -> Workspace:
-    ws = Workspace.open(root, create=True)
+@dataclass
+class InitResult:
+    workspace: Workspace
+    plan: Path | None            # the example plan copied into templates/
+    config: Path                 # bdg-excel.toml
+    config_written: bool         # False: one was there already (never overwritten)
+    office_email: str | None     # the office address in the configuration, if any
+
+
+def init_workspace(root: str | Path, example: str | None = None, **options) -> Workspace:
+    """:func:`init`, returning the workspace."""
+    return init(root, example, **options).workspace
+
+
+def init(root: str | Path, example: str | None = None, *, office: str | None = None,
+         email: str | None = None) -> InitResult:
+    """Create a workspace (templates/, inbox/, outbox/, HUONG-DAN.txt and a commented
+    bdg-excel.toml). Refuses a folder inside another workspace (a second workspace nested
+    in the first is never what the officer wants)."""
+    from . import config as cfg
+    from .mail import is_address
+    from .workspace import CONFIG_NAME, find_root
+
+    target = Path(root).resolve()
+    outer = find_root(target.parent) if not (target / "templates").is_dir() else None
+    if outer is not None:
+        raise UsageError(f"Thư mục {target} nằm trong thư mục làm việc {outer}: không tạo thư "
+                         f"mục làm việc lồng trong thư mục khác. Chạy các lệnh ngay trong "
+                         f"{outer}, hoặc tạo thư mục làm việc mới ở nơi khác.")
+    if email is not None and not is_address(email):
+        raise UsageError(f"“{email}” không phải địa chỉ thư (ví dụ: vanhoaxahoi@binhlu.gov.vn).")
+    if example and example not in planbook.EXAMPLES:
+        raise UsageError(f"Không có kế hoạch mẫu '{example}'. Các kế hoạch mẫu: "
+                         f"{', '.join(planbook.EXAMPLES)}.")
+    ws = Workspace.open(target, create=True)
+    dest = None
     if example:
-        if example not in planbook.EXAMPLES:
-            raise UsageError(f"Không có kế hoạch mẫu '{example}'. Các kế hoạch mẫu: "
-                             f"{', '.join(planbook.EXAMPLES)}.")
         dest = ws.templates / f"{example}.xlsx"
         if not dest.exists():
             shutil.copyfile(planbook.example_path(example), dest)
+        if office is None:
+            office = vn.clean(planbook.load_plan(dest).issuer or "") or None
     readme = ws.root / "HUONG-DAN.txt"
     if not readme.exists():
         readme.write_text(GUIDE_NOTE, encoding="utf-8")
-    return ws
+    config_path = ws.root / CONFIG_NAME
+    written = cfg.write_template(config_path, office, email)
+    from .mail import office_of
+
+    return InitResult(ws, dest, config_path, written, office_of(ws.config()).email)
 
 
 PLAN_CACHE_FORMAT = 1
@@ -258,6 +299,6 @@ def export(ws: Workspace, plan: Plan, period: str, fmt: str, out: Path | None = 
     return text
 
 
-__all__ = ["init_workspace", "load", "check_period", "generate", "collect_inbox",
+__all__ = ["init", "InitResult", "init_workspace", "load", "check_period", "generate", "collect_inbox",
            "consolidate_workspace", "status", "export", "StatusLine", "ConsolidateResult",
            "send_forms", "send_reminders", "fetch_mail"]

@@ -65,15 +65,18 @@ class Workspace:
 
     @classmethod
     def open(cls, root: str | os.PathLike = ".", *, create: bool = False) -> "Workspace":
-        ws = cls(Path(root).resolve())
+        """The workspace at ``root`` or, like git, the nearest folder above it that is one
+        (a command run inside inbox/ or outbox/forms/ finds its workspace)."""
+        start = Path(root).resolve()
         if create:
+            ws = cls(start)
             for d in (ws.templates, ws.inbox, ws.outbox):
                 d.mkdir(parents=True, exist_ok=True)
-        elif not ws.templates.is_dir():
-            raise WorkspaceError(
-                f"Thư mục {ws.root} không phải là thư mục làm việc của bdg-excel (thiếu "
-                f"thư mục templates/). Tạo bằng lệnh: bdg-excel init {ws.root}")
-        return ws
+            return ws
+        found = find_root(start)
+        if found is None:
+            raise WorkspaceError(not_a_workspace_message(start))
+        return cls(found)
 
     def plan_names(self) -> list[str]:
         if not self.templates.is_dir():
@@ -95,7 +98,8 @@ class Workspace:
         if not names:
             raise WorkspaceError(
                 f"Thư mục {self.templates} chưa có tệp kế hoạch (.xlsx). Chép tệp kế hoạch vào "
-                "đó, hoặc dùng: bdg-excel init THƯ_MỤC --example binh-lu")
+                "đó, hoặc nhập từ văn bản kế hoạch: bdg-excel plan import KE-HOACH.docx -o "
+                f"{self.templates / 'ke-hoach.xlsx'}")
         if len(names) > 1:
             raise WorkspaceError(
                 f"Thư mục {self.templates} có nhiều kế hoạch ({', '.join(names)}): chọn một "
@@ -143,6 +147,79 @@ class Workspace:
         return gone
 
 
+SUBFOLDERS = ("templates", "inbox", "outbox", "archive", ".bdg")
+
+
+def is_workspace(folder: Path, *, strict: bool = False) -> bool:
+    """``folder`` holds templates/; ``strict`` (a folder above the one the command was
+    run in) also wants inbox/, .bdg/ or bdg-excel.toml, so an unrelated project's
+    templates/ folder is not taken for a workspace."""
+    if not (folder / "templates").is_dir():
+        return False
+    return not strict or any((folder / n).exists() for n in ("inbox", ".bdg", CONFIG_NAME))
+
+
+def find_root(start: Path) -> Path | None:
+    """The workspace folder ``start`` is in (``start`` itself or the nearest above it)."""
+    start = Path(start).resolve()
+    if is_workspace(start):
+        return start
+    for folder in start.parents:
+        if is_workspace(folder, strict=True):
+            return folder
+    return None
+
+
+def not_a_workspace_message(start: Path) -> str:
+    """Why ``start`` is not in a workspace, and the command that is right from there."""
+    start = Path(start).resolve()
+    if start.name.lower() in SUBFOLDERS or not start.exists():
+        hint = "bdg-excel init TÊN_THƯ_MỤC (ví dụ: bdg-excel init xa-binh-lu --example binh-lu)"
+    else:
+        hint = f"bdg-excel init {start}"
+    return (f"Thư mục {start} không nằm trong thư mục làm việc nào của bdg-excel (không có "
+            f"thư mục templates/ ở đây hay ở các thư mục cha). Chuyển vào thư mục làm việc "
+            f"(cd TÊN_THƯ_MỤC) hoặc ghi -w TÊN_THƯ_MỤC; để tạo mới: {hint}")
+
+
+WINDOWS_MAX_PATH = 260     # without the "long paths" setting, Windows refuses longer paths
+
+
+def check_path_length(path: Path, system: str = os.name) -> None:
+    """On Windows, a path longer than :data:`WINDOWS_MAX_PATH` cannot be written by
+    Excel or, without the long-path setting, by us: say so before trying, with what to do."""
+    full = str(Path(path).absolute())
+    if system == "nt" and len(full) + len(TEMP_PREFIX) + 8 >= WINDOWS_MAX_PATH:
+        raise WorkspaceError(
+            f"Đường dẫn quá dài cho Windows ({len(full)} ký tự, tối đa khoảng "
+            f"{WINDOWS_MAX_PATH}): {full}. Chuyển thư mục làm việc lên gần gốc ổ đĩa (ví dụ "
+            "C:\\BDG\\xa-binh-lu) hoặc đặt tên thư mục ngắn hơn, rồi chạy lại lệnh.")
+
+
+def current_umask() -> int:
+    """The process's umask (read without changing it where the system allows)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)    # elsewhere: set and restore (only ever briefly)
+    os.umask(mask)
+    return mask
+
+
+def make_shareable(path: Path) -> None:
+    """Give a file made by :func:`tempfile.mkstemp` (always 0600) the permissions any new
+    file gets (0666 less the umask), so colleagues sharing the machine or the folder can
+    open what bdg-excel writes. Windows only knows read-only, which stays off."""
+    try:
+        os.chmod(path, 0o666 & ~current_umask())
+    except OSError:
+        pass
+
+
 @contextmanager
 def atomic_output(path: Path):
     """Yield a temporary path beside ``path``; on success rename it into place.
@@ -151,12 +228,14 @@ def atomic_output(path: Path):
     rename) becomes :class:`OutputLocked` with a message saying what to do.
     """
     path = Path(path)
+    check_path_length(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=path.suffix, dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        make_shareable(tmp_path)
         try:
             os.replace(tmp_path, path)
         except PermissionError as exc:

@@ -231,8 +231,12 @@ def test_dry_run_writes_eml_files_and_sends_nothing(mail_ws, smtp_server):
     res = send_forms(ws, plan, PERIOD, settings=None, dry_run=True, config=CONFIG)
     drafts = res.with_status(mail.DRAFTED)
     assert len(drafts) == len(plan.units) - 1 and rec.received == []
+    (no_address,) = res.with_status(mail.NO_ADDRESS)    # still a draft, with no recipient
+    assert no_address.eml.name.endswith("_CHUA-CO-DIA-CHI.eml")
+    unaddressed = BytesParser(policy=policy.default).parsebytes(no_address.eml.read_bytes())
+    assert unaddressed["To"] is None and NO_ADDRESS_UNIT in unaddressed["Subject"]
     assert sorted(p.name for p in (ws.mail_dir / PERIOD).iterdir()) == \
-        sorted(o.eml.name for o in drafts)
+        sorted(o.eml.name for o in drafts + [no_address])
     for o in drafts:
         unit = plan.unit(o.unit)
         msg = BytesParser(policy=policy.default).parsebytes(o.eml.read_bytes())
@@ -499,7 +503,9 @@ def test_cli_dry_run_needs_no_server(mail_ws, capsys):
     code, out, err = run(capsys, "send", "-w", ws.root, "--dry-run", "-q")
     assert code == 0, err
     emls = sorted((ws.mail_dir / PERIOD).glob("*.eml"))
-    assert len(emls) == len(plan.units) - 1
+    assert len(emls) == len(plan.units)     # the unit with no address: a draft with no To
+    assert [p.name for p in emls if p.name.endswith("_CHUA-CO-DIA-CHI.eml")] == \
+        [f"Bieu_{vn.unit_stem(NO_ADDRESS_UNIT)}_CHUA-CO-DIA-CHI.eml"]
     for p in emls:
         BytesParser(policy=policy.default).parsebytes(p.read_bytes())
 

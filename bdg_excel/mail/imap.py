@@ -20,7 +20,7 @@ from pathlib import Path
 from .. import vn
 from ..errors import MailError
 from ..ledger import Ledger
-from ..workspace import Workspace, unique_path
+from ..workspace import Workspace, make_shareable, unique_path
 from .settings import (IMAP_PASSWORD_ENV, RETURN_SUFFIXES, ServerSettings, _connect_message,
                        _iso, _quietly)
 
@@ -212,6 +212,7 @@ def _write_new(folder: Path, name: str, data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        make_shareable(Path(tmp))
         while True:
             dest = unique_path(folder, name)
             try:

@@ -38,6 +38,7 @@ class MailResult:
     dry_run: bool = False
     test_to: str | None = None
     outcomes: list[MailOutcome] = field(default_factory=list)
+    sender: str | None = None          # None: drafts with no From (no address configured)
 
     def with_status(self, status: str) -> list[MailOutcome]:
         return [o for o in self.outcomes if o.status == status]
@@ -59,22 +60,29 @@ class _Outgoing:
     to: list[str]
     attachments: list[str]
     form_version: str | None
+    stem: str = ""                     # the unit's part of the draft's file name
 
+
+
+RENAME_RULE = ("Có thể đổi tên tệp (bdg-excel nhận biết biểu theo nội dung); giữ nguyên tên "
+               "trang và cấu trúc biểu; lưu dạng .xlsx.")
 
 
 # -- composition -------------------------------------------------------------------------
-def compose(*, sender: str, to: list[str], subject: str, body: str,
+def compose(*, sender: str | None, to: list[str], subject: str, body: str,
             attachments: list[Path] = (), now: datetime | None = None,
             reply_to: str | None = None, draft: bool = False) -> EmailMessage:
     """A standard MIME message: UTF-8 text, RFC 2047 subject, RFC 2231 file names."""
     msg = EmailMessage(policy=policy.SMTP)
-    msg["From"] = sender
-    msg["To"] = ", ".join(to)
+    if sender:
+        msg["From"] = sender
+    if to:
+        msg["To"] = ", ".join(to)
     if reply_to and reply_to != sender:
         msg["Reply-To"] = reply_to
     msg["Subject"] = vn.nfc(subject)
     msg["Date"] = format_datetime((now or datetime.now()).astimezone())
-    domain = parseaddr(sender)[1].rpartition("@")[2] or None
+    domain = parseaddr(sender or "")[1].rpartition("@")[2] or None
     msg["Message-ID"] = make_msgid("bdg", domain=domain)
     msg["X-Mailer"] = "bdg-excel"
     if draft:
@@ -110,10 +118,10 @@ def _deadline_text(plan: Plan, period: str) -> str:
     return f"trước ngày {vn.format_date(due)}" if due else "theo thời hạn đã thông báo"
 
 
-def _return_to_text(plan: Plan, period: str, reply: str) -> str:
+def _return_to_text(plan: Plan, period: str, reply: str | None) -> str:
     rep = plan.report_for(period)
     to = f" — gửi về {vn.clean(rep.to)}" if rep and rep.to else ""
-    return f"trả lời thư này (địa chỉ {reply}){to}"
+    return f"trả lời thư này{f' (địa chỉ {reply})' if reply else ''}{to}"
 
 
 def form_message_text(plan: Plan, unit: Unit, period: str, form_name: str, office: Office,
@@ -141,7 +149,7 @@ def form_message_text(plan: Plan, unit: Unit, period: str, form_name: str, offic
               + (f": {' và '.join(what)}" if what else "") + ". Các ô khác đã được khóa.",
               "  3. Nhập số bằng chữ số (ví dụ 45 hoặc 12,5); chỉ tiêu tỷ lệ có cột tử số và "
               "mẫu số thì nhập cả hai.",
-              "  4. Giữ nguyên tên tệp, tên trang và cấu trúc biểu; lưu dạng .xlsx.",
+              "  4. " + RENAME_RULE,
               f"  5. Gửi lại tệp đã điền {_deadline_text(plan, period)} bằng cách "
               f"{_return_to_text(plan, period, reply)}.", ""]
     lines += _contact_lines(office)

@@ -89,15 +89,28 @@ def imap_settings(config: dict, *, host: str | None = None, port: int | None = N
                    host, port, user, security, env)
 
 
-def sender_address(config: dict, settings: ServerSettings | None = None) -> str:
-    """The From address: [smtp] from, else [office] email, else the SMTP login if it is an
-    address."""
+def sender_address(config: dict, settings: ServerSettings | None = None, *,
+                   given: str | None = None, required: bool = True) -> str | None:
+    """The From address: ``given`` (--from), else [smtp] from, else [office] email, else the
+    SMTP login if it is an address. None when there is none and not ``required`` (drafts:
+    the officer's mail program fills it in)."""
+    if given is not None:
+        if not _EMAIL.fullmatch(parseaddr(given)[1] or ""):
+            raise UsageError(f"--from “{given}” không phải địa chỉ thư (ví dụ: "
+                             "vanhoaxahoi@binhlu.gov.vn).")
+        return given.strip()
     for value in (_section(config, "smtp").get("from"), office_of(config).email,
                   settings.user if settings else None):
         if value and _EMAIL.fullmatch(parseaddr(str(value))[1] or ""):
             return str(value).strip()
-    raise UsageError("Chưa có địa chỉ người gửi: ghi email = \"…\" trong mục [office] (hoặc "
-                     "from = \"…\" trong mục [smtp]) của tệp bdg-excel.toml.")
+    if not required:
+        return None
+    raise UsageError(NO_SENDER)
+
+
+NO_SENDER = ("Chưa có địa chỉ người gửi: dùng --from ĐỊA_CHỈ, hoặc ghi email = \"…\" trong "
+             "mục [office] của tệp bdg-excel.toml trong thư mục làm việc (bdg-excel init đã tạo "
+             "tệp này, có lời giải thích từng dòng).")
 
 
 def _server(config, name, env_name, default_ports, host, port, user, security, env):

@@ -17,7 +17,7 @@ from .. import vn
 from ..errors import MailError, UsageError
 from ..feedback import feedback_stem
 from ..findings import ERROR, WARNING
-from ..forms import form_filename, form_version, generate_forms
+from ..forms import form_filename, form_version, generate_forms, unit_file_stems
 from ..ledger import Ledger
 from ..model import Plan, Unit
 from ..workspace import Workspace, atomic_output
@@ -183,26 +183,29 @@ def _reply_of(code, text) -> str:
 def send_forms(ws: Workspace, plan: Plan, period: str, *, units: list[str] | None = None,
                settings: ServerSettings | None = None, dry_run: bool = False,
                test_to: str | None = None, config: dict | None = None,
-               now: datetime | None = None, progress: Progress | None = None) -> MailResult:
+               now: datetime | None = None, progress: Progress | None = None,
+               sender: str | None = None) -> MailResult:
     """E-mail each unit (or those named) its form, generating it first when needed.
     The caller holds the workspace lock."""
     config = ws.config() if config is None else config
     office = office_of(config)
-    sender = sender_address(config, settings)
-    reply = office.email or parseaddr(sender)[1]
-    result = MailResult("send", period, dry_run, test_to)
+    sender = sender_address(config, settings, given=sender, required=not dry_run)
+    reply = office.email or (parseaddr(sender)[1] if sender else None)
+    result = MailResult("send", period, dry_run, test_to, sender=sender)
+    stems = unit_file_stems(plan)
     batch: list[_Outgoing] = []
     for unit in select_units(plan, units):
         addresses = unit_addresses(unit)
-        if not addresses and not test_to:
-            result.outcomes.append(_no_address(unit))
-            continue
         path, version = ensure_form(ws, plan, unit, period)
         subject, body = form_message_text(plan, unit, period, path.name, office, reply)
         to = [test_to] if test_to else addresses
         msg = compose(sender=sender, to=to, subject=subject, body=body, attachments=[path],
-                      now=now, reply_to=office.email, draft=dry_run)
-        batch.append(_Outgoing(unit, msg, to, [path.name], version))
+                      now=now, reply_to=office.email, draft=dry_run or not to)
+        out = _Outgoing(unit, msg, to, [path.name], version, stems[unit.key])
+        if not to:
+            result.outcomes.append(_no_address(ws, period, result.kind, out))
+            continue
+        batch.append(out)
     _deliver(ws, plan, period, result, batch, sender, settings, now, progress)
     return result
 
@@ -210,17 +213,19 @@ def send_forms(ws: Workspace, plan: Plan, period: str, *, units: list[str] | Non
 def send_reminders(ws: Workspace, plan: Plan, period: str, *, units: list[str] | None = None,
                    settings: ServerSettings | None = None, dry_run: bool = False,
                    test_to: str | None = None, config: dict | None = None,
-                   now: datetime | None = None, progress: Progress | None = None) -> MailResult:
+                   now: datetime | None = None, progress: Progress | None = None,
+                   sender: str | None = None) -> MailResult:
     """Remind the units whose return is missing or needs fixes: the form again (missing),
     or the feedback workbook and the list of what to fix. The caller holds the lock."""
     from ..consolidate import MISSING, build
 
     config = ws.config() if config is None else config
     office = office_of(config)
-    sender = sender_address(config, settings)
-    reply = office.email or parseaddr(sender)[1]
+    sender = sender_address(config, settings, given=sender, required=not dry_run)
+    reply = office.email or (parseaddr(sender)[1] if sender else None)
     today = (now or datetime.now()).date()
-    result = MailResult("remind", period, dry_run, test_to)
+    result = MailResult("remind", period, dry_run, test_to, sender=sender)
+    stems = unit_file_stems(plan)
     chosen = {u.key for u in select_units(plan, units)}
     batch: list[_Outgoing] = []
     with Ledger(ws.ledger_path) as led:
@@ -230,9 +235,6 @@ def send_reminders(ws: Workspace, plan: Plan, period: str, *, units: list[str] |
     for sub, findings in todo:
         unit = sub.unit
         addresses = unit_addresses(unit)
-        if not addresses and not test_to:
-            result.outcomes.append(_no_address(unit))
-            continue
         missing = sub.record is None
         attach: list[Path] = []
         version = None
@@ -254,8 +256,12 @@ def send_reminders(ws: Workspace, plan: Plan, period: str, *, units: list[str] |
             today=today)
         to = [test_to] if test_to else addresses
         msg = compose(sender=sender, to=to, subject=subject, body=body, attachments=attach,
-                      now=now, reply_to=office.email, draft=dry_run)
-        batch.append(_Outgoing(unit, msg, to, [p.name for p in attach], version))
+                      now=now, reply_to=office.email, draft=dry_run or not to)
+        out = _Outgoing(unit, msg, to, [p.name for p in attach], version, stems[unit.key])
+        if not to:
+            result.outcomes.append(_no_address(ws, period, result.kind, out))
+            continue
+        batch.append(out)
     _deliver(ws, plan, period, result, batch, sender, settings, now, progress)
     return result
 
@@ -274,10 +280,18 @@ def select_units(plan: Plan, names: list[str] | None) -> list[Unit]:
     return out
 
 
-def _no_address(unit: Unit) -> MailOutcome:
-    return MailOutcome(unit.name, NO_ADDRESS, error=(
-        "Kế hoạch chưa có địa chỉ thư của đơn vị: ghi vào cột Email của trang Đơn vị trong "
-        "tệp kế hoạch, rồi chạy lại lệnh."))
+NO_ADDRESS_MARK = "CHUA-CO-DIA-CHI"    # in the draft's file name, so the officer sees it
+
+
+def _no_address(ws: Workspace, period: str, kind: str, out: _Outgoing) -> MailOutcome:
+    """A unit the plan gives no address: its message is still written, as a draft with no
+    recipient ("…_CHUA-CO-DIA-CHI.eml"), for the officer to address and send by hand."""
+    eml = _write_eml(ws, period, kind, out, mark=NO_ADDRESS_MARK)
+    return MailOutcome(out.unit.name, NO_ADDRESS, subject=str(out.message["Subject"]),
+                       attachments=out.attachments, eml=eml, error=(
+        "Kế hoạch chưa có địa chỉ thư của đơn vị: đã ghi thư nháp không có người nhận "
+        f"({eml.name}) — mở bằng Outlook/Thunderbird, ghi địa chỉ rồi gửi; hoặc ghi địa chỉ "
+        "vào cột Email của trang Đơn vị trong tệp kế hoạch rồi chạy lại lệnh."))
 
 
 def _deliver(ws: Workspace, plan: Plan, period: str, result: MailResult,
@@ -323,9 +337,11 @@ def _deliver(ws: Workspace, plan: Plan, period: str, result: MailResult,
     result.outcomes.sort(key=lambda o: order.get(o.unit, len(order)))
 
 
-def _write_eml(ws: Workspace, period: str, kind: str, out: _Outgoing) -> Path:
+def _write_eml(ws: Workspace, period: str, kind: str, out: _Outgoing,
+               mark: str | None = None) -> Path:
     prefix = "Nhac" if kind == "remind" else "Bieu"
-    path = ws.mail_dir / period / f"{prefix}_{vn.safe_filename(out.unit.name, 60)}.eml"
+    stem = f"{prefix}_{out.stem}" + (f"_{mark}" if mark else "")
+    path = ws.mail_dir / period / f"{stem}.eml"
     with atomic_output(path) as tmp:
         tmp.write_bytes(out.message.as_bytes(policy=policy.SMTP))
     return path
