@@ -165,10 +165,17 @@ def demo_cmd(directory: Path | None, example: str):
     ws, r = res.workspace, res.result
     echo(f"Thư mục làm việc: {ws.root}")
     echo(f"Kỳ báo cáo: {res.period} — đã tạo {len(res.forms)} biểu mẫu trong {ws.forms_folder(res.period)}")
+    if res.mail is not None:
+        drafts = [o.eml for o in res.mail.outcomes if o.eml is not None]
+        if drafts:
+            echo(f"Thư gửi biểu cho các đơn vị (thư nháp, không gửi đi): {len(drafts)} tệp .eml "
+                 f"trong {drafts[0].parent}")
     for unit, what in res.story.items():
         echo(f"  - {unit}: {what}")
     _render_collect(r.collected)
     echo(f"Bảng tổng hợp: {r.path}")
+    echo(f"Xem tiếp: cd {_shell_path(ws.root)} rồi chạy bdg-excel status, bdg-excel remind "
+         "--dry-run; hướng dẫn đầy đủ trong README.md.")
 
 
 # -- plan --------------------------------------------------------------------------------
@@ -222,14 +229,20 @@ def plan_show_cmd(plan_file: Path | None, workspace: Path, plan_name: str | None
               help="Tệp kế hoạch .xlsx sẽ ghi (ví dụ templates/ten-ke-hoach.xlsx).")
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text",
               show_default=True, help="json: in kế hoạch dạng JSON thay vì bản tóm tắt.")
-def plan_import_cmd(document: Path, output: Path | None, fmt: str):
+@quiet_option
+def plan_import_cmd(document: Path, output: Path | None, fmt: str, quiet: bool):
     """Đọc văn bản kế hoạch (.docx hoặc .txt) thành tệp kế hoạch Excel."""
     from .importer import import_plan, plan_import_summary
     from .planbook import save_plan
 
     if output is None and fmt != "json":
         raise click.UsageError("Cần ghi tệp kết quả bằng -o TỆP.xlsx (hoặc dùng --format json).")
-    result = import_plan(document)
+    with progress_bar("Đọc văn bản kế hoạch", quiet) as bar:
+        if bar:
+            bar(0, 1)
+        result = import_plan(document)
+        if bar:
+            bar(1, 1)
     if output is not None:
         if output.suffix.lower() != ".xlsx":
             raise click.UsageError("Tệp kết quả phải có đuôi .xlsx.")
@@ -267,6 +280,8 @@ def generate_cmd(ws, plan, period, units, workers, quiet):
         echo(f"{f.unit}: {f.path.name} ({', '.join(parts) or 'không có nội dung'})")
     if forms:
         echo(f"Đã tạo {len(forms)} biểu mẫu kỳ {period} trong {forms[0].path.parent}")
+        echo("Bước tiếp theo: bdg-excel send --dry-run (soạn thư gửi biểu cho từng đơn vị), "
+             "rồi bdg-excel send để gửi.")
 
 
 @cli.command("collect", context_settings=CONTEXT)
@@ -301,6 +316,11 @@ def consolidate_cmd(ws, plan, period, received_at, workers, quiet):
     got = sum(1 for s in subs if s.record)
     echo(f"Đã nhận {got}/{len(subs)} đơn vị.")
     echo(f"Bảng tổng hợp: {res.path}")
+    if got < len(subs) or any(s.status == "needs_fixes" for s in subs):
+        echo("Bước tiếp theo: bdg-excel status (đơn vị nào chưa nộp, cần sửa), rồi "
+             "bdg-excel remind để nhắc; khi nhận thêm tệp, chạy lại bdg-excel consolidate.")
+    else:
+        echo("Bước tiếp theo: mọi đơn vị đã nộp — gửi bảng tổng hợp trên lên cấp trên.")
 
 
 @cli.command("status", context_settings=CONTEXT)
@@ -446,7 +466,8 @@ def _mailing(send, label, ws, plan, period, quiet, *mail_args) -> None:
 @click.option("--since", type=click.DateTime(["%d/%m/%Y", "%Y-%m-%d"]), default=None,
               metavar="dd/mm/yyyy", help="Chỉ xem thư nhận từ ngày này.")
 @click.option("--mark-seen", is_flag=True, help="Đánh dấu các thư đã tải là đã đọc.")
-def fetch_cmd(ws, imap_host, imap_port, imap_user, security, folder, since, mark_seen):
+@quiet_option
+def fetch_cmd(ws, imap_host, imap_port, imap_user, security, folder, since, mark_seen, quiet):
     """Tải các tệp Excel đính kèm trong hộp thư về inbox/ (mỗi thư chỉ tải một lần)."""
     from . import mail
 
@@ -454,8 +475,10 @@ def fetch_cmd(ws, imap_host, imap_port, imap_user, security, folder, since, mark
     settings = mail.imap_settings(config, host=imap_host, port=imap_port, user=imap_user,
                                   security=security)
     folder = folder or (config.get("imap") or {}).get("folder") or "INBOX"
-    res = workflow.fetch_mail(ws, settings, folder=folder,
-                              since=since.date() if since else None, mark_seen=mark_seen)
+    with progress_bar("Tải thư", quiet) as bar:
+        res = workflow.fetch_mail(ws, settings, folder=folder,
+                                  since=since.date() if since else None, mark_seen=mark_seen,
+                                  progress=bar)
     for m in res.messages:
         who = m.sender or "không rõ người gửi"
         when = f", {m.time.astimezone():%d/%m/%Y %H:%M}" if m.time else ""
@@ -469,7 +492,9 @@ def fetch_cmd(ws, imap_host, imap_port, imap_user, security, folder, since, mark
     echo(f"Thư mục {res.folder}: {len(res.messages)} thư mới, {len(res.files)} tệp đã lưu vào "
          f"{ws.inbox}; {res.already} thư đã tải trước đây.")
     if res.files:
-        echo("Bước tiếp theo: bdg-excel collect")
+        echo("Bước tiếp theo: bdg-excel consolidate (kiểm tra, ghi sổ và ghi bảng tổng hợp)")
+    else:
+        echo("Chưa có tệp mới. Xem đơn vị nào chưa nộp: bdg-excel status")
 
 
 @cli.command("export", context_settings=CONTEXT)

@@ -15,7 +15,8 @@ from pathlib import Path
 from . import layout, targets as tg
 from .errors import UsageError
 from .model import Plan, Target
-from .workflow import ConsolidateResult, consolidate_workspace, generate, init_workspace, load
+from .workflow import (ConsolidateResult, consolidate_workspace, generate, init_workspace,
+                       load, send_forms)
 from .workspace import Workspace
 
 DEFAULT_DIR = "bdg-demo"
@@ -140,6 +141,7 @@ class DemoResult:
     forms: list
     story: dict[str, str]
     result: ConsolidateResult
+    mail: object = None           # the MailResult of sending the forms (drafts)
 
 
 def run_demo(root: str | Path | None = None, example: str = "binh-lu",
@@ -148,13 +150,17 @@ def run_demo(root: str | Path | None = None, example: str = "binh-lu",
     if root.exists() and any(root.iterdir()):
         raise UsageError(f"Thư mục {root} đã có dữ liệu: chọn một thư mục mới (hoặc trống) cho "
                          "bản chạy thử.")
-    ws = init_workspace(root, example)
+    ws = init_workspace(root, example, email=DEMO_OFFICE_EMAIL)
     plan = load(ws)
     period = period or plan.default_period()
     forms = generate(ws, plan, period)
+    sent = send_forms(ws, plan, period, dry_run=True)     # the mail step, as drafts
     story = simulate_returns(ws, plan, period, forms)
     result = consolidate_workspace(ws, plan, period, workers=1)
-    return DemoResult(ws, period, forms, story, result)
+    return DemoResult(ws, period, forms, story, result, sent)
+
+
+DEMO_OFFICE_EMAIL = "dau-moi@bdg-demo.example"   # a reserved domain: nothing is ever sent
 
 
 def _fresh_dir(base: Path) -> Path:

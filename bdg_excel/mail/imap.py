@@ -56,7 +56,7 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 def fetch(ws: Workspace, settings: ServerSettings, *, folder: str = "INBOX",
           since: date | None = None, mark_seen: bool = False,
-          now: datetime | None = None) -> FetchResult:
+          now: datetime | None = None, progress=None) -> FetchResult:
     """Save the workbook attachments of new messages in ``folder`` into inbox/ (never
     overwriting), remember each file's sender and message time for collect, and mark the
     messages fetched (UIDVALIDITY + UID and Message-ID) so they are never fetched twice.
@@ -78,7 +78,9 @@ def fetch(ws: Workspace, settings: ServerSettings, *, folder: str = "INBOX",
         base = f"imap:{settings.user or ''}@{settings.host}|{folder}|{uidvalidity}|"
         ws.inbox.mkdir(parents=True, exist_ok=True)
         with Ledger(ws.ledger_path) as led:
-            for uid in sorted(uids):
+            for i, uid in enumerate(sorted(uids)):
+                if progress:
+                    progress(i, len(uids))
                 key = f"{base}{uid}"
                 if led.was_fetched(key):
                     result.already += 1
@@ -104,6 +106,8 @@ def fetch(ws: Workspace, settings: ServerSettings, *, folder: str = "INBOX",
                 if mark_seen:
                     _quietly(lambda: imap.uid("STORE", str(uid), "+FLAGS", "(\\Seen)"))
                 result.messages.append(fm)
+            if progress:
+                progress(len(uids), len(uids))
     except imaplib.IMAP4.abort as exc:
         raise MailError(f"Mất kết nối với máy chủ IMAP {settings.where} ({exc}). Các thư đã "
                         "tải được giữ lại; chạy lại lệnh để tải tiếp.") from exc
