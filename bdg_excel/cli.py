@@ -60,7 +60,7 @@ def progress_bar(label: str, quiet: bool = False):
 
 # -- shared options ----------------------------------------------------------------------
 def workspace_option(f):
-    @click.option("-w", "--workspace", "workspace", default=".", show_default=True,
+    @click.option("-w", "--workspace", "workspace", default=".",
                   type=click.Path(file_okay=False, path_type=Path),
                   help="Thư mục làm việc (chứa templates/, inbox/, outbox/). Mặc định: thư "
                        "mục hiện tại, hoặc thư mục cha gần nhất là thư mục làm việc.")
