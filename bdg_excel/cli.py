@@ -173,9 +173,9 @@ def demo_cmd(directory: Path | None, example: str):
     for unit, what in res.story.items():
         echo(f"  - {unit}: {what}")
     _render_collect(r.collected)
-    echo(f"Bảng tổng hợp: {r.path}")
     echo(f"Xem tiếp: cd {_shell_path(ws.root)} rồi chạy bdg-excel status, bdg-excel remind "
          "--dry-run; hướng dẫn đầy đủ trong README.md.")
+    echo(f"Bảng tổng hợp: {r.path}")      # the last line: where the consolidated workbook is
 
 
 # -- plan --------------------------------------------------------------------------------
@@ -202,6 +202,12 @@ def plan_check_cmd(plan_file: Path | None, workspace: Path, plan_name: str | Non
         echo(str(f))
     n_err = sum(f.severity == ERROR for f in findings)
     echo(f"{path.name}: {n_err} lỗi, {len(findings) - n_err} cảnh báo.")
+    if n_err:
+        echo(f"Bước tiếp theo: mở {path} bằng Excel, sửa các lỗi ở trang và dòng đã ghi, lưu lại "
+             "rồi chạy lại bdg-excel plan check.")
+    else:
+        echo("Bước tiếp theo: xem lại các cảnh báo (nếu cần thì sửa trong tệp kế hoạch), rồi "
+             "bdg-excel generate.")
 
 
 @plan_group.command("show", context_settings=CONTEXT)
@@ -297,6 +303,8 @@ def collect_cmd(ws, plan, period, received_at, workers, quiet):
         res = workflow.collect_inbox(ws, plan, period, received_at=received_at,
                                      workers=workers, progress=bar)
     _render_collect(res)
+    if res.files:
+        echo("Bước tiếp theo: bdg-excel consolidate (ghi bảng tổng hợp), bdg-excel status.")
 
 
 @cli.command("consolidate", context_settings=CONTEXT)

@@ -43,12 +43,14 @@ class InitResult:
 
 
 def init_workspace(root: str | Path, example: str | None = None, **options) -> Workspace:
-    """:func:`init`, returning the workspace."""
+    """:func:`init`, returning the workspace (a nested workspace allowed: the library's
+    callers — demo, benchmark, tests — choose their folders deliberately)."""
+    options.setdefault("nested_ok", True)
     return init(root, example, **options).workspace
 
 
 def init(root: str | Path, example: str | None = None, *, office: str | None = None,
-         email: str | None = None) -> InitResult:
+         email: str | None = None, nested_ok: bool = False) -> InitResult:
     """Create a workspace (templates/, inbox/, outbox/, HUONG-DAN.txt and a commented
     bdg-excel.toml). Refuses a folder inside another workspace (a second workspace nested
     in the first is never what the officer wants)."""
@@ -57,7 +59,7 @@ def init(root: str | Path, example: str | None = None, *, office: str | None = N
     from .workspace import CONFIG_NAME, find_root
 
     target = Path(root).resolve()
-    outer = find_root(target.parent) if not (target / "templates").is_dir() else None
+    outer = None if nested_ok or (target / "templates").is_dir() else find_root(target.parent)
     if outer is not None:
         raise UsageError(f"Thư mục {target} nằm trong thư mục làm việc {outer}: không tạo thư "
                          f"mục làm việc lồng trong thư mục khác. Chạy các lệnh ngay trong "

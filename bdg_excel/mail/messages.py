@@ -64,7 +64,7 @@ class _Outgoing:
 
 
 
-RENAME_RULE = ("Có thể đổi tên tệp (bdg-excel nhận biết biểu theo nội dung); giữ nguyên tên "
+RENAME_RULE = ("Có thể đổi tên tệp (biểu được nhận biết theo nội dung bên trong); giữ nguyên tên "
                "trang và cấu trúc biểu; lưu dạng .xlsx.")
 
 
