@@ -218,7 +218,7 @@ def plan_check_cmd(plan_file: Path | None, workspace: Path, plan_name: str | Non
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text",
               show_default=True, help="Định dạng in ra.")
 def plan_show_cmd(plan_file: Path | None, workspace: Path, plan_name: str | None, fmt: str):
-    """In kế hoạch (JSON theo hợp đồng dữ liệu, hoặc tóm tắt)."""
+    """In kế hoạch: tóm tắt, hoặc JSON cho phần mềm khác (mô tả trong docs/data-formats.md)."""
     from .planbook import load_plan
 
     path = plan_file or Workspace.open(workspace).plan_path(plan_name)

@@ -213,6 +213,16 @@ class VnGroup(click.Group):
     command_class = VnCommand
     group_class = type              # subgroups are of this class
 
+    def resolve_command(self, ctx, args):
+        """An unknown command: click's message, plus the list of commands when click has
+        no close match to suggest (so the officer sees what to type)."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            if "Có phải ý là" not in exc.message and args and not args[0].startswith("-"):
+                exc.message += " Các lệnh: " + ", ".join(self.list_commands(ctx)) + "."
+            raise
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("options_metavar", "[TÙY_CHỌN]")
         kwargs.setdefault("subcommand_metavar", "LỆNH [THAM_SỐ]...")

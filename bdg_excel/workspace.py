@@ -142,7 +142,10 @@ class Workspace:
         if self.outbox.is_dir():
             for p in self.outbox.rglob(TEMP_PREFIX + "*"):
                 if p.is_file() and not p.is_symlink():
-                    p.unlink()
+                    try:
+                        p.unlink()
+                    except PermissionError:   # Windows: still held open (antivirus scan)
+                        continue
                     gone.append(p)
         return gone
 

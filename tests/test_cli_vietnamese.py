@@ -132,6 +132,8 @@ def test_unknown_and_missing_commands_are_vietnamese(path, capsys):
     code, text = _run([*path, "khong-co-lenh-nay"], capsys)
     assert code == 2
     assert "Không có lệnh “khong-co-lenh-nay”" in text
+    group = cli if not path else dict(COMMANDS)[path]
+    assert "Các lệnh: " + ", ".join(sorted(group.commands)) in text     # what to type
     _assert_vietnamese(text, "an unknown command")
     code, text = _run([*path, "sned"] if not path else [*path, "chekc"], capsys)
     assert code == 2 and "Có phải ý là" in text, text
