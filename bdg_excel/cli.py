@@ -140,7 +140,7 @@ def demo_cmd(directory: Path | None, example: str):
     """Chạy thử trọn một kỳ báo cáo trên kế hoạch mẫu, với các đơn vị giả lập."""
     from .demo import run_demo
 
-    res = run_demo(directory, example)
+    res = run_demo(directory, example, now=clock.now())
     ws, r = res.workspace, res.result
     echo(f"Thư mục làm việc: {ws.root}")
     echo(f"Kỳ báo cáo: {res.period} — đã tạo {len(res.forms)} biểu mẫu trong {ws.forms_folder(res.period)}")
@@ -445,7 +445,8 @@ def fetch_cmd(ws, imap_host, imap_port, imap_user, security, folder, since, mark
                                   security=security)
     folder = folder or (config.get("imap") or {}).get("folder") or "INBOX"
     res = workflow.fetch_mail(ws, settings, folder=folder,
-                              since=since.date() if since else None, mark_seen=mark_seen)
+                              since=since.date() if since else None, mark_seen=mark_seen,
+                              now=clock.now())
     for m in res.messages:
         who = m.sender or "không rõ người gửi"
         when = f", {m.time.astimezone():%d/%m/%Y %H:%M}" if m.time else ""
@@ -498,6 +499,15 @@ def _render_collect(res) -> None:
             echo(f"    Phản hồi: {p}")
     counts = {s: res.count(s) for s in STATUS_LABELS if res.count(s)}
     echo("Tổng: " + ", ".join(f"{STATUS_LABELS[s]} {n}" for s, n in counts.items()))
+    others: dict[str, list] = {}
+    for cf in res.other_period:
+        others.setdefault(cf.period, []).append(cf)
+    for period, files in sorted(others.items()):
+        names = ", ".join(cf.name + (f" ({cf.unit})" if cf.unit else "") for cf in files)
+        echo(f"{len(files)} tệp là báo cáo kỳ {period_label(period)}, không phải kỳ "
+             f"{period_label(res.period)} đang tổng hợp: {names}. Các tệp này đã được ghi sổ "
+             f"cho kỳ {period_label(period)}, không tính vào kỳ này; tổng hợp kỳ đó bằng: "
+             f"bdg-excel consolidate --period {period}")
 
 
 def _render_mail(res, ws) -> None:

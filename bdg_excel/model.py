@@ -268,7 +268,8 @@ class Plan:
                 out += [(f"{year}-Q{q}", None) for q in range(1, 5)]
             if "semiannual" in kinds:
                 out.append((f"{year}-H1", None))
-            out.append((str(year), None))
+            if kinds - {"quarterly"} or not kinds:   # quarterly reports only: no year report
+                out.append((str(year), None))
         return [(p, self.deadline(p)) for p, _ in out]
 
     def report_for(self, period: str) -> Report | None:
