@@ -10,6 +10,7 @@ import os
 import stat
 import sys
 import tomllib
+from datetime import date
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -229,7 +230,7 @@ def test_forms_and_emails_agree_about_renaming(tmp_path):
     instructions = " ".join(str(c) for sh in wb.worksheets for row in sh.iter_rows(values_only=True)
                             for c in row if isinstance(c, str))
     _, body = form_message_text(plan, plan.units[0], "2026", form.path.name, office_of({}),
-                                "vhxh@binhlu.example")
+                                "vhxh@binhlu.example", date(2026, 10, 1))
     for text in (instructions, body):
         assert "Có thể đổi tên tệp" in text
         assert "Giữ nguyên tên tệp" not in text and "giữ nguyên tên tệp" not in text

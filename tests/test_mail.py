@@ -458,8 +458,11 @@ def test_cli_send_status_remind(mail_ws, smtp_server, capsys, monkeypatch):
     assert code == 0, err
     assert f"{NO_ADDRESS_UNIT}: Chưa có địa chỉ thư" in out
     assert f"Công an xã: đã gửi đến {address_of('Công an xã')}" in out
-    assert f"Tổng: {len(plan.units) - 1} thư đã gửi; 1 đơn vị chưa có địa chỉ thư." in out
+    assert f"Tổng: {len(plan.units) - 1} thư đã gửi; 1 đơn vị chưa có địa chỉ thư (thư nháp " \
+           "không có người nhận)." in out
     assert len(rec.received) == len(plan.units) - 1
+    # the unit without an address still has its message, as a draft with no recipient
+    assert (ws.mail_dir / PERIOD / f"Bieu_{vn.unit_stem(NO_ADDRESS_UNIT)}_CHUA-CO-DIA-CHI.eml").is_file()
 
     code, out, err = run(capsys, "status", "-w", ws.root, "--period", PERIOD)
     lines = out.strip().splitlines()
