@@ -296,7 +296,7 @@ def test_cli_fetch_then_collect(imap_server, returns, capsys, monkeypatch):
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "Thư của tramyte@binhlu.gov.vn" in out and "tyt.xlsx" in out
-    assert "1 thư mới, 1 tệp đã lưu" in out and "bdg-excel collect" in out
+    assert "1 thư mới, 1 tệp đã lưu" in out and "bdg-excel consolidate" in out
     assert main(args) == 0
     assert "0 thư mới, 0 tệp đã lưu" in capsys.readouterr().out
     monkeypatch.setenv("BDG_IMAP_PASSWORD", "sai")
