@@ -135,6 +135,8 @@ def cli():
                    "bdg-excel.toml.")
 def init_cmd(directory: Path, example: str | None, office: str | None, email: str | None):
     """Tạo thư mục làm việc (templates/, inbox/, outbox/) và tệp cấu hình bdg-excel.toml."""
+    if email is None and _interactive() and not (directory / "bdg-excel.toml").exists():
+        email = _ask_office_email()
     res = workflow.init(directory, example, office=office, email=email)
     ws = res.workspace
     echo(f"Đã tạo thư mục làm việc: {ws.root}")
@@ -155,6 +157,23 @@ def init_cmd(directory: Path, example: str | None, office: str | None, email: st
     else:
         echo("  chép tệp kế hoạch (.xlsx) vào templates/, hoặc nhập từ văn bản:")
         echo("  bdg-excel plan import KE-HOACH.docx -o templates/ke-hoach.xlsx")
+
+
+def _interactive() -> bool:
+    """A person at a terminal (never in a script, a pipe or a test)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _ask_office_email() -> str | None:
+    """On a terminal: the office's address for bdg-excel.toml (Enter: later)."""
+    from .mail import is_address
+
+    while True:
+        text = click.prompt("Địa chỉ thư của cơ quan (người gửi biểu; Enter để ghi sau)",
+                            default="", show_default=False).strip()
+        if not text or is_address(text):
+            return text or None
+        echo(f"“{text}” không phải địa chỉ thư (ví dụ: vanhoaxahoi@binhlu.gov.vn).")
 
 
 def _shell_path(p: Path) -> str:

@@ -113,6 +113,18 @@ def test_the_template_is_valid_toml_for_any_office(name, email):
     assert config.get("smtp", {}) == {} and config.get("imap", {}) == {}
 
 
+def test_init_asks_for_the_office_address_at_a_terminal(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli_mod, "_interactive", lambda: True)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("khong-phai-dia-chi\nvh@binhlu.example\n"))
+    code, out, err = run(capsys, "init", tmp_path / "xa")
+    assert code == 0, err
+    assert "không phải địa chỉ thư" in out
+    assert office_of(Workspace.open(tmp_path / "xa").config()).email == "vh@binhlu.example"
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n"))       # Enter: later
+    code, out, err = run(capsys, "init", tmp_path / "xa2")
+    assert code == 0 and "Chưa có địa chỉ thư của cơ quan" in out
+
+
 def test_init_without_a_plan_says_how_to_get_one(tmp_path, capsys):
     code, out, _ = run(capsys, "init", tmp_path / "moi")
     assert code == 0
