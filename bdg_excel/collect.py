@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import clock, ledger as lg, vn
+from .errors import OutputLocked
 from .findings import ERROR, WARNING, Finding
 from .ledger import FileRecord, Ledger
 from .model import Plan
@@ -280,8 +281,15 @@ def _write_pending_feedback(ws: Workspace, plan: Plan, led: Ledger,
             ws.root / rec.archive_path if rec.archive_path else None, kind=rec.kind,
             file_id=rec.id)
         mine = rec.plan_identity in (None, plan.identity())
-        paths = write_feedback(ws, plan if mine else None, cf, today=today) \
-            if cf.archive_path else []
+        try:
+            paths = write_feedback(ws, plan if mine else None, cf, today=today) \
+                if cf.archive_path else []
+        except OutputLocked as exc:
+            # the officer has last time's feedback open in Excel (Windows refuses to
+            # replace it): the others still get theirs; this one is written next run
+            result.skipped.append(Finding("feedback_locked", f"chưa ghi được phản hồi. {exc}",
+                                          WARNING, file=rec.original_name))
+            continue
         with led.transaction():
             led.set_feedback(rec.id, [str(p.relative_to(ws.root)) for p in paths])
         cf.feedback = paths

@@ -344,3 +344,35 @@ def test_progress_bar_is_silent_when_not_on_a_terminal(monkeypatch, capsys):
         bar(1, 2)
     with cli_mod.progress_bar("Tạo biểu mẫu", quiet=True) as bar:
         assert bar is None
+
+
+def test_feedback_open_in_excel_does_not_stop_the_run(workspace, monkeypatch):
+    """Windows refuses to replace a file open in Excel: that unit's feedback is written on
+    the next run; the run goes on for the others."""
+    from bdg_excel import workspace as ws_mod
+    from bdg_excel.demo import Fill, fill_form
+
+    ws, plan = workspace
+    forms = {f.unit: f for f in generate(ws, plan, "2026")}
+    bad = [u for u in plan.units if plan.unit_targets(u)][:2]
+    for u in bad:
+        code = plan.unit_targets(u)[0].code
+        fill_form(forms[u.name].path, ws.inbox / forms[u.name].path.name,
+                  {code: Fill(value="chưa có")})
+    held = f"Phan-hoi_2026_{vn.unit_stem(bad[0].name)}"
+    real_replace = os.replace
+
+    def windows_replace(src, dst, *a, **k):
+        if Path(dst).name.startswith(held):
+            raise PermissionError(13, "The process cannot access the file")
+        return real_replace(src, dst, *a, **k)
+    monkeypatch.setattr(ws_mod.os, "replace", windows_replace)
+    res = collect_inbox(ws, plan, "2026", workers=1)
+    assert len(res.files) == 2
+    assert [f.code for f in res.skipped] == ["feedback_locked"]
+    assert "Đóng tệp rồi chạy lại lệnh" in res.skipped[0].message
+    assert list(ws.feedback_dir.glob(f"Phan-hoi_2026_{vn.unit_stem(bad[1].name)}.*"))
+    assert not list(ws.feedback_dir.glob(held + ".*"))
+    monkeypatch.setattr(ws_mod.os, "replace", real_replace)       # closed
+    collect_inbox(ws, plan, "2026", workers=1)
+    assert list(ws.feedback_dir.glob(held + ".*"))
