@@ -235,7 +235,6 @@ def test_forms_and_emails_agree_about_renaming(tmp_path):
     ws = init_workspace(tmp_path / "ws", "binh-lu")
     plan = load(ws)
     (form,) = generate(ws, plan, "2026", units=[plan.units[0].name])
-    from bdg_excel.returns import read_return  # noqa: F401 - the form is a real workbook
     import openpyxl
 
     wb = openpyxl.load_workbook(form.path, read_only=True)

@@ -134,7 +134,6 @@ def test_the_first_week_runs_as_written(which, tmp_path, monkeypatch, capsys):
 
 def _units_return(ws: Workspace, plan) -> None:
     """All units but one return their form (one of them with a mistake)."""
-    from bdg_excel.forms import GeneratedForm  # noqa: F401 - what simulate_returns expects
 
     forms = [_Form(ws.forms_dir / form_filename(plan, u, "2026"), u.name,
                    len(plan.unit_targets(u)), len(u.tasks)) for u in plan.units]
