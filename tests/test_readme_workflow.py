@@ -134,7 +134,6 @@ def test_the_first_week_runs_as_written(which, tmp_path, monkeypatch, capsys):
 
 def _units_return(ws: Workspace, plan) -> None:
     """All units but one return their form (one of them with a mistake)."""
-
     forms = [_Form(ws.forms_dir / form_filename(plan, u, "2026"), u.name,
                    len(plan.unit_targets(u)), len(u.tasks)) for u in plan.units]
     story = simulate_returns(ws, plan, "2026", forms, seed=15)
