@@ -180,6 +180,9 @@ def not_a_workspace_message(start: Path) -> str:
         hint = "bdg-excel init TÊN_THƯ_MỤC (ví dụ: bdg-excel init xa-binh-lu --example binh-lu)"
     else:
         hint = f"bdg-excel init {start}"
+    if not start.exists():
+        return (f"Không có thư mục {start}. Kiểm tra tên thư mục (-w); để tạo thư mục làm việc "
+                f"mới: {hint}")
     return (f"Thư mục {start} không nằm trong thư mục làm việc nào của bdg-excel (không có "
             f"thư mục templates/ ở đây hay ở các thư mục cha). Chuyển vào thư mục làm việc "
             f"(cd TÊN_THƯ_MỤC) hoặc ghi -w TÊN_THƯ_MỤC; để tạo mới: {hint}")
