@@ -160,3 +160,16 @@ def test_the_detector_sees_click_english():
     with pytest.raises(AssertionError):
         _assert_vietnamese(english, "sample")
     assert any("Missing option" in f for f in ENGLISH)
+
+
+def test_through_click_runner_too():
+    """The translation is click's own, so a program driving the group with click's
+    CliRunner (standalone mode) sees Vietnamese as well."""
+    from click.testing import CliRunner
+
+    runner = CliRunner()
+    for args in (["export"], ["khong-co"], ["init", "--help"], ["send", "--smtp-port", "x"]):
+        res = runner.invoke(cli, args, prog_name="bdg-excel")
+        assert res.exit_code in (0, 2), res.output
+        assert "Cách dùng: bdg-excel" in res.output
+        _assert_vietnamese(res.output, " ".join(args))
