@@ -25,7 +25,7 @@ from .ledger import FileRecord, Ledger
 from .model import Plan
 from .returns import read_return
 from .validate import CheckedReturn, check_return
-from .workspace import Workspace
+from .workspace import WINDOWS_MAX_PATH, Workspace
 
 PARALLEL_THRESHOLD = 24   # below this many new files a process pool costs more than it saves
 BATCH = 100               # files checked, recorded (one transaction) and moved per step
@@ -144,7 +144,8 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
                 moves = []
                 with led.transaction(), led.batch() as rows:
                     for path, sha, size, _ in current.files:
-                        dest = _free_path(archive_day, _archive_name(path.name), taken, on_disk)
+                        dest = _free_path(archive_day, _archive_name(path.name, archive_day),
+                                          taken, on_disk)
                         cf = _record(rows, known, plan, path, sha, size, dest, checked.get(path), {
                             "received_at": _iso(current.when[path]),
                             "collected_at": collected_at,
@@ -361,14 +362,19 @@ def _free_path(folder: Path, name: str, taken: set[str], on_disk: set[str]) -> P
     return folder / candidate
 
 
-def _archive_name(name: str) -> str:
+def _archive_name(name: str, folder: Path | None = None, system: str = os.name) -> str:
     """The name a file gets in archive/: NFC, and short enough (in UTF-8 bytes) that
-    " (12)" can still be added on any file system."""
+    " (12)" can still be added on any file system; on Windows also short enough that the
+    whole path in ``folder`` stays within MAX_PATH (260 characters)."""
     stem, suffix = os.path.splitext(vn.nfc(name))
     if len(suffix.encode()) > 16:
         stem, suffix = stem + suffix, ""
     while len((stem + suffix).encode()) > MAX_NAME_BYTES:
         stem = stem[:-1]
+    if system == "nt" and folder is not None:
+        room = WINDOWS_MAX_PATH - 1 - len(str(Path(folder).absolute())) - 1 - len(" (99)")
+        while stem and len(stem + suffix) > max(room, 12):
+            stem = stem[:-1]
     return (stem.rstrip(". ") or "tep") + suffix
 
 

@@ -375,3 +375,14 @@ def test_feedback_open_in_excel_does_not_stop_the_run(workspace, monkeypatch):
     monkeypatch.setattr(ws_mod.os, "replace", real_replace)       # closed
     collect_inbox(ws, plan, "2026", workers=1)
     assert list(ws.feedback_dir.glob(held + ".*"))
+
+
+def test_archive_names_keep_windows_paths_short():
+    folder = Path("C:/Users/Nguyễn Văn An/Documents/Báo cáo bình đẳng giới/xa-binh-lu/archive/"
+                  "2026-11-30")
+    long = "BDG_2026_" + "Ủy-ban-Mặt-trận-Tổ-quốc-Việt-Nam-xã " * 6 + "(bản cuối).xlsx"
+    name = collect_mod._archive_name(long, folder, system="nt")
+    assert name.endswith(".xlsx") and name.startswith("BDG_2026_Ủy-ban")
+    assert len(str(folder.absolute() / name)) + len(" (99)") < 260
+    assert collect_mod._archive_name(long, folder, system="posix") == \
+        collect_mod._archive_name(long)          # elsewhere only the byte limit
