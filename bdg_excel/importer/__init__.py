@@ -22,7 +22,7 @@ from ..errors import PlanError
 from ..findings import Finding
 from ..model import Plan
 from .parse import SECTION_LABELS, Context, parse_details, parse_goals, split_sections
-from .text import RawLine, lines_from_text, prepare
+from .text import RawLine, key, lines_from_text, prepare
 from .units import parse_organisation, parse_report_lines
 
 __all__ = ["ImportResult", "ImportSummary", "import_plan", "import_text", "import_lines",
@@ -92,7 +92,7 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
     ctx = Context(source)
     lines = prepare(raw)
     plan = Plan(name=name)
-    header, sections, _closing = split_sections(lines)
+    header, sections, closing = split_sections(lines)
     parse_details(header, plan, ctx)
     assignments = 0
     goal_sections = [s for s in sections if s.kind == "goals"]
@@ -118,6 +118,9 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
         elif s.lines:
             label = SECTION_LABELS[s.kind]
             skipped[label] = skipped.get(label, 0) + len(s.lines)
+    # the closing paragraph ("Trên đây là Kế hoạch … gửi báo cáo … trước ngày …")
+    parse_report_lines([l for l in _closing_text(closing)], plan, ctx)
+    _upward_not_to_itself(plan)
     if not plan.reports:
         ctx.add("no_deadline", "Không tìm thấy hạn gửi báo cáo (“… trước ngày …”); hãy điền "
                 "trong sổ kế hoạch.")
@@ -131,7 +134,29 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
     return ImportResult(plan=plan, unparsed=ctx.findings, summary=summary, source=source)
 
 
-_KIND_LABELS = {"annual": "hằng năm", "semiannual": "6 tháng", "once": "một lần"}
+def _closing_text(closing):
+    """The closing paragraphs before "Nơi nhận" (the signature block names no deadline)."""
+    for line in closing:
+        if line.key.startswith(key("nơi nhận")):
+            break
+        yield line
+
+
+def _upward_not_to_itself(plan: Plan) -> None:
+    """"… định kỳ báo cáo Ủy ban nhân dân xã, Sở Nội vụ": the office does not report to
+    itself; the body the units report to is dropped from the upward recipients."""
+    up = plan.upward
+    if up is None or not up.to:
+        return
+    own = [key(r.to) for r in plan.reports if r.to]
+    parts = [p.strip() for p in up.to.split(",")]
+    kept = [p for p in parts if not any(o.startswith(key(p)) for o in own)]
+    if kept and len(kept) < len(parts):
+        up.to = ", ".join(kept)
+
+
+_KIND_LABELS = {"annual": "hằng năm", "semiannual": "6 tháng", "quarterly": "hằng quý",
+                "once": "một lần"}
 
 
 def plan_import_summary(result: ImportResult) -> list[str]:
@@ -147,6 +172,12 @@ def plan_import_summary(result: ImportResult) -> list[str]:
     for r in plan.reports:
         out.append(f"Hạn báo cáo {_KIND_LABELS.get(r.kind, r.kind)}: {_due(r.due)}"
                    f"{f' — gửi {r.to}' if r.to else ''}")
+    if plan.upward:
+        out.append(f"Báo cáo tổng hợp gửi cấp trên: {plan.upward.to or 'chưa rõ nơi nhận'}"
+                   f" — hạn {_due(plan.upward.due)}")
+    else:
+        out.append("Kế hoạch không ghi nơi nhận báo cáo tổng hợp (cấp trên); hãy điền trong "
+                   "sổ kế hoạch nếu có.")
     for u in plan.units:
         inds = ", ".join(u.indicators) if u.indicators else "không có chỉ tiêu"
         out.append(f"  • {u.name}: {inds}; {len(u.tasks)} nhiệm vụ")

@@ -19,7 +19,8 @@ import re
 from datetime import date
 
 from ..findings import INFO
-from ..model import Plan, Report, Unit
+from ..model import Plan, Report, Unit, Upward
+from . import deadlines
 from .parse import Context
 from .text import Line, drop_prefix, key, keys, split_sentences, strip_end
 from .. import vn
@@ -41,9 +42,6 @@ _REF = re.compile(
     r"(?:của|thuộc|tại|trong)\s+(?:các\s+)?mục(?:\s+tiêu)?(?:\s+số)?\s+(\d+)"
     r"|mục(?:\s+tiêu)?(?:\s+số)?\s+(\d+)")
 _HAS_REF = re.compile(r"(?:chỉ\s+tiêu|mục(?:\s+tiêu)?)(?:\s+số)?\s+\d")
-_DUE = re.compile(r"trước\s+ngày\s+(\d{1,2})\s*(?:/|tháng)\s*(\d{1,2})"
-                  r"(?:\s*(?:/|năm)\s*(\d{4}))?", re.I)
-_TO = re.compile(r"(?:gửi\s+về|gửi\s+đến|gửi|về)\s+(?=[A-ZĐÀ-Ỹ])")
 
 
 class Organisation:
@@ -191,51 +189,22 @@ class Organisation:
     # -- deadlines -----------------------------------------------------------------------
     @staticmethod
     def _is_report_sentence(text: str) -> bool:
-        return bool(_DUE.search(text)) and "báo cáo" in text.lower()
+        found = deadlines.scan(text)
+        return bool(found.reports or found.upward)
 
     def reports(self, text: str, line: Line) -> None:
-        if not self._is_report_sentence(text):
-            return
-        recipient = None
-        for clause in text.split(";"):
-            m = _DUE.search(clause)
-            if not m:
+        found = deadlines.scan(text)
+        for bad in found.bad or []:
+            self.ctx.add("bad_deadline", f"Hạn báo cáo không hợp lệ: “{bad}”.", line)
+        for r in found.reports:
+            if any(x.kind == r.kind and x.due == r.due for x in self.plan.reports):
                 continue
-            before = clause[:m.start()]
-            to = _recipient(before) or _recipient(clause[m.end():])
-            recipient = to or recipient
-            low = clause.lower()
-            d, mo, y = int(m.group(1)), int(m.group(2)), m.group(3)
-            try:
-                date(int(y) if y else 2000, mo, d)
-            except ValueError:
-                self.ctx.add("bad_deadline", f"Hạn báo cáo không hợp lệ: “{m.group(0)}”.", line)
-                continue
-            if y:
-                kind, due = "once", f"{int(y):04d}-{mo:02d}-{d:02d}"
-            elif re.search(r"(6|sáu)\s+tháng", low):
-                kind, due = "semiannual", f"{mo:02d}-{d:02d}"
-            elif re.search(r"\bquý\b", low):
-                self.ctx.add("quarterly_report", "Kỳ báo cáo hằng quý chưa được hỗ trợ: "
-                             f"“{strip_end(clause)}”.", line)
-                continue
-            else:
-                kind, due = "annual", f"{mo:02d}-{d:02d}"
-            if any(r.kind == kind and r.due == due for r in self.plan.reports):
-                continue
-            self.plan.reports.append(Report(kind=kind, due=due, to=recipient))
-
-
-def _recipient(text: str) -> str | None:
-    last = None
-    for last in _TO.finditer(text):
-        pass
-    if last is None:
-        return None
-    to = text[last.end():]
-    to = re.split(r"\s+(?:để|theo quy định|trước|hàng năm|hằng năm)\b", to)[0]
-    to = strip_end(to).strip(" ,")
-    return to or None
+            self.plan.reports.append(Report(kind=r.kind, due=r.due, to=r.to))
+        if found.upward:
+            up = self.plan.upward or Upward()
+            up.to = up.to or found.upward_to
+            up.due = up.due or found.upward_due
+            self.plan.upward = up
 
 
 def _depth(label: str | None) -> int:
