@@ -23,6 +23,7 @@ from ..findings import Finding
 from ..model import Plan
 from .parse import SECTION_LABELS, Context, parse_details, parse_goals, split_sections
 from .text import RawLine, key, lines_from_text, prepare
+from .deadlines import is_own
 from .units import parse_organisation, parse_report_lines
 
 __all__ = ["ImportResult", "ImportSummary", "import_plan", "import_text", "import_lines",
@@ -148,9 +149,9 @@ def _upward_not_to_itself(plan: Plan) -> None:
     up = plan.upward
     if up is None or not up.to:
         return
-    own = [key(r.to) for r in plan.reports if r.to]
+    own = [r.to for r in plan.reports if r.to]
     parts = [p.strip() for p in up.to.split(",")]
-    kept = [p for p in parts if not any(o.startswith(key(p)) for o in own)]
+    kept = [p for p in parts if not is_own(p, plan.issuer, own)]
     if kept and len(kept) < len(parts):
         up.to = ", ".join(kept)
 

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from .text import strip_end
+from .text import key, strip_end
 
 _DUE_WORD = r"(?:trước|chậm\s+nhất(?:\s+(?:là|vào))?|hạn\s+chót|hạn\s+cuối|muộn\s+nhất)\s+(?:vào\s+)?ngày"
 _DATE = r"(\d{1,2})\s*(?:/|-|\s+tháng\s+)\s*(\d{1,2})(?:\s*(?:/|-|\s+năm\s+)\s*(\d{4}))?"
@@ -61,6 +61,7 @@ class Found:
     reports: list[Deadline]
     upward_to: str | None = None
     upward_due: str | None = None
+    upward_kind: str | None = None
     upward: bool = False
     bad: list[str] | None = None
 
@@ -175,7 +176,7 @@ def scan(text: str) -> Found:
                 found.upward_to = found.upward_to or to
                 dues = clause_deadlines(office, found.bad)
                 if dues and found.upward_due is None:
-                    found.upward_due = dues[0][1]
+                    found.upward_kind, found.upward_due = dues[0]
             else:
                 own = clause  # not an upward report after all
         if own and _REPORT.search(own):
@@ -187,3 +188,15 @@ def scan(text: str) -> Found:
     for r in found.reports:
         r.to = r.to or to
     return found
+
+
+def _name_key(name: str) -> str:
+    k = key(name)
+    return re.sub(r"\bubnd\b", "ủy ban nhân dân", k)
+
+
+def is_own(name: str, issuer: str | None, report_to: list[str]) -> bool:
+    """True when ``name`` ("UBND xã") is the plan's own office: its issuer or the body
+    the units report to."""
+    k = _name_key(name)
+    return bool(k) and any(_name_key(o).startswith(k) for o in [issuer or "", *report_to] if o)

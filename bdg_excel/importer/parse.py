@@ -23,7 +23,8 @@ from .text import Line, key, keys, strip_end
 SECTION_KINDS = [  # (kind, words of the heading, Vietnamese label for the summary)
     ("purpose", ("mục đích", "yêu cầu"), "Mục đích, yêu cầu"),
     ("goals", ("mục tiêu", "chỉ tiêu"), "Mục tiêu"),
-    ("organisation", ("tổ chức thực hiện", "phân công"), "Tổ chức thực hiện"),
+    ("organisation", ("tổ chức thực hiện", "phân công", "nhiệm vụ của các", "trách nhiệm của các",
+                      "nhiệm vụ của thành viên", "trách nhiệm thực hiện"), "Tổ chức thực hiện"),
     ("reporting", ("chế độ báo cáo", "thông tin báo cáo"), "Chế độ báo cáo"),
     ("tasks", ("nhiệm vụ", "giải pháp"), "Nhiệm vụ, giải pháp"),
     ("budget", ("kinh phí", "nguồn lực"), "Kinh phí"),
@@ -62,6 +63,9 @@ _PLACE_DATE_SLASH = re.compile(r"^(?P<place>[^,]{2,60}),\s*ngày\s*(?P<d>\d{1,2}
 _ISSUER = re.compile(r"(?:^|[;,.]\s*)((?:[A-ZĐÀ-Ỹ][^;,.]*?))\s+(?:ban hành|xây dựng|triển khai"
                      r"|thực hiện)\s+(?:Kế hoạch|kế hoạch|KẾ HOẠCH)")
 _ADMIN_TAIL = re.compile(r"\b(tỉnh|huyện|xã|phường|thị trấn|thành phố|thị xã|quận)$", re.I)
+_ATTACHED = re.compile(r"kèm\s+theo\s+(?:quyết\s+định|công\s+văn|văn\s+bản)\s+số\s+"
+                       r"(?P<num>\d+[^\s,;)]*)(?:\s+ngày\s+(?P<d>\d{1,2})\s*(?:/|\s+tháng\s+)\s*"
+                       r"(?P<m>\d{1,2})\s*(?:/|\s+năm\s+)\s*(?P<y>\d{4}))?", re.I)
 _PERIOD = re.compile(r"giai\s+đoạn\s+((?:19|20)\d{2})\s*[-–—]\s*((?:19|20)\d{2})", re.I)
 _YEAR_ONLY = re.compile(r"\bnăm\s+((?:19|20)\d{2})\b", re.I)
 
@@ -146,6 +150,16 @@ def parse_details(header: list[Line], plan: Plan, ctx: Context) -> None:
                     subtitle = f"{subtitle} {nxt.text}"
             if subtitle and not re.match(r"(căn cứ|thực hiện kế hoạch số)", key(subtitle)):
                 plan.title = "Kế hoạch " + _lower_first(strip_end(subtitle))
+    for line in header:  # a plan issued with a decision: "(Kèm theo Quyết định số … ngày …)"
+        m = _ATTACHED.search(line.text)
+        if m and plan.number is None and not any(_NUMBER.match(l.text) for l in header):
+            plan.number = m.group("num")
+            if m.group("y") and plan.date is None:
+                try:
+                    plan.date = date(int(m.group("y")), int(m.group("m")),
+                                     int(m.group("d"))).isoformat()
+                except ValueError:
+                    ctx.add("bad_date", f"Ngày ban hành không hợp lệ: “{line.text}”.", line)
     if plan.number is None and not any(_NUMBER.match(line.text) for line in header):
         ctx.add("no_number", "Không tìm thấy số hiệu kế hoạch (Số: …/KH-…).", severity=INFO)
     if not plan.title:

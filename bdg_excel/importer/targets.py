@@ -57,6 +57,8 @@ _TIMES = re.compile(r"^\s*lần(?![\wÀ-ỹ])", re.I)
 _RANGE = re.compile(rf"\btừ\s+({NUM})\s*(%|lần)?\s*(?:-|–|—|đến|tới)\s*({NUM})", re.I)
 
 _MASKS = [
+    # ages are not targets: "phụ nữ từ 15 đến 49 tuổi", "lao động dưới 45 tuổi"
+    re.compile(r"\b(?:từ\s+)?\d{1,3}(?:\s*(?:-|–|đến|tới)\s*\d{1,3})?\s+tuổi\b", re.I),
     re.compile(r"(?:năm|giai đoạn|niên khóa|niên khoá)\s+(?:19|20)\d{2}(?:\s*[-–—]\s*(?:19|20)\d{2})?",
                re.I),
     re.compile(r"\b(?:19|20)\d{2}\s*[-–—]\s*(?:19|20)\d{2}\b"),
@@ -147,13 +149,12 @@ def parse_clause(text: str, default_year: int | None) -> ParsedTarget:
         lo, hi = to_number(rng.group(1)), to_number(rng.group(3))
         unit = _unit(masked[rng.end(3):], clause) or (rng.group(2) or None)
         return ParsedTarget("between", lo, hi, unit, year, clause)
-    # The figure: the first number with a comparator before it or "%" after it
-    # ("khám thai đủ 4 lần đạt 90%" is 90%), else the first number.
-    for cand in re.finditer(NUM, masked):
-        after = masked[cand.end():]
-        if _explicit_op(low[:cand.start()], after.lower()) or _PERCENT.match(after):
-            m = cand
-            break
+    # The figure: the first number with "%" after it ("khám thai ít nhất 4 lần đạt 90%"
+    # is 90%), else the first with a comparator before it, else the first number.
+    cands = list(re.finditer(NUM, masked))
+    pct = [c for c in cands if _PERCENT.match(masked[c.end():])]
+    ops = [c for c in cands if _explicit_op(low[:c.start()], masked[c.end():].lower())]
+    m = (pct or ops or cands)[0]
     value = to_number(m.group(0))
     after = masked[m.end():]
     unit = _unit(after, clause)

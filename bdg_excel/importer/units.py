@@ -35,6 +35,8 @@ _VERBS = ("căn cứ", "theo dõi", "chủ trì", "phối hợp", "có trách nh
           "bố trí", "lồng ghép", "tuyên truyền", "kiểm tra", "đôn đốc", "tổng hợp", "báo cáo",
           "quan tâm", "cung cấp", "thu thập", "phổ biến", "giám sát", "được giao", "có nhiệm vụ",
           "trên cơ sở", "theo chức năng")
+_SUBJECT = re.compile(r"^(?:Giao\s+|Đề\s+nghị\s+)?(?P<name>[A-ZĐÀ-Ỹ][^,;:.()]{2,80}?)\s+"
+                      r"(?:chịu\s+trách\s+nhiệm|có\s+trách\s+nhiệm)\b")
 _VERB_RX = re.compile(r"(?<!các )(?<!Các )\b(" + "|".join(_VERBS) + r")\b")
 _REF = re.compile(
     r"chỉ\s+tiêu\s+(?:số\s+)?(\d+)\.(\d+)"
@@ -117,6 +119,12 @@ class Organisation:
         text = strip_end(text)
         if not text:
             return
+        m = _SUBJECT.match(text)
+        if m and _starts_with_unit_word(m.group("name")) and not any(
+                u.key == vn.canonical(m.group("name")) for u in units or []):
+            # "Hội Liên hiệp Phụ nữ phường chịu trách nhiệm báo cáo chỉ tiêu 2 …": a unit
+            # named only in its responsibility sentence reports what the sentence says
+            units = [self.unit(strip_end(m.group("name")))]
         self.reports(text, line)
         task, refs = self.assignment(text, line)
         if units is None:
@@ -200,7 +208,14 @@ class Organisation:
             if any(x.kind == r.kind and x.due == r.due for x in self.plan.reports):
                 continue
             self.plan.reports.append(Report(kind=r.kind, due=r.due, to=r.to))
-        if found.upward:
+        if found.upward and deadlines.is_own(found.upward_to, self.plan.issuer, []):
+            # "Tổng hợp, báo cáo kết quả về UBND xã trước ngày 20/12": the plan's own
+            # office is the recipient, so this is the units' report, not the one upward
+            if found.upward_due and not any(x.kind == found.upward_kind and
+                                            x.due == found.upward_due for x in self.plan.reports):
+                self.plan.reports.append(Report(found.upward_kind, found.upward_due,
+                                                found.upward_to))
+        elif found.upward:
             up = self.plan.upward or Upward()
             up.to = up.to or found.upward_to
             up.due = up.due or found.upward_due
@@ -234,7 +249,9 @@ _UNIT_WORDS = keys("phòng", "ban", "trung tâm", "trạm", "công an", "văn ph
                "bệnh viện", "bộ chỉ huy", "ban chỉ huy", "đồn", "huyện đoàn", "tỉnh đoàn",
                "mặt trận", "hợp tác xã", "báo", "kho bạc", "ngân hàng", "bảo hiểm", "thanh tra",
                "cục", "viện", "tòa án", "toà án", "đảng ủy", "đảng uỷ", "thường trực", "trưởng",
-               "công chức", "cán bộ", "bưu điện", "chi nhánh", "quân sự", "ủy ban nhân dân")
+               "công chức", "cán bộ", "bưu điện", "chi nhánh", "quân sự", "ủy ban nhân dân",
+               "tổ", "khoa", "bộ phận", "chi đoàn", "công đoàn", "chi bộ", "nhóm", "hạt",
+               "ban giám hiệu", "liên đội", "chi hội", "tổ chức")
 
 
 def _starts_with_unit_word(text: str) -> bool:
