@@ -374,8 +374,10 @@ def _indicators(goal: int, items: list[Line], plan: Plan, ctx: Context, year: in
         code = f"{goal}.{number}"
         text = strip_end(text).rstrip(":")
         ind = Indicator(code=code, goal=goal, number=number, text=text)
-        parsed = parse_targets(text, year)
+        parsed = parse_targets(line.target_text or text, year)
         for j, t in enumerate(parsed):
+            if line.target_text:  # a table row: the indicator and its target cell
+                t.text = f"{text}: {line.target_label}"
             tcode = code if len(parsed) == 1 else f"{code}{chr(ord('a') + j)}"
             measure, factor = infer_measure(t.unit, t.op, t.text)
             ind.targets.append(Target(code=tcode, op=t.op, value=t.value, max=t.max,

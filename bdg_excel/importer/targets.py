@@ -28,6 +28,10 @@ NUM = r"\d+(?:[.,]\d+)*"
 
 # Comparators, matched at the end of the text before the number (lower case).
 _BEFORE = [
+    (r"(?:≥|>=|=>)", ">="),
+    (r"(?:≤|<=|=<)", "<="),
+    (r">", ">"),
+    (r"<", "<"),
     (r"không\s+(?:dưới|thấp hơn|ít hơn)", ">="),
     (r"(?:ít nhất|tối thiểu|tối thiểu là)", ">="),
     (r"không\s+(?:quá|vượt quá|cao hơn|nhiều hơn|vượt)", "<="),
