@@ -81,7 +81,8 @@ def import_plan(path: str | Path, *, name: str | None = None) -> ImportResult:
                         "lưu lại dưới dạng .docx rồi nhập lại.")
     else:
         raise PlanError(f"Không nhận dạng được tệp {p.name}: chỉ nhập được .docx hoặc .txt.")
-    return import_lines(raw, source=p.name, name=name if name is not None else p.stem)
+    return import_lines(raw, source=p.name, name=name if name is not None else p.stem,
+                        paragraphs=suffix == ".docx")
 
 
 def import_text(text: str, *, source: str | None = None, name: str = "") -> ImportResult:
@@ -89,8 +90,11 @@ def import_text(text: str, *, source: str | None = None, name: str = "") -> Impo
     return import_lines(lines_from_text(text), source=source, name=name)
 
 
-def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "") -> ImportResult:
-    ctx = Context(source)
+def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "",
+                 paragraphs: bool = False) -> ImportResult:
+    """``paragraphs``: the lines are Word paragraphs (findings then name the paragraph
+    number and its first words instead of a line number)."""
+    ctx = Context(source, paragraphs=paragraphs)
     lines = prepare(raw)
     plan = Plan(name=name)
     header, sections, closing = split_sections(lines)
@@ -171,7 +175,7 @@ def plan_import_summary(result: ImportResult) -> list[str]:
            f"{s.units} đơn vị, {s.assignments} lượt giao chỉ tiêu, {s.tasks} nhiệm vụ, "
            f"{s.deadlines} hạn báo cáo."]
     for r in plan.reports:
-        out.append(f"Hạn báo cáo {_KIND_LABELS.get(r.kind, r.kind)}: {_due(r.due)}"
+        out.append(f"Hạn báo cáo {_KIND_LABELS.get(r.kind, r.kind)}: {_report_due(r)}"
                    f"{f' — gửi {r.to}' if r.to else ''}")
     if plan.upward:
         out.append(f"Báo cáo tổng hợp gửi cấp trên: {plan.upward.to or 'chưa rõ nơi nhận'}"
@@ -203,3 +207,14 @@ def _due(due: str | None) -> str:
     if len(parts) == 3:
         return f"{parts[2]}/{parts[1]}/{parts[0]}"
     return f"{parts[1]}/{parts[0]} hằng năm"
+
+
+def _report_due(r) -> str:
+    if r.kind == "quarterly" and r.due and len(r.due.split("-")) == 2:
+        m, d = (int(x) for x in r.due.split("-"))
+        months = [(m - 1 + 3 * i) % 12 + 1 for i in range(4)]
+        return ", ".join(f"{d:02d}/{x:02d}" for x in sorted(months)) + " hằng năm"
+    if r.kind == "semiannual" and r.due and len(r.due.split("-")) == 2:
+        m, d = (int(x) for x in r.due.split("-"))
+        return f"{d:02d}/{m:02d} và {d:02d}/{(m + 5) % 12 + 1:02d} hằng năm"
+    return _due(r.due)

@@ -45,12 +45,19 @@ class Context:
     source: str | None
     findings: list[Finding] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
+    #: a Word document: findings name the paragraph and its first words, not a line
+    paragraphs: bool = False
 
     def add(self, code: str, message: str, line: Line | None = None, *,
             severity: str = WARNING, target: str | None = None) -> None:
+        row = line.lineno if line else None
+        if line is not None and self.paragraphs:
+            words = line.full.split()
+            first = " ".join(words[:8]) + (" …" if len(words) > 8 else "")
+            message = f"Đoạn {line.lineno} (“{first}”): {message}"
+            row = None
         self.findings.append(Finding(code=code, message=message, severity=severity,
-                                     file=self.source, row=line.lineno if line else None,
-                                     target=target))
+                                     file=self.source, row=row, target=target))
 
 
 # -- plan details ------------------------------------------------------------------------
