@@ -127,7 +127,7 @@ COLUMNS: dict[str, tuple[_Col, ...]] = {
         _Col("text", "Nội dung nhiệm vụ", 80, aliases=("nhiệm vụ",)),
     ),
     REPORTS_SHEET: (
-        _Col("kind", "Loại", 14, aliases=("loại báo cáo",)),
+        _Col("kind", "Loại", 22, aliases=("loại báo cáo",)),
         _Col("due", "Hạn nộp", 14, "code", ("hạn", "thời hạn"),
              "Hằng năm, 6 tháng, hằng quý: ngày/tháng (30/11; hằng quý: hạn đầu tiên trong "
              "năm). Một lần: ngày/tháng/năm."),
