@@ -319,3 +319,24 @@ def test_reimport_over_an_unreadable_workbook_keeps_it(tmp_path, capsys, monkeyp
     assert code == 0 and "Không đọc được tệp cũ" in stdout
     assert (tmp_path / "ke-hoach.truoc-nhap-2026-04-20.xlsx").read_bytes() == b"not a workbook"
     assert pb.load_plan(out).number == "58/KH-UBND"
+
+
+@pytest.mark.parametrize("header,number,date_", [
+    ("Số: 58 /KH-UBND", "58/KH-UBND", "2026-03-05"),
+    ("Số 58/ KH-UBND", "58/KH-UBND", "2026-03-05"),
+    ("Số:      /KH-UBND", None, "2026-03-05"),
+    ("Số: 58/KH-UBND\n\nMường Kim, ngày    tháng    năm 2026", "58/KH-UBND", None),
+    ("(Kèm theo Quyết định số 12/QĐ-UBND ngày 05 tháng 3 năm 2026 của UBND xã)", "12/QĐ-UBND",
+     "2026-03-05"),
+])
+def test_header_variants(header, number, date_):
+    text = (CORPUS / "xa-muong-kim-2026.txt").read_text(encoding="utf-8")
+    if header.startswith("(Kèm"):
+        text = text.replace("Số: 58/KH-UBND\n\nMường Kim, ngày 05 tháng 3 năm 2026\n\n", "")
+        text = text.replace("năm 2026\n\nCăn cứ", f"năm 2026\n{header}\n\nCăn cứ")
+    elif "ngày" in header:
+        text = text.replace("Số: 58/KH-UBND\n\nMường Kim, ngày 05 tháng 3 năm 2026", header)
+    else:
+        text = text.replace("Số: 58/KH-UBND", header)
+    plan = import_text(text).plan
+    assert (plan.number, plan.date) == (number, date_)

@@ -126,7 +126,8 @@ def parse_details(header: list[Line], plan: Plan, ctx: Context) -> None:
     title_at = None
     for i, line in enumerate(header):
         k = line.key
-        if plan.number is None and (m := _NUMBER.match(line.text)) and "/" in line.text:
+        if plan.number is None and (m := _NUMBER.match(re.sub(r"(?<=\d)\s*/\s*", "/", line.text))) \
+                and "/" in line.text:
             num = m.group(1)
             plan.number = num if re.match(r"\d", num) else None
             if plan.number is None:
