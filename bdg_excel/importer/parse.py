@@ -73,7 +73,7 @@ _ADMIN_TAIL = re.compile(r"\b(tỉnh|huyện|xã|phường|thị trấn|thành p
 _ATTACHED = re.compile(r"kèm\s+theo\s+(?:quyết\s+định|công\s+văn|văn\s+bản)\s+số\s+"
                        r"(?P<num>\d+[^\s,;)]*)(?:\s+ngày\s+(?P<d>\d{1,2})\s*(?:/|\s+tháng\s+)\s*"
                        r"(?P<m>\d{1,2})\s*(?:/|\s+năm\s+)\s*(?P<y>\d{4}))?", re.I)
-_PERIOD = re.compile(r"giai\s+đoạn\s+((?:19|20)\d{2})\s*[-–—]\s*((?:19|20)\d{2})", re.I)
+_PERIOD = re.compile(r"(?:giai\s+đoạn|năm\s+học|niên\s+kho[áa])\s+((?:19|20)\d{2})\s*[-–—]\s*((?:19|20)\d{2})", re.I)
 _YEAR_ONLY = re.compile(r"\bnăm\s+((?:19|20)\d{2})\b", re.I)
 
 
