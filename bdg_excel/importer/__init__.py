@@ -126,7 +126,11 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
     # the closing paragraph ("Trên đây là Kế hoạch … gửi báo cáo … trước ngày …")
     parse_report_lines([l for l in _closing_text(closing)], plan, ctx)
     _upward_not_to_itself(plan)
-    if not plan.reports:
+    if not plan.reports and plan.upward and plan.upward.due:
+        ctx.add("no_deadline", "Kế hoạch chỉ ghi hạn báo cáo tổng hợp gửi cấp trên "
+                f"({_due(plan.upward.due)}), không ghi hạn các đơn vị gửi báo cáo về; hãy "
+                "điền hạn đó (trước hạn gửi cấp trên) trong trang Báo cáo của sổ kế hoạch.")
+    elif not plan.reports:
         ctx.add("no_deadline", "Không tìm thấy hạn gửi báo cáo (“… trước ngày …”); hãy điền "
                 "trong sổ kế hoạch.")
     assigned = {c for u in plan.units for c in u.indicators}
