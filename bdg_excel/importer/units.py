@@ -35,6 +35,8 @@ _VERBS = ("căn cứ", "theo dõi", "chủ trì", "phối hợp", "có trách nh
           "bố trí", "lồng ghép", "tuyên truyền", "kiểm tra", "đôn đốc", "tổng hợp", "báo cáo",
           "quan tâm", "cung cấp", "thu thập", "phổ biến", "giám sát", "được giao", "có nhiệm vụ",
           "trên cơ sở", "theo chức năng")
+_ALL_UNITS = re.compile(r"^(?:Các|Mọi|Tất\s+cả\s+các)\s+(?:cơ\s+quan|đơn\s+vị|tổ|phòng|bộ\s+phận|"
+                        r"ban|ngành|khoa|thành\s+viên|trường)\b", re.I)
 _SUBJECT = re.compile(r"^(?:Giao\s+|Đề\s+nghị\s+)?(?P<name>[A-ZĐÀ-Ỹ][^,;:.()]{2,80}?)\s+"
                       r"(?:chịu\s+trách\s+nhiệm|có\s+trách\s+nhiệm)\b")
 _VERB_RX = re.compile(r"(?<!các )(?<!Các )\b(" + "|".join(_VERBS) + r")\b")
@@ -119,6 +121,8 @@ class Organisation:
         text = strip_end(text)
         if not text:
             return
+        if units and _ALL_UNITS.match(text) and self._is_report_sentence(text):
+            units = None  # "Các tổ, bộ phận gửi báo cáo … trước ngày …" after the last unit
         m = _SUBJECT.match(text)
         if m and _starts_with_unit_word(m.group("name")) and not any(
                 u.key == vn.canonical(m.group("name")) for u in units or []):
