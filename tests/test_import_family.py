@@ -340,3 +340,14 @@ def test_header_variants(header, number, date_):
         text = text.replace("Số: 58/KH-UBND", header)
     plan = import_text(text).plan
     assert (plan.number, plan.date) == (number, date_)
+
+
+def test_issuer_of_a_committee_and_a_hospital_from_the_closing_paragraph(tmp_path):
+    plan = import_plan(CORPUS / "ban-vstbpn-so-tai-chinh-2026.txt").plan
+    assert plan.issuer == "Ban Vì sự tiến bộ của phụ nữ Sở Tài chính"
+    write_docx((CORPUS / "benh-vien-da-khoa-2026.docx.md").read_text(encoding="utf-8"),
+               tmp_path / "bv.docx")
+    result = import_plan(tmp_path / "bv.docx")
+    assert result.plan.issuer == "Bệnh viện Đa khoa tỉnh"
+    assert (result.plan.number, result.plan.date) == ("245/QĐ-BVĐK", "2026-03-02")
+    assert "no_issuer" not in {f.code for f in result.unparsed}

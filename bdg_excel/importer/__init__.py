@@ -125,6 +125,8 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
             skipped[label] = skipped.get(label, 0) + len(s.lines)
     # the closing paragraph ("Trên đây là Kế hoạch … gửi báo cáo … trước ngày …")
     parse_report_lines([l for l in _closing_text(closing)], plan, ctx)
+    if plan.issuer is None:
+        _issuer_from_closing(plan, closing, ctx)
     _upward_not_to_itself(plan)
     if not plan.reports and plan.upward and plan.upward.due:
         ctx.add("no_deadline", "Kế hoạch chỉ ghi hạn báo cáo tổng hợp gửi cấp trên "
@@ -149,6 +151,20 @@ def _closing_text(closing):
         if line.key.startswith(key("nơi nhận")):
             break
         yield line
+
+
+def _issuer_from_closing(plan: Plan, closing, ctx) -> None:
+    """"Trên đây là Kế hoạch … năm 2026 của Bệnh viện Đa khoa tỉnh./." names the issuer
+    when the letterhead did not (a school, a hospital, a committee)."""
+    import re
+
+    for line in _closing_text(closing):
+        first = re.split(r"(?<=[a-zà-ỹ)])\.\s+(?=[A-ZĐÀ-Ỹ])", line.text)[0]
+        m = re.search(r"\bcủa\s+([A-ZĐÀ-Ỹ][^.;/]*)", first)
+        if m and key(line.text).startswith(key("trên đây là")):
+            plan.issuer = m.group(1).strip(" ,")
+            ctx.findings[:] = [f for f in ctx.findings if f.code != "no_issuer"]
+        return
 
 
 def _upward_not_to_itself(plan: Plan) -> None:
