@@ -351,3 +351,17 @@ def test_issuer_of_a_committee_and_a_hospital_from_the_closing_paragraph(tmp_pat
     assert result.plan.issuer == "Bệnh viện Đa khoa tỉnh"
     assert (result.plan.number, result.plan.date) == ("245/QĐ-BVĐK", "2026-03-02")
     assert "no_issuer" not in {f.code for f in result.unparsed}
+
+
+def test_imported_quarterly_deadline_drives_the_cycle(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("BDG_TODAY", "2026-05-10")
+    ws = tmp_path / "syt"
+    assert _run(capsys, "init", str(ws))[0] == 0
+    doc = tmp_path / "syt.docx"
+    write_docx((CORPUS / "so-y-te-2026.docx.md").read_text(encoding="utf-8"), doc)
+    assert _run(capsys, "plan", "import", str(doc), "-o", str(ws / "templates" / "syt.xlsx"))[0] == 0
+    code, out, err = _run(capsys, "generate", "-w", str(ws))
+    assert code == 0, err
+    assert "2026-Q2" in out
+    code, out, _ = _run(capsys, "status", "-w", str(ws))
+    assert code == 0 and "25/06/2026" in out
