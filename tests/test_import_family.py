@@ -363,5 +363,5 @@ def test_imported_quarterly_deadline_drives_the_cycle(tmp_path, capsys, monkeypa
     code, out, err = _run(capsys, "generate", "-w", str(ws))
     assert code == 0, err
     assert "2026-Q2" in out
-    code, out, _ = _run(capsys, "status", "-w", str(ws))
-    assert code == 0 and "25/06/2026" in out
+    code, out, err = _run(capsys, "status", "-w", str(ws))
+    assert code == 0 and "25/06/2026" in out + err and "còn 46 ngày" in out
