@@ -189,7 +189,7 @@ def _unit(after: str, clause: str) -> str | None:
         return f"/{m.group(2)}"
     if _TIMES.match(after):
         return "lần"
-    m = _COUNT.match(after)
+    m = _COUNT.match(after) or _counted_noun(after)
     if m:
         noun = re.sub(r"\s+", " ", m.group(1))
         noun = re.sub(r"tin,\s*bài|tin bài", "tin, bài", noun, flags=re.I)
@@ -198,6 +198,36 @@ def _unit(after: str, clause: str) -> str | None:
             return f"{noun}/{(per.group(1) or per.group(2)).lower()}"
         return noun
     return None
+
+
+_STOP = {"có", "về", "được", "cho", "của", "trong", "trên", "tại", "là", "đạt", "so", "với",
+         "và", "hoặc", "để", "từ", "đến", "theo", "mỗi", "hằng", "hàng", "trở", "thuộc", "ở",
+         "vào", "năm", "bị", "đã", "sẽ", "nhằm", "nhân", "tham", "trước", "sau", "khi", "nào",
+         "này", "đó", "các", "những", "ít", "nhất", "trên", "dưới", "tối", "thiểu", "đa"}
+
+
+class _Noun:
+    """A match-like object for a counted noun found by :func:`_counted_noun`."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def group(self, _n: int) -> str:
+        return self._text
+
+
+def _counted_noun(after: str) -> _Noun | None:
+    """"03 phiên giao dịch việc làm có ưu tiên …" -> "phiên giao dịch việc làm": the
+    lower-case words after a count, up to a function word (at most five)."""
+    words = []
+    for w in after.split()[:6]:
+        clean = w.strip(",;.:()")
+        if not clean or not clean[0].isalpha() or not clean.islower() or clean in _STOP:
+            break
+        words.append(clean)
+        if clean != w:  # punctuation ends the phrase
+            break
+    return _Noun(" ".join(words[:5])) if words and len(words) <= 5 else None
 
 
 def parse_targets(text: str, default_year: int | None) -> list[ParsedTarget]:
