@@ -24,7 +24,7 @@ from ..model import Plan
 from .parse import SECTION_LABELS, Context, parse_details, parse_goals, split_sections
 from .text import RawLine, key, lines_from_text, prepare
 from .deadlines import is_own
-from .units import parse_organisation, parse_report_lines
+from .units import assign_from_table, parse_organisation, parse_report_lines
 
 __all__ = ["ImportResult", "ImportSummary", "import_plan", "import_text", "import_lines",
            "plan_import_summary"]
@@ -109,6 +109,7 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
     org_sections = [s for s in sections if s.kind == "organisation"]
     for s in org_sections:
         assignments += parse_organisation(s.lines, plan, ctx)
+    assignments += assign_from_table(ctx.table_assignments, plan)
     if not org_sections:
         ctx.add("no_units", "Không thấy phần TỔ CHỨC THỰC HIỆN: chưa có đơn vị nào.")
     skipped: dict[str, int] = {}

@@ -191,7 +191,7 @@ def scan(text: str) -> Found:
 
 
 def _name_key(name: str) -> str:
-    k = key(name)
+    k = key(re.sub(r"\s*\([^)]*\)", "", name))   # "UBND xã (qua Phòng …)" is UBND xã
     return re.sub(r"\bubnd\b", "ủy ban nhân dân", k)
 
 

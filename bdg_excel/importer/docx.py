@@ -157,14 +157,18 @@ def _cell_text(tc) -> str:
 
 
 _STT = ("stt", "tt", "số tt", "số thứ tự")
-_UNIT_COL = ("đơn vị tính", "đvt", "đơn vị")
+_UNIT_COL = ("đơn vị tính", "đvt", "đơn vị đo")
+_WHO_COL = ("đơn vị chủ trì", "đơn vị thực hiện", "đơn vị báo cáo", "đơn vị phụ trách",
+            "cơ quan chủ trì", "cơ quan thực hiện", "cơ quan báo cáo", "đơn vị", "cơ quan",
+            "chủ trì", "phụ trách", "trách nhiệm")
 _TARGET_COL = ("mục tiêu", "kế hoạch", "đến năm", "năm 20", "giá trị", "phấn đấu",
                "chỉ tiêu đến", "chỉ tiêu năm", "mức")
 
 
 def indicator_columns(header: list[str]) -> dict[str, int] | None:
     """Column roles of an indicator table (one indicator per row, its target in another
-    column): ``stt``, ``text``, ``unit``, ``target``; None for any other table."""
+    column): ``stt``, ``text``, ``unit`` (of measure), ``target``, ``who`` (the unit that
+    reports it); None for any other table."""
     from .text import key
 
     keys_ = [key(h) for h in header]
@@ -174,8 +178,10 @@ def indicator_columns(header: list[str]) -> dict[str, int] | None:
     for i, k in enumerate(keys_):
         if k in _STT and "stt" not in roles:
             roles["stt"] = i
-        elif k.startswith(_UNIT_COL) and "unit" not in roles:
+        elif k in _UNIT_COL and "unit" not in roles:
             roles["unit"] = i
+        elif k.startswith(_WHO_COL) and "who" not in roles:
+            roles["who"] = i
         elif "text" not in roles and ("chỉ tiêu" in k or "nội dung" in k) \
                 and not any(w in k for w in ("đến năm", "năm 20")):
             roles["text"] = i
@@ -230,7 +236,8 @@ def _table_lines(rows: list[list[str]], n: int) -> list[RawLine]:
         if year and not find_year(parse):
             parse += f" vào năm {year}"
         out.append(RawLine(label + text, n, target_text=parse or None,
-                           target_label=" ".join(x for x in (target, get("unit")) if x)))
+                           target_label=" ".join(x for x in (target, get("unit")) if x),
+                           assignee=get("who") or None))
     return out
 
 

@@ -47,6 +47,8 @@ class Context:
     skipped: dict[str, int] = field(default_factory=dict)
     #: a Word document: findings name the paragraph and its first words, not a line
     paragraphs: bool = False
+    #: (unit names, indicator code, line) from the "Đơn vị chủ trì" column of a table
+    table_assignments: list = field(default_factory=list)
 
     def add(self, code: str, message: str, line: Line | None = None, *,
             severity: str = WARNING, target: str | None = None) -> None:
@@ -398,6 +400,8 @@ def _indicators(goal: int, items: list[Line], plan: Plan, ctx: Context, year: in
                 ctx.add("target_year", f"Không rõ năm đạt chỉ tiêu: “{t.text}”.", line,
                         severity=INFO, target=tcode)
         plan.indicators.append(ind)
+        if line.assignee:
+            ctx.table_assignments.append((line.assignee, code, line))
 
 
 __all__ = ["Context", "Section", "SECTION_LABELS", "split_sections", "parse_details",

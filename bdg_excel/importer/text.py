@@ -34,6 +34,7 @@ class RawLine:
     blank_before: bool = False
     target_text: str | None = None    # a row of a table of indicators: its target cell(s)
     target_label: str | None = None
+    assignee: str | None = None       # … and the unit(s) its "Đơn vị chủ trì" cell names
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Line:
     all_bold: bool = False
     target_text: str | None = None    # a table row: the target, parsed instead of the text
     target_label: str | None = None   # a table row: the target cell as written
+    assignee: str | None = None       # a table row: the unit(s) named to report it
 
     @property
     def kind(self) -> str:
@@ -184,7 +186,8 @@ def prepare(raw: list[RawLine]) -> list[Line]:
             bold = strip_markdown(bold).rstrip(": ")
         if not text and not label:
             continue
-        line = Line(text, r.lineno, label, bold, all_bold, r.target_text, r.target_label)
+        line = Line(text, r.lineno, label, bold, all_bold, r.target_text, r.target_label,
+                    r.assignee)
         if lines and _continues(lines[-1], line):
             prev = lines[-1]
             prev.text = f"{prev.text} {line.text}".strip()

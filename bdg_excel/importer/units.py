@@ -113,6 +113,11 @@ class Organisation:
         if name is None or (self.current and rest and not _starts_with_unit_word(name)):
             return None
         names = [strip_end(n).strip(" :") for n in name.split(";") if n.strip(" :")]
+        if len(names) == 1 and _ALL_UNITS.match(names[0]) and rest \
+                and self._is_report_sentence(rest):
+            # "3. Các cơ quan, đơn vị … gửi báo cáo … trước ngày …": the units' deadline
+            self.paragraph(text, None, line)
+            return [], ""
         self.depth = _depth(line.label)
         return names, rest
 
@@ -297,3 +302,23 @@ def parse_report_lines(lines: list[Line], plan: Plan, ctx: Context) -> None:
     org = Organisation(plan, ctx)
     for line in lines:
         org.reports(strip_end(line.text), line)
+
+
+def assign_from_table(rows: list, plan: Plan) -> int:
+    """Assignments from the "Đơn vị chủ trì" column of a table of indicators: each
+    named unit (one of the plan's, or a new one) reports that indicator. Several units
+    in one cell are separated by ";" or by a comma before a capital letter."""
+    added = 0
+    for names, code, _line in rows:
+        for name in re.split(r"\s*;\s*|\s*\n\s*|,\s*(?=[A-ZĐÀ-Ỹ])", names):
+            name = strip_end(name).strip(" ,")
+            if not name:
+                continue
+            unit = plan.unit(name)
+            if unit is None:
+                unit = Unit(name=name)
+                plan.units.append(unit)
+            if code not in unit.indicators:
+                unit.indicators.append(code)
+                added += 1
+    return added
