@@ -365,3 +365,38 @@ def test_imported_quarterly_deadline_drives_the_cycle(tmp_path, capsys, monkeypa
     assert "2026-Q2" in out
     code, out, err = _run(capsys, "status", "-w", str(ws))
     assert code == 0 and "25/06/2026" in out + err and "còn 46 ngày" in out
+
+
+@pytest.mark.parametrize("heading,names", [
+    ("Công an huyện và Ban Chỉ huy Quân sự huyện", ["Công an huyện", "Ban Chỉ huy Quân sự huyện"]),
+    ("Trạm Y tế xã, Công an xã", ["Trạm Y tế xã", "Công an xã"]),
+    ("Văn phòng HĐND và UBND xã", ["Văn phòng HĐND và UBND xã"]),
+    ("Phòng Văn hóa và Thông tin", ["Phòng Văn hóa và Thông tin"]),
+    ("Trung tâm Văn hóa, Thể thao và Truyền thông huyện",
+     ["Trung tâm Văn hóa, Thể thao và Truyền thông huyện"]),
+    ("Ủy ban Mặt trận Tổ quốc Việt Nam xã, các tổ chức chính trị- xã hội",
+     ["Ủy ban Mặt trận Tổ quốc Việt Nam xã, các tổ chức chính trị- xã hội"]),
+])
+def test_two_units_in_one_heading(heading, names):
+    plan = import_text(HEAD.replace("1. Trạm Y tế xã", f"1. {heading}")).plan
+    assert [u.name for u in plan.units] == names
+    assert all(u.indicators == ["1.1"] for u in plan.units)
+
+
+def test_each_deadline_takes_the_kind_written_before_it():
+    text = HEAD + ("2. Chế độ báo cáo\n\nĐịnh kỳ 6 tháng (trước ngày 15/6) và hằng năm (trước "
+                   "ngày 15/12), các đơn vị báo cáo về UBND xã.\n\n")
+    assert [(r.kind, r.due) for r in import_text(text).plan.reports] == [
+        ("semiannual", "06-15"), ("annual", "12-15")]
+
+
+@pytest.mark.parametrize("text,op,value", [
+    ("Giảm 10% số vụ mua bán người so với năm 2022", ">=", 10),
+    ("Giảm tỷ lệ hộ nghèo xuống dưới 5%", "<", 5),
+    ("Giảm số vụ bạo lực gia đình còn 3 vụ", "<=", 3),
+])
+def test_a_reduction_by_is_not_a_reduction_to(text, op, value):
+    from bdg_excel.importer.targets import parse_targets
+
+    [t] = parse_targets(text, 2026)
+    assert (t.op, t.value) == (op, value)

@@ -98,6 +98,7 @@ def clause_deadlines(clause: str, bad: list[str]) -> list[tuple[str, str]]:
         if _valid(day, month, None):
             out.append(("quarterly", f"{month:02d}-{day:02d}"))
         return out
+    prev_end = 0
     for m in DUE.finditer(clause):
         dates = _dates(m)
         good = []
@@ -113,9 +114,18 @@ def clause_deadlines(clause: str, bad: list[str]) -> list[tuple[str, str]]:
             out.append(("quarterly", _due(d, mo, None)))
             continue
         semi = bool(_SEMI.search(low))
+        # "6 tháng (trước ngày 15/6) và hằng năm (trước ngày 15/12)": the words just
+        # before each deadline say its kind
+        window = low[prev_end:m.start()]
+        near = ("semiannual" if _SEMI.search(window) else
+                "annual" if re.search(r"(?:hằng|hàng|cả)\s+năm|báo\s+cáo\s+năm", window)
+                else None)
+        prev_end = m.end()
         for i, (d, mo, y) in enumerate(good):
             if y:
                 kind = "once"
+            elif near and len(good) == 1:
+                kind = near
             elif semi and len(good) > 1:
                 kind = "semiannual" if mo <= 7 and i == 0 else "annual"
             elif semi:

@@ -163,6 +163,8 @@ def parse_clause(text: str, default_year: int | None) -> ParsedTarget:
     after = masked[m.end():]
     unit = _unit(after, clause)
     op = _explicit_op(low[:m.start()], after.lower())
+    if op == "<=" and re.search(r"\bgiảm\s*$", low[:m.start()]) and "so với" in low:
+        op = ">="   # "Giảm 10% số vụ … so với năm 2022": the reduction is the target
     if op is None:
         op = "<=" if re.search(r"\bgiảm\b", low) else ">="
     return ParsedTarget(op, value, None, unit, year, clause)

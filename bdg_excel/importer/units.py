@@ -113,6 +113,7 @@ class Organisation:
         if name is None or (self.current and rest and not _starts_with_unit_word(name)):
             return None
         names = [strip_end(n).strip(" :") for n in name.split(";") if n.strip(" :")]
+        names = [p for n in names for p in _several(n)]
         if len(names) == 1 and _ALL_UNITS.match(names[0]) and rest \
                 and self._is_report_sentence(rest):
             # "3. Các cơ quan, đơn vị … gửi báo cáo … trước ngày …": the units' deadline
@@ -322,3 +323,20 @@ def assign_from_table(rows: list, plan: Plan) -> int:
                 unit.indicators.append(code)
                 added += 1
     return added
+
+
+def _several(name: str) -> list[str]:
+    """"Công an huyện và Ban Chỉ huy Quân sự huyện" -> two units, when every part starts
+    with a unit word and ends with the same level ("Văn phòng HĐND và UBND xã", "Phòng Văn
+    hóa và Thông tin", "Trung tâm Văn hóa, Thể thao và Truyền thông huyện", "… và các
+    đoàn thể" stay one)."""
+    parts = [p.strip() for p in re.split(r",\s*|\s+và\s+", name) if p.strip()]
+    levels = {_LEVEL.search(key(p)).group(0) if _LEVEL.search(key(p)) else None for p in parts}
+    if len(parts) > 1 and None not in levels and len(levels) == 1 and all(
+            _starts_with_unit_word(p) and not key(p).startswith("các ") and p[:1].isupper()
+            for p in parts):
+        return parts
+    return [name]
+
+
+_LEVEL = re.compile(r"\b(?:xã|phường|thị trấn|huyện|quận|thị xã|thành phố|tỉnh)$")
