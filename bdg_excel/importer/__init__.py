@@ -15,6 +15,7 @@ assignments, deadlines).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,8 +158,6 @@ def _closing_text(closing):
 def _issuer_from_closing(plan: Plan, closing, ctx) -> None:
     """"Trên đây là Kế hoạch … năm 2026 của Bệnh viện Đa khoa tỉnh./." names the issuer
     when the letterhead did not (a school, a hospital, a committee)."""
-    import re
-
     for line in _closing_text(closing):
         first = re.split(r"(?<=[a-zà-ỹ)])\.\s+(?=[A-ZĐÀ-Ỹ])", line.text)[0]
         m = re.search(r"\bcủa\s+([A-ZĐÀ-Ỹ][^.;/]*)", first)
@@ -175,7 +174,7 @@ def _upward_not_to_itself(plan: Plan) -> None:
     if up is None or not up.to:
         return
     own = [r.to for r in plan.reports if r.to]
-    parts = [p.strip() for p in up.to.split(",")]
+    parts = [p.strip() for p in re.split(r",|\s+và\s+(?=[A-ZĐÀ-Ỹ])", up.to)]
     kept = [p for p in parts if not is_own(p, plan.issuer, own)]
     if kept and len(kept) < len(parts):
         up.to = ", ".join(kept)

@@ -202,6 +202,7 @@ def scan(text: str) -> Found:
 
 def _name_key(name: str) -> str:
     k = key(re.sub(r"\s*\([^)]*\)", "", name))   # "UBND xã (qua Phòng …)" is UBND xã
+    k = re.sub(r"^(?:chủ tịch|thường trực|lãnh đạo|thủ trưởng)\s+", "", k)  # its head
     return re.sub(r"\bubnd\b", "ủy ban nhân dân", k)
 
 

@@ -239,8 +239,8 @@ def _lower_first(s: str) -> str:
 # -- goals and indicators ----------------------------------------------------------------
 _GOAL = re.compile(r"^Mục\s+tiêu(?:\s+(?:số|thứ))?\s*(\d+)?\s*(?:[:.)\-–—]\s*|\s+(?=[A-ZĐÀ-Ỹ]))?(.*)$",
                    re.I)
-_INDICATOR = re.compile(r"^(?:Các\s+)?Chỉ\s+tiêu(?:\s+(?:số|thứ))?\s*(\d+)?\s*[:.)\-–—]?\s*(.*)$",
-                        re.I)
+_INDICATOR = re.compile(r"^(?:Các\s+)?Chỉ\s+tiêu(?:\s+(?:số|thứ))?\s*(?:\d+\.(?=\d))?(\d+)?\s*"
+                        r"[:.)\-–—]?\s*(.*)$", re.I)   # "Chỉ tiêu 2", "Chỉ tiêu 1.2:"
 _FIELD = re.compile(r"^(?:trong\s+)?(?:các\s+)?lĩnh\s+vực\b", re.I)
 _GENERAL_GOAL = keys("mục tiêu chung", "mục tiêu tổng quát", "mục tiêu tổng thể")
 _SPECIFIC = keys("mục tiêu cụ thể", "chỉ tiêu cụ thể", "các chỉ tiêu cụ thể",
