@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from ..findings import INFO
 from ..model import Plan, Report, Unit, Upward
