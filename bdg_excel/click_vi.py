@@ -193,6 +193,18 @@ def _vietnamese_metavars(params) -> None:
         p.metavar = word
 
 
+def vietnamise(cmd: click.Command) -> None:
+    """Give a command (and a group's subcommands) Vietnamese usage words and metavars."""
+    if cmd.options_metavar == "[OPTIONS]":
+        cmd.options_metavar = "[TÙY_CHỌN]"
+    _vietnamese_metavars(cmd.params)
+    if isinstance(cmd, click.Group):
+        if "COMMAND" in (cmd.subcommand_metavar or ""):
+            cmd.subcommand_metavar = "LỆNH [THAM_SỐ]..."
+        for sub in cmd.commands.values():
+            vietnamise(sub)
+
+
 class VnCommand(click.Command):
     """A command whose usage line and metavars are Vietnamese."""
 
@@ -212,6 +224,12 @@ class VnGroup(click.Group):
 
     command_class = VnCommand
     group_class = type              # subgroups are of this class
+
+    def add_command(self, cmd, name=None):
+        """A command made elsewhere with plain click (``@click.command`` then
+        ``cli.add_command``) gets the Vietnamese usage line and metavars too."""
+        vietnamise(cmd)
+        super().add_command(cmd, name)
 
     def resolve_command(self, ctx, args):
         """An unknown command: click's message, plus the list of commands when click has

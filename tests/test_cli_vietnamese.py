@@ -173,3 +173,29 @@ def test_through_click_runner_too():
         assert res.exit_code in (0, 2), res.output
         assert "Cách dùng: bdg-excel" in res.output
         _assert_vietnamese(res.output, " ".join(args))
+
+
+def test_a_command_added_with_plain_click_is_vietnamese_too(capsys):
+    """Another engineer's command made with @click.command and cli.add_command."""
+    @click.group("thu-nghiem")
+    def group():
+        """Nhóm thử."""
+
+    @group.command("con")
+    @click.argument("ten")
+    @click.option("--so", type=int)
+    def sub(ten, so):
+        """Lệnh con thử."""
+
+    cli.add_command(group)
+    try:
+        code, text = _run(["thu-nghiem", "con", "--help"], capsys)
+        assert code == 0 and "[TÙY_CHỌN] TÊN" in text and "--so SỐ" in text
+        _assert_vietnamese(text, "a plain click command")
+        code, text = _run(["thu-nghiem", "--help"], capsys)
+        assert code == 0 and "LỆNH [THAM_SỐ]..." in text
+        _assert_vietnamese(text, "a plain click group")
+        code, text = _run(["thu-nghiem", "con"], capsys)
+        assert code == 2 and "Thiếu tham số 'TÊN'" in text
+    finally:
+        cli.commands.pop("thu-nghiem")
