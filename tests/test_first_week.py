@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import sys
 import tomllib
@@ -386,3 +387,38 @@ def test_archive_names_keep_windows_paths_short():
     assert len(str(folder.absolute() / name)) + len(" (99)") < 260
     assert collect_mod._archive_name(long, folder, system="posix") == \
         collect_mod._archive_name(long)          # elsewhere only the byte limit
+
+
+SPAWN_SCRIPT = '''
+import multiprocessing as mp, sys
+if __name__ == "__main__":
+    mp.set_start_method("spawn", force=True)          # the only start method on Windows
+    from bdg_excel import collect
+    from bdg_excel.cli import main
+    from bdg_excel.demo import simulate_returns
+    from bdg_excel.workflow import generate, load
+    from bdg_excel.workspace import Workspace
+    collect.PARALLEL_THRESHOLD = 1                    # use the pool for a few files too
+    root = sys.argv[1]
+    assert main(["init", root, "--example", "tam-duong"]) == 0
+    assert main(["generate", "-w", root, "--period", "2024", "--workers", "2", "-q"]) == 0
+    ws = Workspace.open(root)
+    plan = load(ws)
+    simulate_returns(ws, plan, "2024", generate(ws, plan, "2024"))
+    assert main(["consolidate", "-w", root, "--period", "2024", "--workers", "2", "-q"]) == 0
+'''
+
+
+def test_worker_processes_work_with_spawn_as_on_windows(tmp_path):
+    """Windows starts worker processes by spawning (no fork): generate and collect with
+    two workers run the same way here when the start method is forced to spawn."""
+    import subprocess
+
+    script = tmp_path / "spawn_run.py"
+    script.write_text(SPAWN_SCRIPT, encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path / "ws")],
+                          capture_output=True, text=True, encoding="utf-8", timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert re.search(r"Đã nhận 1[0-3]/13 đơn vị", proc.stdout), proc.stdout
+    assert (tmp_path / "ws" / "outbox" / "Tong-hop_tam-duong_2024.xlsx").is_file()
+    assert len(list((tmp_path / "ws" / "outbox" / "forms").glob("*.xlsx"))) == 13
