@@ -100,7 +100,13 @@ def check_period(plan: Plan, period: str | None) -> str:
 
 def generate(ws: Workspace, plan: Plan, period: str, *, units: list[str] | None = None,
              workers: int = 1, progress=None) -> list[GeneratedForm]:
+    from . import formtemplate
+
     with ws.lock():
+        template = formtemplate.template_path(ws.templates)
+        if template is not None:   # the officer's own form template (issue 16)
+            return formtemplate.generate_forms(template, plan, ws.forms_folder(period), period,
+                                               units=units, progress=progress)
         return generate_forms(plan, ws.forms_folder(period), period, units=units,
                               workers=workers, progress=progress)
 
