@@ -521,6 +521,77 @@ def _render_plan_summary(plan) -> None:
         echo(f"  - {u.name}: chỉ tiêu {codes}; {len(u.tasks)} nhiệm vụ")
 
 
+# -- templates (issue 16) ----------------------------------------------------------------
+@cli.group("template", context_settings=CONTEXT)
+def template_group():
+    """Mẫu biểu (templates/bieu-mau.xlsx): tạo để sửa trình bày trong Excel, kiểm tra."""
+
+
+@template_group.command("init", context_settings=CONTEXT)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Tệp mẫu sẽ ghi (mặc định: templates/bieu-mau.xlsx của thư mục làm việc).")
+@click.option("-w", "--workspace", default=".", type=click.Path(file_okay=False, path_type=Path),
+              help="Thư mục làm việc (khi không ghi -o).")
+def template_init_cmd(output: Path | None, workspace: Path):
+    """Ghi biểu mẫu hiện tại thành tệp mẫu có ký hiệu {{…}} để sửa trình bày trong Excel."""
+    from . import formtemplate
+
+    path = output or Workspace.open(workspace).templates / formtemplate.TEMPLATE_NAME
+    formtemplate.write_template(path)
+    echo(f"Đã ghi mẫu biểu: {path}")
+    echo("Sửa trình bày trong Excel (giữ các ký hiệu {{…}}), kiểm tra bằng: bdg-excel template "
+         "check; từ đó lệnh generate tạo mọi biểu mẫu theo tệp này.")
+
+
+@template_group.command("check", context_settings=CONTEXT)
+@click.argument("template_file", required=False,
+                type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("-w", "--workspace", default=".", type=click.Path(file_okay=False, path_type=Path),
+              help="Thư mục làm việc (khi không ghi tệp mẫu).")
+def template_check_cmd(template_file: Path | None, workspace: Path):
+    """Liệt kê các lỗi của tệp mẫu biểu (ký hiệu lạ, thiếu cột mã hay kết quả, thiếu dòng mẫu)."""
+    from . import formtemplate
+    from .errors import WorkspaceError
+
+    path = template_file
+    if path is None:
+        path = formtemplate.template_path(Workspace.open(workspace).templates)
+        if path is None:
+            raise WorkspaceError("Thư mục templates/ chưa có mẫu biểu bieu-mau.xlsx. Tạo bằng "
+                                 "lệnh: bdg-excel template init")
+    findings = formtemplate.check_template(path)
+    if not findings:
+        echo(f"{path.name}: mẫu biểu không có lỗi.")
+        return
+    for f in findings:
+        echo(str(f))
+    n_err = sum(f.severity == ERROR for f in findings)
+    echo(f"{path.name}: {n_err} lỗi, {len(findings) - n_err} cảnh báo.")
+
+
+@cli.command("report", context_settings=CONTEXT)
+@workspace_option
+@plan_option
+@period_option
+@click.option("--into", "annex", required=True,
+              type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Phụ lục (.xlsx) cấp trên gửi, có các ký hiệu {{mã.ket_qua}} … cần điền.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Tệp kết quả (phụ lục gốc không bị ghi đè).")
+@click.option("--map", "cell_map", default=None,
+              type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Bảng ánh xạ ô (CSV: trang,ô,ký hiệu) cho phụ lục không được sửa.")
+def report_cmd(ws, plan, period, annex, output, cell_map):
+    """Điền số liệu tổng hợp vào phụ lục của cấp trên (giữ nguyên mọi thứ khác)."""
+    from .annex import report_into
+
+    res = report_into(ws, plan, period, annex, output, cell_map=cell_map)
+    for f in res.findings:
+        echo(str(f))
+    echo(f"Đã điền {len(res.filled)} ô; {len(res.findings)} ô cần xem lại. Tệp kết quả: "
+         f"{res.path}")
+
+
 # -- error boundary ----------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     try:

@@ -492,8 +492,10 @@ def _shift_row_things(ws, first: int, delta: int) -> None:
     if ws.print_area:
         from openpyxl.worksheet.cell_range import MultiCellRange
 
-        areas = MultiCellRange(" ".join(a.split("!")[-1].replace("$", "")
-                                        for a in ws.print_area))
+        area = ws.print_area
+        parts = area.split(",") if isinstance(area, str) else list(area)
+        areas = MultiCellRange(" ".join(a.rsplit("!", 1)[-1].replace("$", "")
+                                        for a in parts))
         ws.print_area = [str(r) for r in _shift_ranges(areas, first, delta).ranges]
 
 

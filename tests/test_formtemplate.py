@@ -1,0 +1,307 @@
+"""Form templates (issue 16): an officer restyles templates/bieu-mau.xlsx in Excel (or
+LibreOffice); generate builds every form from it; the returns read back exactly like
+today's forms."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+import xlsxwriter
+
+from bdg_excel import formtemplate, layout, planbook
+from bdg_excel.cli import main
+from bdg_excel.model import Plan
+from bdg_excel.workflow import consolidate_workspace, generate, init_workspace, load
+
+from cycle_helpers import Fill, return_form
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+UNITS = ("Trường Tiểu học Nậm Loỏng", "Trạm Y tế phường")
+EXTRA = "Nguồn số liệu chi tiết"
+
+
+def _plan() -> dict:
+    """A percent row with numerator/denominator, a count, a rate per 1.000, a yes/no row
+    and one indicator with two target rows; one unit has no task, the other two."""
+    def ind(code, text, targets):
+        goal, number = code.split(".")
+        return {"code": code, "goal": int(goal), "number": int(number), "text": text,
+                "targets": targets}
+
+    def tgt(code, op, value, unit, text):
+        return {"code": code, "op": op, "value": value, "max": None, "unit": unit,
+                "year": 2027, "text": text}
+
+    return {
+        "title": "Kế hoạch bình đẳng giới phường Thử", "number": "12/KH-UBND",
+        "issuer": "Ủy ban nhân dân phường Tân Thử", "place": "Tân Thử", "date": "2026-02-03",
+        "period": {"start": 2026, "end": 2030},
+        "goals": [{"number": 1, "title": "Giáo dục"}, {"number": 2, "title": "Y tế"}],
+        "indicators": [
+            ind("1.1", "Tỷ lệ nữ cán bộ quản lý trường học",
+                [tgt("1.1", ">=", 40, "%", "Tỷ lệ nữ cán bộ quản lý trường học")]),
+            ind("1.2", "Số buổi sinh hoạt chuyên đề về giới",
+                [tgt("1.2", ">=", 6, "buổi", "Số buổi sinh hoạt chuyên đề về giới")]),
+            ind("2.1", "Tỷ suất tử vong mẹ; tỷ lệ phụ nữ mang thai được khám thai",
+                [tgt("2.1a", "<=", 2, "/1.000", "Tỷ suất tử vong mẹ dưới 2/1.000"),
+                 tgt("2.1b", ">=", 90, "%", "90% phụ nữ mang thai được khám thai đủ 4 lần")]),
+            ind("2.2", "Có phòng tư vấn sức khỏe sinh sản",
+                [tgt("2.2", "qualitative", None, None, "Có phòng tư vấn sức khỏe sinh sản")]),
+        ],
+        "units": [{"name": UNITS[0], "indicators": ["1.1", "1.2"], "tasks": [],
+                   "email": None},
+                  {"name": UNITS[1], "indicators": ["2.1", "2.2"],
+                   "tasks": ["Tư vấn sức khỏe sinh sản cho vị thành niên",
+                             "Truyền thông phòng, chống bạo lực gia đình tại trạm"],
+                   "email": None}],
+        "reports": [{"kind": "annual", "due": "11-30", "to": "Phòng Văn hóa – Xã hội phường"}],
+    }
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 40), (200, 30, 30)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def restyled_template(path: Path) -> Path:
+    """What an officer makes of the template: the national motto and an emblem on top,
+    header cells moved, Arial 11, the indicator text merged over two columns, an extra
+    input column "Nguồn số liệu chi tiết" BEFORE "Nguồn số liệu", an extra sheet, print
+    setup of its own."""
+    wb = xlsxwriter.Workbook(str(path))
+    base = {"font_name": "Arial", "font_size": 11, "text_wrap": True, "valign": "vcenter"}
+    plain = wb.add_format(base)
+    bold = wb.add_format({**base, "bold": True, "align": "center"})
+    head = wb.add_format({**base, "bold": True, "border": 1, "bg_color": "#E2EFDA",
+                          "align": "center"})
+    cell = wb.add_format({**base, "border": 1})
+    entry = wb.add_format({**base, "border": 1, "locked": False, "bg_color": "#FFF2CC"})
+    ws = wb.add_worksheet(layout.FORM_SHEET)
+    widths = [5, 8, 30, 20, 22, 10, 14, 10, 10, 18, 18, 16]
+    for i, w in enumerate(widths):
+        ws.set_column(i, i, w)
+    ws.merge_range("A1:D1", "{{co_quan}}", bold)
+    ws.merge_range("F1:L1", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold)
+    ws.merge_range("F2:L2", "Độc lập - Tự do - Hạnh phúc", bold)
+    ws.insert_image("A2", "emblem.png", {"image_data": io.BytesIO(_png())})
+    ws.write("K4", "Mẫu {{bieu_so}}", plain)
+    ws.merge_range("A5:E5", "Kính gửi: {{noi_nhan}}", plain)
+    ws.merge_range("F5:L5", "Đơn vị báo cáo: {{don_vi}}", plain)
+    ws.merge_range("A7:L7", "{{tieu_de}} – {{ky}}", bold)
+    ws.merge_range("A8:L8", "Hạn nộp: {{han_nop}} (kế hoạch {{so_ke_hoach}})", plain)
+    heads = ["STT", "Mã", "Chỉ tiêu", None, "Mục tiêu kế hoạch", "Đơn vị tính",
+             "Kết quả thực hiện", "Tử số", "Mẫu số", EXTRA, "Nguồn số liệu", "Ghi chú"]
+    marks = ["{{stt}}", "{{ma}}", "{{chi_tieu}}", None, "{{muc_tieu}}", "{{don_vi_tinh}}",
+             "{{ket_qua}}", "{{tu_so}}", "{{mau_so}}", None, "{{nguon}}", "{{ghi_chu}}"]
+    ws.merge_range("C10:D10", "Chỉ tiêu", head)
+    ws.merge_range("C11:D11", "{{chi_tieu}}", cell)
+    for c, (h, m) in enumerate(zip(heads, marks)):
+        if h is None:
+            continue
+        if c != 2:
+            ws.write(9, c, h, head)
+            ws.write(10, c, m or "", entry if c >= 6 else cell)
+    ws.set_row(10, 40)
+    ws.write("A13", "B. NHIỆM VỤ", bold)
+    ws.write_row("A14", ["STT", "Mã", "Nhiệm vụ"], head)
+    ws.write("E14", "Tình trạng", head)
+    ws.merge_range("C14:D14", "Nhiệm vụ", head)
+    ws.merge_range("F14:L14", "Kết quả thực hiện, khó khăn, đề xuất", head)
+    ws.write_row("A15", ["{{stt}}", "{{ma}}"], cell)
+    ws.merge_range("C15:D15", "{{nhiem_vu}}", cell)
+    ws.write("E15", "{{tinh_trang}}", entry)
+    ws.merge_range("F15:L15", "{{ket_qua}}", entry)
+    ws.merge_range("H17:L17", "{{dia_danh}}, ngày … tháng … năm {{nam}}", plain)
+    ws.merge_range("H18:L18", "THỦ TRƯỞNG ĐƠN VỊ", bold)
+    ws.set_portrait()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.print_area("A1:L20")
+    notes = wb.add_worksheet("Ghi chú của phòng")
+    notes.write("A1", "Biểu này thay mẫu cũ từ năm 2026.")
+    wb.close()
+    return path
+
+
+def _saved_by(src: Path, how: str, tmp_path: Path) -> Path:
+    if how == "xlsxwriter":
+        return src
+    if how == "openpyxl":
+        out = tmp_path / "openpyxl" / src.name
+        out.parent.mkdir()
+        openpyxl.load_workbook(src).save(out)
+        return out
+    if SOFFICE is None:
+        pytest.skip("LibreOffice (soffice) not installed")
+    outdir = tmp_path / "lo"
+    profile = (tmp_path / "lo-profile").as_uri()
+    subprocess.run([SOFFICE, f"-env:UserInstallation={profile}", "--headless", "--norestore",
+                    "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(outdir),
+                    str(src)], check=True, capture_output=True, timeout=180)
+    return outdir / src.name
+
+
+def _workspace(tmp_path: Path, template: Path | None):
+    ws = init_workspace(tmp_path / "ws")
+    planbook.save_plan(Plan.from_json(_plan(), name="ke-hoach"), ws.templates / "ke-hoach.xlsx")
+    if template is not None:
+        shutil.copyfile(template, ws.templates / formtemplate.TEMPLATE_NAME)
+    return ws, load(ws)
+
+
+FILLS = {UNITS[0]: {"1.1": Fill(numerator=7, denominator=16, source="Sổ nhân sự", note="ước"),
+                    "1.2": Fill(value=9, source="Sổ sinh hoạt")},
+         UNITS[1]: {"2.1a": Fill(numerator=1, denominator=1250), "2.1b": Fill(value=92.5),
+                    "2.2": Fill(value="Có", note="từ tháng 3")}}
+TASKS = {"NV1": ("Đã hoàn thành", "Tư vấn 120 lượt"),
+         "NV2": ("Đang thực hiện", "Đã in 500 tờ rơi")}
+
+
+@pytest.mark.parametrize("saved_by", ["xlsxwriter", "openpyxl", "libreoffice"])
+def test_restyled_template_generates_forms_whose_returns_read_back(tmp_path, saved_by):
+    src = restyled_template(tmp_path / "bieu-mau.xlsx")
+    ws, plan = _workspace(tmp_path, _saved_by(src, saved_by, tmp_path))
+    assert plan.name == "ke-hoach"                      # the template is not a plan
+    assert formtemplate.check_template(ws.templates / "bieu-mau.xlsx") == []
+    forms = {f.unit: f for f in generate(ws, plan, "2026")}
+    assert set(forms) == set(UNITS)
+
+    # the officer's look is kept
+    path = forms[UNITS[1]].path
+    wb = openpyxl.load_workbook(path)
+    sheet = wb[layout.FORM_SHEET]
+    assert wb.sheetnames[:2] == [layout.FORM_SHEET, "Ghi chú của phòng"]
+    assert wb[layout.META_SHEET].sheet_state == "hidden"
+    assert "Ghi chú của phòng" in wb.sheetnames and formtemplate.HELP_SHEET not in wb.sheetnames
+    with zipfile.ZipFile(path) as z:
+        assert any(n.startswith("xl/media/") for n in z.namelist()), "the emblem was lost"
+    assert len(sheet._images) == 1
+    assert sheet["F1"].value == "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+    assert sheet["F5"].value == f"Đơn vị báo cáo: {UNITS[1]}"
+    assert sheet["A5"].value == "Kính gửi: Phòng Văn hóa – Xã hội phường"
+    assert sheet["K4"].value == "Mẫu 01/BĐG"
+    assert sheet["A8"].value == "Hạn nộp: 30/11/2026 (kế hoạch 12/KH-UBND)"
+    assert sheet.page_setup.orientation == "portrait"
+    rows = {sheet.cell(row=r, column=2).value: r for r in range(1, sheet.max_row + 1)}
+    assert [c for c in rows if c and c[0] in "12N"] == ["2.1a", "2.1b", "2.2", "NV1", "NV2"]
+    for code in ("2.1a", "2.1b", "2.2"):
+        r = rows[code]
+        assert f"C{r}:D{r}" in {str(m) for m in sheet.merged_cells.ranges}
+        assert sheet.cell(row=r, column=3).font.name == "Arial"
+        assert sheet.row_dimensions[r].height >= 39.5
+        assert sheet.cell(row=r, column=7).protection.locked is False        # result
+        assert sheet.cell(row=r, column=10).protection.locked is False       # extra column
+        assert sheet.cell(row=r, column=2).protection.locked is not False    # code
+    r = rows["NV2"]
+    assert f"F{r}:L{r}" in {str(m) for m in sheet.merged_cells.ranges}
+    assert sheet.cell(row=rows["2.2"], column=8).protection.locked is not False  # no tử số
+    assert sheet.protection.sheet
+    validated = {str(rng) for dv in sheet.data_validations.dataValidation
+                 for rng in dv.sqref.ranges}
+    assert {f"G{rows[c]}" for c in ("2.1a", "2.1b", "2.2")} <= validated
+    assert f"E{rows['NV1']}" in validated
+    # the signature line moved down with the rows and kept its merge
+    sig = next(r for r in range(1, sheet.max_row + 1)
+               if str(sheet.cell(row=r, column=8).value or "").startswith("Tân Thử"))
+    assert sig > rows["NV2"] and f"H{sig}:L{sig}" in {str(m) for m in sheet.merged_cells.ranges}
+    assert sheet.print_area.endswith("$A$1:$L$23")      # 20 + 2 more target rows + 1 task row
+
+    # the unit without tasks: the task template row is gone, the header stays
+    other = openpyxl.load_workbook(forms[UNITS[0]].path)[layout.FORM_SHEET]
+    assert not any("{{" in str(c.value) for row in other.iter_rows() for c in row if c.value)
+
+    when = datetime(2026, 11, 20, 9)
+    return_form(ws, forms, UNITS[0], FILLS[UNITS[0]], when=when)
+    return_form(ws, forms, UNITS[1], FILLS[UNITS[1]], TASKS, when=when)
+    res = consolidate_workspace(ws, plan, "2026", workers=1)
+    assert [f.code for rec, f in res.consolidation.findings if f.severity == "error"] == []
+    got = {(r["unit"], r["code"]): r for r in res.consolidation.tidy}
+    assert got[(UNITS[0], "1.1")]["value"] == pytest.approx(43.75)
+    assert (got[(UNITS[0], "1.1")]["numerator"], got[(UNITS[0], "1.1")]["denominator"]) == (7, 16)
+    assert got[(UNITS[0], "1.2")]["value"] == 9
+    assert got[(UNITS[1], "2.1a")]["value"] == pytest.approx(0.8)
+    assert got[(UNITS[1], "2.1b")]["value"] == pytest.approx(92.5)
+    assert {r["status"] for r in got.values()} == {"accepted"}
+    by_code = {uv.unit.name + t.code: uv for t_res in res.consolidation.results
+               for t in [t_res.target] for uv in t_res.unit_values}
+    assert by_code[UNITS[0] + "1.1"].source == "Sổ nhân sự"       # not the extra column
+    assert by_code[UNITS[0] + "1.1"].note == "ước"
+    assert by_code[UNITS[1] + "2.2"].answer == "Có"
+    assert by_code[UNITS[1] + "2.2"].note == "từ tháng 3"
+    tasks = {(t.unit.name, t.code): (t.status, t.result) for t in res.consolidation.tasks}
+    assert tasks[(UNITS[1], "NV1")] == TASKS["NV1"]
+    assert tasks[(UNITS[1], "NV2")] == TASKS["NV2"]
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_template_init_writes_todays_form_and_generate_uses_it(tmp_path, capsys):
+    ws, plan = _workspace(tmp_path, None)
+    code, out, _ = run(capsys, "template", "init", "-w", str(ws.root))
+    assert code == 0 and "bieu-mau.xlsx" in out
+    code, _, err = run(capsys, "template", "init", "-w", str(ws.root))
+    assert code == 2 and "không ghi đè" in err            # never overwritten
+    code, out, _ = run(capsys, "template", "check", "-w", str(ws.root))
+    assert code == 0 and "không có lỗi" in out
+    assert load(ws).name == "ke-hoach"
+    forms = {f.unit: f for f in generate(ws, plan, "2026")}
+    sheet = openpyxl.load_workbook(forms[UNITS[1]].path)[layout.FORM_SHEET]
+    texts = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
+    assert f"Đơn vị báo cáo: {UNITS[1]}" in texts
+    assert not any("{{" in t for t in texts)
+    when = datetime(2026, 11, 21, 9)
+    return_form(ws, forms, UNITS[1], FILLS[UNITS[1]], TASKS, when=when)
+    got = {(r["unit"], r["code"]): r["value"]
+           for r in consolidate_workspace(ws, plan, "2026", workers=1).consolidation.tidy}
+    assert got[(UNITS[1], "2.1b")] == pytest.approx(92.5)
+
+
+def test_template_check_lists_problems_with_sheet_and_cell(tmp_path, capsys):
+    path = tmp_path / "bieu-mau.xlsx"
+    formtemplate.write_template(path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[layout.FORM_SHEET]
+    ws["A3"] = "Người ký: {{nguoi_ky}}"                  # unknown placeholder
+    ws["F11"] = "Số liệu"                                # the result header renamed
+    row = next(r for r in range(1, 40) if ws.cell(row=r, column=3).value == "{{nhiem_vu}}")
+    for c in range(1, 6):                                # the task template row removed
+        ws.cell(row=row, column=c).value = None
+    ws["C40"] = "{{muc_tieu}}"                           # a row placeholder outside a row
+    ws["C40"].value = "{{chi_tieu}} {{ket_qua}}"
+    wb.save(path)
+    found = formtemplate.check_template(path)
+    codes = {(f.code, f.sheet, f.cell) for f in found}
+    assert ("template_unknown_placeholder", layout.FORM_SHEET, "A3") in codes
+    assert any(f.code == "template_no_row" and "nhiệm vụ" in f.message for f in found)
+    assert any(f.code == "template_no_code" and f.row == 40 for f in found)
+    assert any(f.code == "template_no_header" for f in found), found
+    code, out, _ = run(capsys, "template", "check", str(path))
+    assert code == 0
+    assert "ô A3" in out and "{{nguoi_ky}}" in out
+
+
+def test_generate_refuses_a_broken_template_naming_the_problem(tmp_path, capsys):
+    src = tmp_path / "bieu-mau.xlsx"
+    formtemplate.write_template(src)
+    wb = openpyxl.load_workbook(src)
+    wb[layout.FORM_SHEET]["B3"] = "{{khong_co}}"
+    wb.save(src)
+    ws, plan = _workspace(tmp_path, src)
+    code, _, err = run(capsys, "generate", "-w", str(ws.root))
+    assert code == 1
+    assert "ô B3" in err and "khong_co" in err
+    assert not list(ws.forms_dir.glob("*.xlsx"))
