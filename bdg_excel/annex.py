@@ -166,6 +166,7 @@ def _read_map(path: Path, wb, result: AnnexResult) -> list[tuple[str, str, str]]
     """Cell map rows ``sheet,cell,placeholder`` (a header row is skipped; the braces
     around the placeholder are optional)."""
     from openpyxl.utils.cell import coordinate_from_string
+    from openpyxl.utils.exceptions import CellCoordinatesException
 
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -189,8 +190,9 @@ def _read_map(path: Path, wb, result: AnnexResult) -> list[tuple[str, str, str]]
         m = WHOLE_RE.match(name)
         name = m.group(1) if m else name
         try:
-            coordinate_from_string(ref.upper())
-        except ValueError:
+            if coordinate_from_string(ref.upper())[1] < 1:
+                raise ValueError(ref)
+        except (ValueError, CellCoordinatesException):
             result.findings.append(Finding("annex_map_row", f"Dòng {n} của bảng ánh xạ: “{ref}” "
                                            "không phải địa chỉ ô (ví dụ D12).", ERROR,
                                            file=path.name, row=n))
