@@ -532,15 +532,19 @@ def template_group():
               help="Tệp mẫu sẽ ghi (mặc định: templates/bieu-mau.xlsx của thư mục làm việc).")
 @click.option("-w", "--workspace", default=".", type=click.Path(file_okay=False, path_type=Path),
               help="Thư mục làm việc (khi không ghi -o).")
-def template_init_cmd(output: Path | None, workspace: Path):
+@click.option("--tong-hop", "summary", is_flag=True,
+              help="Ghi mẫu trang Tổng hợp của bảng tổng hợp (templates/tong-hop.xlsx).")
+def template_init_cmd(output: Path | None, workspace: Path, summary: bool):
     """Ghi biểu mẫu hiện tại thành tệp mẫu có ký hiệu {{…}} để sửa trình bày trong Excel."""
-    from . import formtemplate
+    from . import formtemplate, summarytemplate
 
-    path = output or Workspace.open(workspace).templates / formtemplate.TEMPLATE_NAME
-    formtemplate.write_template(path)
-    echo(f"Đã ghi mẫu biểu: {path}")
-    echo("Sửa trình bày trong Excel (giữ các ký hiệu {{…}}), kiểm tra bằng: bdg-excel template "
-         "check; từ đó lệnh generate tạo mọi biểu mẫu theo tệp này.")
+    module = summarytemplate if summary else formtemplate
+    path = output or Workspace.open(workspace).templates / module.TEMPLATE_NAME
+    module.write_template(path)
+    echo(f"Đã ghi mẫu: {path}")
+    then = "consolidate ghi trang Tổng hợp" if summary else "generate tạo mọi biểu mẫu"
+    echo(f"Sửa trình bày trong Excel (giữ các ký hiệu {{{{…}}}}), kiểm tra bằng: bdg-excel "
+         f"template check; từ đó lệnh {then} theo tệp này.")
 
 
 @template_group.command("check", context_settings=CONTEXT)
@@ -550,23 +554,28 @@ def template_init_cmd(output: Path | None, workspace: Path):
               help="Thư mục làm việc (khi không ghi tệp mẫu).")
 def template_check_cmd(template_file: Path | None, workspace: Path):
     """Liệt kê các lỗi của tệp mẫu biểu (ký hiệu lạ, thiếu cột mã hay kết quả, thiếu dòng mẫu)."""
-    from . import formtemplate
+    from . import formtemplate, summarytemplate
     from .errors import WorkspaceError
 
-    path = template_file
-    if path is None:
-        path = formtemplate.template_path(Workspace.open(workspace).templates)
-        if path is None:
-            raise WorkspaceError("Thư mục templates/ chưa có mẫu biểu bieu-mau.xlsx. Tạo bằng "
-                                 "lệnh: bdg-excel template init")
-    findings = formtemplate.check_template(path)
-    if not findings:
-        echo(f"{path.name}: mẫu biểu không có lỗi.")
-        return
-    for f in findings:
-        echo(str(f))
-    n_err = sum(f.severity == ERROR for f in findings)
-    echo(f"{path.name}: {n_err} lỗi, {len(findings) - n_err} cảnh báo.")
+    paths = [template_file] if template_file else []
+    if not paths:
+        templates = Workspace.open(workspace).templates
+        paths = [p for p in (formtemplate.template_path(templates),
+                             summarytemplate.template_path(templates)) if p]
+        if not paths:
+            raise WorkspaceError("Thư mục templates/ chưa có mẫu biểu bieu-mau.xlsx hay mẫu "
+                                 "tong-hop.xlsx. Tạo bằng lệnh: bdg-excel template init")
+    for path in paths:
+        module = summarytemplate if path.name.lower() == summarytemplate.TEMPLATE_NAME \
+            else formtemplate
+        findings = module.check_template(path)
+        if not findings:
+            echo(f"{path.name}: mẫu không có lỗi.")
+            continue
+        for f in findings:
+            echo(str(f))
+        n_err = sum(f.severity == ERROR for f in findings)
+        echo(f"{path.name}: {n_err} lỗi, {len(findings) - n_err} cảnh báo.")
 
 
 @cli.command("report", context_settings=CONTEXT)

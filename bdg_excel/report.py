@@ -42,15 +42,22 @@ def sheet_names(c: Consolidation) -> list[str]:
     return names
 
 
-def write_report(c: Consolidation, path: Path) -> Path:
+def write_report(c: Consolidation, path: Path, summary_template: Path | None = None) -> Path:
+    """``summary_template``: templates/tong-hop.xlsx, the officer's layout of the summary
+    sheet (:mod:`bdg_excel.summarytemplate`)."""
     with no_gc():       # half a million cell records for 10,000 units
-        return _write_report(c, path)
+        return _write_report(c, path, summary_template)
 
 
-def _write_report(c: Consolidation, path: Path) -> Path:
+def _write_report(c: Consolidation, path: Path, summary_template: Path | None = None) -> Path:
     writers = {SUMMARY: sheets.summary, MATRIX: sheets.task_matrix, TASKS: sheets.tasks,
                SUBMISSIONS: sheets.submissions, CHARTS: write_charts,
                FINDINGS: sheets.findings, DATA: _data, ROLLUP: rollup.write_sheet}
+    if summary_template is not None:   # issue 16
+        from functools import partial
+
+        from .summarytemplate import write_sheet
+        writers[SUMMARY] = partial(write_sheet, summary_template, SUMMARY)
     with atomic_output(path) as tmp:
         wb = FastWorkbook(str(tmp), WORKBOOK_OPTIONS)
         wb.worksheet_class = Sheet      # fast rows: the tables hold 10,000s of rows

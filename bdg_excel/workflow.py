@@ -132,7 +132,8 @@ def consolidate_workspace(ws: Workspace, plan: Plan, period: str, *,
         collected = collect(ws, plan, period=period, received_at=received_at,
                             workers=workers, progress=progress)
         c = consolidate(ws, plan, period)
-        path = write_report(c, report_path(ws, c))
+        from .summarytemplate import template_path   # templates/tong-hop.xlsx (issue 16)
+        path = write_report(c, report_path(ws, c), template_path(ws.templates))
     return ConsolidateResult(collected, c, path)
 
 
