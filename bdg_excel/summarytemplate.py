@@ -205,22 +205,28 @@ def write_sheet(template: Path, name: str, wb, fm, c: Consolidation) -> None:
             lambda x: "" if values.get(x.group(1)) is None and x.group(1) in values
             else str(values.get(x.group(1), x.group(0))), text))
 
+    heights: dict[int, float] = {}
     for row in src.iter_rows():
         for cell in row:
             r = cell.row
             if (r, cell.column) in covered or (cell.value is None and not cell.has_style):
                 continue
             if r == trow:
-                template_height = src.row_dimensions[r].height
                 for i, res in enumerate(c.results):
                     vals = row_values(i + 1, res)
                     v = fill_text(cell.value, vals) if isinstance(cell.value, str) else cell.value
                     write(r - 1 + i, cell, v, r)
-                    if template_height:
-                        ws.set_row(r - 1 + i, template_height)
+                    if isinstance(v, str) and cell.alignment is not None and \
+                            cell.alignment.wrap_text:
+                        heights[i] = max(heights.get(i, 0), _text_height(src, cell, v, merged))
                 continue
             v = fill_text(cell.value, heads) if isinstance(cell.value, str) else cell.value
             write(out_row(r), cell, v, r)
+    if trow is not None:
+        template_height = src.row_dimensions[trow].height or 0
+        for i in range(len(c.results)):
+            if template_height or heights.get(i):
+                ws.set_row(trow - 1 + i, max(template_height, heights.get(i, 0)))
     if src.page_setup.orientation == "landscape":
         ws.set_landscape()
     else:
@@ -269,6 +275,7 @@ def write_template(path: str | Path) -> Path:
         ws.set_column(c, c, width)
         ws.write_string(6, c, text, head)
         ws.write_string(7, c, ph, f)
+    ws.set_row(6, 2 * 15.75 + 3)
     ws.set_row(7, 33)
     ws.merge_range(9, 5, 9, last, "{{dia_danh}}, ngày …… tháng …… năm {{nam}}", plain)
     ws.merge_range(10, 5, 10, last, "THỦ TRƯỞNG CƠ QUAN", bold)
@@ -276,3 +283,19 @@ def write_template(path: str | Path) -> Path:
     ws.set_paper(9)
     wb.close()
     return path
+
+
+def _text_height(src, cell, text: str, merged: dict) -> float:
+    """Row height (pt) for ``text`` wrapped in ``cell`` (and the cells merged with it)."""
+    from .xlsx import LINE_PT, wrapped_lines
+
+    m = merged.get((cell.row, cell.column))
+    cols = range(m.min_col, m.max_col + 1) if m is not None else [cell.column]
+    widths = {}
+    for dim in src.column_dimensions.values():
+        if dim.width and dim.min:
+            for col in range(dim.min, (dim.max or dim.min) + 1):
+                widths[col] = dim.width
+    width = sum(widths.get(col, 8.43) for col in cols)
+    size = float(cell.font.sz or 11) if cell.font is not None else 11.0
+    return wrapped_lines(text, (width * 1.05 - 1) * 12 / size) * LINE_PT * size / 12 + 3
