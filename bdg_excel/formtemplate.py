@@ -384,6 +384,8 @@ def build_form(template: str | Path, plan: Plan, unit: Unit, period: str, path: 
                 _fill_target(plan, ws, tr, tr.row + i, i, item)
             else:
                 _fill_task(ws, tr, tr.row + i, i, item)
+        if tr.kind == "targets" and items:
+            _whole_numbers(ws, tr, len(items))
     if form_ws is not None:
         form_ws.protection.sheet = True
         form_ws.protection.formatRows = False
@@ -604,6 +606,25 @@ def _fit_height(ws, r: int, cells) -> None:
     current = ws.row_dimensions[r].height
     if current is None or current < need:
         ws.row_dimensions[r].height = need
+
+
+def _whole_numbers(ws, tr: TemplateRow, n: int) -> None:
+    """Whole numbers without a trailing decimal separator ("45", not "45,"), as in
+    :mod:`bdg_excel.forms`: the number format "#,##0.##" alone shows "45,"."""
+    from openpyxl.formatting.rule import Rule
+    from openpyxl.styles.differential import DifferentialStyle
+    from openpyxl.styles.numbers import NumberFormat
+
+    for key in ("value", "numerator", "denominator"):
+        col = tr.fields.get(key)
+        if col is None:
+            continue
+        letter = layout.col_letter(col - 1)
+        top = f"{letter}{tr.row}"
+        rule = Rule(type="expression", formula=[f"AND(ISNUMBER({top}),MOD({top},1)=0)"],
+                    dxf=DifferentialStyle(numFmt=NumberFormat(numFmtId=3,
+                                                              formatCode="#,##0")))
+        ws.conditional_formatting.add(f"{top}:{letter}{tr.row + n - 1}", rule)
 
 
 _OPERATORS = {">=": "greaterThanOrEqual", "between": "between"}
