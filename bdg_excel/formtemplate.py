@@ -352,16 +352,13 @@ def header_values(plan: Plan, unit: Unit, period: str, targets: list[Target]) ->
 
 
 def build_form(template: str | Path, plan: Plan, unit: Unit, period: str, path: str | Path,
-               meta: dict[str, str], wb=None) -> Path:
+               meta: dict[str, str], wb=None, check: bool = True) -> Path:
     """Write ``unit``'s form at ``path`` from the template (``wb``: the template already
-    loaded, it is modified)."""
+    loaded, it is modified; ``check=False`` when the caller has checked it)."""
     template, path = Path(template), Path(path)
     wb = wb or _load(template)
-    problems = [f for f in _check(wb, template.name) if f.severity == ERROR]
-    if problems:
-        raise errors.PlanError(f"Mẫu biểu {template} có lỗi, chưa tạo được biểu mẫu: "
-                               + "; ".join(f"{f.location}: {f.message}" for f in problems[:5])
-                               + " Chạy bdg-excel template check để xem đủ.")
+    if check:
+        _refuse_broken(template, wb)
     if HELP_SHEET in wb.sheetnames:
         del wb[HELP_SHEET]
     for name in (layout.META_SHEET,):
@@ -407,6 +404,14 @@ def build_form(template: str | Path, plan: Plan, unit: Unit, period: str, path: 
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+def _refuse_broken(template: Path, wb) -> None:
+    problems = [f for f in _check(wb, template.name) if f.severity == ERROR]
+    if problems:
+        raise errors.PlanError(f"Mẫu biểu {template} có lỗi, chưa tạo được biểu mẫu: "
+                               + "; ".join(f"{f.location}: {f.message}" for f in problems[:5])
+                               + " Chạy bdg-excel template check để xem đủ.")
 
 
 def _fill_header(ws, heads: dict[str, str]) -> None:
@@ -663,34 +668,79 @@ def _meta_sheet(wb, meta: dict[str, str]) -> None:
 
 
 def generate_forms(template: Path, plan: Plan, out_dir: Path, period: str, *,
-                   units: list[str] | None = None, progress=None,
+                   units: list[str] | None = None, workers: int = 1, progress=None,
                    generated_at: datetime | None = None):
     """``generate`` when ``templates/bieu-mau.xlsx`` exists: one form per unit, built
     from the template (same file names, identification and results as
-    :func:`bdg_excel.forms.generate_forms`)."""
-    from .forms import GeneratedForm, _check_period, _run_info, _select_units, meta_values
+    :func:`bdg_excel.forms.generate_forms`), in plan order whatever ``workers`` is."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from .forms import _check_period, _chunks, _select_units
 
     _check_period(period)
+    template = Path(template)
     chosen = _select_units(plan, units)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stamp = generated_at or datetime.now().astimezone()
-    run = _run_info(plan, period)
-    data = Path(template).read_bytes()
-    results = []
+    data = template.read_bytes()
+    _refuse_broken(template, _load(template))     # said once, before any form is written
+    position = {id(u): i for i, u in enumerate(plan.units)}
+    indices = [position[id(u)] for u in chosen]
+    total = len(indices)
     if progress:
-        progress(0, len(chosen))
-    for n, unit in enumerate(chosen, 1):
-        import io
+        progress(0, total)
+    if workers <= 1 or total <= 1:
+        run = _run(plan, period, template, data)
+        results = []
+        for n, i in enumerate(indices, 1):
+            results.extend(_build_chunk([i], out, stamp, run))
+            if progress:
+                progress(n, total)
+        return results
+    chunks = _chunks(indices, workers)
+    by_chunk: dict[int, list] = {}
+    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), initializer=_init_worker,
+                             initargs=(plan, period, template, data)) as pool:
+        futures = {pool.submit(_build_chunk, chunk, out, stamp): k
+                   for k, chunk in enumerate(chunks)}
+        done = 0
+        for fut in as_completed(futures):
+            by_chunk[futures[fut]] = fut.result()
+            done += len(by_chunk[futures[fut]])
+            if progress:
+                progress(done, total)
+    return [g for k in range(len(chunks)) for g in by_chunk[k]]
 
-        import openpyxl
 
-        wb = openpyxl.load_workbook(io.BytesIO(data))
+def _run(plan: Plan, period: str, template: Path, data: bytes) -> dict:
+    from .forms import _run_info
+
+    return {**_run_info(plan, period), "period": period, "template": template, "data": data}
+
+
+_WORKER_RUN: dict = {}
+
+
+def _init_worker(plan: Plan, period: str, template: Path, data: bytes) -> None:
+    _WORKER_RUN.update(_run(plan, period, template, data))
+
+
+def _build_chunk(indices: list[int], out: Path, stamp: datetime, run: dict | None = None):
+    import io
+
+    import openpyxl
+
+    from .forms import GeneratedForm, meta_values
+
+    run = run or _WORKER_RUN
+    plan, period, results = run["plan"], run["period"], []
+    for i in indices:
+        unit = plan.units[i]
+        wb = openpyxl.load_workbook(io.BytesIO(run["data"]))
         meta = meta_values(plan, unit, period, stamp, ids=run["ids"])
-        path = build_form(template, plan, unit, period, out / run["names"][unit.key], meta,
-                          wb=wb)
+        path = build_form(run["template"], plan, unit, period, out / run["names"][unit.key],
+                          meta, wb=wb, check=False)
         results.append(GeneratedForm(unit.name, path, meta["form_version"],
                                      len(plan.unit_targets(unit)), len(unit.tasks)))
-        if progress:
-            progress(n, len(chosen))
     return results

@@ -106,7 +106,8 @@ def generate(ws: Workspace, plan: Plan, period: str, *, units: list[str] | None 
         template = formtemplate.template_path(ws.templates)
         if template is not None:   # the officer's own form template (issue 16)
             return formtemplate.generate_forms(template, plan, ws.forms_folder(period), period,
-                                               units=units, progress=progress)
+                                               units=units, workers=workers,
+                                               progress=progress)
         return generate_forms(plan, ws.forms_folder(period), period, units=units,
                               workers=workers, progress=progress)
 

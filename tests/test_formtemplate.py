@@ -305,3 +305,20 @@ def test_generate_refuses_a_broken_template_naming_the_problem(tmp_path, capsys)
     assert code == 1
     assert "ô B3" in err and "khong_co" in err
     assert not list(ws.forms_dir.glob("*.xlsx"))
+
+
+def test_workers_give_the_same_forms_in_plan_order(tmp_path):
+    from python_calamine import CalamineWorkbook
+
+    src = restyled_template(tmp_path / "bieu-mau.xlsx")
+    ws, plan = _workspace(tmp_path, src)
+    stamp = datetime(2026, 10, 1, 8).astimezone()
+    one = formtemplate.generate_forms(src, plan, tmp_path / "one", "2026", generated_at=stamp)
+    two = formtemplate.generate_forms(src, plan, tmp_path / "two", "2026", workers=2,
+                                      generated_at=stamp)
+    assert [g.unit for g in one] == [g.unit for g in two] == list(UNITS)
+    for a, b in zip(one, two):
+        assert a.form_version == b.form_version and a.path.name == b.path.name
+        wa, wb = (CalamineWorkbook.from_path(str(g.path)) for g in (a, b))
+        for name in wa.sheet_names:
+            assert wa.get_sheet_by_name(name).to_python() == wb.get_sheet_by_name(name).to_python()
