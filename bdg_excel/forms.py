@@ -605,6 +605,20 @@ def _write_guide(wb: xlsxwriter.Workbook, plan: Plan, unit: Unit, period: str,
     fmt = wb.add_format({"font_name": FONT, "font_size": 12, "text_wrap": True,
                          "valign": "top"})
     ws.set_column(0, 0, 110)
+    lines = guide_lines(plan, unit, period, version)
+    ws.write_string(0, 0, "HƯỚNG DẪN ĐIỀN BIỂU", wb.add_format(
+        {"font_name": FONT, "font_size": 14, "bold": True}))
+    for i, text in enumerate(lines, 2):
+        ws.write_string(i, 0, vn.nfc(text), fmt)
+        ws.set_row(i, wrapped_lines(text, 110 * 1.05 - 1) * LINE_PT + 3)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.protect("", {"format_rows": True, "format_columns": True})
+
+
+def guide_lines(plan: Plan, unit: Unit, period: str, version: str) -> list[str]:
+    """The lines of the guide sheet (also used by :mod:`bdg_excel.formtemplate`)."""
     report = plan.report_for(period)
     due = plan.deadline(period)
     send = "Gửi biểu về " + (vn.clean(report.to) if report and report.to
@@ -629,15 +643,7 @@ def _write_guide(wb: xlsxwriter.Workbook, plan: Plan, unit: Unit, period: str,
         f"7. Lưu tệp dạng Excel (.xlsx), không lưu dạng .xls hay .pdf. {send}",
         f"Biểu số {layout.FORM_NUMBER}, mã phiên bản {version}.",
     ]
-    ws.write_string(0, 0, "HƯỚNG DẪN ĐIỀN BIỂU", wb.add_format(
-        {"font_name": FONT, "font_size": 14, "bold": True}))
-    for i, text in enumerate(lines, 2):
-        ws.write_string(i, 0, vn.nfc(text), fmt)
-        ws.set_row(i, wrapped_lines(text, 110 * 1.05 - 1) * LINE_PT + 3)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.protect("", {"format_rows": True, "format_columns": True})
+    return lines
 
 
 def meta_values(plan: Plan, unit: Unit, period: str, generated_at: datetime, *,

@@ -390,6 +390,8 @@ def build_form(template: str | Path, plan: Plan, unit: Unit, period: str, path: 
         wb.active = wb.worksheets.index(form_ws)
         for ws in wb.worksheets:
             ws.sheet_view.tabSelected = ws is form_ws
+    if layout.GUIDE_SHEET not in wb.sheetnames:   # the officer may have written their own
+        _guide_sheet(wb, plan, unit, period, meta.get("form_version", ""))
     _meta_sheet(wb, meta)
     wb.properties.creator = layout.TOOL_MARK
     wb.properties.title = layout.TITLE
@@ -654,6 +656,26 @@ def _validate(ws, cell, rule: dict) -> None:
         dv.errorTitle, dv.error = rule.get("error_title"), rule["error_message"]
     dv.add(cell.coordinate)
     ws.add_data_validation(dv)
+
+
+def _guide_sheet(wb, plan: Plan, unit: Unit, period: str, version: str) -> None:
+    from openpyxl.styles import Alignment, Font, Protection
+
+    from .forms import guide_lines
+
+    ws = wb.create_sheet(layout.GUIDE_SHEET)
+    ws.column_dimensions["A"].width = 110
+    ws["A1"] = "HƯỚNG DẪN ĐIỀN BIỂU"
+    ws["A1"].font = Font(name=FONT, size=14, bold=True)
+    for r, text in enumerate(guide_lines(plan, unit, period, version), 3):
+        cell = ws.cell(row=r, column=1, value=vn.nfc(text))
+        cell.font = Font(name=FONT, size=12)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.protection = Protection(locked=True)
+        ws.row_dimensions[r].height = wrapped_lines(text, 110 * 1.05 - 1) * LINE_PT + 3
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = 9
+    ws.protection.sheet = True
 
 
 def _meta_sheet(wb, meta: dict[str, str]) -> None:

@@ -181,6 +181,8 @@ def test_restyled_template_generates_forms_whose_returns_read_back(tmp_path, sav
     wb = openpyxl.load_workbook(path)
     sheet = wb[layout.FORM_SHEET]
     assert wb.sheetnames[:2] == [layout.FORM_SHEET, "Ghi chú của phòng"]
+    assert layout.GUIDE_SHEET in wb.sheetnames
+    assert UNITS[1] in wb[layout.GUIDE_SHEET]["A3"].value
     assert wb[layout.META_SHEET].sheet_state == "hidden"
     assert "Ghi chú của phòng" in wb.sheetnames and formtemplate.HELP_SHEET not in wb.sheetnames
     with zipfile.ZipFile(path) as z:
@@ -322,3 +324,22 @@ def test_workers_give_the_same_forms_in_plan_order(tmp_path):
         wa, wb = (CalamineWorkbook.from_path(str(g.path)) for g in (a, b))
         for name in wa.sheet_names:
             assert wa.get_sheet_by_name(name).to_python() == wb.get_sheet_by_name(name).to_python()
+
+
+def test_template_made_returns_are_validated_with_their_own_cells(tmp_path):
+    src = restyled_template(tmp_path / "bieu-mau.xlsx")
+    ws, plan = _workspace(tmp_path, src)
+    forms = {f.unit: f for f in generate(ws, plan, "2026")}
+    return_form(ws, forms, UNITS[1], {"2.1a": Fill(value="khoảng 3"), "2.1b": Fill(value=150),
+                                      "2.2": Fill(value="Có")}, TASKS,
+                when=datetime(2026, 11, 20, 9))
+    res = consolidate_workspace(ws, plan, "2026", workers=1)
+    errors = {(f.target, f.cell) for rec, f in res.consolidation.findings
+              if f.severity == "error"}
+    # the result column is G in this template (F in the built-in form), rows 11–13
+    assert errors == {("2.1a", "G11"), ("2.1b", "G12")}
+    assert res.consolidation.submissions[1].status == "needs_fixes"
+    feedback = list((ws.outbox / "phan-hoi").glob("*.xlsx"))
+    assert len(feedback) == 1
+    sheet = openpyxl.load_workbook(feedback[0])[layout.FORM_SHEET]
+    assert sheet["G11"].value == "khoảng 3" and sheet["C11"].font.name == "Arial"
