@@ -204,6 +204,10 @@ def _write_help(wb) -> None:
         ws.write_string(r, 0, a, bold)
         if b:
             ws.write_string(r, 1, b, text)
+            ws.set_row(r, wrapped_lines(b, 90 * 1.05 - 1) * LINE_PT + 3)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
 
 
 # -- reading a template ----------------------------------------------------------------
