@@ -112,6 +112,9 @@ def fill_annex(c: Consolidation, annex: str | Path, out: str | Path, *,
                               "bằng Excel, lưu lại dạng .xlsx rồi thử lại.") from exc
     values = annex_values(c)
     result = AnnexResult(out)
+    from .formtemplate import dropped_shapes
+
+    result.findings += dropped_shapes(annex, "tệp kết quả", "annex_shapes_dropped")
     if cell_map is not None:
         targets = _read_map(Path(cell_map), wb, result)
     else:

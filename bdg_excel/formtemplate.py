@@ -253,7 +253,62 @@ def check_template(path: str | Path) -> list[Finding]:
     """What is wrong with a form template, each with sheet and cell."""
     path = Path(path)
     wb = _load(path)
-    return _check(wb, path.name)
+    return _check(wb, path.name) + dropped_shapes(path)
+
+
+def dropped_shapes(path: Path, where: str = "biểu tạo ra",
+                   code: str = "template_shapes_dropped") -> list[Finding]:
+    """Drawn shapes and text boxes, which openpyxl does not keep (pictures and charts it
+    keeps): one warning per sheet that has some."""
+    import posixpath
+    import zipfile
+
+    def rels(z, part: str) -> dict[str, str]:
+        folder, name = posixpath.split(part)
+        try:
+            xml = z.read(posixpath.join(folder, "_rels", name + ".rels")).decode("utf-8")
+        except KeyError:
+            return {}
+        out = {}
+        for m in re.finditer(r"<Relationship\b[^>]*>", xml):
+            rid = re.search(r'\bId="([^"]+)"', m.group(0))
+            target = re.search(r'\bTarget="([^"]+)"', m.group(0))
+            if rid and target:
+                out[rid.group(1)] = posixpath.normpath(posixpath.join(folder, target.group(1)))
+        return out
+
+    found = []
+    try:
+        with zipfile.ZipFile(path) as z:
+            book = z.read("xl/workbook.xml").decode("utf-8")
+            targets = rels(z, "xl/workbook.xml")
+            for m in re.finditer(r"<(?:\w+:)?sheet\b[^>]*>", book):
+                name = re.search(r'\bname="([^"]*)"', m.group(0))
+                rid = re.search(r'\br:id="([^"]+)"|\bid="([^"]+)"', m.group(0))
+                if not name or not rid:
+                    continue
+                sheet_part = targets.get(rid.group(1) or rid.group(2))
+                if not sheet_part:
+                    continue
+                shapes = 0
+                for target in rels(z, sheet_part).values():
+                    if "/drawings/" in target and target.endswith(".xml"):
+                        try:
+                            xml = z.read(target).decode("utf-8")
+                        except KeyError:
+                            continue
+                        shapes += len(re.findall(r"<(?:\w+:)?(?:sp|cxnSp)\b", xml))
+                if shapes:
+                    import html
+
+                    found.append(Finding(
+                        code, f"Trang có {shapes} hình vẽ hoặc hộp chữ (shape, text box): "
+                        f"chúng sẽ không có trong {where}. Dùng hình ảnh (Insert > Pictures) "
+                        "hoặc ghi chữ vào ô.", WARNING, path.name,
+                        html.unescape(name.group(1))))
+    except (OSError, KeyError, zipfile.BadZipFile, UnicodeDecodeError):
+        pass
+    return found
 
 
 def _check(wb, file: str) -> list[Finding]:

@@ -343,3 +343,35 @@ def test_template_made_returns_are_validated_with_their_own_cells(tmp_path):
     assert len(feedback) == 1
     sheet = openpyxl.load_workbook(feedback[0])[layout.FORM_SHEET]
     assert sheet["G11"].value == "khoảng 3" and sheet["C11"].font.name == "Arial"
+
+
+def test_what_openpyxl_drops_is_said_and_what_it_keeps_is_kept(tmp_path):
+    """Pictures and charts survive a template; shapes and text boxes do not, and template
+    check says so for the sheet that has them."""
+    path = formtemplate.write_template(tmp_path / "bieu-mau.xlsx")
+    # the officer's template: the built-in template's texts, a text box on the form sheet
+    # and a chart on a sheet of their own
+    tpl = tmp_path / "officer.xlsx"
+    wbx = xlsxwriter.Workbook(str(tpl))
+    fs = wbx.add_worksheet(layout.FORM_SHEET)
+    for row in openpyxl.load_workbook(path)[layout.FORM_SHEET].iter_rows():
+        for c in row:
+            if c.value is not None:
+                fs.write_string(c.row - 1, c.column - 1, str(c.value))
+    fs.insert_textbox("L2", "Mẫu của huyện")
+    data = wbx.add_worksheet("Số liệu năm trước")
+    data.write_column("A1", [3, 5, 8])
+    chart = wbx.add_chart({"type": "column"})
+    chart.add_series({"values": "='Số liệu năm trước'!$A$1:$A$3"})
+    data.insert_chart("C2", chart)
+    wbx.close()
+    found = formtemplate.check_template(tpl)
+    assert [(f.code, f.sheet, f.severity) for f in found] == [
+        ("template_shapes_dropped", layout.FORM_SHEET, "warning")]
+    ws, plan = _workspace(tmp_path, tpl)
+    form = generate(ws, plan, "2026")[1].path
+    with zipfile.ZipFile(form) as z:
+        names = z.namelist()
+    assert any(n.startswith("xl/charts/chart") for n in names)       # the chart is kept
+    assert not any("Mẫu của huyện".encode() in zipfile.ZipFile(form).read(n) for n in names
+                   if n.startswith("xl/drawings/"))                    # the text box is not
