@@ -123,7 +123,7 @@ def fill_annex(c: Consolidation, annex: str | Path, out: str | Path, *,
                    if isinstance(cell.value, str) and (m := WHOLE_RE.match(cell.value))]
     for sheet, ref, name in targets:
         cell = wb[sheet][ref]
-        key = vn.clean(name)
+        key = vn.clean(name).lower()
         if key not in values:
             result.findings.append(Finding(
                 "annex_unknown_placeholder", f"Không biết ký hiệu {{{{{key}}}}}: "

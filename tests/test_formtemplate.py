@@ -13,6 +13,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 import xlsxwriter
 
 from bdg_excel import formtemplate, layout, planbook
@@ -375,3 +377,53 @@ def test_what_openpyxl_drops_is_said_and_what_it_keeps_is_kept(tmp_path):
     assert any(n.startswith("xl/charts/chart") for n in names)       # the chart is kept
     assert not any("Mẫu của huyện".encode() in zipfile.ZipFile(form).read(n) for n in names
                    if n.startswith("xl/drawings/"))                    # the text box is not
+
+
+def _ordered_template(path: Path, order: list[str], extra_at: int | None) -> Path:
+    """A template whose indicator columns come in ``order`` (layout.PART_A keys), with the
+    extra column "Nguồn số liệu chi tiết" inserted at ``extra_at``."""
+    by_key = {v: k for k, v in formtemplate.TARGET_FIELDS.items()}
+    heads = {c.key: c.header for c in layout.PART_A}
+    cols = [(heads[k], "{{" + by_key[k] + "}}") for k in order]
+    if extra_at is not None:
+        cols.insert(extra_at, (EXTRA, ""))
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet(layout.FORM_SHEET)
+    ws.write("A1", "Đơn vị báo cáo: {{don_vi}}")
+    for c, (head, mark) in enumerate(cols):
+        ws.write_string(3, c, head)
+        ws.write_string(4, c, mark)
+    ws.write_row("A8", ["Mã", "Nhiệm vụ", "Tình trạng", "Kết quả thực hiện, khó khăn, đề xuất"])
+    ws.write_row("A9", ["{{ma}}", "{{nhiem_vu}}", "{{tinh_trang}}", "{{ket_qua}}"])
+    wb.close()
+    return path
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(order=st.permutations([c.key for c in layout.PART_A]),
+       extra=st.one_of(st.none(), st.integers(0, len(layout.PART_A))),
+       value=st.decimals(0, 100, places=2, allow_nan=False), num=st.integers(0, 500),
+       den=st.integers(1, 5000))
+def test_any_column_order_reads_back(tmp_path, order, extra, value, num, den):
+    from bdg_excel.demo import fill_form
+    from bdg_excel.returns import read_return
+
+    root = tmp_path / f"o{abs(hash((tuple(order), extra, value, num, den)))}"
+    root.mkdir()
+    tpl = _ordered_template(root / "bieu-mau.xlsx", order, extra)
+    assert [f for f in formtemplate.check_template(tpl) if f.severity == "error"] == []
+    ws, plan = _workspace(root, tpl)
+    form = {f.unit: f for f in generate(ws, plan, "2026")}[UNITS[1]].path
+    out = fill_form(form, root / "filled.xlsx",
+                    {"2.1a": Fill(numerator=num, denominator=den, source="Sổ A"),
+                     "2.1b": Fill(value=float(value), note="ghi chú")},
+                    {"NV2": ("Đang thực hiện", "đang làm")})
+    data = read_return(out)
+    assert data.findings == [] and data.meta["unit"] == UNITS[1]
+    assert set(data.targets) == {"2.1a", "2.1b", "2.2"} and set(data.tasks) == {"NV1", "NV2"}
+    a, b = data.targets["2.1a"].cells, data.targets["2.1b"].cells
+    assert (a["numerator"], a["denominator"], a["source"]) == (num, den, "Sổ A")
+    assert b["value"] == pytest.approx(float(value)) and b["note"] == "ghi chú"
+    assert data.tasks["NV2"].cells["status"] == "Đang thực hiện"
+    code_col = order.index("code") + (extra is not None and extra <= order.index("code"))
+    assert data.targets["2.1a"].refs["code"] == f"{layout.col_letter(code_col)}5"
