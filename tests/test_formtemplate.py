@@ -5,6 +5,7 @@ today's forms."""
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 import shutil
 import subprocess
 import zipfile
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 import xlsxwriter
 
@@ -400,6 +401,8 @@ def _ordered_template(path: Path, order: list[str], extra_at: int | None) -> Pat
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(order=[c.key for c in layout.PART_A], extra=layout.col_index(layout.PART_A, "source"),
+         value=Decimal("12.5"), num=3, den=40)      # the extra column just before its namesake
 @given(order=st.permutations([c.key for c in layout.PART_A]),
        extra=st.one_of(st.none(), st.integers(0, len(layout.PART_A))),
        value=st.decimals(0, 100, places=2, allow_nan=False), num=st.integers(0, 500),
@@ -408,16 +411,31 @@ def test_any_column_order_reads_back(tmp_path, order, extra, value, num, den):
     from bdg_excel.demo import fill_form
     from bdg_excel.returns import read_return
 
-    root = tmp_path / f"o{abs(hash((tuple(order), extra, value, num, den)))}"
-    root.mkdir()
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(dir=tmp_path))     # one folder per example
     tpl = _ordered_template(root / "bieu-mau.xlsx", order, extra)
     assert [f for f in formtemplate.check_template(tpl) if f.severity == "error"] == []
     ws, plan = _workspace(root, tpl)
     form = {f.unit: f for f in generate(ws, plan, "2026")}[UNITS[1]].path
-    out = fill_form(form, root / "filled.xlsx",
-                    {"2.1a": Fill(numerator=num, denominator=den, source="Sổ A"),
-                     "2.1b": Fill(value=float(value), note="ghi chú")},
-                    {"NV2": ("Đang thực hiện", "đang làm")})
+    # the unit types into the cells the template put there, found by position, not by header
+    columns = list(order)
+    if extra is not None:
+        columns.insert(extra, "extra")
+    book = openpyxl.load_workbook(form)
+    sheet = book[layout.FORM_SHEET]
+    rows = {sheet.cell(row=r, column=columns.index("code") + 1).value: r
+            for r in range(1, sheet.max_row + 1)}
+    typed = {"2.1a": {"numerator": num, "denominator": den, "source": "Sổ A", "extra": "x"},
+             "2.1b": {"value": float(value), "note": "ghi chú", "extra": "y"}}
+    for code, cells in typed.items():
+        for key, v in cells.items():
+            if key not in columns:
+                continue
+            sheet.cell(row=rows[code], column=columns.index(key) + 1, value=v)
+    out = root / "filled.xlsx"
+    book.save(out)
+    fill_form(out, out, {}, {"NV2": ("Đang thực hiện", "đang làm")})
     data = read_return(out)
     assert data.findings == [] and data.meta["unit"] == UNITS[1]
     assert set(data.targets) == {"2.1a", "2.1b", "2.2"} and set(data.tasks) == {"NV1", "NV2"}
