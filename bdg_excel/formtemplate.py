@@ -34,7 +34,7 @@ from pathlib import Path
 from . import errors, layout, vn
 from .findings import ERROR, WARNING, Finding
 from .model import Plan, Target, Unit, period_label, period_year
-from .xlsx import FONT, LINE_PT, NUMBER_FORMAT, wrapped_lines
+from .xlsx import FONT, LINE_PT, wrapped_lines
 
 TEMPLATE_NAME = "bieu-mau.xlsx"
 #: file names in templates/ that are templates, never plans
@@ -67,7 +67,6 @@ TASK_FIELDS = {"stt": "stt", "ma": "code", "nhiem_vu": "task", "tinh_trang": "st
 
 ROW_NAMES = (TARGET_FIELDS.keys() | TASK_FIELDS.keys()) - HEADER_FIELDS.keys()
 
-YELLOW = "FFFFF2CC"
 GREY = "FFD9D9D9"
 
 
