@@ -445,3 +445,22 @@ def test_any_column_order_reads_back(tmp_path, order, extra, value, num, den):
     assert data.tasks["NV2"].cells["status"] == "Đang thực hiện"
     code_col = order.index("code") + (extra is not None and extra <= order.index("code"))
     assert data.targets["2.1a"].refs["code"] == f"{layout.col_letter(code_col)}5"
+
+
+def test_template_check_missing_result_and_code_columns(tmp_path, capsys):
+    path = tmp_path / "mau.xlsx"
+    assert main(["template", "init", "-o", str(path)]) == 0
+    wb = openpyxl.load_workbook(path)
+    ws = wb[layout.FORM_SHEET]
+    target_row = next(r for r in range(1, 40) if ws.cell(row=r, column=3).value == "{{chi_tieu}}")
+    ws.cell(row=target_row, column=6).value = None              # {{ket_qua}} removed
+    task_row = next(r for r in range(1, 40) if ws.cell(row=r, column=3).value == "{{nhiem_vu}}")
+    ws.cell(row=task_row, column=2).value = "Mã NV"              # {{ma}} removed
+    wb.save(path)
+    found = {(f.code, f.row) for f in formtemplate.check_template(path)}
+    assert ("template_no_result", target_row) in found
+    assert ("template_no_code", task_row) in found
+    capsys.readouterr()
+    assert main(["template", "check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"dòng {target_row}" in out and "{{ket_qua}}" in out and "lỗi" in out
