@@ -217,8 +217,8 @@ def _read_map(path: Path, wb, result: AnnexResult) -> list[tuple[str, str, str]]
 
 
 def report_into(ws, plan, period: str, annex: str | Path, out: str | Path, *,
-                cell_map: str | Path | None = None) -> AnnexResult:
+                cell_map: str | Path | None = None, now=None) -> AnnexResult:
     """``bdg-excel report --into``: the consolidation from the ledger, into the annex."""
     from .consolidate import consolidate
 
-    return fill_annex(consolidate(ws, plan, period), annex, out, cell_map=cell_map)
+    return fill_annex(consolidate(ws, plan, period, now=now), annex, out, cell_map=cell_map)

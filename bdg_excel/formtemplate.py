@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from . import errors, layout, vn
+from . import clock, errors, layout, vn
 from .findings import ERROR, WARNING, Finding
 from .model import Plan, Target, Unit, period_label, period_year
 from .xlsx import FONT, LINE_PT, wrapped_lines
@@ -762,7 +762,7 @@ def generate_forms(template: Path, plan: Plan, out_dir: Path, period: str, *,
     chosen = _select_units(plan, units)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    stamp = generated_at or datetime.now().astimezone()
+    stamp = generated_at or clock.now().astimezone()
     data = template.read_bytes()
     _refuse_broken(template, _load(template))     # said once, before any form is written
     position = {id(u): i for i, u in enumerate(plan.units)}
