@@ -16,7 +16,7 @@ import xlsxwriter
 from bdg_excel.annex import fill_annex
 from bdg_excel.cli import main
 from bdg_excel.consolidate import consolidate
-from bdg_excel.workflow import generate
+from bdg_excel.workflow import consolidate_workspace, generate
 
 from cycle_helpers import Fill, return_form
 from test_formtemplate import TASKS, UNITS, _workspace
@@ -39,8 +39,8 @@ def cycle(tmp_path_factory):
     return_form(ws, forms, UNITS[1], {"2.1a": Fill(numerator=1, denominator=1250),
                                       "2.1b": Fill(value="92,5"), "2.2": Fill(value="Có")},
                 TASKS, when=when)
-    main(["collect", "-w", str(ws.root)])
-    return ws, plan, consolidate(ws, plan, "2026")
+    consolidate_workspace(ws, plan, "2026", workers=1, now=datetime(2026, 12, 1, 8))
+    return ws, plan, consolidate(ws, plan, "2026", now=datetime(2026, 12, 1, 8))
 
 
 def annex_workbook(path: Path, placeholders: bool = True) -> Path:
@@ -186,7 +186,8 @@ def test_formulas_recompute_over_the_figures_in_libreoffice(cycle, tmp_path):
     assert rows[11][6] == pytest.approx(7 / 16 * 100)
 
 
-def test_report_into_command(cycle, tmp_path, capsys):
+def test_report_into_command(cycle, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("BDG_TODAY", "2026-12-01")
     ws, plan, c = cycle
     src = annex_workbook(tmp_path / "phu-luc.xlsx")
     out = tmp_path / "gui-so" / "phu-luc-da-dien.xlsx"
@@ -196,5 +197,6 @@ def test_report_into_command(cycle, tmp_path, capsys):
     assert code == 0 and out.is_file()
     assert "ô A14" in text and "9.9" in text and str(out) in text
     assert _values(out)["E8"] == pytest.approx(0.8)
-    code = main(["report", "-w", str(ws.root), "--into", str(src), "-o", str(src)])
+    code = main(["report", "-w", str(ws.root), "--period", "2026", "--into", str(src),
+                 "-o", str(src)])
     assert code == 2 and "không bao giờ bị ghi đè" in capsys.readouterr().err

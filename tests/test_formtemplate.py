@@ -299,14 +299,15 @@ def test_template_check_lists_problems_with_sheet_and_cell(tmp_path, capsys):
     assert "ô A3" in out and "{{nguoi_ky}}" in out
 
 
-def test_generate_refuses_a_broken_template_naming_the_problem(tmp_path, capsys):
+def test_generate_refuses_a_broken_template_naming_the_problem(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("BDG_TODAY", "2026-10-01")
     src = tmp_path / "bieu-mau.xlsx"
     formtemplate.write_template(src)
     wb = openpyxl.load_workbook(src)
     wb[layout.FORM_SHEET]["B3"] = "{{khong_co}}"
     wb.save(src)
     ws, plan = _workspace(tmp_path, src)
-    code, _, err = run(capsys, "generate", "-w", str(ws.root))
+    code, _, err = run(capsys, "generate", "-w", str(ws.root), "--period", "2026")
     assert code == 1
     assert "ô B3" in err and "khong_co" in err
     assert not list(ws.forms_dir.glob("*.xlsx"))
