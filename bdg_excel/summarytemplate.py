@@ -31,7 +31,8 @@ ROW_FIELDS = {"stt": "số thứ tự", "ma": "mã chỉ tiêu", "chi_tieu": "n�
               "muc_tieu": "mục tiêu", "don_vi_tinh": "đơn vị tính", "ket_qua": "kết quả",
               "tu_so": "tổng tử số", "mau_so": "tổng mẫu số", "danh_gia": "đánh giá",
               "so_don_vi_nop": "số đơn vị đã báo cáo chỉ tiêu",
-              "don_vi_giao": "các đơn vị được giao"}
+              "don_vi_giao": "các đơn vị được giao", "tien_do": "tiến độ so với mục tiêu",
+              "ky_truoc": "kết quả kỳ trước", "thay_doi": "thay đổi so với kỳ trước"}
 
 _BORDERS = {"thin": 1, "medium": 2, "dashed": 3, "dotted": 4, "thick": 5, "double": 6,
             "hair": 7, "mediumDashed": 8, "dashDot": 9, "mediumDashDot": 10,
@@ -95,7 +96,7 @@ def header_values(c: Consolidation) -> dict[str, str]:
             "nam": c.period[:4]}
 
 
-def row_values(n: int, res: TargetResult) -> dict[str, object]:
+def row_values(n: int, res: TargetResult, year: int) -> dict[str, object]:
     t = res.target
     result = _result(res)
     return {"stt": n, "ma": t.code, "chi_tieu": vn.nfc(res.indicator_text),
@@ -104,7 +105,9 @@ def row_values(n: int, res: TargetResult) -> dict[str, object]:
             "tu_so": res.numerator, "mau_so": res.denominator,
             "danh_gia": res.assessment.label,
             "so_don_vi_nop": f"{res.units_reported}/{len(res.unit_values)}",
-            "don_vi_giao": "; ".join(res.responsible)}
+            "don_vi_giao": "; ".join(res.responsible),
+            "tien_do": tg.progress(t, res.value, year), "ky_truoc": res.previous,
+            "thay_doi": res.change}
 
 
 def _colour(color) -> str | None:
@@ -213,7 +216,7 @@ def write_sheet(template: Path, name: str, wb, fm, c: Consolidation) -> None:
                 continue
             if r == trow:
                 for i, res in enumerate(c.results):
-                    vals = row_values(i + 1, res)
+                    vals = row_values(i + 1, res, int(c.period[:4]))
                     v = fill_text(cell.value, vals) if isinstance(cell.value, str) else cell.value
                     write(r - 1 + i, cell, v, r)
                     if isinstance(v, str) and cell.alignment is not None and \

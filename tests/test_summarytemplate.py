@@ -35,6 +35,7 @@ def province_layout(path):
     ws.write_row("A4", ["Mã", "Đánh giá", "Chỉ tiêu", None, "Kết quả", "Tử số", "Mẫu số"], head)
     ws.merge_range("C4:D4", "Chỉ tiêu", head)
     ws.write("A5", "{{ma}}", text)
+    ws.write("H5", "{{tien_do}}", text)
     ws.write("B5", "{{danh_gia}}", text)
     ws.merge_range("C5:D5", "{{chi_tieu}} ({{muc_tieu}})", text)
     ws.write("E5", "{{ket_qua}}", num)
@@ -72,6 +73,7 @@ def test_summary_sheet_follows_the_template(consolidated):
     assert table["2.1a"][4] == pytest.approx(1.5) and table["2.1a"][5:7] == [3, 2000]
     assert table["2.1b"][4] in ("", None) and table["2.1b"][1] == "Chưa có số liệu"
     assert table["2.2"][4] == "Không"
+    assert table["1.1"][7].startswith("Cần tăng thêm 2,5 %")   # 37,5 % toward 40 %
     assert table["1.1"][2].startswith("Tỷ lệ nữ cán bộ quản lý trường học (≥ 40 %")
     assert rows[10][0] == "Nơi lập: Tân Thử, năm 2026"        # the line under the table moved
     sheet = openpyxl.load_workbook(path)[SUMMARY]
