@@ -30,6 +30,7 @@ def province_layout(path):
                          "font_color": "#C00000", "font_name": "Arial"})
     ws.set_column("A:A", 6)
     ws.set_column("C:D", 24)
+    ws.set_column("H:H", 45)
     ws.merge_range("A1:G1", "Đơn vị: {{don_vi_bao_cao}} — {{ky}}", head)
     ws.write("A2", "Đã nộp {{so_don_vi_da_nop}}/{{so_don_vi}}")
     ws.write_row("A4", ["Mã", "Đánh giá", "Chỉ tiêu", None, "Kết quả", "Tử số", "Mẫu số"], head)
