@@ -465,3 +465,21 @@ def test_template_check_missing_result_and_code_columns(tmp_path, capsys):
     assert main(["template", "check", str(path)]) == 0
     out = capsys.readouterr().out
     assert f"dòng {target_row}" in out and "{{ket_qua}}" in out and "lỗi" in out
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) not installed")
+def test_template_made_form_filled_and_saved_by_libreoffice_reads_back(tmp_path):
+    src = restyled_template(tmp_path / "bieu-mau.xlsx")
+    ws, plan = _workspace(tmp_path, src)
+    forms = {f.unit: f for f in generate(ws, plan, "2026")}
+    # the unit fills the form, opens it in LibreOffice and saves it there
+    filled = return_form(ws, forms, UNITS[0], FILLS[UNITS[0]], when=datetime(2026, 11, 20, 9))
+    (tmp_path / "filled").mkdir()
+    filled = filled.rename(tmp_path / "filled" / filled.name)
+    saved = _saved_by(filled, "libreoffice", tmp_path)
+    shutil.copyfile(saved, ws.inbox / "tra-ve-tu-libreoffice.xlsx")
+    res = consolidate_workspace(ws, plan, "2026", workers=1)
+    got = {(r["unit"], r["code"]): r for r in res.consolidation.tidy}
+    assert got[(UNITS[0], "1.1")]["value"] == pytest.approx(43.75)
+    assert got[(UNITS[0], "1.2")]["value"] == 9
+    assert got[(UNITS[0], "1.1")]["status"] == "accepted"
