@@ -348,6 +348,11 @@ def _check(wb, file: str) -> list[Finding]:
                                  row=extra.row))
     for tr in rows:
         found.extend(_check_header(wb[tr.sheet], tr))
+    if not any("don_vi" in _names(c.value) for ws in wb.worksheets if ws.title != HELP_SHEET
+               for row in ws.iter_rows() for c in row):
+        found.append(Finding("template_no_unit", "Mẫu không có ô {{don_vi}}: biểu sẽ không ghi "
+                             "tên đơn vị báo cáo. Nên có một ô “Đơn vị báo cáo: {{don_vi}}”.",
+                             WARNING))
     return [Finding(f.code, f.message, f.severity, file, f.sheet, f.cell, f.row, f.target)
             for f in found]
 

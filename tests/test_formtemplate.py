@@ -281,6 +281,7 @@ def test_template_check_lists_problems_with_sheet_and_cell(tmp_path, capsys):
     wb = openpyxl.load_workbook(path)
     ws = wb[layout.FORM_SHEET]
     ws["A3"] = "Người ký: {{nguoi_ky}}"                  # unknown placeholder
+    ws["F1"] = "Đơn vị báo cáo: ……"                      # the unit's name no longer shown
     ws["F11"] = "Số liệu"                                # the result header renamed
     row = next(r for r in range(1, 40) if ws.cell(row=r, column=3).value == "{{nhiem_vu}}")
     for c in range(1, 6):                                # the task template row removed
@@ -294,6 +295,7 @@ def test_template_check_lists_problems_with_sheet_and_cell(tmp_path, capsys):
     assert any(f.code == "template_no_row" and "nhiệm vụ" in f.message for f in found)
     assert any(f.code == "template_no_code" and f.row == 40 for f in found)
     assert any(f.code == "template_no_header" for f in found), found
+    assert any(f.code == "template_no_unit" and f.severity == "warning" for f in found)
     code, out, _ = run(capsys, "template", "check", str(path))
     assert code == 0
     assert "ô A3" in out and "{{nguoi_ky}}" in out
