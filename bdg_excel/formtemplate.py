@@ -454,7 +454,8 @@ def build_form(template: str | Path, plan: Plan, unit: Unit, period: str, path: 
         for ws in wb.worksheets:
             ws.sheet_view.tabSelected = ws is form_ws
     if layout.GUIDE_SHEET not in wb.sheetnames:   # the officer may have written their own
-        _guide_sheet(wb, plan, unit, period, meta.get("form_version", ""))
+        _guide_sheet(wb, plan, unit, period, meta.get("form_version", ""),
+                     form_ws.title if form_ws is not None else layout.FORM_SHEET)
     _meta_sheet(wb, meta)
     wb.properties.creator = layout.TOOL_MARK
     wb.properties.title = layout.TITLE
@@ -721,7 +722,7 @@ def _validate(ws, cell, rule: dict) -> None:
     ws.add_data_validation(dv)
 
 
-def _guide_sheet(wb, plan: Plan, unit: Unit, period: str, version: str) -> None:
+def _guide_sheet(wb, plan: Plan, unit: Unit, period: str, version: str, sheet: str) -> None:
     from openpyxl.styles import Alignment, Font, Protection
 
     from .forms import guide_lines
@@ -730,7 +731,9 @@ def _guide_sheet(wb, plan: Plan, unit: Unit, period: str, version: str) -> None:
     ws.column_dimensions["A"].width = 110
     ws["A1"] = "HƯỚNG DẪN ĐIỀN BIỂU"
     ws["A1"].font = Font(name=FONT, size=14, bold=True)
-    for r, text in enumerate(guide_lines(plan, unit, period, version), 3):
+    lines = [line.replace(f"“{layout.FORM_SHEET}”", f"“{sheet}”")   # a renamed form sheet
+             for line in guide_lines(plan, unit, period, version)]
+    for r, text in enumerate(lines, 3):
         cell = ws.cell(row=r, column=1, value=vn.nfc(text))
         cell.font = Font(name=FONT, size=12)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
