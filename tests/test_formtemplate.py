@@ -485,3 +485,24 @@ def test_template_made_form_filled_and_saved_by_libreoffice_reads_back(tmp_path)
     assert got[(UNITS[0], "1.1")]["value"] == pytest.approx(43.75)
     assert got[(UNITS[0], "1.2")]["value"] == 9
     assert got[(UNITS[0], "1.1")]["status"] == "accepted"
+
+
+def test_renamed_form_sheet_is_read_and_named_in_the_guide(tmp_path):
+    from bdg_excel.returns import read_return
+
+    src = restyled_template(tmp_path / "bieu-mau.xlsx")
+    wb = openpyxl.load_workbook(src)
+    wb[layout.FORM_SHEET].title = "Báo cáo năm"
+    wb.save(src)
+    ws, plan = _workspace(tmp_path, src)
+    form = generate(ws, plan, "2026")[1].path
+    book = openpyxl.load_workbook(form)
+    sheet = book["Báo cáo năm"]
+    r = next(r for r in range(1, 30) if sheet.cell(row=r, column=2).value == "2.1b")
+    sheet.cell(row=r, column=7).value = "nhiều"
+    book.save(tmp_path / "filled.xlsx")
+    data = read_return(tmp_path / "filled.xlsx")
+    assert data.sheet == "Báo cáo năm" and data.targets["2.1b"].cells["value"] == "nhiều"
+    assert data.targets["2.1b"].refs["value"] == f"G{r}"
+    guide = " ".join(str(c.value) for c in book[layout.GUIDE_SHEET]["A"] if c.value)
+    assert "“Báo cáo năm”" in guide and f"“{layout.FORM_SHEET}”" not in guide
