@@ -503,6 +503,7 @@ def _expand(ws, tr: TemplateRow, n: int) -> None:
         return
     if n > 1:
         insert_rows(ws, r + 1, n - 1)
+        _extend_conditional_formats(ws, r, n)
     src = list(ws[r])
     merges = [m for m in ws.merged_cells.ranges if m.min_row == r == m.max_row]
     height = ws.row_dimensions[r].height
@@ -517,6 +518,23 @@ def _expand(ws, tr: TemplateRow, n: int) -> None:
                            end_column=m.max_col)
         if height is not None:
             ws.row_dimensions[r + k].height = height
+
+
+def _extend_conditional_formats(ws, r: int, n: int) -> None:
+    """A conditional format the officer put on the template row covers every copy of it."""
+    from openpyxl.formatting.formatting import ConditionalFormattingList
+    from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
+
+    new = ConditionalFormattingList()
+    for cf in ws.conditional_formatting:
+        out = MultiCellRange()
+        for rng in cf.sqref.ranges:
+            hi = rng.max_row + n - 1 if rng.max_row == r else rng.max_row
+            out.add(CellRange(min_col=rng.min_col, max_col=rng.max_col, min_row=rng.min_row,
+                              max_row=hi))
+        for rule in cf.rules:
+            new.add(str(out), rule)
+    ws.conditional_formatting = new
 
 
 def _shift_row_things(ws, first: int, delta: int) -> None:

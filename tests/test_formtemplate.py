@@ -115,6 +115,8 @@ def restyled_template(path: Path) -> Path:
             ws.write(9, c, h, head)
             ws.write(10, c, m or "", entry if c >= 6 else cell)
     ws.set_row(10, 40)
+    ws.conditional_format("G11", {"type": "cell", "criteria": ">", "value": 100,
+                                  "format": wb.add_format({"font_color": "#C00000"})})
     ws.write("A13", "B. NHIỆM VỤ", bold)
     ws.write_row("A14", ["STT", "Mã", "Nhiệm vụ"], head)
     ws.write("E14", "Tình trạng", head)
@@ -215,6 +217,10 @@ def test_restyled_template_generates_forms_whose_returns_read_back(tmp_path, sav
                  for rng in dv.sqref.ranges}
     assert {f"G{rows[c]}" for c in ("2.1a", "2.1b", "2.2")} <= validated
     assert f"E{rows['NV1']}" in validated
+    # the officer's conditional format on the result cell covers every target row
+    officer_cf = [str(cf.sqref) for cf in sheet.conditional_formatting
+                  if any(rule.operator == "greaterThan" for rule in cf.rules)]
+    assert officer_cf == [f"G{rows['2.1a']}:G{rows['2.2']}"]
     # the signature line moved down with the rows and kept its merge
     sig = next(r for r in range(1, sheet.max_row + 1)
                if str(sheet.cell(row=r, column=8).value or "").startswith("Tân Thử"))
