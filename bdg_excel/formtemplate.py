@@ -493,6 +493,8 @@ def _fill_header(ws, heads: dict[str, str]) -> None:
 
 def _expand(ws, tr: TemplateRow, n: int) -> None:
     """Make room for ``n`` rows from the template row (copies of it), or delete it."""
+    from openpyxl.formula.translate import Translator
+
     r = tr.row
     # the template's own validation of the row is replaced by ours
     for dv in list(ws.data_validations.dataValidation):
@@ -511,6 +513,9 @@ def _expand(ws, tr: TemplateRow, n: int) -> None:
         for c in src:
             new = ws.cell(row=r + k, column=c.column)
             new.value = c.value
+            if isinstance(c.value, str) and c.value.startswith("="):   # relative references
+                new.value = Translator(c.value, origin=c.coordinate).translate_formula(
+                    new.coordinate)
             if c.has_style:
                 new._style = copy(c._style)
         for m in merges:

@@ -512,3 +512,19 @@ def test_renamed_form_sheet_is_read_and_named_in_the_guide(tmp_path):
     assert data.targets["2.1b"].refs["value"] == f"G{r}"
     guide = " ".join(str(c.value) for c in book[layout.GUIDE_SHEET]["A"] if c.value)
     assert "“Báo cáo năm”" in guide and f"“{layout.FORM_SHEET}”" not in guide
+
+
+def test_a_formula_in_the_template_row_follows_each_row(tmp_path):
+    path = formtemplate.write_template(tmp_path / "bieu-mau.xlsx")
+    wb = openpyxl.load_workbook(path)
+    sheet = wb[layout.FORM_SHEET]
+    r = next(r for r in range(1, 40) if sheet.cell(row=r, column=2).value == "{{ma}}")
+    sheet.cell(row=r - 2, column=11).value = "Gấp đôi"
+    sheet.cell(row=r, column=11).value = f"=IF(F{r}=\"\",\"\",F{r}*2)"
+    wb.save(path)
+    ws, plan = _workspace(tmp_path, path)
+    form = openpyxl.load_workbook(generate(ws, plan, "2026")[1].path)[layout.FORM_SHEET]
+    rows = [i for i in range(r, r + 3)]
+    assert [form.cell(row=i, column=2).value for i in rows] == ["2.1a", "2.1b", "2.2"]
+    assert [form.cell(row=i, column=11).value for i in rows] == [
+        f"=IF(F{i}=\"\",\"\",F{i}*2)" for i in rows]
