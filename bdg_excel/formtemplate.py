@@ -506,6 +506,9 @@ def _expand(ws, tr: TemplateRow, n: int) -> None:
     if n > 1:
         insert_rows(ws, r + 1, n - 1)
         _extend_conditional_formats(ws, r, n)
+        # a range ending on the template row (a total under the table) covers every copy
+        _fix_formulas(ws, lambda row, end, start: row + n - 1 if end and row == r
+                      and start <= r else row)
     src = list(ws[r])
     merges = [m for m in ws.merged_cells.ranges if m.min_row == r == m.max_row]
     height = ws.row_dimensions[r].height
@@ -609,14 +612,55 @@ def _shift_ranges(multi, first: int, delta: int):
 
 
 def insert_rows(ws, idx: int, amount: int) -> None:
-    """openpyxl's insert_rows, and move what it leaves behind."""
+    """openpyxl's insert_rows, and move what it leaves behind (formulas included)."""
     ws.insert_rows(idx, amount)
     _shift_row_things(ws, idx, amount)
+    _fix_formulas(ws, lambda row, end, start: row + amount if row >= idx else row)
 
 
 def delete_rows(ws, idx: int, amount: int) -> None:
     ws.delete_rows(idx, amount)
     _shift_row_things(ws, idx + amount, -amount)
+    _fix_formulas(ws, lambda row, end, start: row - amount if row >= idx + amount else row)
+
+
+_REF_RE = re.compile(r"^(\$?[A-Za-z]{1,3})?(\$?)(\d+)$")
+
+
+def _fix_formulas(ws, move) -> None:
+    """Rewrite the row numbers of the references to this sheet in every formula of ``ws``:
+    ``move(row, is_range_end, range_start_row)`` gives the new row."""
+    from openpyxl.formula.tokenizer import Tokenizer
+
+    for row in ws.iter_rows():
+        for cell in row:
+            if not (isinstance(cell.value, str) and cell.value.startswith("=")):
+                continue
+            try:
+                tok = Tokenizer(cell.value)
+            except Exception:  # noqa: BLE001 - a formula we cannot parse is left as it is
+                continue
+            changed = False
+            for item in tok.items:
+                if item.type != "OPERAND" or item.subtype != "RANGE":
+                    continue
+                sheet, bang, ref = item.value.rpartition("!")
+                if bang and sheet.strip("'") != ws.title:
+                    continue
+                parts = ref.split(":")
+                matches = [_REF_RE.match(p) for p in parts]
+                if len(parts) > 2 or not all(matches):
+                    continue
+                start = int(matches[0].group(3))
+                new = []
+                for i, m in enumerate(matches):
+                    r = move(int(m.group(3)), i == len(parts) - 1 and len(parts) == 2, start)
+                    new.append(f"{m.group(1) or ''}{m.group(2)}{r}")
+                value = (sheet + bang if bang else "") + ":".join(new)
+                if value != item.value:
+                    item.value, changed = value, True
+            if changed:
+                cell.value = tok.render()
 
 
 def _cells(ws, tr: TemplateRow, r: int) -> dict[str, object]:

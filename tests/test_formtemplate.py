@@ -521,6 +521,8 @@ def test_a_formula_in_the_template_row_follows_each_row(tmp_path):
     r = next(r for r in range(1, 40) if sheet.cell(row=r, column=2).value == "{{ma}}")
     sheet.cell(row=r - 2, column=11).value = "Gấp đôi"
     sheet.cell(row=r, column=11).value = f"=IF(F{r}=\"\",\"\",F{r}*2)"
+    sheet.cell(row=r + 8, column=11).value = f"=SUM(K{r}:K{r})+0*$F${r + 1}"   # a total below
+    sheet.cell(row=r - 1, column=11).value = f"=COUNT(F{r}:F{r})"             # a count above
     wb.save(path)
     ws, plan = _workspace(tmp_path, path)
     form = openpyxl.load_workbook(generate(ws, plan, "2026")[1].path)[layout.FORM_SHEET]
@@ -528,3 +530,6 @@ def test_a_formula_in_the_template_row_follows_each_row(tmp_path):
     assert [form.cell(row=i, column=2).value for i in rows] == ["2.1a", "2.1b", "2.2"]
     assert [form.cell(row=i, column=11).value for i in rows] == [
         f"=IF(F{i}=\"\",\"\",F{i}*2)" for i in rows]
+    # the unit has 3 target rows and 2 tasks: 2 + 1 rows inserted
+    assert form.cell(row=r + 8 + 3, column=11).value == f"=SUM(K{r}:K{r + 2})+0*$F${r + 3}"
+    assert form.cell(row=r - 1, column=11).value == f"=COUNT(F{r}:F{r + 2})"
