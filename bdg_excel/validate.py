@@ -206,12 +206,18 @@ def _check_value(out: CheckedReturn, t: Target, row: RawRow) -> CheckedValue:
                     cell=refs.get("value"), target=t.code)
         return cv
 
-    value = _number(out, t, raw, refs.get("value"), "kết quả")
+    whole_parts = tg.parts_are_whole(t)
+    reading = _reading(out, t, raw, refs.get("value"), "kết quả", tg.value_is_whole(t))
+    value = reading.value if reading else None
     num = den = None
     if t.has_fraction:
-        num = _number(out, t, cells.get("numerator"), refs.get("numerator"), "tử số")
-        den = _number(out, t, cells.get("denominator"), refs.get("denominator"), "mẫu số")
+        num = _number(out, t, cells.get("numerator"), refs.get("numerator"), "tử số", whole_parts)
+        den = _number(out, t, cells.get("denominator"), refs.get("denominator"), "mẫu số",
+                      whole_parts)
     cv.numerator, cv.denominator = num, den
+    if whole_parts:
+        for part, key, what in ((num, "numerator", "tử số"), (den, "denominator", "mẫu số")):
+            _check_whole(out, t, part, refs.get(key), what)
 
     if (num is None) != (den is None) and t.has_fraction:
         which = "mẫu số" if den is None else "tử số"
@@ -228,11 +234,16 @@ def _check_value(out: CheckedReturn, t: Target, row: RawRow) -> CheckedValue:
             computed = tg.compute(t.measure, t.factor, num, den)
         if t.measure == "percent" and num > den:
             out.add("numerator_gt_denominator", f"Chỉ tiêu {t.code}: tử số ({vn.format_number(num)}) "
-                    f"lớn hơn mẫu số ({vn.format_number(den)}) ở ô {refs.get('numerator')}. "
-                    "Kiểm tra lại hai số này.", cell=refs.get("numerator"), target=t.code)
+                    f"lớn hơn mẫu số ({vn.format_number(den)}) ở ô {refs.get('numerator')}: một "
+                    "tỷ lệ của một tổng thể không thể vượt 100%. Kiểm tra lại hai số này.",
+                    cell=refs.get("numerator"), target=t.code)
 
-    if value is not None and t.measure == "percent" and 0 < value <= 1:
+    if value is not None and t.measure == "percent" and 0 < value <= 1 \
+            and not reading.percent_sign:
         value = _percent_fraction(out, t, value, computed, raw, refs.get("value"))
+    elif value is not None and t.measure == "percent" and isinstance(raw, float) \
+            and value > 1 and _cell_is_percent(out.data, refs.get("value")):
+        value = vn.tidy_float(value * 100)   # 1,2 in a percent cell is 120 %
     if value is None and computed is not None:
         value = computed
         out.add("computed", f"Chỉ tiêu {t.code}: kết quả tính từ tử số và mẫu số = "
@@ -242,14 +253,7 @@ def _check_value(out: CheckedReturn, t: Target, row: RawRow) -> CheckedValue:
                 f"tử số/mẫu số cho {vn.format_number(computed)} (ô {refs.get('value')}). Kiểm tra "
                 "lại.", WARNING, cell=refs.get("value"), target=t.code)
     if value is not None:
-        if value < 0:
-            out.add("negative", f"Chỉ tiêu {t.code}: kết quả âm ({vn.format_number(value)}) ở ô "
-                    f"{refs.get('value')}. Nhập số không âm.", cell=refs.get("value"),
-                    target=t.code)
-        elif t.measure == "percent" and value > 100:
-            out.add("percent_out_of_range", f"Chỉ tiêu {t.code}: tỷ lệ {vn.format_number(value)}% "
-                    f"vượt quá 100% (ô {refs.get('value')}). Nhập tỷ lệ từ 0 đến 100.",
-                    cell=refs.get("value"), target=t.code)
+        _plausible(out, t, value, num, den, refs.get("value"))
     elif not _had_text(raw) and not any(f.target == t.code and f.severity == ERROR
                                         for f in out.findings):
         if cv.note:
@@ -263,44 +267,101 @@ def _check_value(out: CheckedReturn, t: Target, row: RawRow) -> CheckedValue:
     return cv
 
 
-def _number(out: CheckedReturn, t: Target, raw, cell: str | None, what: str) -> float | None:
+def _plausible(out: CheckedReturn, t: Target, value: float, num, den, cell) -> None:
+    """What a careful statistician checks, per unit of measure of the plan."""
+    shown = vn.format_number(value)
+    if value < 0:
+        out.add("negative", f"Chỉ tiêu {t.code}: kết quả âm ({shown}) ở ô {cell}. Nhập số không "
+                "âm.", cell=cell, target=t.code)
+        return
+    if t.measure == "percent" and value > 100:
+        out.add("percent_out_of_range", f"Chỉ tiêu {t.code}: tỷ lệ {shown}% vượt quá 100% (ô "
+                f"{cell}). Nhập tỷ lệ từ 0 đến 100.", cell=cell, target=t.code)
+    elif t.measure == "rate" and t.factor and value > t.factor:
+        out.add("rate_out_of_range", f"Chỉ tiêu {t.code}: tỷ suất {shown} {t.unit or ''} lớn hơn "
+                f"{vn.format_number(t.factor)} (ô {cell}), điều không thể xảy ra. Kiểm tra tử "
+                "số, mẫu số và kết quả rồi nhập lại.", cell=cell, target=t.code)
+    elif tg.is_sex_ratio(t):
+        lo, hi = tg.sex_ratio_range(t)
+        if not lo <= value <= hi:
+            births = (num or 0) + (den or 0)
+            small = 0 < births < tg.SMALL_BIRTHS
+            out.add("sex_ratio_implausible", f"Chỉ tiêu {t.code}: tỷ số giới tính khi sinh "
+                    f"{shown} {t.unit or ''} (ô {cell}) nằm ngoài khoảng thường gặp "
+                    f"{vn.format_number(lo)}–{vn.format_number(hi)}. "
+                    + ("Số ca sinh ít nên có thể đúng; đề nghị đơn vị xác nhận." if small else
+                       "Kiểm tra lại: tử số là số bé trai, mẫu số là số bé gái sinh ra, nhập "
+                       "số nguyên không có dấu phân cách (ví dụ 1050)."),
+                    WARNING if small else ERROR, cell=cell, target=t.code)
+    elif t.measure == "count" and tg.value_is_whole(t):
+        _check_whole(out, t, value, cell, "kết quả")
+
+
+def _check_whole(out, t, value, cell, what) -> None:
+    if value is not None and not float(value).is_integer():
+        out.add("not_whole", f"Ô {cell} ({what} chỉ tiêu {t.code}) ghi {vn.format_number(value)}, "
+                "nhưng đây là số người/ca/lượt nên phải là số nguyên. Nhập số nguyên, không dùng "
+                "dấu phân cách hàng nghìn (ví dụ 12345).", cell=cell, target=t.code)
+
+
+def _reading(out: CheckedReturn, t: Target, raw, cell: str | None, what: str,
+             whole: bool) -> vn.Reading | None:
     try:
-        return vn.parse_number(raw, percent=t.measure == "percent")
+        reading = vn.read_number(raw, count=whole)
+    except vn.AmbiguousNumber as exc:
+        a, b = exc.readings[0], exc.readings[-1]
+        out.add("ambiguous_number", f"Ô {cell} ({what} chỉ tiêu {t.code}) ghi '{_short(exc.text)}': "
+                f"có thể là {vn.format_number(a)} hoặc {vn.format_number(b)}. Nhập lại không có dấu "
+                f"chấm phân cách hàng nghìn, dùng dấu phẩy cho phần thập phân (ví dụ "
+                f"{_plain(b)} hoặc {vn.format_number(a)}).", cell=cell, target=t.code)
+        return None
     except vn.NotANumber:
         out.add("not_a_number", f"Ô {cell} ({what} chỉ tiêu {t.code}) ghi '{_short(str(raw))}', "
                 "không phải là số. Nhập số (ví dụ 12,5); nếu chưa có số liệu, để trống và ghi lý "
                 "do vào cột Ghi chú.", cell=cell, target=t.code)
         return None
+    if reading.value is not None and abs(reading.value) > vn.ABSURD:
+        out.add("absurd_value", f"Ô {cell} ({what} chỉ tiêu {t.code}) ghi một số quá lớn "
+                f"({reading.value:.3g}) cho một báo cáo. Kiểm tra và nhập lại số đúng.",
+                cell=cell, target=t.code)
+        return None
+    return reading
+
+
+def _plain(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else vn.format_number(x)
+
+
+def _number(out: CheckedReturn, t: Target, raw, cell: str | None, what: str,
+            whole: bool = False) -> float | None:
+    reading = _reading(out, t, raw, cell, what, whole)
+    return reading.value if reading else None
 
 
 def _percent_fraction(out, t, value, computed, raw, cell) -> float:
-    """0,45 in a percent cell means 45 %: decide from the fraction or the cell format."""
+    """0,45 in a percent row: 45 % when the cell has a percent format or the numerator and
+    denominator say so; 0,45 % when they say that; otherwise the unit must confirm."""
     as_pct = vn.tidy_float(value * 100)
     if computed is not None:
         if _close(as_pct, computed) and not _close(value, computed):
             return as_pct
-        return value
+        if _close(value, computed):
+            return value
     if isinstance(raw, float) and _cell_is_percent(out.data, cell):
         return as_pct
+    if computed is None:
+        out.add("percent_fraction_ambiguous", f"Chỉ tiêu {t.code}: ô {cell} ghi "
+                f"{vn.format_number(value)} không có dấu %: là {vn.format_number(value)}% hay "
+                f"{vn.format_number(as_pct)}%? Nhập lại tỷ lệ kèm dấu % (ví dụ "
+                f"{vn.format_number(as_pct)}%).", cell=cell, target=t.code)
     return value
 
 
 def _cell_is_percent(data: ReturnData, cell: str | None) -> bool:
-    """Whether a cell has a percent number format (only .xlsx; rare path, openpyxl)."""
-    if not cell or data.path.suffix.lower() not in (".xlsx", ".xlsm"):
-        return False
-    try:
-        import openpyxl
+    """Whether a cell has a percent number format, from the file's own styles (any type)."""
+    from .returns import cell_is_percent
 
-        wb = openpyxl.load_workbook(data.path, read_only=True)
-        try:
-            ws = wb[data.sheet]
-            fmt = ws[cell].number_format or ""
-        finally:
-            wb.close()
-        return "%" in fmt
-    except Exception:  # noqa: BLE001 - a format we cannot read is simply not a percent
-        return False
+    return cell_is_percent(data, cell)
 
 
 _STATUS_BY_KEY: dict[str, str] = {}
