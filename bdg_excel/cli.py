@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from . import __version__, workflow
-from .errors import BdgError, UsageError
+from .errors import BdgError, PlanHasErrors, UsageError
 from .findings import ERROR, SEVERITY_LABELS
 from .ledger import STATUS_LABELS
 from .workspace import Workspace
@@ -165,6 +165,8 @@ def plan_check_cmd(plan_file: Path | None, workspace: Path, plan_name: str | Non
         echo(str(f))
     n_err = sum(f.severity == ERROR for f in findings)
     echo(f"{path.name}: {n_err} lỗi, {len(findings) - n_err} cảnh báo.")
+    if n_err:
+        raise click.exceptions.Exit(1)
 
 
 @plan_group.command("show", context_settings=CONTEXT)
@@ -536,6 +538,11 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         click.echo(f"Lỗi cách dùng: {exc}", err=True)
         return 2
+    except PlanHasErrors as exc:
+        click.echo(f"Lỗi: {exc}", err=True)
+        for f in exc.findings:
+            click.echo(str(f), err=True)
+        return 1
     except BdgError as exc:
         click.echo(f"Lỗi: {exc}", err=True)
         return 1

@@ -100,6 +100,7 @@ def check_period(plan: Plan, period: str | None) -> str:
 
 def generate(ws: Workspace, plan: Plan, period: str, *, units: list[str] | None = None,
              workers: int = 1, progress=None) -> list[GeneratedForm]:
+    planbook.require_no_errors(plan)
     with ws.lock():
         return generate_forms(plan, ws.forms_folder(period), period, units=units,
                               workers=workers, progress=progress)
@@ -225,6 +226,7 @@ def send_forms(ws: Workspace, plan: Plan, period: str, **options):
     """``bdg-excel send``: see :func:`bdg_excel.mail.send_forms`."""
     from . import mail
 
+    planbook.require_no_errors(plan)
     with ws.lock():
         return mail.send_forms(ws, plan, period, **options)
 
