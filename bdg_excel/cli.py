@@ -227,6 +227,10 @@ def plan_import_cmd(document: Path, output: Path | None, fmt: str):
 @quiet_option
 def generate_cmd(ws, plan, period, units, workers, quiet):
     """Tạo biểu mẫu cho từng đơn vị vào outbox/forms/."""
+    from .planbook import check_plan
+
+    for f in check_plan(plan):   # errors stop workflow.generate; warnings are shown
+        echo(str(f))
     with progress_bar("Tạo biểu mẫu", quiet) as bar:
         forms = workflow.generate(ws, plan, period, units=list(units) or None,
                                   workers=workers or 1, progress=bar)
@@ -273,6 +277,24 @@ def consolidate_cmd(ws, plan, period, received_at, workers, quiet):
     got = sum(1 for s in subs if s.record)
     echo(f"Đã nhận {got}/{len(subs)} đơn vị.")
     echo(f"Bảng tổng hợp: {res.path}")
+
+
+@cli.command("accept", context_settings=CONTEXT)
+@click.argument("file_name", metavar="TỆP")
+@click.option("--unit", "unit_name", required=True, metavar="TÊN",
+              help="Đơn vị mà số liệu của tệp được tính cho.")
+@workspace_option
+@plan_option
+def accept_cmd(ws, plan, file_name, unit_name):
+    """Quyết định cho một tệp đang chờ (biểu mẫu của đơn vị khác): nhận số liệu cho đơn vị
+    TÊN."""
+    res = workflow.accept_return(ws, plan, file_name, unit_name)
+    label = {"accepted": "đã chấp nhận", "needs_fixes": "cần sửa"}.get(res.status, res.status)
+    echo(f"{res.name}: số liệu được nhận cho {res.unit} ({label}).")
+    for f in res.findings:
+        if f.severity != "info":
+            echo(str(f))
+    echo("Chạy bdg-excel consolidate để cập nhật bảng tổng hợp.")
 
 
 @cli.command("status", context_settings=CONTEXT)

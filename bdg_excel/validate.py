@@ -45,6 +45,9 @@ class CheckedReturn:
     period: str | None = None
     form_version: str | None = None
     plan_matches: bool = False
+    #: the file name or sender points to another unit than the form: held for the
+    #: officer's decision (``bdg-excel accept FILE --unit NAME``), never recorded as figures
+    held: bool = False
     values: list[CheckedValue] = field(default_factory=list)
     tasks: list[dict] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
@@ -56,7 +59,7 @@ class CheckedReturn:
 
     @property
     def status(self) -> str:
-        if not self.recognised:
+        if not self.recognised or self.held:
             return "rejected"
         return "needs_fixes" if has_errors(self.findings) else "accepted"
 
@@ -68,9 +71,11 @@ class CheckedReturn:
 
 
 def check_return(data: ReturnData, plan: Plan, *, period: str | None = None,
-                 sender: str | None = None) -> CheckedReturn:
+                 sender: str | None = None, decided_unit: Unit | None = None) -> CheckedReturn:
     """``period`` is the period being collected (a return of another period is flagged);
-    ``sender`` an e-mail address that may identify the unit when the file does not."""
+    ``sender`` an e-mail address that may identify the unit when the file does not;
+    ``decided_unit`` the unit the officer decided a held return is for (see
+    :func:`bdg_excel.workflow.accept_return`)."""
     from . import rollup  # a lower level's consolidated workbook is a return too
 
     if rollup.is_consolidated(data.meta):
@@ -79,7 +84,14 @@ def check_return(data: ReturnData, plan: Plan, *, period: str | None = None,
     if not data.readable:
         return out
     _recognise(out, plan, period, sender)
-    if not out.recognised:
+    if decided_unit is not None and out.recognised:
+        if decided_unit is not out.unit:
+            out.add("unit_decided", f"Biểu mẫu của '{out.unit.name}' được cán bộ quyết định "
+                    f"nhận cho '{decided_unit.name}'.", INFO)
+        out.unit = decided_unit
+    elif out.recognised and data.meta.get("tool") == layout.TOOL_MARK:
+        _check_other_unit(out, plan, sender)
+    if not out.recognised or out.held:
         return out
     expected = plan.unit_targets(out.unit)
     from .forms import form_version  # local import: the writer is not needed to read
@@ -139,6 +151,75 @@ def _recognise(out: CheckedReturn, plan: Plan, period: str | None, sender: str |
     if period and out.period and out.period != period:
         out.add("other_period", f"Biểu mẫu của kỳ {out.period}, không phải kỳ đang tổng hợp "
                 f"({period}). Dùng biểu mẫu của kỳ {period}.", WARNING)
+
+
+def _addresses(unit: Unit) -> set[str]:
+    return {a.strip().lower() for a in re.split(r"[;,]", unit.email or "") if a.strip()}
+
+
+def _unit_pointers(plan: Plan) -> tuple[dict[str, Unit], dict[str, Unit]]:
+    """(unit name as words -> unit, address -> unit), built once per list of units: a
+    10,000-unit plan is not scanned for every return."""
+    units = plan.units
+    cached = plan.__dict__.get("_pointer_cache")
+    if cached is None or cached[0] is not units or cached[1] != len(units):
+        by_words: dict[str, Unit] = {}
+        by_address: dict[str, Unit] = {}
+        for u in units:
+            key = _words(u.key)
+            if key:
+                by_words.setdefault(key, u)
+            for a in _addresses(u):
+                by_address.setdefault(a, u)
+        cached = (units, len(units), by_words, by_address)
+        plan.__dict__["_pointer_cache"] = cached
+    return cached[2], cached[3]
+
+
+def _named_unit(plan: Plan, name: str) -> Unit | None:
+    """The unit whose name the file name holds (the longest one), if any."""
+    by_words, _ = _unit_pointers(plan)
+    words = _words(Path(name).stem).split()[:40]
+    best = None
+    for i in range(len(words)):
+        for j in range(len(words), i, -1):
+            if best is not None and j - i <= len(best[0].split()):
+                break
+            hit = by_words.get(" ".join(words[i:j]))
+            if hit is not None:
+                best = (" ".join(words[i:j]), hit)
+                break
+    return best[1] if best else None
+
+
+def _check_other_unit(out: CheckedReturn, plan: Plan, sender: str | None) -> None:
+    """A return whose file name or sender points to another unit (A) than the form it
+    carries (B's form): held, so that it never silently replaces B's figures."""
+    form_unit = out.unit
+    pointers = []
+    if sender:
+        s = sender.strip().lower()
+        if s not in _addresses(form_unit):
+            other = _unit_pointers(plan)[1].get(s)
+            if other is not None and other.key != form_unit.key:
+                pointers.append((other, f"thư được gửi từ địa chỉ {sender} của '{other.name}'"))
+    named = _named_unit(plan, out.data.name)
+    # a long name is cut in the form's file name: a unit named inside the form's own unit
+    # name ("Trạm Y tế xã" in "Trạm Y tế xã Bình Lư …") points nowhere else
+    if named is not None and named.key != form_unit.key and \
+            f" {_words(named.key)} " not in f" {_words(form_unit.key)} ":
+        pointers.append((named, f"tên tệp '{out.data.name}' mang tên '{named.name}'"))
+    if not pointers:
+        return
+    other = pointers[0][0]
+    why = "; ".join(how for _, how in pointers)
+    out.held = True
+    out.add("unit_mismatch", f"Đây là biểu mẫu của '{form_unit.name}' nhưng {why}. Số liệu "
+            f"chưa được ghi nhận cho đơn vị nào, chờ cán bộ quyết định: nếu đúng là số liệu "
+            f"của '{other.name}', gõ: bdg-excel accept \"{out.data.name}\" --unit "
+            f"\"{other.name}\"; nếu là của '{form_unit.name}', gõ: bdg-excel accept "
+            f"\"{out.data.name}\" --unit \"{form_unit.name}\". Nếu nhầm, đề nghị đơn vị gửi "
+            "lại đúng biểu mẫu của mình.")
 
 
 def _guess_unit(plan: Plan, data: ReturnData, sender: str | None) -> tuple[Unit | None, str]:
