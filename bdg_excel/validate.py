@@ -300,7 +300,9 @@ def _check_value(out: CheckedReturn, t: Target, row: RawRow) -> CheckedValue:
         for part, key, what in ((num, "numerator", "tử số"), (den, "denominator", "mẫu số")):
             _check_whole(out, t, part, refs.get(key), what)
 
-    if (num is None) != (den is None) and t.has_fraction:
+    if (num is None) != (den is None) and t.has_fraction and \
+            not _had_text(cells.get("numerator" if num is None else "denominator")) and \
+            not isinstance(cells.get("numerator" if num is None else "denominator"), float):
         which = "mẫu số" if den is None else "tử số"
         cell = refs.get("denominator" if den is None else "numerator")
         out.add("half_fraction", f"Chỉ tiêu {t.code}: thiếu {which} (ô {cell}). Nhập cả tử số và "

@@ -89,9 +89,9 @@ class AmbiguousNumber(NotANumber):
 ABSURD = 1e12
 
 # Digits with separators only; a sign in front; spaces already removed.
-_NUM_RE = re.compile(r"^[+-]?(?:\d[\d.,]*|[.,]\d+)$")
+_NUM_RE = re.compile(r"^[+-]?(?:[0-9][0-9.,]*|[.,][0-9]+)$")
 # "12 345", "1 234 567,5": spaces (any kind) between groups of three digits
-_SPACE_GROUPS = re.compile(r"^([+-]?\d{1,3})((?: \d{3})+)((?:[.,]\d+)?)$")
+_SPACE_GROUPS = re.compile(r"^([+-]?[0-9]{1,3})((?: [0-9]{3})+)((?:[.,][0-9]+)?)$")
 _BLANKS = re.compile(r"[\s\u00a0\u2007\u2009\u202f]+")
 
 
@@ -116,7 +116,8 @@ def read_number(value: object, *, count: bool = False) -> Reading:
     English one ("1,234.5") by babel's strict parser; spaces may group thousands
     ("12 345"); a trailing "%" is allowed and reported. When both conventions read the
     text and disagree ("1.234", "1,234") the figure is ambiguous: for a ``count`` (whole
-    people, cases, births) the whole reading is taken; otherwise
+    people, cases, births) a single dot before three digits is the thousands dot and
+    "1.234" is 1234; otherwise (and for "1,234", which may be 1,234 or 1234)
     :class:`AmbiguousNumber` is raised so that the unit is asked to confirm. Returns a
     :class:`Reading` with value None for empty input; raises :class:`NotANumber` for
     anything else.
@@ -151,9 +152,9 @@ def read_number(value: object, *, count: bool = False) -> Reading:
     if not readings:
         raise NotANumber(str(value))
     if len(readings) > 1:
-        whole = [x for x in readings if x.is_integer()]
-        if count and len(whole) == 1:
-            readings = whole
+        vietnamese = _decimal(s, "vi")
+        if count and vietnamese is not None and vietnamese.is_integer() and "." in s:
+            readings = [vietnamese]   # "12.345" people: thousands dot
         else:
             raise AmbiguousNumber(text, tuple(readings))
     return Reading(readings[0], sign)
