@@ -548,7 +548,9 @@ def _render_plan_summary(plan) -> None:
 # -- error boundary ----------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="bdg-excel", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="bdg-excel", standalone_mode=False)
+        if isinstance(code, int) and code:   # click returns ctx.exit(n) outside standalone mode
+            return code
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:
