@@ -325,8 +325,11 @@ def _check_value(out: CheckedReturn, t: Target, row: RawRow) -> CheckedValue:
             and not reading.percent_sign:
         value = _percent_fraction(out, t, value, computed, raw, refs.get("value"))
     elif value is not None and t.measure == "percent" and isinstance(raw, float) \
-            and value > 1 and _cell_is_percent(out.data, refs.get("value")):
-        value = vn.tidy_float(value * 100)   # 1,2 in a percent cell is 120 %
+            and 1 < value <= 10 and (computed is None or not _close(value, computed)) \
+            and _cell_is_percent(out.data, refs.get("value")):
+        # 1,2 in a percent cell is 120 % (flagged below); the format is read only where
+        # the figure could be misread: a file is opened again for it at most once
+        value = vn.tidy_float(value * 100)
     if value is None and computed is not None:
         value = computed
         out.add("computed", f"Chỉ tiêu {t.code}: kết quả tính từ tử số và mẫu số = "
