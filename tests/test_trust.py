@@ -201,3 +201,21 @@ def test_sender_of_another_unit_holds_the_return(tmp_path):
     assert cf.status == "rejected"
     assert any(f.code == "unit_mismatch" and "congan@thu.gov.vn" in f.message.lower()
                for f in cf.findings)
+
+
+def test_generate_shows_warnings_of_a_plan_without_deadline(tmp_path, capsys):
+    """A form saying "Hạn gửi: theo thông báo" is never silent: generate says why."""
+    ws, path = _plan_file(tmp_path, lambda wb: setattr(
+        _cell(wb, planbook.REPORTS_SHEET, "Hạn nộp"), "value", None))
+    assert main(["generate", "-w", str(ws.root), "--period", "2026"]) == 0
+    out = capsys.readouterr().out
+    assert "Cảnh báo" in out and "hạn nộp" in out.lower()
+
+
+def test_unknown_indicator_refused(tmp_path, capsys):
+    """An assignment to an indicator the plan does not have would lose it silently."""
+    ws, path = _plan_file(tmp_path, lambda wb: setattr(
+        _cell(wb, planbook.ASSIGN_SHEET, "Mã chỉ tiêu"), "value", "9.9"))
+    assert main(["generate", "-w", str(ws.root), "--period", "2026"]) == 1
+    assert "9.9" in capsys.readouterr().err
+    assert not any((ws.root / "outbox").rglob("*.xlsx"))
