@@ -234,7 +234,7 @@ def summary(wb, fm: Formats, c: Consolidation) -> None:
 def _note(res) -> str | None:
     notes = []
     t = res.target
-    with_value = [uv for uv in res.unit_values if uv.value is not None]
+    with_value = [uv for uv in res.unit_values if uv.value is not None and not uv.doubtful]
     if t.has_fraction and len(with_value) > 1 and res.value is None:
         notes.append("Không tổng hợp được: thiếu tử số/mẫu số của một số đơn vị "
                      "(không lấy trung bình các tỷ lệ)")

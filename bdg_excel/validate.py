@@ -388,8 +388,9 @@ def _plausible(out: CheckedReturn, t: Target, value: float, num, den, cell) -> N
 def _check_whole(out, t, value, cell, what) -> None:
     if value is not None and not float(value).is_integer():
         out.add("not_whole", f"Ô {cell} ({what} chỉ tiêu {t.code}) ghi {vn.format_number(value)}, "
-                "nhưng đây là số người/ca/lượt nên phải là số nguyên. Nhập số nguyên, không dùng "
-                "dấu phân cách hàng nghìn (ví dụ 12345).", cell=cell, target=t.code)
+                "nhưng đây là số người/ca/lượt nên phải là số nguyên. Nhập số nguyên; số từ "
+                "1.000 trở lên viết liền hoặc ngăn cách hàng nghìn bằng dấu chấm (ví dụ 12500 "
+                "hoặc 12.500).", cell=cell, target=t.code)
 
 
 def _reading(out: CheckedReturn, t: Target, raw, cell: str | None, what: str,
