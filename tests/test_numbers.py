@@ -251,3 +251,72 @@ def test_rules_with_every_saver(returns, case, saver):
         if f.code in errors:
             assert f.file == path.name and f.sheet and f.cell and f.target
     assert chk.status == ("needs_fixes" if errors else "accepted")
+
+
+# -- the same notations through LibreOffice and Gnumeric -----------------------------------
+SSCONVERT = shutil.which("ssconvert")
+
+
+def _sample(n: int = 150):
+    import random
+
+    rnd = random.Random(11)
+    out = []
+    for _ in range(n):
+        kind = rnd.randrange(3)
+        number = (Decimal(rnd.randint(-10**7, 10**7)) if kind == 0 else
+                  Decimal(rnd.randint(0, 10**8)) / 1000 if kind == 1 else
+                  Decimal(rnd.randint(0, 10000)) / 100)
+        notation = rnd.choice(NOTATIONS)
+        pct = rnd.random() < 0.2
+        text = write(number, *notation) + ("%" if pct else "")
+        out.append((number, text if rnd.random() < 0.8 else float(number)))
+    return out
+
+
+@pytest.mark.parametrize("program,fmt", [
+    pytest.param("soffice", "ods", marks=pytest.mark.libreoffice),
+    pytest.param("soffice", "xls", marks=pytest.mark.libreoffice),
+    pytest.param("soffice", "xlsx", marks=pytest.mark.libreoffice),
+    pytest.param("ssconvert", "ods", marks=pytest.mark.xfail(
+        raises=Exception, strict=False,
+        reason="python-calamine cannot read Gnumeric's indented content.xml: such a return "
+               "is an 'unreadable' finding, not a wrong number")),
+    ("ssconvert", "xls")])
+def test_notations_saved_by_other_programs(tmp_path, program, fmt):
+    """Text and number cells written by openpyxl, saved again by LibreOffice or Gnumeric,
+    read back by calamine: the number, or a flag, never another number."""
+    import openpyxl
+    from python_calamine import CalamineWorkbook
+
+    exe = SOFFICE if program == "soffice" else SSCONVERT
+    if exe is None:
+        pytest.skip(f"{program} not installed")
+    sample = _sample()
+    wb = openpyxl.Workbook()
+    for i, (_, cell) in enumerate(sample, 1):
+        wb.active.cell(row=i, column=1, value=cell)
+    src = tmp_path / "so.xlsx"
+    wb.save(src)
+    out = tmp_path / "out" / f"so.{fmt}"
+    out.parent.mkdir()
+    if program == "soffice":
+        subprocess.run([exe, f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
+                        "--headless", "--norestore", "--convert-to", fmt, "--outdir",
+                        str(out.parent), str(src)], check=True, capture_output=True, timeout=300)
+    else:
+        subprocess.run([exe, str(src), str(out)], check=True, capture_output=True, timeout=300)
+    cw = CalamineWorkbook.from_path(str(out))
+    rows = cw.get_sheet_by_index(0).to_python()
+    cw.close()
+    read = flagged = 0
+    for (number, cell), row in zip(sample, rows):
+        try:
+            got = vn.read_number(row[0]).value
+        except vn.NotANumber:
+            flagged += 1
+            assert isinstance(cell, str), cell      # numbers stored as numbers always read
+            continue
+        read += 1
+        assert got == pytest.approx(float(number), rel=1e-12, abs=1e-9), (cell, row[0])
+    assert len(rows) >= len(sample) and read > len(sample) // 2
