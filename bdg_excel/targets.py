@@ -97,7 +97,7 @@ _CONTINUOUS = re.compile(r"\b(đồng|triệu|tỷ|ha|km|m2|m²|m3|kg|tấn|lít
 
 def is_sex_ratio(t: Target) -> bool:
     """"bé trai/100 bé gái", "trẻ trai/1.000 trẻ gái": boys per N girls."""
-    if t.measure != "ratio" or not t.unit or "/" not in t.unit:
+    if t.measure not in ("ratio", "rate") or not t.unit or "/" not in t.unit:
         return False
     head, _, tail = vn.canonical(t.unit).partition("/")
     return "trai" in head and "gái" in tail

@@ -365,7 +365,7 @@ def _plausible(out: CheckedReturn, t: Target, value: float, num, den, cell) -> N
     if t.measure == "percent" and value > 100:
         out.add("percent_out_of_range", f"Chỉ tiêu {t.code}: tỷ lệ {shown}% vượt quá 100% (ô "
                 f"{cell}). Nhập tỷ lệ từ 0 đến 100.", cell=cell, target=t.code)
-    elif t.measure == "rate" and t.factor and value > t.factor:
+    elif t.measure == "rate" and t.factor and value > t.factor and not tg.is_sex_ratio(t):
         out.add("rate_out_of_range", f"Chỉ tiêu {t.code}: tỷ suất {shown} {t.unit or ''} lớn hơn "
                 f"{vn.format_number(t.factor)} (ô {cell}), điều không thể xảy ra. Kiểm tra tử "
                 "số, mẫu số và kết quả rồi nhập lại.", cell=cell, target=t.code)

@@ -308,6 +308,7 @@ def send_reminders(ws: Workspace, plan: Plan, period: str, **options):
     """``bdg-excel remind``: see :func:`bdg_excel.mail.send_reminders`."""
     from . import mail
 
+    planbook.require_no_errors(plan)   # a reminder may attach a form
     with ws.lock():
         return mail.send_reminders(ws, plan, period, **options)
 

@@ -347,3 +347,19 @@ def test_gnumeric_xls_right_or_flagged(returns, case):
     # the errors a careful reader must find are still found (or the cell is flagged)
     for code in CASES[case][3]:
         assert any(f.code == code for f in chk.findings) or flagged, code
+
+
+@pytest.mark.parametrize("unit,value,ok", [
+    ("bé trai/100 bé gái", 112, True), ("bé trai/100 bé gái", 0.105, False),
+    ("trẻ trai/100 trẻ gái", 106, True), ("trẻ trai/100 trẻ gái", 1050, False),
+    ("bé trai/1.000 bé gái", 1050, True), ("bé trai/1.000 bé gái", 105, False),
+])
+def test_sex_ratio_range_follows_the_plans_unit(unit, value, ok):
+    from bdg_excel import targets as tg
+    from bdg_excel.model import Target
+
+    measure, factor = tg.infer_measure(unit, "<")
+    t = Target("1.2", "<", 109, unit=unit, measure=measure, factor=factor)
+    assert tg.is_sex_ratio(t)
+    lo, hi = tg.sex_ratio_range(t)
+    assert (lo <= value <= hi) == ok
