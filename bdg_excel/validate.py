@@ -409,6 +409,13 @@ def _reading(out: CheckedReturn, t: Target, raw, cell: str | None, what: str,
                 "không phải là số. Nhập số (ví dụ 12,5); nếu chưa có số liệu, để trống và ghi lý "
                 "do vào cột Ghi chú.", cell=cell, target=t.code)
         return None
+    if reading.percent_sign and (t.measure != "percent" or what != "kết quả"):
+        out.add("unexpected_percent", f"Ô {cell} ({what} chỉ tiêu {t.code}) ghi "
+                f"'{_short(str(raw))}' có dấu %, nhưng ô này nhận "
+                + ("số người/ca/lượt (số nguyên)" if what != "kết quả" else
+                   f"số theo đơn vị tính '{t.unit or 'số lượng'}'")
+                + ". Nhập lại số không có dấu %.", cell=cell, target=t.code)
+        return None
     if reading.value is not None and abs(reading.value) > vn.ABSURD:
         out.add("absurd_value", f"Ô {cell} ({what} chỉ tiêu {t.code}) ghi một số quá lớn "
                 f"({reading.value:.3g}) cho một báo cáo. Kiểm tra và nhập lại số đúng.",

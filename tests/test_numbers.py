@@ -363,3 +363,18 @@ def test_sex_ratio_range_follows_the_plans_unit(unit, value, ok):
     assert tg.is_sex_ratio(t)
     lo, hi = tg.sex_ratio_range(t)
     assert (lo <= value <= hi) == ok
+
+
+def test_percent_sign_where_no_percentage_is_expected(tmp_path):
+    """"45%" typed as a count or as a numerator is flagged, not read as 45."""
+    from cycle_helpers import plan_workspace
+
+    ws, plan, forms = plan_workspace(tmp_path / "ws", stat_plan())
+    out = fill_form(forms[TYT].path, tmp_path / "r.xlsx",
+                    {"1.1": Fill(numerator="45%", denominator=100), "1.4": Fill(value="45%"),
+                     "1.5": Fill(value="Có")})
+    chk = check_return(read_return(out), plan, period="2026")
+    hits = {(f.target, f.cell) for f in chk.findings if f.code == "unexpected_percent"}
+    refs = read_return(out).targets
+    assert hits == {("1.1", refs["1.1"].refs["numerator"]), ("1.4", refs["1.4"].refs["value"])}
+    assert {v.code: v.value for v in chk.values}["1.4"] is None
