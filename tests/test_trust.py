@@ -20,7 +20,9 @@ from bdg_excel.model import Plan
 from bdg_excel.report import DATA
 from bdg_excel.workflow import consolidate_workspace, init_workspace
 
-from cycle_helpers import Fill, plan_workspace, return_form, sheet_rows
+from bdg_excel.demo import fill_form
+
+from cycle_helpers import Fill, arrive, plan_workspace, return_form, sheet_rows
 from test_numbers import CA, TYT, stat_plan
 
 WHEN = datetime(2026, 11, 20, 9)
@@ -219,3 +221,41 @@ def test_unknown_indicator_refused(tmp_path, capsys):
     assert main(["generate", "-w", str(ws.root), "--period", "2026"]) == 1
     assert "9.9" in capsys.readouterr().err
     assert not any((ws.root / "outbox").rglob("*.xlsx"))
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("fmt", ["ods", "xls", "xlsx"])
+def test_yes_no_and_held_returns_saved_by_libreoffice(tmp_path, fmt):
+    import subprocess
+
+    from test_numbers import SOFFICE
+
+    if SOFFICE is None:
+        pytest.skip("LibreOffice (soffice) not installed")
+    ws, plan, forms = plan_workspace(tmp_path / "ws", stat_plan())
+    src = tmp_path / "src"
+    rest = {"1.1": Fill(numerator=40, denominator=50), "1.2": Fill(numerator=104,
+                                                                    denominator=100),
+            "1.3": Fill(numerator=0, denominator=900)}
+    made = [fill_form(forms[TYT].path, src / "BDG_2026_Trạm-Y-tế-xã.xlsx",
+                      {**rest, "1.4": Fill(value=120), "1.5": Fill(value="Có")}),
+            fill_form(forms[CA].path, src / "BDG_2026_Công-an-xã.xlsx",
+                      {**rest, "1.4": Fill(value=30), "1.5": Fill(value="Không")}),
+            # Công an xã's figures typed into the Trạm Y tế's form, named after itself
+            fill_form(forms[TYT].path, src / "Công an xã sửa lại.xlsx",
+                      {**rest, "1.4": Fill(value=31), "1.5": Fill(value="Có")})]
+    subprocess.run([SOFFICE, f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
+                    "--headless", "--norestore", "--convert-to", fmt, "--outdir",
+                    str(ws.inbox), *map(str, made)], check=True, capture_output=True,
+                   timeout=300)
+    for p in ws.inbox.iterdir():
+        arrive(p, WHEN)
+    res = _run(ws, plan)
+    status = {cf.name: cf.status for cf in res.collected.files}
+    assert status == {f"BDG_2026_Trạm-Y-tế-xã.{fmt}": "accepted",
+                      f"BDG_2026_Công-an-xã.{fmt}": "accepted",
+                      f"Công an xã sửa lại.{fmt}": "rejected"}
+    rows = {(r["unit"], r["code"]): r for r in json.loads(to_json(res.consolidation))}
+    assert (rows[(TYT, "1.5")]["value"], rows[(TYT, "1.5")]["assessment"]) == (1, "met")
+    assert (rows[(CA, "1.5")]["value"], rows[(CA, "1.5")]["assessment"]) == (0, "not_met")
+    assert rows[(TYT, "1.4")]["value"] == 120 and rows[(CA, "1.4")]["value"] == 30
