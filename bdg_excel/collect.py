@@ -253,7 +253,7 @@ def _write_pending_feedback(ws: Workspace, plan: Plan, led: Ledger,
                             result: CollectResult) -> None:
     """Feedback for every recorded file that still lacks it (this run's, and any a killed
     run did not get to), oldest first so a unit's newest return has the last word."""
-    from .feedback import write_feedback
+    from .feedback import retire_stale, to_send, write_feedback
 
     by_id = {cf.file_id: cf for cf in result.files}
     for rec in led.needing_feedback():
@@ -266,6 +266,9 @@ def _write_pending_feedback(ws: Workspace, plan: Plan, led: Ledger,
         with led.transaction():
             led.set_feedback(rec.id, [str(p.relative_to(ws.root)) for p in paths])
         cf.feedback = paths
+    # a unit whose new return needs nothing: its earlier feedback is no longer current
+    retire_stale(ws, [(cf.unit, cf.period, cf.name) for cf in result.files
+                      if cf.status == lg.ACCEPTED and cf.unit and not to_send(cf.findings)])
 
 
 # -- inbox -------------------------------------------------------------------------------
