@@ -264,13 +264,16 @@ def collect_cmd(ws, plan, period, received_at, workers, quiet):
 def consolidate_cmd(ws, plan, period, received_at, workers, quiet):
     """Thu nhận inbox/ rồi ghi bảng tổng hợp vào outbox/."""
     with progress_bar("Đọc biểu đã nhận", quiet) as bar:
+        from . import clock
         res = workflow.consolidate_workspace(ws, plan, period, received_at=received_at,
-                                             workers=workers, progress=bar)
+                                             workers=workers, progress=bar, now=clock.now())
     _render_collect(res.collected)
     subs = res.consolidation.submissions
     got = sum(1 for s in subs if s.record)
     echo(f"Đã nhận {got}/{len(subs)} đơn vị.")
     echo(f"Bảng tổng hợp: {res.path}")
+    from .report import internal_path
+    echo(f"Bảng nội bộ (phát hiện, dữ liệu): {internal_path(res.path)}")
 
 
 @cli.command("status", context_settings=CONTEXT)

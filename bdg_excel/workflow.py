@@ -121,12 +121,12 @@ class ConsolidateResult:
 
 def consolidate_workspace(ws: Workspace, plan: Plan, period: str, *,
                           received_at: datetime | None = None, workers: int | None = None,
-                          progress=None) -> ConsolidateResult:
+                          progress=None, now: datetime | None = None) -> ConsolidateResult:
     with ws.lock():
         collected = collect(ws, plan, period=period, received_at=received_at,
                             workers=workers, progress=progress)
-        c = consolidate(ws, plan, period)
-        path = write_report(c, report_path(ws, c))
+        c = consolidate(ws, plan, period, now=now)
+        path = write_report(c, report_path(ws, c), config=ws.config())
     return ConsolidateResult(collected, c, path)
 
 
