@@ -64,11 +64,14 @@ def address_of(fm: Formats, c: Consolidation) -> Address:
 
 
 # -- shared blocks -------------------------------------------------------------------
-def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int, list]]) -> None:
+def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int, list]]
+               ) -> dict[int, float]:
     """Column widths that fit Vietnamese text: the longest value (or the longest word of
     the header), between each column's minimum and maximum; longer text wraps, and each
-    row (``rows`` holds (sheet row, values)) is made tall enough for its wrapped text."""
+    row (``rows`` holds (sheet row, values)) is made tall enough for its wrapped text.
+    Returns column -> width."""
     ncols = len(headers)
+    widths: dict[int, float] = {}
     # column by column (a table of 20,000 rows: as little Python per cell as possible)
     columns = list(zip_longest(*[values[:ncols] for _, values in rows]))
     columns += [(None,) * len(rows)] * (ncols - len(columns))
@@ -85,6 +88,7 @@ def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int
         longest = max(max((len(w) for w in text.split()), default=0), max(lens, default=0))
         width = max(lo, min(hi, longest * 1.1 + 2), numbers * 1.1 + 2)
         ws.set_column(col, col, width)
+        widths[col] = width
         # text no longer than a line of the column, without line breaks, takes one line
         per = max(1, int(width * 1.05) - 1)
         if "\n" in "\x00".join(filter(None, shown)):
@@ -101,6 +105,7 @@ def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int
     for (row, _), n in zip(rows, lines):
         if n > 1:
             ws.set_row(row, n * LINE_PT + 3)
+    return widths
 
 
 
@@ -402,7 +407,7 @@ def submissions(wb, fm: Formats, c: Consolidation) -> dict[str, tuple[int, int]]
         row += 1
     _colour_by_prefix(ws, wb, first, row - 1, 3, {"Đúng hạn": "#C6EFCE", "Trễ": "#FFEB9C",
                                                   "Chưa nộp": "#FFC7CE"})
-    fit_widths(ws, headers, table)
+    table_widths = fit_widths(ws, headers, table)
 
     k = c.completeness
     row += 1
@@ -420,17 +425,29 @@ def submissions(wb, fm: Formats, c: Consolidation) -> dict[str, tuple[int, int]]
     row += 2
     ws.merge_range(row, 0, row, 3, "ĐƠN VỊ CẦN NHẮC", fm(bold=True))
     row += 1
-    for col, text in enumerate(("STT", "Đơn vị", "Lý do", "Email")):
-        ws.write_string(row, col, text, fm.header)
+    # STT, Đơn vị in their columns; Lý do over columns 2-5, Email over 6-last: each text
+    # as wide as the table allows, rows as tall as their wrapped text
+    spans = [(0, 0), (1, 1), (2, 5), (6, last)]
+    widths = [sum(table_widths.get(c, 10) for c in range(a, b + 1)) for a, b in spans]
+    for (a, b), text in zip(spans, ("STT", "Đơn vị", "Lý do", "Email")):
+        _merge(ws, row, (a, b), text, fm.header)
     for i, s in enumerate(k.to_remind, 1):
         row += 1
         if s.status == MISSING:
             over = s.days_overdue(today)
             why = f"Chưa nộp, quá hạn {over} ngày" if over and over > 0 else "Chưa nộp"
         else:
-            why = "Báo cáo cần sửa và gửi lại (xem trang Phát hiện)"
-        for col, value in enumerate((i, s.unit.name, why, s.unit.email)):
-            put(ws, row, col, value, fm.text)
+            why = "Báo cáo cần sửa và gửi lại (đã gửi phản hồi cho đơn vị)"
+        values = (i, s.unit.name, why, s.unit.email)
+        for (a, b), value in zip(spans, values):
+            if a == b:
+                put(ws, row, a, value, fm.text)
+            else:
+                ws.merge_range(row, a, row, b, "", fm.text)
+                put(ws, row, a, value, fm.text)
+        lines = max(wrapped_lines(str(v), w * 1.05 - 1) for v, w in zip(values, widths) if v)
+        if lines > 1:
+            ws.set_row(row, lines * LINE_PT + 3)
     signature(ws, fm, c, row + 2, last)
     _finish(ws, head)
     return cells
