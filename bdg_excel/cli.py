@@ -462,6 +462,9 @@ def export_cmd(ws, plan, period, fmt, output):
 def _render_collect(res) -> None:
     for f in res.skipped:
         echo(f"Bỏ qua {f.file}: {f.message}")
+    for unit, path in getattr(res, "signed", []):
+        echo(f"Bản có chữ ký{f' của {unit}' if unit else ''}: đã lưu {path.name} vào "
+             f"{path.parent}")
     if not res.files:
         echo("Không có tệp mới trong inbox/.")
         return

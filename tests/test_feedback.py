@@ -197,3 +197,29 @@ def test_libreoffice_opens_the_feedback_and_prints_the_list_first(binhlu, tmp_pa
     assert "CÁC Ô CẦN SỬA" in first_page and "Cần làm" in first_page
     with zipfile.ZipFile(book) as zf:
         assert zf.testzip() is None
+
+
+def test_a_signed_pdf_beside_a_units_workbook_is_kept_not_rejected(binhlu):
+    ws, plan, period, forms = binhlu
+    form = next(f.path for f in forms if f.unit == TTDV)
+    _fill(plan, forms, TTDV, ws.inbox / form.name)
+    pdf = b"%PDF-1.4\n% signed copy\n"
+    (ws.inbox / (form.stem + ".pdf")).write_bytes(pdf)               # same name
+    (ws.inbox / (form.stem + "_ky.PDF")).write_bytes(pdf + b"2")     # the form name, a suffix
+    (ws.inbox / "bao-cao.pdf").write_bytes(pdf + b"3")               # nobody's: still a return
+    (ws.inbox / (form.stem + "-scan.pdf")).write_bytes(b"PK\x03\x04 not a pdf")
+    res = collect(ws, plan, period=period, workers=1)
+    assert sorted(p.name for _, p in res.signed) == sorted([form.stem + ".pdf",
+                                                              form.stem + "_ky.PDF"])
+    assert {u for u, _ in res.signed} == {TTDV}
+    for _, p in res.signed:
+        assert p.parent == ws.archive / "ban-ky" / period and p.read_bytes().startswith(pdf)
+    by = {cf.name: cf for cf in res.files}
+    assert by[form.name].status == "accepted"
+    assert by["bao-cao.pdf"].status == "rejected"
+    assert by[form.stem + "-scan.pdf"].status == "rejected"
+    assert not any(ws.inbox.iterdir())
+    # a second signed copy of the same name never overwrites the first
+    (ws.inbox / (form.stem + ".pdf")).write_bytes(pdf + b"again")
+    (again,) = collect(ws, plan, period=period, workers=1).signed
+    assert again[1].name != form.stem + ".pdf" and again[1].read_bytes().endswith(b"again")
