@@ -21,9 +21,11 @@ import io
 import os
 import re
 import zipfile
+from datetime import date
 from pathlib import Path
 
-from . import vn
+from . import clock, vn
+from .deadlines import overdue_sentence, return_by
 from .findings import ERROR, SEVERITY_LABELS, WARNING, Finding
 from .model import Plan, period_label
 from .workspace import Workspace, atomic_output
@@ -56,7 +58,8 @@ def to_send(findings) -> list[Finding]:
             and f.code not in FOLLOWED_INSTRUCTIONS]
 
 
-def write_feedback(ws: Workspace, plan: Plan | None, cf) -> list[Path]:
+def write_feedback(ws: Workspace, plan: Plan | None, cf,
+                   today: date | None = None) -> list[Path]:
     """``cf`` is a collect.CollectedFile (``plan`` None for a file of another plan).
     Returns the paths written. The annotated copy is made only of a workbook our reader
     found safe to open (``cf.kind`` xlsx and readable); the message always. Nothing for
@@ -70,14 +73,14 @@ def write_feedback(ws: Workspace, plan: Plan | None, cf) -> list[Path]:
     book = ws.feedback_dir / f"{stem}.xlsx"
     from .returns import PROBLEMS  # a file refused unread is never opened here either
 
-    text_body = message(plan, cf, findings, book)
+    text_body = message(plan, cf, findings, book, today)
     if cf.archive_path and getattr(cf, "kind", "xlsx") == "xlsx" and \
             not any(f.code in PROBLEMS for f in findings) and \
             any(f.cell and f.sheet for f in findings) and \
             annotate(cf.archive_path, findings, book, cf=cf, text=text_body):
         written.append(book)
     else:
-        text_body = message(plan, cf, findings, None)
+        text_body = message(plan, cf, findings, None, today)
         if book.exists():       # an earlier return's copy: not this return's
             _retire(ws, book)
     text = ws.feedback_dir / f"{stem}.txt"
@@ -114,7 +117,8 @@ def _retire(ws: Workspace, path: Path) -> Path:
     return dest
 
 
-def message(plan: Plan | None, cf, findings: list[Finding], book: Path | None) -> str:
+def message(plan: Plan | None, cf, findings: list[Finding], book: Path | None,
+            today: date | None = None) -> str:
     errors = [f for f in findings if f.severity == ERROR]
     warnings = [f for f in findings if f.severity == WARNING]
     who = cf.unit or "Quý đơn vị"
@@ -135,8 +139,9 @@ def message(plan: Plan | None, cf, findings: list[Finding], book: Path | None) -
                      f"kèm {book.name}; trang \"{LIST_SHEET}\" của tệp đó liệt kê từng ô.")
     if errors:
         deadline = plan.deadline(cf.period) if cf.period and plan is not None else None
-        when = f" trước ngày {vn.format_date(deadline)}" if deadline else ""
-        lines.append(f"Đề nghị đơn vị sửa và gửi lại biểu mẫu{when}.")
+        when = f" {return_by(deadline, today or clock.today())}" if deadline else ""
+        lines.append(f"Đề nghị đơn vị sửa và gửi lại biểu mẫu{when}."
+                     + overdue_sentence(deadline, today or clock.today()))
     lines += ["", "Trân trọng."]
     return "\n".join(lines) + "\n"
 
