@@ -141,11 +141,17 @@ def _write(c: Consolidation, path: Path, names: list[str], address: Address, *,
     return path
 
 
+#: Column widths of the tidy data (fixed: the table has a row per unit and target row)
+DATA_WIDTHS = {"plan": 14, "period": 9, "unit": 34, "code": 8, "value": 13, "numerator": 13,
+               "denominator": 13, "assessment": 13, "status": 13, "received_at": 21,
+               "source_file": 40, "source_sha256": 70}
+
+
 def _data(wb, fm, c: Consolidation) -> None:
     ws = wb.add_worksheet(DATA)
     for col, name in enumerate(TIDY_FIELDS):
         ws.write_string(0, col, name, fm.header)
-        ws.set_column(col, col, 14)
+        ws.set_column(col, col, DATA_WIDTHS.get(name, 14))
     plain = [None] * len(TIDY_FIELDS)
     for r, rec in enumerate(c.tidy, 1):
         put_row(ws, r, [rec[name] for name in TIDY_FIELDS], plain)
