@@ -4,7 +4,7 @@ Sheet "Biểu đồ" holds only the charts, four to an A4 landscape page (two ac
 down), each inside one page area: the sheet prints at a fixed scale with a page break every
 :data:`PAGE_ROWS` rows, so no chart is ever cut by a break. The figures the charts read
 are on the hidden sheet :data:`CHART_DATA` (never printed). Charts: who reported on time,
-late or not at all; then, per goal and unit of measure, the result against the target of
+late or not at all; how far each target row is toward its target (%); then, per goal and unit of measure, the result against the target of
 every target row that has a numeric target (and the previous period when known).
 """
 
@@ -53,6 +53,29 @@ def result_groups(c: Consolidation) -> list[tuple[str, list]]:
     return out
 
 
+PROGRESS_CAP = 150       # a share above this is drawn at the cap (one outlier flattens the rest)
+
+
+def progress_shares(c: Consolidation) -> list[tuple[str, float]]:
+    """(code, % of the target reached) of every numeric target row with a result: the
+    result over the target for "at least" targets, the target over the result for "at most"
+    ones (100 % = reached), capped at :data:`PROGRESS_CAP`."""
+    out = []
+    for res in c.results:
+        t, v = res.target, res.value
+        if t.measure == "yesno" or t.value is None or v is None or not res.unit_values:
+            continue
+        if t.op in (">=", ">", "=", "between"):
+            share = 100.0 * v / t.value if t.value else None
+        elif t.op in ("<=", "<"):
+            share = 100.0 if v <= t.value else (100.0 * t.value / v if v else None)
+        else:
+            share = None
+        if share is not None:
+            out.append((t.code, round(min(share, PROGRESS_CAP), 1)))
+    return out
+
+
 def chart_anchor(i: int) -> tuple[int, int]:
     """(row, column) of the i-th chart: page i // 4, slot i % 4."""
     r, col = SLOTS[i % PER_PAGE]
@@ -94,6 +117,33 @@ def write_charts(wb, fm: Formats, c: Consolidation) -> int:
     chart.set_y_axis({"name": "Số đơn vị", "min": 0, "major_gridlines": {"visible": True}})
     charts.append(chart)
     row += len(figures) + 2
+
+    # How far each target row is toward its target (100 % = reached)
+    shares = progress_shares(c)
+    if shares:
+        data.write_string(row, 0, "Mã", fm.header)
+        data.write_string(row, 1, "Mức đạt (%)", fm.header)
+        for i, (code, share) in enumerate(shares, 1):
+            put(data, row + i, 0, code, fm.center)
+            put(data, row + i, 1, share, fm.number)
+        first, last = row + 2, row + 1 + len(shares)
+        chart = wb.add_chart({"type": "column"})
+        chart.add_series({
+            "name": "Mức đạt so với mục tiêu (%)",
+            "categories": f"={name}!$A${first}:$A${last}",
+            "values": f"={name}!$B${first}:$B${last}",
+            "points": [{"fill": {"color": "#70AD47" if s >= 100 else "#ED7D31"}}
+                       for _, s in shares],
+            "data_labels": {"value": True},
+        })
+        chart.set_title({"name": "Mức đạt so với mục tiêu của từng chỉ tiêu (100 % = đạt)",
+                         "name_font": {"size": 11}})
+        chart.set_legend({"none": True})
+        chart.set_x_axis({"name": "Mã chỉ tiêu"})
+        chart.set_y_axis({"name": "% so với mục tiêu", "min": 0,
+                          "major_gridlines": {"visible": True}})
+        charts.append(chart)
+        row += len(shares) + 2
 
     for title, results in result_groups(c):
         for col, head in enumerate(("Mã", "Kết quả", "Mục tiêu", "Kỳ trước")):

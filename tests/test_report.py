@@ -274,3 +274,27 @@ def test_task_sheet_is_one_block_per_unit(report):
                                          "Chưa báo cáo"}
     total = next(r[0] for r in rows if isinstance(r[0], str) and r[0].startswith("Tổng hợp:"))
     assert total.startswith(f"Tổng hợp: {len(c.tasks)} nhiệm vụ của {len(with_tasks)} đơn vị")
+
+
+def test_progress_chart_shares_toward_each_target(report):
+    from bdg_excel.charts import PROGRESS_CAP, progress_shares
+
+    c = report.consolidation
+    shares = dict(progress_shares(c))
+    assert shares
+    for res in c.results:
+        t = res.target
+        if res.target.code not in shares:
+            continue
+        share = shares[t.code]
+        assert 0 <= share <= PROGRESS_CAP
+        if t.op in (">=", ">") and t.value:
+            assert share == pytest.approx(min(PROGRESS_CAP, 100 * res.value / t.value), abs=0.06)
+        if t.op in ("<=", "<") and res.value <= t.value:
+            assert share == 100
+    rows = sheet_rows(report.path, CHART_DATA)
+    at = next(i for i, r in enumerate(rows) if r[:2] == ["Mã", "Mức đạt (%)"])
+    assert [(r[0], r[1]) for r in rows[at + 1:at + 1 + len(shares)]] == list(shares.items())
+    with zipfile.ZipFile(report.path) as zf:
+        text = "".join(zf.read(n).decode() for n in zf.namelist() if "charts/chart" in n)
+    assert "Mức đạt so với mục tiêu của từng chỉ tiêu" in text and "% so với mục tiêu" in text
