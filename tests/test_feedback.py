@@ -223,3 +223,49 @@ def test_a_signed_pdf_beside_a_units_workbook_is_kept_not_rejected(binhlu):
     (ws.inbox / (form.stem + ".pdf")).write_bytes(pdf + b"again")
     (again,) = collect(ws, plan, period=period, workers=1).signed
     assert again[1].name != form.stem + ".pdf" and again[1].read_bytes().endswith(b"again")
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("saver", ["libreoffice", "gnumeric"])
+def test_feedback_on_a_return_saved_by_libreoffice_or_gnumeric_is_made_from_its_xml(
+        binhlu, tmp_path, saver, monkeypatch):
+    """The direct XML editor handles what real spreadsheet programs write (not only our
+    own or openpyxl's files): the openpyxl fallback is not used."""
+    from bdg_excel import feedback
+    from bdg_excel.returns import read_return
+    from bdg_excel.validate import check_return
+
+    tool = shutil.which("soffice") if saver == "libreoffice" else shutil.which("ssconvert")
+    if not tool:
+        pytest.skip(f"{saver} not installed")
+    ws, plan, period, forms = binhlu
+    codes = [t.code for t in plan.unit_targets(plan.unit(TTDV))
+             if t.measure != "yesno"]
+    src = _fill(plan, forms, TTDV, tmp_path / "ttdv.xlsx", **{codes[0]: Fill(value="mười")})
+    out_dir = tmp_path / "saved"
+    out_dir.mkdir()
+    if saver == "libreoffice":
+        subprocess.run([tool, f"-env:UserInstallation=file://{tmp_path}/lo", "--headless",
+                        "--convert-to", "xlsx", "--outdir", str(out_dir), str(src)],
+                       check=True, capture_output=True, timeout=180)
+        saved = out_dir / src.name
+    else:
+        saved = out_dir / src.name
+        subprocess.run([tool, str(src), str(saved)], check=True, capture_output=True,
+                       timeout=180)
+    chk = check_return(read_return(saved), plan, period=period)
+    sent = [f for f in feedback.to_send(chk.findings) if f.cell]
+    assert sent, chk.findings
+
+    def no_fallback(*a, **k):
+        raise AssertionError("the openpyxl fallback was used")
+    monkeypatch.setattr(feedback, "_annotate_openpyxl", no_fallback)
+    out = tmp_path / "fb.xlsx"
+    assert annotate(saved, sent, out, text="Kính gửi: X\n")
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[0] == LIST_SHEET
+    for f in sent:
+        assert wb[f.sheet][f.cell].fill.fgColor.rgb[-6:] == ERROR_FILL
+    # the unit's figures read back the same from the copy
+    again = check_return(read_return(out), plan, period=period)
+    assert [v.to_row() for v in again.values] == [v.to_row() for v in chk.values]
