@@ -185,12 +185,13 @@ def annotate(source: Path, findings: list[Finding], out: Path, *, cf=None,
     info = _ListInfo(cf, text)
     try:
         data = _annotate_xml(source, findings, info)
-    except _Unusual:
+    except Exception:  # noqa: BLE001 - an unusual or broken file: openpyxl tries, or none
         data = None
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError):
-        return False
     if data is None:
-        return _annotate_openpyxl(source, findings, out, info)
+        try:
+            return _annotate_openpyxl(source, findings, out, info)
+        except Exception:  # noqa: BLE001 - one file's feedback never stops the run
+            return False
     with atomic_output(out) as tmp:
         tmp.write_bytes(data)
     return True

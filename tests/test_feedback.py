@@ -269,3 +269,12 @@ def test_feedback_on_a_return_saved_by_libreoffice_or_gnumeric_is_made_from_its_
     # the unit's figures read back the same from the copy
     again = check_return(read_return(out), plan, period=period)
     assert [v.to_row() for v in again.values] == [v.to_row() for v in chk.values]
+
+
+def test_a_workbook_neither_way_can_copy_gives_the_message_only(tmp_path):
+    bad = tmp_path / "hong.xlsx"
+    with zipfile.ZipFile(bad, "w") as zf:
+        zf.writestr("xl/workbook.xml", "<workbook><sheets><sheet name='A' r:id='x'/>")
+    f = Finding("bad", "Lỗi. Nhập số.", ERROR, sheet="A", cell="B2")
+    assert annotate(bad, [f], tmp_path / "out.xlsx") is False
+    assert not (tmp_path / "out.xlsx").exists()
