@@ -45,6 +45,9 @@ def internal_path(report: Path) -> Path:
     return report.with_name(f"Noi-bo_{report.name}")
 
 
+SO_NOI_VU = "Sở Nội vụ"
+
+
 def _text(v) -> str | None:
     return vn.clean(v) if isinstance(v, str) and vn.clean(v) else None
 
@@ -59,24 +62,27 @@ def _lines(v) -> str | None:
 
 def addressing(plan: Plan, config: dict | None, period: str, made: datetime) -> Address:
     """Whom the report goes to and who signs it. The receiving body: the plan's ``upward``
-    (CONTRACT section 3), else ``[upward] to`` of bdg-excel.toml, else the Sở Nội vụ (of
-    the province ``[office] province`` / ``[upward] province`` names, when it does: a
-    commune or ward reports to it since 2025). The deadline: the plan's, else ``[upward]
+    (CONTRACT section 3), else ``[upward] to`` of bdg-excel.toml (also when the plan says
+    only "Sở Nội vụ"), else the Sở Nội vụ of the province ``[upward] province`` / ``[office]
+    province`` names, else "Sở Nội vụ" (a commune or ward reports to it since 2025). The deadline: the plan's, else ``[upward]
     due`` (MM-DD or YYYY-MM-DD). The signer: ``[upward] signer_title`` / ``signer_name``
     (the plan's signature, "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH"), else "Thủ trưởng đơn vị"."""
     config = config or {}
     up_cfg = config.get("upward") if isinstance(config.get("upward"), dict) else {}
     office_cfg = config.get("office") if isinstance(config.get("office"), dict) else {}
     up = plan.upward or Upward()
-    to = _text(up.to) or _text(up_cfg.get("to"))
-    if not to:
+    to = _text(up.to)
+    if not to or vn.canonical(to) == vn.canonical(SO_NOI_VU):
+        # the plan names no body, or only "Sở Nội vụ": the workspace may say which one
+        to = _text(up_cfg.get("to")) or to
+    if not to or vn.canonical(to) == vn.canonical(SO_NOI_VU):
         province = _text(up_cfg.get("province")) or _text(office_cfg.get("province"))
         if province:
             low = province.lower()
             province = province if low.startswith(("tỉnh ", "thành phố ")) else f"tỉnh {province}"
-            to = f"Sở Nội vụ {province}"
+            to = f"{SO_NOI_VU} {province}"
         else:
-            to = "Sở Nội vụ"
+            to = to or SO_NOI_VU
     year = int(period[:4])
     due = None
     for raw in (up.due, up_cfg.get("due")):

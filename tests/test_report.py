@@ -87,6 +87,7 @@ def test_addressed_to_the_level_above_with_the_office_signature(report):
 
 def test_addressing_from_the_plan_then_the_configuration(plan_of):
     plan = plan_of("binh-lu")
+    plan.upward = None
     made = datetime(2026, 12, 3, 9, 0)
     a = addressing(plan, None, "2026", made)
     assert (a.office, a.to, a.due, a.made) == ("Ủy ban nhân dân xã Bình Lư", "Sở Nội vụ", None,
@@ -108,6 +109,12 @@ def test_addressing_from_the_plan_then_the_configuration(plan_of):
     assert (a.to, a.due) == ("Sở Nội vụ tỉnh Lào Cai", date(2026, 12, 20))
     assert addressing(plan, {"upward": {"due": "không rõ"}, "office": "x"}, "2026", made).to \
         == "Sở Nội vụ tỉnh Lào Cai"
+    # a plan that says only "Sở Nội vụ": the workspace names the province
+    plan.upward = Upward("Sở Nội vụ", None)
+    assert addressing(plan, {"office": {"province": "Lai Châu"}}, "2026", made).to == \
+        "Sở Nội vụ tỉnh Lai Châu"
+    assert addressing(plan, cfg, "2026", made).to == "Sở Nội vụ tỉnh Điện Biên"
+    assert addressing(plan, {}, "2026", made).to == "Sở Nội vụ"
 
 
 def test_the_workbook_carries_the_offices_deadline_and_signer(report, tmp_path):
