@@ -64,11 +64,12 @@ def address_of(fm: Formats, c: Consolidation) -> Address:
 
 
 # -- shared blocks -------------------------------------------------------------------
-def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int, list]]
-               ) -> dict[int, float]:
+def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int, list]],
+               head_row: int | None = None) -> dict[int, float]:
     """Column widths that fit Vietnamese text: the longest value (or the longest word of
     the header), between each column's minimum and maximum; longer text wraps, and each
     row (``rows`` holds (sheet row, values)) is made tall enough for its wrapped text.
+    With ``head_row``, the header row is made tall enough for its wrapped headers.
     Returns column -> width."""
     ncols = len(headers)
     widths: dict[int, float] = {}
@@ -105,6 +106,10 @@ def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int
     for (row, _), n in zip(rows, lines):
         if n > 1:
             ws.set_row(row, n * LINE_PT + 3)
+    if head_row is not None:    # the header row (bold, wrapped): as tall as its longest
+        n = max(wrapped_lines(text, widths[col] * 0.95 - 1)
+                for col, (text, _, _) in enumerate(headers))
+        ws.set_row(head_row, max(45, n * LINE_PT + 3))
     return widths
 
 
@@ -278,7 +283,7 @@ def summary(wb, fm: Formats, c: Consolidation) -> None:
         table.append((row, [v for v, _ in values]))
         row += 1
     _colour_by_prefix(ws, wb, first, row - 1, 9, ASSESSMENT_COLOURS)
-    fit_widths(ws, headers, table)
+    fit_widths(ws, headers, table, head_row=head)
     signature(ws, fm, c, row + 1, last)
     _finish(ws, head, 2)
 
@@ -314,7 +319,7 @@ def tasks(wb, fm: Formats, c: Consolidation) -> None:
         table.append((row, values))
         row += 1
     _colour_by_prefix(ws, wb, 2, row - 1, 4, STATUS_COLOURS)
-    fit_widths(ws, headers, table)
+    fit_widths(ws, headers, table, head_row=0)
     _finish(ws, 0)
 
 
@@ -362,7 +367,7 @@ def task_matrix(wb, fm: Formats, c: Consolidation) -> None:
             table.append((row, values))
             row += 1
     _colour_by_prefix(ws, wb, first, row - 1, 3, STATUS_COLOURS)
-    fit_widths(ws, headers, table)
+    fit_widths(ws, headers, table, head_row=head)
     text = (f"Tổng hợp: {sum(total.values())} nhiệm vụ của {n_unit} đơn vị – "
             + "; ".join(f"{k}: {v}" for k, v in total.items() if v))
     ws.merge_range(row, 0, row, last, text, fm(bold=True, border=1, text_wrap=True))
@@ -407,7 +412,7 @@ def submissions(wb, fm: Formats, c: Consolidation) -> dict[str, tuple[int, int]]
         row += 1
     _colour_by_prefix(ws, wb, first, row - 1, 3, {"Đúng hạn": "#C6EFCE", "Trễ": "#FFEB9C",
                                                   "Chưa nộp": "#FFC7CE"})
-    table_widths = fit_widths(ws, headers, table)
+    table_widths = fit_widths(ws, headers, table, head_row=head)
 
     k = c.completeness
     row += 1
@@ -467,5 +472,5 @@ def findings(wb, fm: Formats, c: Consolidation) -> None:
         put_row(ws, row, values, formats)
         table.append((row, values))
         row += 1
-    fit_widths(ws, headers, table)
+    fit_widths(ws, headers, table, head_row=0)
     _finish(ws, 0)

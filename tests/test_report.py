@@ -305,3 +305,31 @@ def test_progress_chart_shares_toward_each_target(report):
     with zipfile.ZipFile(report.path) as zf:
         text = "".join(zf.read(n).decode() for n in zf.namelist() if "charts/chart" in n)
     assert "Mức đạt so với mục tiêu của từng chỉ tiêu" in text and "% so với mục tiêu" in text
+
+
+def test_rows_are_as_tall_as_their_wrapped_text(report):
+    """No row's text runs over the next rows (xlsxwriter cannot autofit: the heights are
+    computed): every row holding text longer than its cell's width is heightened."""
+    from openpyxl.utils import get_column_letter
+
+    from bdg_excel.xlsx import LINE_PT, wrapped_lines
+
+    wb = openpyxl.load_workbook(report.path)
+    for name in (SUMMARY, MATRIX, SUBMISSIONS):
+        ws = wb[name]
+        widths = {k: d.width for k, d in ws.column_dimensions.items()}
+        checked = 0
+        for row in ws.iter_rows(min_row=9):
+            for c in row:
+                if not isinstance(c.value, str) or not c.alignment.wrap_text:
+                    continue
+                rng = next((r for r in ws.merged_cells.ranges
+                            if c.coordinate in r and r.min_row == r.max_row), None)
+                cols = range(rng.min_col, rng.max_col + 1) if rng else [c.column]
+                width = sum(widths.get(get_column_letter(k)) or 8.43 for k in cols)
+                need = wrapped_lines(c.value, width * 1.3)
+                if need > 1:
+                    height = ws.row_dimensions[c.row].height
+                    assert height and height >= need * LINE_PT - 1, (name, c.coordinate, need)
+                    checked += 1
+        assert checked, name
