@@ -36,7 +36,6 @@ ASSESSMENT_COLOURS = {"Vượt": "#A9D08E", "Đạt": "#C6EFCE", "Chưa đạt":
                       "Chưa có số liệu": "#EDEDED"}
 STATUS_COLOURS = {"Đã hoàn thành": "#C6EFCE", "Đang thực hiện": "#FFEB9C",
                   "Chưa thực hiện": "#FFC7CE", "Chưa báo cáo": "#EDEDED"}
-NOT_ASSIGNED = "—"
 MAX_NAMES = 4   # more responsible units than this are counted, not listed
 
 
