@@ -330,6 +330,8 @@ def consolidate_cmd(ws, plan, period, received_at, workers, quiet):
         echo(f"Chưa có đơn vị nào nộp báo cáo kỳ {label}: bảng tổng hợp chỉ có khung, "
              "chưa có số liệu.")
     echo(f"Bảng tổng hợp: {res.path}")
+    from .report import internal_path
+    echo(f"Bảng nội bộ (phát hiện, dữ liệu): {internal_path(res.path)}")
 
 
 @cli.command("accept", context_settings=CONTEXT)
@@ -546,6 +548,9 @@ def export_cmd(ws, plan, period, fmt, output):
 def _render_collect(res) -> None:
     for f in res.skipped:
         echo(f"Bỏ qua {f.file}: {f.message}")
+    for unit, path in getattr(res, "signed", []):
+        echo(f"Bản có chữ ký{f' của {unit}' if unit else ''}: đã lưu {path.name} vào "
+             f"{path.parent}")
     if not res.files:
         echo("Không có tệp mới trong inbox/.")
         return

@@ -146,7 +146,7 @@ def consolidate_workspace(ws: Workspace, plan: Plan, period: str, *,
         collected = collect(ws, plan, period=period, received_at=received_at,
                             workers=workers, progress=progress, now=now)
         c = consolidate(ws, plan, period, now=now)
-        path = write_report(c, report_path(ws, c))
+        path = write_report(c, report_path(ws, c), config=ws.config())
     return ConsolidateResult(collected, c, path)
 
 
