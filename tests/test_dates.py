@@ -399,3 +399,45 @@ def test_no_test_reads_the_wall_clock():
 
 def test_only_clock_py_reads_the_wall_clock():
     assert _reads(ROOT / "bdg_excel", {"bdg_excel/clock.py"}) == []
+
+
+def test_form_without_its_hidden_sheet_keeps_the_period_of_its_title(make_workspace,
+                                                                     tmp_path):
+    """A 2026 form whose identification sheet the unit deleted, arriving while 2027 is
+    consolidated: its title says "Kỳ báo cáo: năm 2026", so it is recorded for 2026."""
+    import openpyxl
+
+    from bdg_excel import layout
+    from bdg_excel.returns import read_return
+    from bdg_excel.validate import check_return
+
+    ws, plan, period, forms = make_workspace("binh-lu")
+    full = _return(ws, plan, forms, "Công an xã", "ca.xlsx", datetime(2026, 11, 25, 9))
+    wb = openpyxl.load_workbook(full)
+    del wb[layout.META_SHEET]
+    bare = tmp_path / "bao-cao-cong-an-xa.xlsx"
+    wb.save(bare)
+    full.unlink()
+    data = read_return(bare)
+    assert data.header_period == "2026"
+    chk = check_return(data, plan, period="2027")
+    assert chk.unit.name == "Công an xã" and chk.period == "2026"
+    assert {f.code: f.severity for f in chk.findings if f.code in ("no_meta", "other_period")} \
+        == {"no_meta": "warning", "other_period": "info"}
+    bare.rename(ws.inbox / bare.name)
+    res = collect_inbox(ws, plan, "2027", now=datetime(2027, 12, 5, 9))
+    assert [cf.period for cf in res.other_period] == ["2026"]
+    with Ledger(ws.ledger_path) as led:
+        assert [r.period for r in led.files()] == ["2026"]
+
+
+@pytest.mark.parametrize("period", ["2026-Q3", "2026-H1", "2027"])
+def test_forms_of_each_kind_of_period_name_it(workspace, tmp_path, period):
+    from bdg_excel.forms import generate_forms
+    from bdg_excel.returns import read_return
+
+    ws, plan = workspace
+    (form,) = generate_forms(plan, tmp_path, period, units=["Công an xã"],
+                             generated_at=datetime(2026, 6, 1, 8, 0).astimezone())
+    data = read_return(form.path)
+    assert data.meta["period"] == period and data.header_period == period
