@@ -266,6 +266,8 @@ def test_cli_send_and_remind_dry_run_on_each_day(addressed, capsys, monkeypatch,
     assert main(["remind", "-w", str(ws.root), "--dry-run", "-q", "--unit", "Công an xã"]) == 0
     out_remind = capsys.readouterr().out
     (remind,) = _drafts(ws, "remind").values()
+    for printed in (out, out_remind):   # which period, and where its deadline stands
+        assert printed.startswith("Kỳ báo cáo: năm 2026 (hạn nộp 30/11/2026")
     if late is None:
         assert "trước ngày 30/11/2026" in form and "(còn 10 ngày)" in remind
         assert "Lưu ý" not in out + out_remind
