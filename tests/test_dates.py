@@ -31,7 +31,8 @@ from bdg_excel.mail.messages import form_message_text, late_warning, reminder_te
 from bdg_excel.mail.settings import Office
 from bdg_excel.model import Report, period_label
 from bdg_excel.planbook import save_plan
-from bdg_excel.workflow import check_period, collect_inbox, consolidate_workspace, load
+from bdg_excel.workflow import (check_period, collect_inbox, consolidate_workspace, load,
+                                period_note)
 
 DUE = date(2026, 11, 30)                       # Bình Lư: annual report before 30/11
 BEFORE, ON, AFTER, NEXT_YEAR = date(2026, 11, 20), DUE, date(2026, 12, 1), date(2027, 2, 10)
@@ -233,6 +234,20 @@ def test_feedback_text_before_on_after(plan_of, today, wanted):
     assert wanted in text.splitlines()
 
 
+@pytest.mark.parametrize("today, state", [
+    (BEFORE, "hạn nộp 30/11/2026, còn 10 ngày"), (ON, "hạn nộp 30/11/2026 là hôm nay"),
+    (AFTER, "hạn nộp 30/11/2026, đã qua 1 ngày"),
+    (NEXT_YEAR, "hạn nộp 30/11/2026, đã qua 72 ngày")])
+def test_period_note_on_each_day(plan_of, today, state):
+    plan = _plan(plan_of)
+    assert period_note(plan, "2026", today, chosen=True) == f"Kỳ báo cáo: năm 2026 ({state})."
+    assert period_note(plan, plan.default_period(today), today, chosen=False).endswith(
+        f"({state}) — kỳ mặc định theo hạn nộp; chọn kỳ khác bằng --period.")
+    no_due = _plan(plan_of, reports=[("annual", None)])
+    assert period_note(no_due, "2026", today, chosen=True) == \
+        "Kỳ báo cáo: năm 2026 (kế hoạch chưa có hạn nộp)."
+
+
 # -- the commands on days before, on and after the deadline -----------------------------
 @pytest.fixture
 def addressed(workspace):
@@ -368,6 +383,8 @@ def test_empty_period_says_so(make_workspace, capsys, monkeypatch):
     assert len(res.consolidation.submissions) == len(plan.units)
     assert main(["consolidate", "-w", str(ws.root), "-q"]) == 0
     out = capsys.readouterr().out
+    assert out.splitlines()[0] == ("Kỳ báo cáo: năm 2026 (hạn nộp 30/11/2026, còn 10 ngày) — "
+                                   "kỳ mặc định theo hạn nộp; chọn kỳ khác bằng --period.")
     assert f"Đã nhận 0/{len(plan.units)} đơn vị (kỳ năm 2026)." in out
     assert "Chưa có đơn vị nào nộp báo cáo kỳ năm 2026: bảng tổng hợp chỉ có khung" in out
 
