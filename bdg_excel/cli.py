@@ -476,6 +476,7 @@ def remind_cmd(ws, plan, period, smtp_host, smtp_port, smtp_user, security, dry_
 def _mailing(send, label, ws, plan, period, quiet, *mail_args) -> None:
     """send/remind: the same settings, progress bar and rendering around one library call."""
     opts = _mail_options(ws, *mail_args)
+    echo(_period_note(plan, period, opts["now"].date()))
     with progress_bar(label, quiet) as bar:
         res = send(ws, plan, period, progress=bar, **opts)
     _render_mail(res, ws)
