@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from . import __version__, clock, workflow
-from .errors import BdgError, UsageError
+from .errors import BdgError, PlanHasErrors, UsageError
 from .findings import ERROR, SEVERITY_LABELS
 from .ledger import STATUS_LABELS
 from .model import period_label
@@ -174,6 +174,8 @@ def plan_check_cmd(plan_file: Path | None, workspace: Path, plan_name: str | Non
         echo(str(f))
     n_err = sum(f.severity == ERROR for f in findings)
     echo(f"{path.name}: {n_err} lỗi, {len(findings) - n_err} cảnh báo.")
+    if n_err:
+        raise click.exceptions.Exit(1)
 
 
 @plan_group.command("show", context_settings=CONTEXT)
@@ -272,6 +274,10 @@ def _carry_over_lines(c) -> list[str]:
 @quiet_option
 def generate_cmd(ws, plan, period, units, workers, quiet):
     """Tạo biểu mẫu cho từng đơn vị vào outbox/forms/."""
+    from .planbook import check_plan
+
+    for f in check_plan(plan):   # errors stop workflow.generate; warnings are shown
+        echo(str(f))
     with progress_bar("Tạo biểu mẫu", quiet) as bar:
         forms = workflow.generate(ws, plan, period, units=list(units) or None,
                                   workers=workers or 1, progress=bar, now=clock.now())
@@ -324,6 +330,26 @@ def consolidate_cmd(ws, plan, period, received_at, workers, quiet):
         echo(f"Chưa có đơn vị nào nộp báo cáo kỳ {label}: bảng tổng hợp chỉ có khung, "
              "chưa có số liệu.")
     echo(f"Bảng tổng hợp: {res.path}")
+    from .report import internal_path
+    echo(f"Bảng nội bộ (phát hiện, dữ liệu): {internal_path(res.path)}")
+
+
+@cli.command("accept", context_settings=CONTEXT)
+@click.argument("file_name", metavar="TỆP")
+@click.option("--unit", "unit_name", required=True, metavar="TÊN",
+              help="Đơn vị mà số liệu của tệp được tính cho.")
+@workspace_option
+@plan_option
+def accept_cmd(ws, plan, file_name, unit_name):
+    """Quyết định cho một tệp đang chờ (biểu mẫu của đơn vị khác): nhận số liệu cho đơn vị
+    TÊN."""
+    res = workflow.accept_return(ws, plan, file_name, unit_name, now=clock.now())
+    label = {"accepted": "đã chấp nhận", "needs_fixes": "cần sửa"}.get(res.status, res.status)
+    echo(f"{res.name}: số liệu được nhận cho {res.unit} ({label}).")
+    for f in res.findings:
+        if f.severity != "info":
+            echo(str(f))
+    echo("Chạy bdg-excel consolidate để cập nhật bảng tổng hợp.")
 
 
 @cli.command("status", context_settings=CONTEXT)
@@ -450,6 +476,7 @@ def remind_cmd(ws, plan, period, smtp_host, smtp_port, smtp_user, security, dry_
 def _mailing(send, label, ws, plan, period, quiet, *mail_args) -> None:
     """send/remind: the same settings, progress bar and rendering around one library call."""
     opts = _mail_options(ws, *mail_args)
+    echo(_period_note(plan, period, opts["now"].date()))
     with progress_bar(label, quiet) as bar:
         res = send(ws, plan, period, progress=bar, **opts)
     _render_mail(res, ws)
@@ -522,6 +549,9 @@ def export_cmd(ws, plan, period, fmt, output):
 def _render_collect(res) -> None:
     for f in res.skipped:
         echo(f"Bỏ qua {f.file}: {f.message}")
+    for unit, path in getattr(res, "signed", []):
+        echo(f"Bản có chữ ký{f' của {unit}' if unit else ''}: đã lưu {path.name} vào "
+             f"{path.parent}")
     if not res.files:
         echo("Không có tệp mới trong inbox/.")
         return
@@ -678,7 +708,9 @@ def report_cmd(ws, plan, period, annex, output, cell_map):
 # -- error boundary ----------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="bdg-excel", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="bdg-excel", standalone_mode=False)
+        if isinstance(code, int) and code:   # click returns ctx.exit(n) outside standalone mode
+            return code
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:
@@ -690,6 +722,11 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         click.echo(f"Lỗi cách dùng: {exc}", err=True)
         return 2
+    except PlanHasErrors as exc:
+        click.echo(f"Lỗi: {exc}", err=True)
+        for f in exc.findings:
+            click.echo(str(f), err=True)
+        return 1
     except BdgError as exc:
         click.echo(f"Lỗi: {exc}", err=True)
         return 1

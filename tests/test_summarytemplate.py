@@ -89,7 +89,7 @@ def test_summary_sheet_follows_the_template(consolidated):
     assert widths[3] == widths[4] == pytest.approx(24.7, abs=0.1)
     # the rest of the consolidated workbook is still there
     names = openpyxl.load_workbook(path, read_only=True).sheetnames
-    assert "Dữ liệu" in names and "Tình hình nộp" in names
+    assert "Tình hình nộp" in names and "Dữ liệu tổng hợp" in names
 
 
 def test_template_init_tong_hop_and_check(tmp_path, capsys):
