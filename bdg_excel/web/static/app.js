@@ -1,0 +1,32 @@
+// bdg-excel serve: the few things a plain form cannot do. The page works without it.
+"use strict";
+document.addEventListener("DOMContentLoaded", function () {
+  // period selector: show the chosen period at once
+  document.querySelectorAll("form.period select").forEach(function (sel) {
+    sel.addEventListener("change", function () { sel.form.submit(); });
+  });
+  // buttons that send e-mail ask first
+  document.querySelectorAll("form.confirm").forEach(function (form) {
+    form.addEventListener("submit", function (ev) {
+      if (!window.confirm(form.dataset.confirm)) { ev.preventDefault(); }
+    });
+  });
+  // drop files onto the zone: they go into the file field and the form is sent
+  var zone = document.getElementById("dropzone");
+  var input = document.getElementById("tep");
+  if (zone && input) {
+    ["dragenter", "dragover"].forEach(function (name) {
+      zone.addEventListener(name, function (ev) { ev.preventDefault(); zone.classList.add("over"); });
+    });
+    ["dragleave", "drop"].forEach(function (name) {
+      zone.addEventListener(name, function () { zone.classList.remove("over"); });
+    });
+    zone.addEventListener("drop", function (ev) {
+      ev.preventDefault();
+      if (ev.dataTransfer && ev.dataTransfer.files.length) {
+        input.files = ev.dataTransfer.files;
+        input.form.submit();
+      }
+    });
+  }
+});
