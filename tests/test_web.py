@@ -503,3 +503,71 @@ def test_security_headers(site):
     r = client.get("/", headers=HOST)
     assert "default-src 'self'" in r.headers["Content-Security-Policy"]
     assert r.headers["X-Frame-Options"] == "DENY"
+
+
+# -- the command -------------------------------------------------------------------------
+def test_serve_command_help_and_refusals(tmp_path, capsys, monkeypatch):
+    from bdg_excel.cli import main
+
+    assert main(["serve", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "127.0.0.1" in out and "--no-browser" in out and "--port" in out
+    # no plan in the workspace: said before any server starts
+    ws = init_workspace(tmp_path / "trong")
+    assert main(["serve", "-w", str(ws.root), "--no-browser", "--port", "0"]) == 1
+    assert "chưa có tệp kế hoạch" in capsys.readouterr().err
+    # the port is taken: a Vietnamese message, exit 1
+    ws = init_workspace(tmp_path / "ws", "binh-lu")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        assert main(["serve", "-w", str(ws.root), "--no-browser", "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert f"Không mở được cổng {port}" in err and "--port" in err
+
+
+def test_serve_listens_on_loopback_only(tmp_path, monkeypatch):
+    """The real server (waitress), started as the command starts it: bound to 127.0.0.1,
+    answering there, refusing a foreign Host."""
+    import threading
+
+    from bdg_excel.web import make_server
+
+    monkeypatch.setenv("BDG_TODAY", TODAY)
+    ws = init_workspace(tmp_path / "ws", "binh-lu")
+    server = make_server(ws.root, port=0)
+    t = threading.Thread(target=server.run, daemon=True)
+    t.start()
+    try:
+        _check_loopback_server(f"http://127.0.0.1:{server.effective_port}/")
+    finally:
+        server.close()
+        t.join(10)
+
+
+def _check_loopback_server(url):
+    import urllib.error
+    import urllib.request
+
+    assert url.startswith("http://127.0.0.1:")
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(url, timeout=10) as r:
+                assert r.status == 200 and "Các đơn vị" in r.read().decode("utf-8")
+            break
+        except urllib.error.URLError:
+            time.sleep(0.1)
+    req = urllib.request.Request(url, headers={"Host": f"rebind.example:{port}"})
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req, timeout=10)
+    assert exc.value.code == 400
+    # nothing listens on the machine's other addresses
+    try:
+        other = socket.gethostbyname(socket.gethostname())
+    except OSError:   # no name for this machine: nothing more to try
+        return
+    if not other.startswith("127."):
+        with pytest.raises(OSError):
+            socket.create_connection((other, port), timeout=2).close()

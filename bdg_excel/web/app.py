@@ -99,7 +99,8 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
     def common():
         return {"csrf": csrf, "version": __version__, "ws": ws, "STATUS_LABELS": STATUS_LABELS,
                 "SEVERITY_LABELS": SEVERITY_LABELS, "ERROR": ERROR, "dmy": _dmy,
-                "running": jobs.running(), "OUTPUT_GROUPS": cycle.OUTPUT_GROUPS}
+                "running": jobs.running(), "OUTPUT_GROUPS": cycle.OUTPUT_GROUPS,
+                "STATE_LABELS": workflow.STATE_LABELS}
 
     # -- errors ----------------------------------------------------------------------------
     @app.errorhandler(RequestEntityTooLarge)
