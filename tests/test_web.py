@@ -571,3 +571,19 @@ def _check_loopback_server(url):
     if not other.startswith("127."):
         with pytest.raises(OSError):
             socket.create_connection((other, port), timeout=2).close()
+
+
+def test_errors_are_vietnamese_messages_never_tracebacks(site, monkeypatch):
+    ws, plan, app, client = site
+    # a broken plan workbook: the reader's message
+    good = ws.plan_path().read_bytes()
+    ws.plan_path().write_bytes(b"PK\x03\x04 hong")
+    r, html = page(client, "/")
+    assert r.status_code == 400 and "binh-lu.xlsx" in html and "Traceback" not in html
+    ws.plan_path().write_bytes(good)
+    assert page(client, "/")[0].status_code == 200
+    # a bug: a sentence, the details only in the log
+    monkeypatch.setattr(cycle, "overview", lambda *a, **k: 1 / 0)
+    r, html = page(client, "/?ky=2026")
+    assert r.status_code == 500 and "Lỗi không mong đợi (ZeroDivisionError)" in html
+    assert "Traceback" not in html and "line " not in html and 'lang="vi"' in html

@@ -162,3 +162,32 @@ def test_drop_consolidate_download_in_chromium(server, browser, tmp_path):
     driver.set_window_size(1200, 1000)
     assert driver.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
+
+
+DROP_JS = """
+const [b64, name] = arguments;
+const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+const dt = new DataTransfer();
+dt.items.add(new File([bytes], name));
+const zone = document.getElementById('dropzone');
+for (const type of ['dragenter', 'dragover', 'drop']) {
+  zone.dispatchEvent(new DragEvent(type, {dataTransfer: dt, bubbles: true, cancelable: true}));
+}
+"""
+
+
+def test_drag_and_drop_onto_the_page(server, browser, tmp_path):
+    """The page's own drop handler (static/app.js): files dropped on the zone are sent
+    at once and land in inbox/ byte for byte, under their (Vietnamese) name."""
+    import base64
+
+    ws, plan, forms, url = server
+    driver, _ = browser
+    form = next(f for f in forms if f.n_targets)
+    code = plan.unit_targets(plan.unit(form.unit))[0].code
+    filled = fill_form(form.path, tmp_path / "keo-tha.xlsx", {code: Fill(value=12)})
+    data = filled.read_bytes()
+    driver.get(url)
+    driver.execute_script(DROP_JS, base64.b64encode(data).decode(), "Báo cáo kéo thả.xlsx")
+    wait_for(lambda: "Đã lưu 1 tệp vào inbox/" in driver.page_source, what="the drop")
+    assert (ws.inbox / "Báo cáo kéo thả.xlsx").read_bytes() == data
