@@ -107,18 +107,18 @@ def next_steps(ws: Workspace, plan: Plan, period: str, ov: Overview) -> list[str
         ws.forms_folder(period).is_dir() else []
     n = len(ov.units)
     if not forms:
-        steps.append("Tạo biểu mẫu cho các đơn vị (nút “Tạo biểu mẫu”).")
+        steps.append("Tạo biểu mẫu cho các đơn vị (bước 1, nút “Tạo biểu mẫu”).")
     elif ov.counts.get("not_sent"):
         steps.append(f"Gửi biểu cho {ov.counts['not_sent']} đơn vị chưa nhận biểu "
-                     "(nút “Gửi biểu” hoặc “Viết thư nháp”).")
+                     "(bước 2: gửi qua thư điện tử, hoặc viết thư nháp rồi tự gửi).")
     if ov.inbox:
-        steps.append(f"Có {len(ov.inbox)} tệp mới trong inbox/: bấm “Tổng hợp” để kiểm tra "
-                     "và ghi sổ.")
+        steps.append(f"Có {len(ov.inbox)} tệp mới trong inbox/: bấm “Tổng hợp” (bước 4) để "
+                     "kiểm tra và ghi sổ.")
     fixes, missing = ov.counts.get("needs_fixes", 0), ov.counts.get("missing", 0)
     if fixes or missing:
         parts = ([f"{missing} đơn vị quá hạn chưa nộp"] if missing else []) + \
                 ([f"{fixes} đơn vị cần sửa báo cáo"] if fixes else [])
-        steps.append(f"Nhắc {' và '.join(parts)} (nút “Nhắc”).")
+        steps.append(f"Nhắc {' và '.join(parts)} (bước 3).")
     done = sum(ov.counts.get(s, 0) for s in ("accepted", "late"))
     if n and done == n and not ov.inbox:
         to = plan.upward.to if plan.upward and plan.upward.to else "cấp trên"

@@ -103,15 +103,18 @@ def test_every_page_shows_the_plan_and_the_cycle_in_vietnamese(site):
     assert "Tạo biểu mẫu cho các đơn vị" in text          # the next step: no forms yet
     for u in plan.units:
         assert u.name in text
-    assert text.count("Chưa gửi biểu") == len(plan.units)
+    table = re.search(r'<table id="units">.*?</table>', html, re.S).group(0)
+    assert table.count("Chưa gửi biểu") == len(plan.units)
+    assert f"Chưa gửi biểu: {len(plan.units)}" in text
 
     r, html = page(client, "/ke-hoach")
     text = readable(html)
     assert r.status_code == 200
     for g in plan.goals:
         assert f"Mục tiêu {g.number}: {g.title}" in text
-    for t in plan.targets()[:5]:
+    for t in plan.targets():
         assert t.code in text
+    assert "≥ 70 %" in text     # 1.1: "70% … có lãnh đạo chủ chốt là nữ"
     assert "Kiểm tra kế hoạch" in text
     assert all(u.email in text for u in plan.units if u.email)
 
@@ -247,10 +250,14 @@ def test_mail_drafts_for_send_and_remind(site):
     # the draft downloads from the job page
     link = re.findall(r'href="(/tai/mail/[^"]+\.eml)"', html)[0]
     assert b"Subject:" in client.get(link, headers=HOST).data
-    # remind: after the deadline, every unit is missing
-    client2 = app.test_client()
-    state, html = finish(client2, post(client2, "/nhac", {"ky": "2026", "cach": "nhap"}))
-    assert state == "done" and "thư nháp" in readable(html)
+    # remind: no unit has reported, each one with an address gets its form again
+    state, html = finish(client, post(client, "/nhac", {"ky": "2026", "cach": "nhap"}))
+    reminders = sorted(set(ws.mail_dir.rglob("*.eml")) - set(drafts))
+    assert state == "done" and len(reminders) == len(with_address)
+    assert f"Tổng: {len(reminders)} thư nháp" in readable(html)
+    # drafts are not sendings: every unit is still "not sent"
+    _, html = page(client)
+    assert f"Chưa gửi biểu: {len(plan.units)}" in readable(html)
 
 
 def test_send_through_a_real_smtp_server(site):
@@ -274,11 +281,21 @@ def test_send_through_a_real_smtp_server(site):
             f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n', encoding="utf-8")
         state, html = finish(client, post(client, "/gui-bieu", {
             "ky": "2026", "cach": "gui", "thu_thu": "thu-nghiem@binhlu.gov.vn"}))
+        assert state == "done"
+        assert received and all(to == ["thu-nghiem@binhlu.gov.vn"] for to in received)
+        assert "Chế độ thử: mọi thư gửi đến thu-nghiem@binhlu.gov.vn" in readable(html)
+        # a test sending is not a sending: the units are still "not sent"
+        assert f"Chưa gửi biểu: {len(plan.units)}" in readable(page(client)[1])
+        # the real sending: each unit with an address gets its form
+        received.clear()
+        state, html = finish(client, post(client, "/gui-bieu", {"ky": "2026", "cach": "gui"}))
     finally:
         ctl.stop()
     assert state == "done"
-    assert received and all(to == ["thu-nghiem@binhlu.gov.vn"] for to in received)
-    assert "Chế độ thử: mọi thư gửi đến thu-nghiem@binhlu.gov.vn" in readable(html)
+    addressed = [u for u in plan.units if u.email and (plan.unit_targets(u) or u.tasks)]
+    assert sorted(to[0] for to in received) == sorted(u.email for u in addressed)
+    text = readable(page(client)[1])
+    assert f"Đã gửi biểu, chờ báo cáo: {len(addressed)}" in text
     # a bad test address is a message, not a job
     r = post(client, "/gui-bieu", {"ky": "2026", "cach": "gui", "thu_thu": "không-phải"})
     assert r.status_code == 400 and "không phải địa chỉ thư" in r.get_data(as_text=True)

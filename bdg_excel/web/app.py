@@ -34,6 +34,7 @@ from .. import __version__, clock, cycle, workflow
 from ..errors import BdgError, WorkspaceBusy
 from ..findings import ERROR, SEVERITY_LABELS
 from ..ledger import STATUS_LABELS
+from ..targets import describe
 from ..workspace import Workspace
 from .jobs import DONE, FAILED, BusyJob, Jobs
 
@@ -100,7 +101,7 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
         return {"csrf": csrf, "version": __version__, "ws": ws, "STATUS_LABELS": STATUS_LABELS,
                 "SEVERITY_LABELS": SEVERITY_LABELS, "ERROR": ERROR, "dmy": _dmy,
                 "running": jobs.running(), "OUTPUT_GROUPS": cycle.OUTPUT_GROUPS,
-                "STATE_LABELS": workflow.STATE_LABELS}
+                "STATE_LABELS": workflow.STATE_LABELS, "describe": describe}
 
     # -- errors ----------------------------------------------------------------------------
     @app.errorhandler(RequestEntityTooLarge)
@@ -222,7 +223,7 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
         what = "viết thư nháp" if draft else "gửi thư"
         return start(f"{label} kỳ {period} ({what})", kind, lambda progress: send(
             ws, plan, period, settings=settings, dry_run=draft, test_to=test_to, config=config,
-            units=None, progress=progress))
+            units=None, now=clock.now(), progress=progress))
 
     @app.post("/gui-bieu")
     def send():
