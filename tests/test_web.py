@@ -544,23 +544,26 @@ def test_serve_command_help_and_refusals(tmp_path, capsys, monkeypatch):
     assert f"Không mở được cổng {port}" in err and "--port" in err
 
 
-def test_serve_listens_on_loopback_only(tmp_path, monkeypatch):
-    """The real server (waitress), started as the command starts it: bound to 127.0.0.1,
-    answering there, refusing a foreign Host."""
-    import threading
+def test_serve_listens_on_loopback_only(tmp_path):
+    """The real command (waitress): bound to 127.0.0.1, answering there, refusing a
+    foreign Host; stopped by a signal as by Ctrl+C."""
+    import os
+    import subprocess
+    import sys
 
-    from bdg_excel.web import make_server
-
-    monkeypatch.setenv("BDG_TODAY", TODAY)
     ws = init_workspace(tmp_path / "ws", "binh-lu")
-    server = make_server(ws.root, port=0)
-    t = threading.Thread(target=server.run, daemon=True)
-    t.start()
+    env = {**os.environ, "BDG_TODAY": TODAY, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "bdg_excel.cli", "serve", "-w", str(ws.root),
+                             "--port", "0", "--no-browser"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, encoding="utf-8")
     try:
-        _check_loopback_server(f"http://127.0.0.1:{server.effective_port}/")
+        line = proc.stdout.readline()
+        m = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        assert m, line
+        _check_loopback_server(m.group(0))
     finally:
-        server.close()
-        t.join(10)
+        proc.terminate()
+        proc.wait(10)
 
 
 def _check_loopback_server(url):
