@@ -159,7 +159,7 @@ def test_drop_consolidate_download_in_chromium(server, browser, tmp_path):
     assert re.search(r"Lỗi bao-cao-thieu\.xlsx \S.* [A-Z]+\d+ " + re.escape(wrong), fixes)
     shot = Path(os.environ.get("BDG_SERVE_SCREENSHOT") or tmp_path / "serve.png")
     shot.parent.mkdir(parents=True, exist_ok=True)
-    driver.set_window_size(1200, 1000)
+    driver.set_window_size(1280, 1200)
     assert driver.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
 
