@@ -497,14 +497,33 @@ def test_one_job_at_a_time(site):
     jobs = app.extensions["bdg"]["jobs"]
     import threading
     gate = threading.Event()
-    jobs.start("Việc chậm", "generate", lambda progress: gate.wait(30))
+    def slow(progress):
+        progress(3, 10)
+        gate.wait(30)
+        return []
+
+    job = jobs.start("Việc chậm", "generate", slow)
     try:
         r = post(client, "/tong-hop")
         assert r.status_code == 409 and "Việc “Việc chậm” đang chạy" in r.get_data(as_text=True)
         _, html = page(client)
-        assert "Đang chạy:" in html
+        assert "Đang chạy:" in html and f"/viec/{job.id}" in html
+        # the running job's page: progress, and it refreshes itself
+        wait = time.monotonic() + 10
+        while job.done != 3 and time.monotonic() < wait:
+            time.sleep(0.02)
+        _, html = page(client, f"/viec/{job.id}")
+        assert 'http-equiv="refresh"' in html and "Đang chạy… 3/10" in html
+        assert '<progress value="3" max="10">' in html
+        assert client.get(f"/viec/{job.id}.json", headers=HOST).get_json() == {
+            "state": "running", "done": 3, "total": 10, "percent": 30}
     finally:
         gate.set()
+    wait = time.monotonic() + 10
+    while job.state == "running" and time.monotonic() < wait:
+        time.sleep(0.02)
+    _, html = page(client, f"/viec/{job.id}")
+    assert 'http-equiv="refresh"' not in html and "Đã xong." in html
 
 
 def test_unknown_pages_and_jobs_are_messages(site):
