@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from . import ledger as lg, vn
+from . import clock, ledger as lg, vn
 from .findings import ERROR, WARNING, Finding
 from .ledger import FileRecord, Ledger
 from .model import Plan
@@ -47,15 +47,23 @@ class CollectedFile:
 class CollectResult:
     files: list[CollectedFile] = field(default_factory=list)
     skipped: list[Finding] = field(default_factory=list)    # lock files, folders, links
+    period: str | None = None                               # the period collected for
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def other_period(self) -> list[CollectedFile]:
+        """Recognised returns of another period than the one collected for: recorded
+        under their own period, left for its consolidation."""
+        return [f for f in self.files if f.period and self.period and f.period != self.period
+                and f.status not in (lg.REJECTED, lg.DUPLICATE)]
 
 
 def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
             received_at: datetime | None = None, sender_of: dict[str, str] | None = None,
             workers: int | None = None, progress: Callable[[int, int], None] | None = None,
-            feedback: bool = True) -> CollectResult:
+            feedback: bool = True, now: datetime | None = None) -> CollectResult:
     """Collect everything in ``ws.inbox``. The caller holds the workspace lock.
 
     In steps of :data:`BATCH` files: check them, record them with the archive path each
@@ -67,9 +75,17 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
     one is recorded and moved, so the workers never wait for the ledger or the archive;
     what earlier batches of this run will record is known in memory (which contents are
     taken, by which record), so no batch depends on the ledger writes of the one before.
+
+    ``now``: when this run happens (the archive folder's day, the ledger's collected-at
+    time, the day feedback is written for); a file's received time is its e-mail's time,
+    ``received_at``, or its modification time. A return of another period than ``period``
+    is recorded under its own period (never counted in this one) and listed in
+    ``result.other_period``.
     """
-    period = period or plan.default_period()
-    result = CollectResult()
+    if now is None:
+        now = clock.now()
+    period = period or plan.default_period(now.date())
+    result = CollectResult(period=period)
     sender_of = {vn.nfc(k): v for k, v in (sender_of or {}).items()}
     with Ledger(ws.ledger_path) as led:
         known = _Known(led)
@@ -85,8 +101,8 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
             pending.append(p)
         taken = known.taken(ws.root)   # path keys (see _free_path) of recorded archive paths
         mail = {m["name"]: m for m in led.mail_files()}
-        day = datetime.now().strftime("%Y-%m-%d")
-        collected_at = _now_iso()
+        day = now.strftime("%Y-%m-%d")
+        collected_at = _iso(now)
         archive_day = ws.archive / day
         rel_day = str(archive_day.relative_to(ws.root))
         on_disk = _names_in(archive_day)
@@ -146,7 +162,7 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
         for cf in result.files:
             cf.status = status[cf.file_id]
         if feedback:
-            _write_pending_feedback(ws, plan, led, result)
+            _write_pending_feedback(ws, plan, led, result, now.date())
     return result
 
 
@@ -250,7 +266,7 @@ def _finish_recorded(ws: Workspace, known: _Known, path: Path, sha: str) -> bool
 
 
 def _write_pending_feedback(ws: Workspace, plan: Plan, led: Ledger,
-                            result: CollectResult) -> None:
+                            result: CollectResult, today) -> None:
     """Feedback for every recorded file that still lacks it (this run's, and any a killed
     run did not get to), oldest first so a unit's newest return has the last word."""
     from .feedback import write_feedback
@@ -262,7 +278,8 @@ def _write_pending_feedback(ws: Workspace, plan: Plan, led: Ledger,
             ws.root / rec.archive_path if rec.archive_path else None, kind=rec.kind,
             file_id=rec.id)
         mine = rec.plan_identity in (None, plan.identity())
-        paths = write_feedback(ws, plan if mine else None, cf) if cf.archive_path else []
+        paths = write_feedback(ws, plan if mine else None, cf, today=today) \
+            if cf.archive_path else []
         with led.transaction():
             led.set_feedback(rec.id, [str(p.relative_to(ws.root)) for p in paths])
         cf.feedback = paths
@@ -432,10 +449,6 @@ def _identity(plan: Plan, chk: CheckedReturn) -> dict:
             "unit_key": chk.unit.key if chk.unit else None,
             "unit_name": chk.unit.name if chk.unit else meta.get("unit"),
             "period": chk.period, "form_version": chk.form_version}
-
-
-def _now_iso() -> str:
-    return _iso(datetime.now())
 
 
 def _iso(when: datetime) -> str:
