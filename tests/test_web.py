@@ -99,7 +99,7 @@ def test_every_page_shows_the_plan_and_the_cycle_in_vietnamese(site):
     assert r.status_code == 200 and r.mimetype == "text/html"
     text = readable(html)
     assert '<html lang="vi">' in html
-    assert "Hạn nộp: 30/11/2026 — còn 10 ngày" in text
+    assert "Hạn nộp: 30/11/2026, còn 10 ngày (hôm nay 20/11/2026)" in text
     assert "Tạo biểu mẫu cho các đơn vị" in text          # the next step: no forms yet
     for u in plan.units:
         assert u.name in text
@@ -131,6 +131,20 @@ def test_other_period_and_bad_period(site):
     assert "Kỳ báo cáo '20x7' không hợp lệ" in readable(html) and "Traceback" not in html
     r, html = page(client, "/?ky=2040")
     assert r.status_code == 400 and "ngoài thời kỳ của kế hoạch" in html
+
+
+def test_quarterly_periods_are_offered_by_their_names(site):
+    from bdg_excel.model import Report
+
+    ws, plan, app, client = site
+    plan.reports = [Report("quarterly", "03-20", plan.reports[0].to)]
+    save_plan(plan, ws.plan_path())
+    _, html = page(client, "/?ky=2026-Q2")
+    options = dict(re.findall(r'<option value="([^"]+)"[^>]*>([^<]+)</option>', html))
+    assert options["2026-Q1"] == "quý I năm 2026" and options["2030-Q4"] == "quý IV năm 2030"
+    assert "2026" not in options                       # quarterly reports only
+    assert re.search(r'<option value="2026-Q2" selected>', html)
+    assert "Hạn nộp: 20/06/2026, đã qua 153 ngày" in readable(html)
 
 
 def test_static_files_come_from_the_package(site):

@@ -33,7 +33,9 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from .. import __version__, clock, cycle, workflow
 from ..errors import BdgError, WorkspaceBusy
 from ..findings import ERROR, SEVERITY_LABELS
+from ..deadlines import deadline_state
 from ..ledger import STATUS_LABELS
+from ..model import period_label
 from ..targets import describe
 from ..workspace import Workspace
 from .jobs import DONE, FAILED, BusyJob, Jobs
@@ -61,7 +63,7 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
     def load():
         plan = workflow.load(ws, plan_name)
         raw = (request.values.get("ky") or "").strip() or None
-        period = workflow.check_period(plan, raw) if raw else plan.default_period(clock.today())
+        period = workflow.check_period(plan, raw, clock.today())
         return plan, period
 
     # -- rules for every request ---------------------------------------------------------
@@ -101,7 +103,8 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
         return {"csrf": csrf, "version": __version__, "ws": ws, "STATUS_LABELS": STATUS_LABELS,
                 "SEVERITY_LABELS": SEVERITY_LABELS, "ERROR": ERROR, "dmy": _dmy,
                 "running": jobs.running(), "OUTPUT_GROUPS": cycle.OUTPUT_GROUPS,
-                "STATE_LABELS": workflow.STATE_LABELS, "describe": describe}
+                "STATE_LABELS": workflow.STATE_LABELS, "describe": describe,
+                "deadline_state": deadline_state, "period_label": period_label}
 
     # -- errors ----------------------------------------------------------------------------
     @app.errorhandler(RequestEntityTooLarge)
@@ -201,14 +204,14 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
     def generate():
         plan, period = load()
         return start(f"Tạo biểu mẫu kỳ {period}", "generate", lambda progress: workflow.generate(
-            ws, plan, period, workers=1, progress=progress))
+            ws, plan, period, workers=1, progress=progress, now=clock.now()))
 
     @app.post("/tong-hop")
     def consolidate():
         plan, period = load()
         return start(f"Tổng hợp kỳ {period}", "consolidate",
                      lambda progress: workflow.consolidate_workspace(
-                         ws, plan, period, workers=1, progress=progress))
+                         ws, plan, period, workers=1, progress=progress, now=clock.now()))
 
     def mailing(send, label: str, kind: str):
         from .. import mail
@@ -271,10 +274,12 @@ def _dmy(value) -> str:
     return f"{s[8:10]}/{s[5:7]}/{s[:4]}" if len(s) >= 10 else s
 
 
-def _periods(plan) -> list[str]:
+def _periods(plan) -> list[tuple[str, str]]:
+    """(period, Vietnamese label) of every report the plan asks for."""
     if not (plan.period_start and plan.period_end):
         return []
-    return [str(y) for y in range(plan.period_start, plan.period_end + 1)]
+    return [(p, period_label(p)) for p, _ in
+            plan.periods(range(plan.period_start, plan.period_end + 1))]
 
 
 __all__ = ["create_app", "LOOPBACK", "MAX_FILES"]
