@@ -274,6 +274,27 @@ def test_mail_drafts_for_send_and_remind(site):
     assert f"Chưa gửi biểu: {len(plan.units)}" in readable(html)
 
 
+def test_reminders_after_the_deadline_give_the_new_date(site, monkeypatch):
+    from email import policy
+    from email.parser import BytesParser
+
+    ws, plan, app, client = site
+    monkeypatch.setenv("BDG_TODAY", "2026-12-05")
+    _, html = page(client)
+    assert 'name="han_moi"' in html and "30/11/2026, đã qua 5 ngày" in readable(html)
+    state, html = finish(client, post(client, "/nhac", {"ky": "2026", "cach": "nhap",
+                                                        "han_moi": "2026-12-15"}))
+    assert state == "done"
+    drafts = sorted(ws.mail_dir.rglob("*.eml"))
+    assert drafts
+    for d in drafts:
+        body = BytesParser(policy=policy.default).parsebytes(d.read_bytes()).get_body(
+            ("plain",)).get_content()
+        assert "15/12/2026" in body
+    r = post(client, "/nhac", {"ky": "2026", "cach": "nhap", "han_moi": "15/12"})
+    assert r.status_code == 400 and "không phải là ngày" in r.get_data(as_text=True)
+
+
 def test_send_through_a_real_smtp_server(site):
     aiosmtpd = pytest.importorskip("aiosmtpd.controller")
     ws, plan, app, client = site

@@ -24,6 +24,7 @@ import hmac
 import io
 import logging
 import secrets
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -221,12 +222,18 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
         test_to = (request.form.get("thu_thu") or "").strip() or None
         if test_to and not mail.is_address(test_to):
             return _message("Không thực hiện được", f"“{test_to}” không phải địa chỉ thư.", 400)
+        raw_due = (request.form.get("han_moi") or "").strip()
+        try:
+            new_due = date.fromisoformat(raw_due) if raw_due else None
+        except ValueError:
+            return _message("Không thực hiện được", f"Hạn mới “{raw_due}” không phải là ngày.",
+                            400)
         config = ws.config()
         settings = None if draft else mail.smtp_settings(config)
         what = "viết thư nháp" if draft else "gửi thư"
         return start(f"{label} kỳ {period} ({what})", kind, lambda progress: send(
             ws, plan, period, settings=settings, dry_run=draft, test_to=test_to, config=config,
-            units=None, now=clock.now(), progress=progress))
+            units=None, now=clock.now(), new_due=new_due, progress=progress))
 
     @app.post("/gui-bieu")
     def send():

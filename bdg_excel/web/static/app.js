@@ -5,10 +5,13 @@ document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("form.period select").forEach(function (sel) {
     sel.addEventListener("change", function () { sel.form.submit(); });
   });
-  // buttons that send e-mail ask first
-  document.querySelectorAll("form.confirm").forEach(function (form) {
+  // the buttons that really send e-mail ask first (drafts do not)
+  document.querySelectorAll("form.mail-step").forEach(function (form) {
     form.addEventListener("submit", function (ev) {
-      if (!window.confirm(form.dataset.confirm)) { ev.preventDefault(); }
+      var button = ev.submitter;
+      if (button && button.value === "gui" && !window.confirm(form.dataset.confirm)) {
+        ev.preventDefault();
+      }
     });
   });
   // drop files onto the zone: they go into the file field and the form is sent
