@@ -406,6 +406,7 @@ def with_outputs(site, tmp_path):
     "/tai//etc/passwd", "/tai/%2fetc%2fpasswd", "/tai/forms/link.xlsx",
     "/tai/dir-link/a.xlsx", "/tai/.bdg/ledger.sqlite3", "/tai/../.bdg/ledger.sqlite3",
     "/tai/forms", "/tai/", "/tai/..", "/tai/%252e%252e/bdg-excel.toml",
+    "/tai/C:%5CWindows%5Cwin.ini", "/tai/forms/%00.xlsx", "/tai/~/.bashrc",
 ])
 def test_downloads_stay_inside_outbox(with_outputs, url):
     ws, plan, app, client = with_outputs
@@ -661,3 +662,18 @@ def test_errors_are_vietnamese_messages_never_tracebacks(site, monkeypatch):
     r, html = page(client, "/?ky=2026")
     assert r.status_code == 500 and "Lỗi không mong đợi (ZeroDivisionError)" in html
     assert "Traceback" not in html and "line " not in html and 'lang="vi"' in html
+
+
+def test_what_units_type_is_shown_as_text_never_as_markup(site, tmp_path):
+    """A unit's cell text reaches the page through a finding's message: escaped."""
+    ws, plan, app, client = site
+    forms = generate(ws, plan, "2026")
+    form = next(f for f in forms if f.n_targets)
+    code = plan.unit_targets(plan.unit(form.unit))[0].code
+    attack = "<script>alert('x')</script><img src=x onerror=alert(1)>"
+    fill_form(form.path, ws.inbox / "tan-cong.xlsx", {code: Fill(value=attack)})
+    state, html = finish(client, post(client, "/tong-hop", {"ky": "2026"}))
+    assert state == "done"
+    for body in (html, page(client)[1]):
+        assert "<script>alert" not in body and "<img src=x" not in body
+        assert "&lt;script&gt;alert(" in body
