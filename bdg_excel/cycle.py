@@ -147,7 +147,7 @@ def add_to_inbox(ws: Workspace, name: str, data: bytes, *, now: datetime | None 
         raise UsageError(f"Tệp “{safe}” không phải bảng tính: chỉ nhận tệp "
                          f"{', '.join(RETURN_SUFFIXES)}.")
     if len(data) > max_bytes:
-        raise UsageError(f"Tệp “{safe}” quá lớn: tối đa {_size(max_bytes)} mỗi tệp.")
+        raise UsageError(f"Tệp “{safe}” quá lớn: tối đa {size_text(max_bytes)} mỗi tệp.")
     if not data:
         raise UsageError(f"Tệp “{safe}” rỗng.")
     with ws.lock():
@@ -158,7 +158,8 @@ def add_to_inbox(ws: Workspace, name: str, data: bytes, *, now: datetime | None 
         return dest
 
 
-def _size(n: int) -> str:
+def size_text(n: int) -> str:
+    """"20 MB", "10 KB": a size for a message."""
     return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"
 
 
@@ -205,4 +206,4 @@ def output_file(ws: Workspace, rel: str) -> Path:
 
 
 __all__ = ["Overview", "UnitView", "overview", "next_steps", "add_to_inbox", "inbox_files",
-           "outputs", "output_file", "Output", "OUTPUT_GROUPS", "MAX_UPLOAD"]
+           "outputs", "output_file", "Output", "OUTPUT_GROUPS", "MAX_UPLOAD", "size_text"]

@@ -17,7 +17,7 @@ def make_server(workspace, plan_name=None, *, port: int = 8765):
 
     from ..errors import BdgError
 
-    app = create_app(workspace, plan_name, port=port)
+    app = create_app(workspace, plan_name)
     try:
         return create_server(app, host="127.0.0.1", port=port, threads=4, ident="bdg-excel",
                              clear_untrusted_proxy_headers=True)

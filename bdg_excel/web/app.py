@@ -48,7 +48,7 @@ MAX_FILES = 200            # files in one drop
 
 
 def create_app(workspace: str | Path, plan_name: str | None = None, *,
-               max_upload: int = cycle.MAX_UPLOAD, port: int | None = None) -> Flask:
+               max_upload: int = cycle.MAX_UPLOAD) -> Flask:
     """The application for one workspace. ``max_upload``: bytes of one file dropped."""
     ws = Workspace.open(workspace)
     app = Flask(__name__)
@@ -110,8 +110,8 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
     # -- errors ----------------------------------------------------------------------------
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(_):
-        return _message("Tệp quá lớn", f"Mỗi tệp tối đa {cycle._size(max_upload)}, mỗi lần "
-                        f"thả tối đa {cycle._size(app.config['MAX_CONTENT_LENGTH'])}. Không tệp "
+        return _message("Tệp quá lớn", f"Mỗi tệp tối đa {cycle.size_text(max_upload)}, mỗi lần "
+                        f"thả tối đa {cycle.size_text(app.config['MAX_CONTENT_LENGTH'])}. Không tệp "
                         "nào được lưu.", 413)
 
     @app.errorhandler(HTTPException)
