@@ -18,14 +18,12 @@ from .consolidate import consolidate
 from .errors import UsageError
 from .findings import ERROR, WARNING, Finding
 from .ledger import DUPLICATE, FileRecord
+from .mail.settings import RETURN_SUFFIXES   # what a drop may hold: what fetch takes
 from .model import Plan
 from .report import report_path
 from .untrusted import MAX_BYTES
 from .workflow import StatusLine, status
 from .workspace import TEMP_PREFIX, Workspace
-
-#: what a drop may hold: the suffixes ``fetch`` takes from e-mail
-from .mail.settings import RETURN_SUFFIXES  # noqa: E402  (one list for both ways in)
 
 MAX_UPLOAD = MAX_BYTES   # the safety scan refuses larger files anyway
 

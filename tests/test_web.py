@@ -5,6 +5,7 @@ a busy workspace). The real server in a real browser: tests/test_web_browser.py.
 from __future__ import annotations
 
 import io
+import os
 import re
 import socket
 import time
@@ -602,7 +603,6 @@ def test_serve_command_help_and_refusals(tmp_path, capsys, monkeypatch):
 def test_serve_listens_on_loopback_only(tmp_path):
     """The real command (waitress): bound to 127.0.0.1, answering there, refusing a
     foreign Host; stopped by a signal as by Ctrl+C."""
-    import os
     import subprocess
     import sys
 
@@ -677,3 +677,54 @@ def test_what_units_type_is_shown_as_text_never_as_markup(site, tmp_path):
     for body in (html, page(client)[1]):
         assert "<script>alert" not in body and "<img src=x" not in body
         assert "&lt;script&gt;alert(" in body
+
+
+# -- the library under the page (bdg_excel.cycle) ------------------------------------------
+def test_overview_next_steps_follow_the_cycle(tmp_path):
+    from datetime import date
+
+    from bdg_excel.model import Upward
+
+    ws = init_workspace(tmp_path / "ws", "lai-chau-vp")
+    plan = load(ws)
+    plan.upward = Upward("Sở Nội vụ tỉnh Lai Châu", None)   # whom the report goes to
+    period = plan.default_period(date(2026, 11, 20))
+    due = plan.deadline(period)
+    before = date.fromordinal(due.toordinal() - 5)
+
+    ov = cycle.overview(ws, plan, period, today=before)
+    assert ov.days_left == 5 and ov.report is None
+    assert ov.next_steps[0].startswith("Tạo biểu mẫu")
+    assert ov.counts == {"not_sent": len(plan.units)}
+
+    forms = [f for f in generate(ws, plan, period) if f.n_targets or f.n_tasks]
+    ov = cycle.overview(ws, plan, period, today=before)
+    assert ov.next_steps[0].startswith(f"Gửi biểu cho {len(plan.units)} đơn vị")
+
+    # every unit returns its form in full: the page says to send the report upward
+    for f in forms:
+        unit = plan.unit(f.unit)
+        fills = {t.code: (Fill(value="Có") if t.measure == "yesno" else
+                          Fill(numerator=5, denominator=10) if t.measure == "percent" else
+                          Fill(value=4)) for t in plan.unit_targets(unit)}
+        tasks = {layout.task_code(j): (layout.TASK_STATUSES[0], "Xong.")
+                 for j, _ in enumerate(unit.tasks)}
+        out = fill_form(f.path, ws.inbox / f.path.name, fills, tasks)
+        when = datetime.combine(before, datetime.min.time()).timestamp()
+        os.utime(out, (when, when))
+    ov = cycle.overview(ws, plan, period, today=before)
+    assert len(ov.inbox) == len(forms)
+    assert any(s.startswith(f"Có {len(forms)} tệp mới trong inbox/") for s in ov.next_steps)
+
+    from bdg_excel.workflow import consolidate_workspace
+    consolidate_workspace(ws, plan, period, workers=1)
+    ov = cycle.overview(ws, plan, period, today=before)
+    reporting = {f.unit for f in forms}
+    assert {u.line.unit for u in ov.units if u.line.state == "accepted"} == reporting
+    assert all(u.findings == [] and u.last_file and u.n_files == 1
+               for u in ov.units if u.line.unit in reporting)
+    assert len(reporting) == len(plan.units)      # every unit of this plan reports
+    assert ov.next_steps == [f"Mọi đơn vị đã nộp: gửi bảng tổng hợp {ov.report.name} cho "
+                             "Sở Nội vụ tỉnh Lai Châu."]
+    assert ov.report is not None and ov.report.is_file()
+    assert {o.group for o in cycle.outputs(ws)} >= {"forms", "report"}
