@@ -201,26 +201,64 @@ def plan_show_cmd(plan_file: Path | None, workspace: Path, plan_name: str | None
               help="Tệp kế hoạch .xlsx sẽ ghi (ví dụ templates/ten-ke-hoach.xlsx).")
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text",
               show_default=True, help="json: in kế hoạch dạng JSON thay vì bản tóm tắt.")
-def plan_import_cmd(document: Path, output: Path | None, fmt: str):
+@click.option("--force", is_flag=True, help="Ghi đè tệp kế hoạch đã có: tệp cũ được sao lưu "
+              "(kèm ngày), email, người liên hệ và phân công đã nhập tay được giữ lại.")
+def plan_import_cmd(document: Path, output: Path | None, fmt: str, force: bool):
     """Đọc văn bản kế hoạch (.docx hoặc .txt) thành tệp kế hoạch Excel."""
+    from . import clock
     from .importer import import_plan, plan_import_summary
+    from .importer.reimport import reimport
     from .planbook import save_plan
 
     if output is None and fmt != "json":
         raise click.UsageError("Cần ghi tệp kết quả bằng -o TỆP.xlsx (hoặc dùng --format json).")
+    if output is not None and output.suffix.lower() != ".xlsx":
+        raise click.UsageError("Tệp kết quả phải có đuôi .xlsx.")
+    if output is not None and output.exists() and not force:
+        raise UsageError(f"Tệp {output} đã có; có thể trong đó đã nhập tay email, người liên hệ "
+                         f"hoặc phân công. Không ghi đè. Để nhập lại và giữ các phần đó, chạy "
+                         f"lại với --force (tệp cũ được sao lưu kèm ngày), hoặc ghi ra tệp khác "
+                         f"bằng -o.")
     result = import_plan(document)
+    carried = None
     if output is not None:
-        if output.suffix.lower() != ".xlsx":
-            raise click.UsageError("Tệp kết quả phải có đuôi .xlsx.")
         result.plan.name = output.stem
-        save_plan(result.plan, output)
+        if output.exists():
+            carried = reimport(result.plan, output, today=clock.today())
+        else:
+            save_plan(result.plan, output)
     if fmt == "json":
         echo(json.dumps(result.plan.to_json(), ensure_ascii=False, indent=2))
         return
     for line in plan_import_summary(result):
         echo(line)
+    if carried is not None:
+        for line in _carry_over_lines(carried):
+            echo(line)
     echo(f"Đã ghi tệp kế hoạch: {output}. Mở bằng Excel để rà soát, rồi chạy: "
          f"bdg-excel plan check {output}")
+
+
+def _carry_over_lines(c) -> list[str]:
+    out = [f"Đã sao lưu tệp kế hoạch cũ: {c.backup}"]
+    if c.unreadable:
+        out.append(f"Không đọc được tệp cũ nên không giữ lại được gì ({c.unreadable}); "
+                   f"mọi thứ vẫn còn trong bản sao lưu.")
+        return out
+    if c.contacts:
+        out.append("Giữ lại email/người liên hệ của: " + ", ".join(c.contacts) + ".")
+    if c.assignments:
+        out.append("Giữ lại phân công đã nhập tay: "
+                   + "; ".join(f"{u} – {code}" for u, code in c.assignments) + ".")
+    if c.lost_units:
+        out.append("Đơn vị không còn trong kế hoạch mới (thông tin vẫn ở bản sao lưu): "
+                   + ", ".join(c.lost_units) + ".")
+    if c.lost_assignments:
+        out.append("Phân công chỉ tiêu không còn trong kế hoạch mới (bỏ): "
+                   + "; ".join(f"{u} – {code}" for u, code in c.lost_assignments) + ".")
+    if not (c.contacts or c.assignments or c.lost_units or c.lost_assignments):
+        out.append("Tệp cũ không có email, người liên hệ hay phân công nào cần giữ lại.")
+    return out
 
 
 # -- the cycle ---------------------------------------------------------------------------
