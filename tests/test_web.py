@@ -683,11 +683,12 @@ def test_what_units_type_is_shown_as_text_never_as_markup(site, tmp_path):
 def test_overview_next_steps_follow_the_cycle(tmp_path):
     from datetime import date
 
-    from bdg_excel.model import Upward
+    from bdg_excel.model import Report, Upward
 
     ws = init_workspace(tmp_path / "ws", "lai-chau-vp")
     plan = load(ws)
     plan.upward = Upward("Sở Nội vụ tỉnh Lai Châu", None)   # whom the report goes to
+    plan.reports = [Report("annual", "11-25", None)]          # the units' deadline
     period = plan.default_period(date(2026, 11, 20))
     due = plan.deadline(period)
     before = date.fromordinal(due.toordinal() - 5)
