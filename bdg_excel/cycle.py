@@ -19,7 +19,7 @@ from .errors import UsageError
 from .findings import ERROR, WARNING, Finding
 from .ledger import DUPLICATE, FileRecord
 from .mail.settings import RETURN_SUFFIXES   # what a drop may hold: what fetch takes
-from .model import Plan
+from .model import Plan, period_year
 from .report import report_path
 from .untrusted import MAX_BYTES
 from .workflow import StatusLine, status
@@ -50,6 +50,8 @@ class Overview:
     next_steps: list[str]           # Vietnamese sentences, most urgent first
     counts: dict[str, int]          # state -> units
     report: Path | None             # the consolidated workbook, when written
+    upward_to: str | None = None    # whom the consolidated workbook goes to
+    upward_deadline: date | None = None
 
 
 def inbox_files(ws: Workspace) -> list[str]:
@@ -94,6 +96,9 @@ def overview(ws: Workspace, plan: Plan, period: str, *, today: date) -> Overview
     report = report_path(ws, c)
     ov = Overview(period, today, deadline, days_left, units, waiting, other, [], counts,
                   report if report.is_file() else None)
+    if plan.upward:
+        ov.upward_to = plan.upward.to
+        ov.upward_deadline = plan.upward.deadline(period_year(period))
     ov.next_steps = next_steps(ws, plan, period, ov)
     return ov
 

