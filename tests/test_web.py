@@ -119,6 +119,8 @@ def test_every_page_shows_the_plan_and_the_cycle_in_vietnamese(site):
     assert "Kiểm tra kế hoạch" in text
     assert all(u.email in text for u in plan.units if u.email)
 
+    assert "Các đơn vị báo cáo: hằng năm, hạn 30/11 hằng năm" in text
+
     r, html = page(client, "/tai-ve")
     assert r.status_code == 200 and "outbox/ chưa có tệp nào" in readable(html)
 

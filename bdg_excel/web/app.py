@@ -105,7 +105,8 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
                 "SEVERITY_LABELS": SEVERITY_LABELS, "ERROR": ERROR, "dmy": _dmy,
                 "running": jobs.running(), "OUTPUT_GROUPS": cycle.OUTPUT_GROUPS,
                 "STATE_LABELS": workflow.STATE_LABELS, "describe": describe,
-                "deadline_state": deadline_state, "period_label": period_label}
+                "deadline_state": deadline_state, "period_label": period_label,
+                "due": _due}
 
     # -- errors ----------------------------------------------------------------------------
     @app.errorhandler(RequestEntityTooLarge)
@@ -279,6 +280,16 @@ def _dmy(value) -> str:
         return value.strftime("%d/%m/%Y")
     s = str(value)
     return f"{s[8:10]}/{s[5:7]}/{s[:4]}" if len(s) >= 10 else s
+
+
+def _due(text: str | None) -> str:
+    """A plan's ``due`` as people write it: "MM-DD" → "30/11 hằng năm", ISO → "01/12/2026"."""
+    if not text:
+        return ""
+    parts = text.split("-")
+    if len(parts) == 2:
+        return f"{parts[1]}/{parts[0]} hằng năm"
+    return _dmy(text)
 
 
 def _periods(plan) -> list[tuple[str, str]]:
