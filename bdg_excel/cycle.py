@@ -115,7 +115,7 @@ def next_steps(ws: Workspace, plan: Plan, period: str, ov: Overview) -> list[str
         steps.append(f"Gửi biểu cho {ov.counts['not_sent']} đơn vị chưa nhận biểu "
                      "(bước 2: gửi qua thư điện tử, hoặc viết thư nháp rồi tự gửi).")
     if ov.inbox:
-        steps.append(f"Có {len(ov.inbox)} tệp mới trong inbox/: bấm “Tổng hợp” (bước 4) để "
+        steps.append(f"Có {len(ov.inbox)} tệp mới trong inbox/: bấm “Tổng hợp” (bước 5) để "
                      "kiểm tra và ghi sổ.")
     fixes, missing = ov.counts.get("needs_fixes", 0), ov.counts.get("missing", 0)
     if fixes or missing:

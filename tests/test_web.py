@@ -747,3 +747,52 @@ def test_overview_next_steps_follow_the_cycle(tmp_path):
                              "Sở Nội vụ tỉnh Lai Châu."]
     assert ov.report is not None and ov.report.is_file()
     assert {o.group for o in cycle.outputs(ws)} >= {"forms", "report"}
+
+
+import test_fetch  # noqa: E402  (its dovecot fixture, for the fetch button)
+from test_fetch import imap_server  # noqa: E402,F401
+
+
+@pytest.mark.imap
+@pytest.mark.skipif(test_fetch.DOVECOT is None, reason="dovecot is not installed")
+def test_fetch_button_with_a_real_imap_server(tmp_path, monkeypatch, imap_server):  # noqa: F811
+    """Tải tệp từ hộp thư: dovecot on loopback (tests/test_fetch.py's server), the
+    [imap] settings of bdg-excel.toml, the password from BDG_IMAP_PASSWORD."""
+    port = imap_server
+    monkeypatch.setenv("BDG_TODAY", TODAY)
+    monkeypatch.setenv("BDG_IMAP_PASSWORD", test_fetch.PASSWORD)
+    ws = init_workspace(tmp_path / "ws", "binh-lu")
+    plan = load(ws)
+    unit = next(u for u in plan.units if u.name == "Trạm Y tế xã")
+    unit.email = "tramyte@binhlu.gov.vn"
+    save_plan(plan, ws.plan_path())
+    plan = load(ws)
+    form = next(f for f in generate(ws, plan, "2026") if f.unit == unit.name)
+    filled = fill_form(form.path, tmp_path / "tyt.xlsx", {
+        t.code: Fill(value=3) for t in plan.unit_targets(unit)})
+    (ws.root / "bdg-excel.toml").write_text(
+        f'[imap]\nhost = "127.0.0.1"\nport = {port}\nuser = "{test_fetch.USER}"\n'
+        'security = "none"\n', encoding="utf-8")
+    test_fetch.deliver(port, test_fetch.message(
+        "tramyte@binhlu.gov.vn", datetime(2026, 11, 18, 9, tzinfo=test_fetch.ICT),
+        "Báo cáo bình đẳng giới 2026", [("Báo cáo TYT.xlsx", filled.read_bytes()),
+                                         ("cong-van.pdf", b"%PDF-1.4")]))
+    client = create_app(ws.root).test_client()
+    state, html = finish(client, post(client, "/tai-thu", {"ky": "2026"}))
+    text = readable(html)
+    assert state == "done", text
+    assert "Thư của tramyte@binhlu.gov.vn, 18/11/2026 “Báo cáo bình đẳng giới 2026”: " \
+           "Báo cáo TYT.xlsx" in text
+    assert "Không tải (không phải bảng tính): cong-van.pdf" in text
+    assert "1 thư mới, 1 tệp đã lưu vào inbox/" in text
+    assert (ws.inbox / "Báo cáo TYT.xlsx").read_bytes() == filled.read_bytes()
+    # the unit is "received" until the file is collected
+    row = re.search(r"Trạm Y tế xã.*?</tr>", page(client)[1], re.S).group(0)
+    assert "Đã nhận, chưa kiểm tra" in row
+    # fetched once only
+    state, html = finish(client, post(client, "/tai-thu", {"ky": "2026"}))
+    assert "0 thư mới, 0 tệp đã lưu vào inbox/; 1 thư đã tải trước đây" in readable(html)
+    # a wrong password: the job ends with the library's Vietnamese message
+    monkeypatch.setenv("BDG_IMAP_PASSWORD", "sai")
+    state, html = finish(client, post(client, "/tai-thu", {"ky": "2026"}))
+    assert state == "failed" and "từ chối đăng nhập" in readable(html)

@@ -244,6 +244,17 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
     def remind():
         return mailing(workflow.send_reminders, "Nhắc đơn vị", "mail")
 
+    @app.post("/tai-thu")
+    def fetch():
+        from .. import mail
+
+        plan, period = load()
+        config = ws.config()
+        settings = mail.imap_settings(config)
+        folder = (config.get("imap") or {}).get("folder") or "INBOX"
+        return start("Tải tệp đính kèm từ hộp thư", "fetch", lambda progress: workflow.fetch_mail(
+            ws, settings, folder=folder, since=None, mark_seen=False, now=clock.now()))
+
     @app.post("/nhan-tep")
     def upload():
         plan, period = load()
