@@ -14,6 +14,24 @@ document.addEventListener("DOMContentLoaded", function () {
       }
     });
   });
+  // a running step: follow its progress, show the summary when it ends
+  var state = document.querySelector("#job-state[data-state='running']");
+  if (state && window.fetch) {
+    var bar = document.querySelector("progress");
+    var count = document.getElementById("job-count");
+    var poll = function () {
+      fetch(state.dataset.poll, {cache: "no-store"}).then(function (r) { return r.json(); })
+        .then(function (job) {
+          if (job.state !== "running") { window.location.reload(); return; }
+          if (job.total) {
+            bar.max = job.total; bar.value = job.done;
+            count.textContent = " " + job.done + "/" + job.total;
+          }
+          window.setTimeout(poll, 700);
+        }, function () { window.setTimeout(poll, 2000); });
+    };
+    window.setTimeout(poll, 500);
+  }
   // drop files onto the zone: they go into the file field and the form is sent
   var zone = document.getElementById("dropzone");
   var input = document.getElementById("tep");
