@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from . import __version__, clock, workflow
-from .errors import BdgError, UsageError
+from .errors import BdgError, PlanHasErrors, UsageError
 from .findings import ERROR, SEVERITY_LABELS
 from .ledger import STATUS_LABELS
 from .model import period_label
@@ -174,6 +174,8 @@ def plan_check_cmd(plan_file: Path | None, workspace: Path, plan_name: str | Non
         echo(str(f))
     n_err = sum(f.severity == ERROR for f in findings)
     echo(f"{path.name}: {n_err} lỗi, {len(findings) - n_err} cảnh báo.")
+    if n_err:
+        raise click.exceptions.Exit(1)
 
 
 @plan_group.command("show", context_settings=CONTEXT)
@@ -272,6 +274,10 @@ def _carry_over_lines(c) -> list[str]:
 @quiet_option
 def generate_cmd(ws, plan, period, units, workers, quiet):
     """Tạo biểu mẫu cho từng đơn vị vào outbox/forms/."""
+    from .planbook import check_plan
+
+    for f in check_plan(plan):   # errors stop workflow.generate; warnings are shown
+        echo(str(f))
     with progress_bar("Tạo biểu mẫu", quiet) as bar:
         forms = workflow.generate(ws, plan, period, units=list(units) or None,
                                   workers=workers or 1, progress=bar, now=clock.now())
@@ -324,6 +330,24 @@ def consolidate_cmd(ws, plan, period, received_at, workers, quiet):
         echo(f"Chưa có đơn vị nào nộp báo cáo kỳ {label}: bảng tổng hợp chỉ có khung, "
              "chưa có số liệu.")
     echo(f"Bảng tổng hợp: {res.path}")
+
+
+@cli.command("accept", context_settings=CONTEXT)
+@click.argument("file_name", metavar="TỆP")
+@click.option("--unit", "unit_name", required=True, metavar="TÊN",
+              help="Đơn vị mà số liệu của tệp được tính cho.")
+@workspace_option
+@plan_option
+def accept_cmd(ws, plan, file_name, unit_name):
+    """Quyết định cho một tệp đang chờ (biểu mẫu của đơn vị khác): nhận số liệu cho đơn vị
+    TÊN."""
+    res = workflow.accept_return(ws, plan, file_name, unit_name, now=clock.now())
+    label = {"accepted": "đã chấp nhận", "needs_fixes": "cần sửa"}.get(res.status, res.status)
+    echo(f"{res.name}: số liệu được nhận cho {res.unit} ({label}).")
+    for f in res.findings:
+        if f.severity != "info":
+            echo(str(f))
+    echo("Chạy bdg-excel consolidate để cập nhật bảng tổng hợp.")
 
 
 @cli.command("status", context_settings=CONTEXT)
@@ -618,7 +642,9 @@ def _render_plan_summary(plan) -> None:
 # -- error boundary ----------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="bdg-excel", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="bdg-excel", standalone_mode=False)
+        if isinstance(code, int) and code:   # click returns ctx.exit(n) outside standalone mode
+            return code
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:
@@ -630,6 +656,11 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         click.echo(f"Lỗi cách dùng: {exc}", err=True)
         return 2
+    except PlanHasErrors as exc:
+        click.echo(f"Lỗi: {exc}", err=True)
+        for f in exc.findings:
+            click.echo(str(f), err=True)
+        return 1
     except BdgError as exc:
         click.echo(f"Lỗi: {exc}", err=True)
         return 1

@@ -27,7 +27,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from . import vn
-from .errors import OutputLocked, PlanError, UsageError
+from .errors import OutputLocked, PlanError, PlanHasErrors, UsageError
 from .perf import no_gc
 from .findings import ERROR, WARNING, Finding
 from .model import MEASURES, OPS, RATIO_MEASURES, REPORT_KINDS, Goal, Indicator, Plan, \
@@ -550,6 +550,7 @@ class _Reader:
     def __init__(self, file: str):
         self.sources = Sources(file=file)
         self._by_key: dict | None = None
+        self._names: list[str] = []
         self._units: dict[str, int | None] = {}      # name as written -> unit index
 
     def problem(self, code: str, sheet: str, row: int | None, message: str,
@@ -560,6 +561,13 @@ class _Reader:
     def number(self, value, where: Loc, label: str, target: str | None = None):
         try:
             return vn.parse_number(value)
+        except vn.AmbiguousNumber as exc:
+            a, b = exc.readings[0], exc.readings[-1]
+            self.problem("ambiguous_number", *where,
+                         f"Cột {label}: “{value}” có thể là {vn.format_number(a)} hoặc "
+                         f"{vn.format_number(b)}: ghi số không có dấu chấm phân cách hàng "
+                         f"nghìn, dùng dấu phẩy cho phần thập phân.", target)
+            return None
         except vn.NotANumber:
             self.problem("not_a_number", *where,
                          f"Cột {label}: “{value}” không phải là số: ghi một số, ví dụ 12,5.",
@@ -604,6 +612,7 @@ class _Reader:
         10,000 units names each on several rows of the assignment and task sheets)."""
         self._by_key = by_key
         self._units = {u.name: by_key[u.key] for u in units}
+        self._names = [u.name for u in units]
 
     def unit(self, value, by_key: dict[str, int], sheet: str, row: int) -> int | None:
         name = _text(value)
@@ -618,9 +627,24 @@ class _Reader:
         else:
             ui = self._units[name] = by_key.get(vn.canonical(name))
         if ui is None:
+            close = closest_unit(name, self._names)
+            hint = f" Có phải là “{close}”?" if close else ""
             self.problem("unknown_unit", sheet, row, f"Đơn vị “{name}” không có trong trang "
-                         f"Đơn vị: thêm đơn vị vào trang Đơn vị hoặc sửa tên cho đúng.")
+                         f"Đơn vị: thêm đơn vị vào trang Đơn vị hoặc sửa tên cho đúng.{hint}")
         return ui
+
+
+def closest_unit(name: str, names: list[str]) -> str | None:
+    """The unit name closest to a misspelt ``name`` (difflib, on canonical forms without
+    accents), or None when none is close enough."""
+    import difflib
+
+    if not names:
+        return None
+    plain = {vn.strip_accents(vn.canonical(n)): n for n in names}
+    hit = difflib.get_close_matches(vn.strip_accents(vn.canonical(name)), list(plain), n=1,
+                                    cutoff=0.75)
+    return plain[hit[0]] if hit else None
 
 
 def _read_targets(plan: Plan, records: list[tuple[int, dict]], reader: _Reader) -> None:
@@ -687,6 +711,20 @@ _KIND_SHEETS = {"info": INFO_SHEET, "goal": GOALS_SHEET, "indicator": TARGETS_SH
                 "target": TARGETS_SHEET, "unit": UNITS_SHEET, "assign": ASSIGN_SHEET,
                 "task": TASKS_SHEET, "report": REPORTS_SHEET, "upward": REPORTS_SHEET}
 _REPORTED_ON_LOAD = ("missing_value", "missing_due", "missing_period")
+
+
+def require_no_errors(plan: Plan, path=None) -> list[Finding]:
+    """The findings of :func:`check_plan` when they are warnings only; raises
+    :class:`PlanHasErrors` (carrying every finding) when there is an error: forms written
+    from such a plan would lose an indicator, show "≥  %" or an unknown deadline."""
+    found = check_plan(plan, path)
+    errors = [f for f in found if f.severity == ERROR]
+    if errors:
+        name = Path(path).name if path else (plan.name + ".xlsx" if plan.name else "kế hoạch")
+        raise PlanHasErrors(f"Tệp kế hoạch {name} có {len(errors)} lỗi; chưa tạo hay gửi biểu "
+                            "mẫu nào. Sửa các lỗi dưới đây trong tệp kế hoạch rồi chạy lại "
+                            "(kiểm tra bằng: bdg-excel plan check).", found)
+    return found
 
 
 def check_plan_file(path) -> list[Finding]:

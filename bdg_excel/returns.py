@@ -275,3 +275,96 @@ def _header_unit(rows: list[list]) -> str | None:
                 if m:
                     return m.group(1).strip()
     return None
+
+
+# -- number formats ------------------------------------------------------------------------
+# calamine gives a cell's value but not its number format: 45 % typed in Excel, LibreOffice
+# or Gnumeric is stored as 0.45 in every file type. Where a value is in doubt, the format is
+# read from the file itself (once per file), the file having passed untrusted.inspect.
+
+def cell_is_percent(data: ReturnData, cell: str | None) -> bool:
+    """Whether ``cell`` of the form sheet has a percent number format (.xlsx, .xlsm, .ods,
+    .xls). A format that cannot be read is not a percent (the value is then flagged)."""
+    if not cell or not data.sheet:
+        return False
+    cache = data.__dict__.setdefault("_percent_cells", {})
+    if data.sheet not in cache:
+        try:
+            reader = {"xlsx": _xlsx_percent_cells, "ods": _ods_percent_cells,
+                      "xls": _xls_percent_cells}.get(data.kind or "")
+            cache[data.sheet] = reader(data.path, data.sheet) if reader else set()
+        except Exception:  # noqa: BLE001 - a format we cannot read is simply not a percent
+            cache[data.sheet] = set()
+    return cell in cache[data.sheet]
+
+
+def _xlsx_percent_cells(path: Path, sheet: str) -> set[str]:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        ws = wb[sheet]
+        return {c.coordinate for row in ws.iter_rows(max_row=MAX_ROWS, max_col=MAX_COLS)
+                for c in row if getattr(c, "coordinate", None) and
+                isinstance(c.value, (int, float)) and "%" in (c.number_format or "")}
+    finally:
+        wb.close()
+
+
+def _xls_percent_cells(path: Path, sheet: str) -> set[str]:
+    import xlrd
+
+    book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True)
+    try:
+        sh = book.sheet_by_name(sheet)
+        out = set()
+        for r in range(min(sh.nrows, MAX_ROWS)):
+            for c in range(min(sh.ncols, MAX_COLS)):
+                if sh.cell_type(r, c) != xlrd.XL_CELL_NUMBER:
+                    continue
+                xf = book.xf_list[sh.cell_xf_index(r, c)]
+                fmt = book.format_map.get(xf.format_key)
+                if fmt is not None and "%" in fmt.format_str:
+                    out.add(layout.cell_ref(r, c))
+        return out
+    finally:
+        book.release_resources()
+
+
+_ODS = {"table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
+        "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0"}
+
+
+def _ods_percent_cells(path: Path, sheet: str) -> set[str]:
+    """Cells of ``sheet`` whose value type is "percentage" (ODF stores 45 % as 0.45 with
+    office:value-type="percentage", whatever program saved it)."""
+    import zipfile
+
+    from defusedxml.ElementTree import iterparse
+
+    t, o = "{%s}" % _ODS["table"], "{%s}" % _ODS["office"]
+    out: set[str] = set()
+    with zipfile.ZipFile(path) as zf, zf.open("content.xml") as fh:
+        in_sheet, row, col, depth = False, 0, 0, 0
+        for event, el in iterparse(fh, events=("start", "end")):
+            tag = el.tag
+            if tag == t + "table":
+                if event == "start":
+                    in_sheet, row = el.get(t + "name") == sheet, 0
+                elif in_sheet:
+                    break
+            elif not in_sheet or row >= MAX_ROWS:
+                pass
+            elif tag == t + "table-row":
+                if event == "start":
+                    col = 0
+                else:
+                    row += int(el.get(t + "number-rows-repeated", "1"))
+            elif tag in (t + "table-cell", t + "covered-table-cell") and event == "start":
+                n = min(int(el.get(t + "number-columns-repeated", "1")), MAX_COLS)
+                if el.get(o + "value-type") == "percentage":
+                    out.update(layout.cell_ref(row, c) for c in range(col, min(col + n, MAX_COLS)))
+                col += n
+            if event == "end" and tag != t + "table":
+                el.clear()
+    return out

@@ -234,17 +234,29 @@ def summary(wb, fm: Formats, c: Consolidation) -> None:
 def _note(res) -> str | None:
     notes = []
     t = res.target
-    with_value = [uv for uv in res.unit_values if uv.value is not None]
+    with_value = [uv for uv in res.unit_values if uv.value is not None and not uv.doubtful]
     if t.has_fraction and len(with_value) > 1 and res.value is None:
         notes.append("Không tổng hợp được: thiếu tử số/mẫu số của một số đơn vị "
                      "(không lấy trung bình các tỷ lệ)")
     elif t.has_fraction and len(with_value) > 1:
         notes.append("Tổng tử số × hệ số / tổng mẫu số")
+    if res.unconfirmed:
+        shown = [f"{uv.unit.name} ({_unconfirmed_value(uv)})"
+                 for uv in res.unconfirmed[:MAX_NAMES]]
+        more = len(res.unconfirmed) - len(shown)
+        notes.append("Số liệu chưa xác nhận, không đưa vào tổng hợp (đơn vị cần sửa): "
+                     + ", ".join(shown) + (f" và {more} đơn vị khác" if more > 0 else ""))
     if len(res.unit_values) <= MAX_NAMES:
         for uv in res.unit_values:
             if uv.note:
                 notes.append(f"{uv.unit.name}: {uv.note}")
     return "; ".join(notes) or None
+
+
+def _unconfirmed_value(uv) -> str:
+    if uv.answer:
+        return uv.answer
+    return vn.format_number(uv.value) if uv.value is not None else "trống"
 
 
 # -- Nhiệm vụ (list) and Ma trận nhiệm vụ --------------------------------------------

@@ -115,6 +115,7 @@ def period_note(plan: Plan, period: str, today: date, *, chosen: bool) -> str:
 def generate(ws: Workspace, plan: Plan, period: str, *, units: list[str] | None = None,
              workers: int = 1, progress=None, now: datetime | None = None
              ) -> list[GeneratedForm]:
+    planbook.require_no_errors(plan)
     with ws.lock():
         return generate_forms(plan, ws.forms_folder(period), period, units=units,
                               workers=workers, progress=progress,
@@ -241,10 +242,64 @@ def status(ws: Workspace, plan: Plan, period: str, *, today: date | None = None)
     return lines
 
 
+@dataclass
+class Accepted:
+    name: str            # the file as received
+    unit: str            # the unit its figures now count for
+    status: str          # accepted | needs_fixes
+    findings: list
+
+
+def accept_return(ws: Workspace, plan: Plan, name: str, unit_name: str, *,
+                  now: datetime | None = None) -> Accepted:
+    """``bdg-excel accept FILE --unit NAME``: the officer's decision on a held return
+    (finding ``unit_mismatch``: its file name or sender points to another unit than the
+    form it carries). The archived file is checked again as the return of ``unit_name``
+    and recorded for it; the held record gives way to the decided one."""
+    from . import ledger as lg
+    from .collect import _identity
+    from .returns import read_return
+    from .validate import check_return
+    from . import vn
+
+    unit = plan.unit(unit_name)
+    if unit is None:
+        close = planbook.closest_unit(unit_name, [u.name for u in plan.units])
+        raise UsageError(f"Đơn vị “{unit_name}” không có trong kế hoạch."
+                         + (f" Có phải là “{close}”?" if close else ""))
+    wanted = vn.nfc(Path(name).name)
+    with ws.lock(), lg.Ledger(ws.ledger_path) as led:
+        held = [r for r in led.files(plan.identity()) if r.status == lg.REJECTED and
+                wanted in (r.original_name, Path(r.archive_path or "").name) and
+                any(f.code == "unit_mismatch" for f in led.findings(r.id))]
+        if not held:
+            raise UsageError(f"Không có tệp “{wanted}” nào đang chờ quyết định (cảnh báo "
+                             "“biểu mẫu của đơn vị khác”). Xem tên tệp trong trang Lỗi và cảnh "
+                             "báo của bảng tổng hợp.")
+        rec = held[-1]
+        path = ws.root / rec.archive_path
+        chk = check_return(read_return(path, name=rec.original_name), plan,
+                           period=rec.period, sender=rec.sender, decided_unit=unit)
+        stamp = (now or clock.now()).replace(microsecond=0).isoformat()
+        row = {"sha256": rec.sha256, "original_name": rec.original_name, "size": rec.size,
+               "received_at": rec.received_at, "collected_at": stamp,
+               "archive_path": rec.archive_path, "sender": rec.sender,
+               **_identity(plan, chk), "status": chk.status, "kind": rec.kind,
+               "feedback": None}
+        with led.transaction():
+            new_id = led.add_file(row, chk.findings, [v.to_row() for v in chk.values],
+                                  chk.tasks)
+            led.mark_duplicate(rec.id, new_id)
+            led.resolve_all(plan.identity())
+        status = led.statuses([new_id])[new_id]
+    return Accepted(rec.original_name, unit.name, status, chk.findings)
+
+
 def send_forms(ws: Workspace, plan: Plan, period: str, **options):
     """``bdg-excel send``: see :func:`bdg_excel.mail.send_forms`."""
     from . import mail
 
+    planbook.require_no_errors(plan)
     with ws.lock():
         return mail.send_forms(ws, plan, period, **options)
 
@@ -253,6 +308,7 @@ def send_reminders(ws: Workspace, plan: Plan, period: str, **options):
     """``bdg-excel remind``: see :func:`bdg_excel.mail.send_reminders`."""
     from . import mail
 
+    planbook.require_no_errors(plan)   # a reminder may attach a form
     with ws.lock():
         return mail.send_reminders(ws, plan, period, **options)
 

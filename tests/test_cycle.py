@@ -80,7 +80,9 @@ def test_binh_lu_cycle_values_and_assessments(make_workspace):
     assert by_key[("Trạm Y tế xã", "4.1")]["numerator"] == 530
     assert by_key[("Trạm Y tế xã", "4.1")]["assessment"] == "met"
     assert by_key[("Trạm Y tế xã", "4.2")]["assessment"] == "not_met"
-    assert by_key[("Trạm Y tế xã", "3.4")]["assessment"] == "qualitative"
+    # a yes/no row: value 1 (Có) / 0 (Không) and the assessment follows the answer
+    assert by_key[("Trạm Y tế xã", "3.4")]["value"] == 1
+    assert by_key[("Trạm Y tế xã", "3.4")]["assessment"] == "met"
     assert by_key[("Công an xã", "3.2b")]["status"] == "accepted"
     assert by_key[("Phòng Kinh tế", "2.3")]["status"] == "missing"
     assert by_key[("Phòng Kinh tế", "2.3")]["value"] is None
