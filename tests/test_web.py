@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import socket
 import time
 from html import unescape
@@ -796,3 +797,15 @@ def test_fetch_button_with_a_real_imap_server(tmp_path, monkeypatch, imap_server
     monkeypatch.setenv("BDG_IMAP_PASSWORD", "sai")
     state, html = finish(client, post(client, "/tai-thu", {"ky": "2026"}))
     assert state == "failed" and "từ chối đăng nhập" in readable(html)
+
+
+def test_an_outbox_that_is_a_link_offers_nothing(site, tmp_path):
+    ws, plan, app, client = site
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "forms").mkdir(parents=True)
+    (elsewhere / "forms" / "x.xlsx").write_text(SECRET, encoding="utf-8")
+    shutil.rmtree(ws.outbox)
+    ws.outbox.symlink_to(elsewhere, target_is_directory=True)
+    assert cycle.outputs(ws) == []
+    r = client.get("/tai/forms/x.xlsx", headers=HOST)
+    assert r.status_code == 400 and SECRET not in r.get_data(as_text=True)
