@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from .consolidate import consolidate
+from .deadlines import days_to
 from .errors import UsageError
 from .findings import ERROR, WARNING, Finding
 from .ledger import DUPLICATE, FileRecord
@@ -88,7 +89,7 @@ def overview(ws: Workspace, plan: Plan, period: str, *, today: date) -> Overview
         units.append(UnitView(ln, findings.get(rec.id, []) if rec else [], last, len(files),
                               [p for p in fb if p.is_file()], rec))
     deadline = plan.deadline(period)
-    days_left = (deadline - today).days if deadline else None
+    days_left = days_to(deadline, today) if deadline else None
     counts: dict[str, int] = {}
     for ln in lines:
         counts[ln.state] = counts.get(ln.state, 0) + 1
