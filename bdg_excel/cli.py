@@ -330,6 +330,8 @@ def consolidate_cmd(ws, plan, period, received_at, workers, quiet):
         echo(f"Chưa có đơn vị nào nộp báo cáo kỳ {label}: bảng tổng hợp chỉ có khung, "
              "chưa có số liệu.")
     echo(f"Bảng tổng hợp: {res.path}")
+    from .report import internal_path
+    echo(f"Bảng nội bộ (phát hiện, dữ liệu): {internal_path(res.path)}")
 
 
 @cli.command("accept", context_settings=CONTEXT)
@@ -474,6 +476,7 @@ def remind_cmd(ws, plan, period, smtp_host, smtp_port, smtp_user, security, dry_
 def _mailing(send, label, ws, plan, period, quiet, *mail_args) -> None:
     """send/remind: the same settings, progress bar and rendering around one library call."""
     opts = _mail_options(ws, *mail_args)
+    echo(_period_note(plan, period, opts["now"].date()))
     with progress_bar(label, quiet) as bar:
         res = send(ws, plan, period, progress=bar, **opts)
     _render_mail(res, ws)
@@ -566,6 +569,9 @@ def serve_cmd(ws, plan_name, port, no_browser):
 def _render_collect(res) -> None:
     for f in res.skipped:
         echo(f"Bỏ qua {f.file}: {f.message}")
+    for unit, path in getattr(res, "signed", []):
+        echo(f"Bản có chữ ký{f' của {unit}' if unit else ''}: đã lưu {path.name} vào "
+             f"{path.parent}")
     if not res.files:
         echo("Không có tệp mới trong inbox/.")
         return
@@ -637,6 +643,86 @@ def _render_plan_summary(plan) -> None:
     for u in plan.units:
         codes = ", ".join(u.indicators) or "—"
         echo(f"  - {u.name}: chỉ tiêu {codes}; {len(u.tasks)} nhiệm vụ")
+
+
+# -- templates (issue 16) ----------------------------------------------------------------
+@cli.group("template", context_settings=CONTEXT)
+def template_group():
+    """Mẫu biểu (templates/bieu-mau.xlsx): tạo để sửa trình bày trong Excel, kiểm tra."""
+
+
+@template_group.command("init", context_settings=CONTEXT)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Tệp mẫu sẽ ghi (mặc định: templates/bieu-mau.xlsx của thư mục làm việc).")
+@click.option("-w", "--workspace", default=".", type=click.Path(file_okay=False, path_type=Path),
+              help="Thư mục làm việc (khi không ghi -o).")
+@click.option("--tong-hop", "summary", is_flag=True,
+              help="Ghi mẫu trang Tổng hợp của bảng tổng hợp (templates/tong-hop.xlsx).")
+def template_init_cmd(output: Path | None, workspace: Path, summary: bool):
+    """Ghi biểu mẫu hiện tại thành tệp mẫu có ký hiệu {{…}} để sửa trình bày trong Excel."""
+    from . import formtemplate, summarytemplate
+
+    module = summarytemplate if summary else formtemplate
+    path = output or Workspace.open(workspace).templates / module.TEMPLATE_NAME
+    module.write_template(path)
+    echo(f"Đã ghi mẫu: {path}")
+    then = "consolidate ghi trang Tổng hợp" if summary else "generate tạo mọi biểu mẫu"
+    echo(f"Sửa trình bày trong Excel (giữ các ký hiệu {{{{…}}}}), kiểm tra bằng: bdg-excel "
+         f"template check; từ đó lệnh {then} theo tệp này.")
+
+
+@template_group.command("check", context_settings=CONTEXT)
+@click.argument("template_file", required=False,
+                type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("-w", "--workspace", default=".", type=click.Path(file_okay=False, path_type=Path),
+              help="Thư mục làm việc (khi không ghi tệp mẫu).")
+def template_check_cmd(template_file: Path | None, workspace: Path):
+    """Liệt kê các lỗi của tệp mẫu biểu (ký hiệu lạ, thiếu cột mã hay kết quả, thiếu dòng mẫu)."""
+    from . import formtemplate, summarytemplate
+    from .errors import WorkspaceError
+
+    paths = [template_file] if template_file else []
+    if not paths:
+        templates = Workspace.open(workspace).templates
+        paths = [p for p in (formtemplate.template_path(templates),
+                             summarytemplate.template_path(templates)) if p]
+        if not paths:
+            raise WorkspaceError("Thư mục templates/ chưa có mẫu biểu bieu-mau.xlsx hay mẫu "
+                                 "tong-hop.xlsx. Tạo bằng lệnh: bdg-excel template init")
+    for path in paths:
+        module = summarytemplate if path.name.lower() == summarytemplate.TEMPLATE_NAME \
+            else formtemplate
+        findings = module.check_template(path)
+        if not findings:
+            echo(f"{path.name}: mẫu không có lỗi.")
+            continue
+        for f in findings:
+            echo(str(f))
+        n_err = sum(f.severity == ERROR for f in findings)
+        echo(f"{path.name}: {n_err} lỗi, {len(findings) - n_err} cảnh báo.")
+
+
+@cli.command("report", context_settings=CONTEXT)
+@workspace_option
+@plan_option
+@period_option
+@click.option("--into", "annex", required=True,
+              type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Phụ lục (.xlsx) cấp trên gửi, có các ký hiệu {{mã.ket_qua}} … cần điền.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Tệp kết quả (phụ lục gốc không bị ghi đè).")
+@click.option("--map", "cell_map", default=None,
+              type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Bảng ánh xạ ô (CSV: trang,ô,ký hiệu) cho phụ lục không được sửa.")
+def report_cmd(ws, plan, period, annex, output, cell_map):
+    """Điền số liệu tổng hợp vào phụ lục của cấp trên (giữ nguyên mọi thứ khác)."""
+    from .annex import report_into
+
+    res = report_into(ws, plan, period, annex, output, cell_map=cell_map, now=clock.now())
+    for f in res.findings:
+        echo(str(f))
+    echo(f"Đã điền {len(res.filled)} ô; {len(res.findings)} ô cần xem lại. Tệp kết quả: "
+         f"{res.path}")
 
 
 # -- error boundary ----------------------------------------------------------------------

@@ -34,7 +34,7 @@ from .model import MEASURES, OPS, RATIO_MEASURES, REPORT_KINDS, Goal, Indicator,
     Report, Target, Unit, Upward
 from .targets import MEASURE_FROM_LABEL, MEASURE_LABELS, OP_FROM_LABEL, OP_LABELS, \
     infer_measure
-from .xlsx import DATE_FORMAT, FONT
+from .xlsx import DATE_FORMAT, FONT, LINE_PT, wrapped_lines
 
 EXAMPLES = ("binh-lu", "tam-duong", "lai-chau-vp")
 
@@ -252,9 +252,13 @@ def _write(plan: Plan, filename: str) -> None:
     guide = wb.add_worksheet(GUIDE_SHEET)
     guide.set_column(0, 0, 110, fmt["text"])
     guide.write_string(0, 0, "HƯỚNG DẪN SỬ DỤNG TỆP KẾ HOẠCH", fmt["title"])
-    guide.write_string(1, 0, plan.title or "", fmt["text"])
-    for i, line in enumerate(GUIDANCE):
-        guide.write_string(3 + i, 0, f"{i + 1}. {line}", fmt["text"])
+    guide.set_row(0, 22)
+    lines = [(1, plan.title or "")] + [(3 + i, f"{i + 1}. {line}")
+                                       for i, line in enumerate(GUIDANCE)]
+    for r, text in lines:
+        guide.write_string(r, 0, text, fmt["text"])
+        _fit_row(guide, r, [(text, 110)])
+    _print_setup(guide)
 
     ws = _sheet(wb, INFO_SHEET, INFO_HEADERS, fmt)
     values = {"number": plan.number, "issuer": plan.issuer, "title": plan.title,
@@ -263,6 +267,8 @@ def _write(plan: Plan, filename: str) -> None:
     for i, (key, label) in enumerate(INFO_ROWS):
         ws.write_string(i + 1, 0, label, fmt["text"])
         _put(ws, i + 1, 1, values[key], fmt, "int" if key in ("start", "end") else "text")
+        if isinstance(values[key], str):
+            _fit_row(ws, i + 1, [(values[key], INFO_HEADERS[1].width)])
 
     _table(wb, GOALS_SHEET, [[g.number, g.title] for g in plan.goals], fmt)
     _table(wb, TARGETS_SHEET, [
@@ -304,11 +310,28 @@ def _sheet(wb, name: str, cols: tuple[_Col, ...], fmt: dict):
         ws.set_column(c, c, col.width, fmt[col.kind])
         ws.write_string(0, c, col.header, fmt["header"])
     ws.freeze_panes(1, 0)
+    _fit_row(ws, 0, [(col.header, col.width) for col in cols], bold=True)
+    _print_setup(ws)
+    ws.repeat_rows(0)
+    return ws
+
+
+def _print_setup(ws) -> None:
+    """A4 landscape fitted to the page width, page numbers."""
     ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
-    return ws
+    ws.set_margins(left=0.5, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer("&CTrang &P/&N")
+
+
+def _fit_row(ws, r: int, texts: list[tuple[str, float]], bold: bool = False) -> None:
+    """Make row ``r`` as tall as its longest wrapped text (xlsxwriter cannot autofit, and
+    LibreOffice shows a default-height row's wrapped text over the next rows)."""
+    per = 0.95 if bold else 1.05
+    lines = max((wrapped_lines(t, w * per - 1) for t, w in texts if t), default=1)
+    if lines > 1:
+        ws.set_row(r, lines * LINE_PT + 3)
 
 
 def _table(wb, name: str, rows: list[list], fmt: dict, lists: dict | None = None):
@@ -317,6 +340,7 @@ def _table(wb, name: str, rows: list[list], fmt: dict, lists: dict | None = None
     for r, row in enumerate(rows, start=1):
         for c, value in enumerate(row):
             _put(ws, r, c, value, fmt, cols[c].kind)
+        _fit_row(ws, r, [(v, col.width) for v, col in zip(row, cols) if isinstance(v, str)])
     ws.autofilter(0, 0, max(len(rows), 1), len(cols) - 1)
     for c, col in enumerate(cols):
         options: dict = {}

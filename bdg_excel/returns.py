@@ -68,6 +68,7 @@ class ReturnData:
     meta: dict[str, str] = field(default_factory=dict)
     sheet: str | None = None
     header_unit: str | None = None         # "Đơn vị báo cáo: …" read from the form sheet
+    header_period: str | None = None       # "Kỳ báo cáo: năm 2026" read back ("2026")
     targets: dict[str, RawRow] = field(default_factory=dict)
     tasks: dict[str, RawRow] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
@@ -136,6 +137,7 @@ def _read(data: ReturnData) -> None:
             if _read_tables(data, sheet_name, rows):
                 data.sheet = sheet_name
                 data.header_unit = _header_unit(rows)
+                data.header_period = _header_period(rows)
                 _check_formulas(data, found.formulas.get(sheet_name, {}))
                 break
         else:
@@ -265,6 +267,20 @@ def _code_text(raw) -> str:
 
 
 _UNIT_RE = re.compile(r"^đơn vị báo cáo\s*:\s*(.+)$", re.IGNORECASE)
+_PERIOD_RE = re.compile(r"^kỳ báo cáo\s*:\s*(.+)$", re.IGNORECASE)
+
+
+def _header_period(rows: list[list]) -> str | None:
+    """The period the form's title names, for a form whose hidden sheet is gone."""
+    from .model import period_from_label
+
+    for row in rows[:12]:
+        for cell in row:
+            if isinstance(cell, str) and ":" in cell:
+                m = _PERIOD_RE.match(vn.clean(cell))
+                if m:
+                    return period_from_label(m.group(1))
+    return None
 
 
 def _header_unit(rows: list[list]) -> str | None:

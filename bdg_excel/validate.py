@@ -145,7 +145,8 @@ def _recognise(out: CheckedReturn, plan: Plan, period: str | None, sender: str |
                     "mẫu đã bị xóa. Dùng lại biểu mẫu gốc đã được gửi.")
             return
         out.unit = unit
-        out.period = period
+        # the period the form's title names; only without one, the period collected
+        out.period = data.header_period or period
         out.add("no_meta", f"Trang nhận dạng ẩn của biểu mẫu đã bị xóa; đã nhận ra đơn vị "
                 f"'{unit.name}' từ {how}. Lần sau dùng nguyên biểu mẫu được gửi.", WARNING)
     if period and out.period and out.period != period:

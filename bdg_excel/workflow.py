@@ -115,8 +115,16 @@ def period_note(plan: Plan, period: str, today: date, *, chosen: bool) -> str:
 def generate(ws: Workspace, plan: Plan, period: str, *, units: list[str] | None = None,
              workers: int = 1, progress=None, now: datetime | None = None
              ) -> list[GeneratedForm]:
+    from . import formtemplate
+
     planbook.require_no_errors(plan)
     with ws.lock():
+        template = formtemplate.template_path(ws.templates)
+        if template is not None:   # the officer's own form template (issue 16)
+            return formtemplate.generate_forms(template, plan, ws.forms_folder(period), period,
+                                               units=units, workers=workers,
+                                               progress=progress,
+                                               generated_at=now.astimezone() if now else None)
         return generate_forms(plan, ws.forms_folder(period), period, units=units,
                               workers=workers, progress=progress,
                               generated_at=now.astimezone() if now else None)
@@ -146,7 +154,9 @@ def consolidate_workspace(ws: Workspace, plan: Plan, period: str, *,
         collected = collect(ws, plan, period=period, received_at=received_at,
                             workers=workers, progress=progress, now=now)
         c = consolidate(ws, plan, period, now=now)
-        path = write_report(c, report_path(ws, c))
+        from .summarytemplate import template_path   # templates/tong-hop.xlsx (issue 16)
+        path = write_report(c, report_path(ws, c), config=ws.config(),
+                            summary_template=template_path(ws.templates))
     return ConsolidateResult(collected, c, path)
 
 

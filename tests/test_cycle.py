@@ -100,9 +100,12 @@ def test_binh_lu_cycle_values_and_assessments(make_workspace):
     row = next(r for r in reader if r["unit"] == "Trạm Y tế xã" and r["code"] == "4.3")
     assert float(row["value"]) == 12.5
 
-    # The task description typed as a formula stays text in the consolidated workbook.
-    tasks = _sheet(res.path, "Nhiệm vụ")
-    assert any(c == "+cmd|' /C calc'!A0" for r in tasks for c in r)
+    # The task description typed as a formula stays text in the consolidated workbook
+    # (the task sheet sent upward) and in the internal workbook's task list.
+    from bdg_excel.report import MATRIX, TASKS, internal_path
+    for path, name in ((res.path, MATRIX), (internal_path(res.path), TASKS)):
+        tasks = _sheet(path, name)
+        assert any(c == "+cmd|' /C calc'!A0" for r in tasks for c in r), name
 
     subs = _sheet(res.path, SUBMISSIONS)
     flat = [c for r in subs for c in r]

@@ -17,7 +17,7 @@ from bdg_excel import planbook
 from bdg_excel.cli import main
 from bdg_excel.export import to_csv, to_json
 from bdg_excel.model import Plan
-from bdg_excel.report import DATA
+from bdg_excel.report import DATA, internal_path
 from bdg_excel.workflow import consolidate_workspace, init_workspace
 
 from bdg_excel.demo import fill_form
@@ -74,7 +74,7 @@ def test_yes_no_rows_export_one_and_zero_and_are_assessed(tmp_path):
         yn = {r["unit"]: r for r in rows if r["code"] == "1.5"}
         assert str(yn[TYT]["value"]) == "1" and yn[TYT]["assessment"] == "met"
         assert str(yn[CA]["value"]) == "0" and yn[CA]["assessment"] == "not_met"
-    data = sheet_rows(res.path, DATA)
+    data = sheet_rows(internal_path(res.path), DATA)
     head = data[0]
     got = {r[head.index("unit")]: r[head.index("value")] for r in data[1:]
            if r[head.index("code")] == "1.5"}
