@@ -21,7 +21,7 @@ from .findings import ERROR, WARNING, Finding
 from .ledger import DUPLICATE, FileRecord
 from .mail.settings import RETURN_SUFFIXES   # what a drop may hold: what fetch takes
 from .model import Plan, period_year
-from .report import report_path
+from .report import internal_path, report_path
 from .untrusted import MAX_BYTES
 from .workflow import StatusLine, status
 from .workspace import TEMP_PREFIX, Workspace
@@ -51,6 +51,7 @@ class Overview:
     next_steps: list[str]           # Vietnamese sentences, most urgent first
     counts: dict[str, int]          # state -> units
     report: Path | None             # the consolidated workbook, when written
+    internal: Path | None = None    # the office's own internal workbook, when written
     upward_to: str | None = None    # whom the consolidated workbook goes to
     upward_deadline: date | None = None
 
@@ -97,6 +98,8 @@ def overview(ws: Workspace, plan: Plan, period: str, *, today: date) -> Overview
     report = report_path(ws, c)
     ov = Overview(period, today, deadline, days_left, units, waiting, other, [], counts,
                   report if report.is_file() else None)
+    internal = internal_path(report)
+    ov.internal = internal if internal.is_file() else None
     if plan.upward:
         ov.upward_to = plan.upward.to
         ov.upward_deadline = plan.upward.deadline(period_year(period))

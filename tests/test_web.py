@@ -247,6 +247,9 @@ def test_drop_consolidate_findings_and_downloads(site, tmp_path):
     assert feedback
     assert client.get(feedback[0], headers=HOST).data[:2] == b"PK"
 
+    # the internal workbook beside it
+    internal = re.search(r'id="dl-noi-bo" href="([^"]+)"', html).group(1)
+    assert client.get(internal, headers=HOST).data[:2] == b"PK"
     # the consolidated workbook downloads and holds the good unit's figures
     link = re.search(r'id="dl-tong-hop" href="([^"]+)"', html).group(1)
     r = client.get(link, headers=HOST)
