@@ -628,6 +628,26 @@ def export_cmd(ws, plan, period, fmt, output):
         echo(f"Đã ghi {output}")
 
 
+@cli.command("serve", context_settings=CONTEXT)
+@workspace_option
+@click.option("--plan", "plan_name", default=None, metavar="TÊN",
+              help="Tên kế hoạch trong templates/ (tên tệp không có .xlsx), khi có nhiều kế hoạch.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Cổng trên máy này (127.0.0.1); 0: chọn một cổng còn trống.")
+@click.option("--no-browser", is_flag=True, help="Không tự mở trình duyệt.")
+def serve_cmd(ws, plan_name, port, no_browser):
+    """Mở trang web trên máy này (127.0.0.1) để làm trọn kỳ báo cáo không cần dòng lệnh."""
+    from .web import serve
+
+    ws.plan_path(plan_name)   # a workspace without its plan fails here, not in the page
+
+    def ready(url: str) -> None:
+        echo(f"Trang bdg-excel: {url}")
+        echo("Nhấn Ctrl+C để dừng.")
+
+    serve(ws.root, plan_name, port=port, open_browser=not no_browser, ready=ready)
+
+
 # -- rendering ---------------------------------------------------------------------------
 def _render_collect(res) -> None:
     for f in res.skipped:
