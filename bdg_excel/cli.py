@@ -459,6 +459,8 @@ def export_cmd(ws, plan, period, fmt, output):
 def _render_collect(res) -> None:
     for f in res.skipped:
         echo(f"Bỏ qua {f.file}: {f.message}")
+    for f in getattr(res, "notes", ()):
+        echo(f"Lưu ý: {f.message}")
     if not res.files:
         echo("Không có tệp mới trong inbox/.")
         return
