@@ -143,7 +143,8 @@ class Ledger:
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
-            if self.version:   # an existing ledger: is every page of it sound?
+            self.existed = bool(self.version)
+            if self.existed:   # an existing ledger: is every page of it sound?
                 problems = [r[0] for r in self.db.execute("PRAGMA quick_check(5)")]
                 if problems != ["ok"]:
                     raise sqlite3.DatabaseError("; ".join(problems))
@@ -159,8 +160,8 @@ class Ledger:
         even while written), as ``folder/ledger-DAY.sqlite3`` unless that day has one
         already; only the newest ``keep`` are kept. The copy is written under a temporary
         name and renamed, so a backup is never half a database."""
-        if not self.version:
-            return None   # nothing recorded yet
+        if not self.existed:
+            return None   # a new ledger: nothing recorded yet
         folder = Path(folder)
         target = folder / f"ledger-{day}.sqlite3"
         if target.exists():

@@ -122,7 +122,7 @@ def _read(data: ReturnData) -> None:
 
     from python_calamine import CalamineWorkbook
 
-    wb = CalamineWorkbook.from_path(str(data.path))
+    wb = _open_workbook(CalamineWorkbook, data.path)
     try:
         names = wb.sheet_names
         if layout.META_SHEET in names:
@@ -144,6 +144,17 @@ def _read(data: ReturnData) -> None:
                          sheet=layout.FORM_SHEET)
     finally:
         wb.close()
+
+
+def _open_workbook(reader, path: Path):
+    """calamine opens a path it can hand to Rust as UTF-8; a name that is not UTF-8 (a
+    Windows archive unzipped on Linux) is opened as a file object instead."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        with open(path, "rb") as fh:
+            return reader.from_filelike(fh)
+    return reader.from_path(str(path))
 
 
 def _check_formulas(data: ReturnData, formulas: dict[str, bool]) -> None:
