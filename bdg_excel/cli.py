@@ -270,6 +270,9 @@ def consolidate_cmd(ws, plan, period, received_at, workers, quiet):
     subs = res.consolidation.submissions
     got = sum(1 for s in subs if s.record)
     echo(f"Đã nhận {got}/{len(subs)} đơn vị.")
+    if getattr(res, "held", None):
+        echo(f"Bảng tổng hợp {res.held.name} đang được mở (Excel/LibreOffice) nên không bị ghi "
+             "đè. Kết quả lần này được ghi vào tệp mới bên cạnh:")
     echo(f"Bảng tổng hợp: {res.path}")
 
 

@@ -14,11 +14,11 @@ from pathlib import Path
 from . import __version__, planbook
 from .collect import CollectResult, collect
 from .consolidate import Consolidation, consolidate
-from .errors import UsageError
+from .errors import OutputLocked, UsageError
 from .forms import GeneratedForm, generate_forms
 from .model import Plan
 from .report import report_path, write_report
-from .workspace import Workspace, atomic_output
+from .workspace import Workspace, atomic_output, open_elsewhere, unique_path
 
 GUIDE_NOTE = """Thư mục làm việc bdg-excel
   templates/  tệp kế hoạch (.xlsx)
@@ -117,6 +117,7 @@ class ConsolidateResult:
     collected: CollectResult
     consolidation: Consolidation
     path: Path
+    held: Path | None = None      # the usual workbook, open in Excel: not overwritten
 
 
 def consolidate_workspace(ws: Workspace, plan: Plan, period: str, *,
@@ -126,8 +127,14 @@ def consolidate_workspace(ws: Workspace, plan: Plan, period: str, *,
         collected = collect(ws, plan, period=period, received_at=received_at,
                             workers=workers, progress=progress)
         c = consolidate(ws, plan, period)
-        path = write_report(c, report_path(ws, c))
-    return ConsolidateResult(collected, c, path)
+        path = report_path(ws, c)
+        held = path if open_elsewhere(path) else None
+        try:
+            path = write_report(c, unique_path(path.parent, path.name) if held else path)
+        except OutputLocked:   # Windows refused to replace it: open without a lock file
+            held = path
+            path = write_report(c, unique_path(path.parent, path.name))
+    return ConsolidateResult(collected, c, path, held)
 
 
 @dataclass

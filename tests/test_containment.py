@@ -389,3 +389,25 @@ def test_full_disk_is_reported_as_a_full_disk_and_nothing_is_half_written(binhlu
     monkeypatch.setattr(shutil, "copyfileobj", real_copy)
     assert main(["consolidate", "-w", str(ws.root), "-q"]) == 0   # space freed: finished
     assert not list(ws.inbox.iterdir()) and len(records(ws)) == 3
+
+
+# -- output open in Excel or LibreOffice ------------------------------------------------------
+@pytest.mark.parametrize("lock", ["~${name}", ".~lock.{name}#"])
+def test_consolidated_workbook_open_elsewhere_is_not_overwritten(binhlu, lock, capsys):
+    ws, plan, period, forms = binhlu
+    fill(plan, forms, VHXH, ws.inbox / "lan-1.xlsx")
+    assert main(["consolidate", "-w", str(ws.root), "-q"]) == 0
+    (out,) = ws.outbox.glob("Tong-hop*.xlsx")
+    capsys.readouterr()
+    before = out.read_bytes()
+    (ws.outbox / lock.format(name=out.name)).write_bytes(b"officer")   # opened meanwhile
+    fill(plan, forms, TTDV, ws.inbox / "lan-2.xlsx")
+    assert main(["consolidate", "-w", str(ws.root), "-q"]) == 0
+    text = capsys.readouterr().out
+    assert out.read_bytes() == before                        # not overwritten in place
+    new = ws.outbox / f"{out.stem} (2).xlsx"
+    assert f"{out.name} đang được mở" in text and str(new) in text
+    assert "Đã nhận 2/" in text                               # results still printed
+    assert [r[0] for r in records(ws)] == ["lan-1.xlsx", "lan-2.xlsx"]   # and recorded
+    wb = openpyxl.load_workbook(new, read_only=True)
+    assert wb.sheetnames
