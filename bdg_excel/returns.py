@@ -137,6 +137,7 @@ def _read(data: ReturnData) -> None:
                 data.sheet = sheet_name
                 data.header_unit = _header_unit(rows)
                 _check_formulas(data, found.formulas.get(sheet_name, {}))
+                _check_other_forms(data, wb, [n for n in ordered if n != sheet_name])
                 break
         else:
             data.finding("no_table", f"Không tìm thấy bảng chỉ tiêu hay nhiệm vụ (dòng tiêu đề có "
@@ -144,6 +145,38 @@ def _read(data: ReturnData) -> None:
                          sheet=layout.FORM_SHEET)
     finally:
         wb.close()
+
+
+def _inputs(data: ReturnData) -> dict:
+    return {(part, code): tuple(row.cells.get(k) for k in INPUT_KEYS)
+            for part in ("targets", "tasks") for code, row in getattr(data, part).items()}
+
+
+def _check_other_forms(data: ReturnData, wb, others: list[str]) -> None:
+    """The sheet read must be the unit's form, never a guess made silently: a form sheet
+    renamed by the unit is named; another sheet holding the table too (a copy left
+    beside it) is ignored if it holds the same figures and an error if not."""
+    if data.sheet != layout.FORM_SHEET:
+        data.finding("renamed_sheet", f"Không có trang '{layout.FORM_SHEET}' chứa bảng số liệu; "
+                     f"số liệu được đọc từ trang '{data.sheet}'. Không đổi tên, không xóa trang "
+                     "biểu mẫu; kiểm tra lại đúng trang đã điền.", WARNING, sheet=data.sheet)
+    mine = _inputs(data)
+    for other in others:
+        rows = _sheet_rows(wb.get_sheet_by_name(other))
+        if not any(layout.maybe_header(r) for r in rows):
+            continue
+        copy = ReturnData(path=data.path, name=data.name)
+        if not _read_tables(copy, other, rows):
+            continue
+        if _inputs(copy) == mine:
+            data.finding("copied_sheet", f"Trang '{other}' là bản sao của trang biểu mẫu, cùng "
+                         f"số liệu; chỉ trang '{data.sheet}' được đọc. Nên xóa trang thừa.",
+                         INFO, sheet=other)
+        else:
+            data.finding("several_forms", f"Tệp có hai trang chứa bảng số liệu khác nhau: "
+                         f"'{data.sheet}' (được đọc) và '{other}'. Không rõ trang nào là báo "
+                         "cáo: chép số liệu đúng vào trang biểu mẫu, xóa trang thừa rồi gửi lại.",
+                         ERROR, sheet=other)
 
 
 def _open_workbook(reader, path: Path):

@@ -411,3 +411,43 @@ def test_consolidated_workbook_open_elsewhere_is_not_overwritten(binhlu, lock, c
     assert [r[0] for r in records(ws)] == ["lan-1.xlsx", "lan-2.xlsx"]   # and recorded
     wb = openpyxl.load_workbook(new, read_only=True)
     assert wb.sheetnames
+
+
+# -- the sheet read is never a silent guess ---------------------------------------------------
+def _sheets(path: Path, fn) -> Path:
+    wb = openpyxl.load_workbook(path)
+    fn(wb)
+    wb.save(path)
+    return path
+
+
+def test_renamed_form_sheet_is_read_and_named(binhlu):
+    ws, plan, period, forms = binhlu
+    f = fill(plan, forms, VHXH, ws.inbox / "doi-ten.xlsx", 12)
+    _sheets(f, lambda wb: setattr(wb[layout.FORM_SHEET], "title", "Báo cáo của phòng"))
+    (cf,) = collect(ws, plan, period=period, workers=1).files
+    codes = {x.code: x for x in cf.findings}
+    assert codes["renamed_sheet"].sheet == "Báo cáo của phòng"
+    with Ledger(ws.ledger_path) as led:
+        vals = led.value_tuples_of([cf.file_id], ("value",))[cf.file_id]
+    assert vals and all(v == (12,) for v in vals.values())
+
+
+@pytest.mark.parametrize("same", [True, False])
+def test_copy_of_the_form_sheet_beside_it(binhlu, same):
+    ws, plan, period, forms = binhlu
+    f = fill(plan, forms, VHXH, ws.inbox / "ban-sao.xlsx", 12)
+    cell = value_cells(f, 12)[0]
+
+    def copy(wb):
+        c = wb.copy_worksheet(wb[layout.FORM_SHEET])
+        if not same:
+            c[cell] = 99    # the copy holds other figures: which one is the report?
+    _sheets(f, copy)
+    (cf,) = collect(ws, plan, period=period, workers=1).files
+    codes = {x.code: x for x in cf.findings}
+    if same:
+        assert codes["copied_sheet"].severity == "info" and cf.status == "accepted"
+    else:
+        assert codes["several_forms"].severity == "error" and cf.status == "needs_fixes"
+        assert "Biểu mẫu Copy" in codes["several_forms"].message
