@@ -168,6 +168,8 @@ class Ledger:
             return None
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".tmp-{target.name}"
+        if tmp.exists():
+            tmp.unlink()   # left by a killed run
         try:
             with sqlite3.connect(tmp) as dst:
                 self.db.backup(dst)

@@ -451,3 +451,80 @@ def test_copy_of_the_form_sheet_beside_it(binhlu, same):
     else:
         assert codes["several_forms"].severity == "error" and cf.status == "needs_fixes"
         assert "Biểu mẫu Copy" in codes["several_forms"].message
+
+
+# -- kill at any moment with inbox/ on another file system (tmpfs) -----------------------------
+SHM = Path("/dev/shm")
+
+
+@pytest.fixture
+def tmpfs_dir():
+    if not SHM.is_dir() or os.stat(SHM).st_dev == os.stat(Path(__file__)).st_dev:
+        pytest.skip("no tmpfs on another device than the workspace")
+    import tempfile
+    d = Path(tempfile.mkdtemp(prefix="bdg-inbox-", dir=SHM))
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def _inbox_on(ws, where: Path) -> None:
+    """Make ws/inbox a folder on ``where``'s file system (a USB stick, a network share)."""
+    where.mkdir(parents=True)
+    for p in list(ws.inbox.iterdir()):
+        shutil.move(p, where / p.name)
+    ws.inbox.rmdir()
+    ws.inbox.symlink_to(where, target_is_directory=True)
+
+
+def test_sigkill_with_inbox_on_tmpfs_then_rerun_equals_clean_run(make_workspace, tmp_path,
+                                                                 tmpfs_dir):
+    import signal
+    import subprocess
+
+    from test_collect import _run, _state, _variant
+
+    ws, plan, period, forms = make_workspace("binh-lu")
+    bases = [fill(plan, forms, u.name, tmp_path / f"base-{i}.xlsx", value=10 + i)
+             for i, u in enumerate(plan.units) if plan.unit_targets(u)]
+    for n in range(40):
+        dest = ws.inbox / f"tra-ve-{n:03d}.xlsx"
+        _variant(bases[n % len(bases)], dest, n)
+        t = 1_790_000_000 + n * 3600
+        os.utime(dest, (t, t))
+    shutil.copy(bases[0], ws.inbox / "gui-lai.xlsx")     # an identical re-send
+    clean_root = tmp_path / "clean"
+    shutil.copytree(ws.root, clean_root)
+    from bdg_excel.workspace import Workspace
+    clean = Workspace.open(clean_root)
+    _inbox_on(ws, tmpfs_dir / "inbox")
+    _inbox_on(clean, tmpfs_dir / "inbox-clean")
+    assert os.stat(ws.inbox).st_dev != os.stat(ws.root).st_dev
+    inputs = {p.name: sha(p) for p in ws.inbox.iterdir()}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+    p = _run(clean, env)
+    assert p.wait(timeout=180) == 0, p.stderr.read()
+    reference = _state(clean, plan, period)
+
+    kills, delay = 0, 0.3
+    for _ in range(40):
+        p = _run(ws, env)
+        try:
+            p.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+            kills += 1
+            # after every kill: no empty or partial archived file under a recorded name
+            for f in ws.archive.rglob("*.xlsx"):
+                assert f.stat().st_size > 0 and sha(f) in inputs.values(), f
+            delay += 0.25
+            continue
+        break
+    assert kills >= 2, "no kill landed mid-run"
+    p = _run(ws, env)
+    assert p.wait(timeout=180) == 0, p.stderr.read()
+    assert _state(ws, plan, period) == reference
+    assert set(inputs.values()) <= {sha(f) for f in ws.archive.rglob("*") if f.is_file()}
+    assert not list(ws.inbox.iterdir())
+    assert not [f for f in ws.archive.rglob("*") if f.name.startswith(".~tmp-")]
