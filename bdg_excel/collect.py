@@ -8,6 +8,7 @@ job. Files already recorded (same content hash) are recognised and never parsed 
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import hashlib
 import os
@@ -19,7 +20,6 @@ import warnings
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -114,7 +114,7 @@ def _collect(ws: Workspace, plan: Plan, *, period, received_at, sender_of, worke
     sender_of = {vn.nfc(k): v for k, v in (sender_of or {}).items()}
     _remove_stale_copies(ws.archive)
     day = datetime.now().strftime("%Y-%m-%d")
-    with Ledger(ws.ledger_path) as led:
+    with Ledger(ws.ledger_path, new_if_empty=not _has_files(ws.archive)) as led:
         # the ledger as it was before the day's first run: "yesterday's" to go back to
         led.backup(ws.state_dir / "backups", day)
         known = _Known(led)
@@ -555,6 +555,17 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _has_files(folder: Path) -> bool:
+    """Whether anything was ever archived (a file in ``folder`` or a folder of it)."""
+    try:
+        for day in os.scandir(folder):
+            if day.is_file() or (day.is_dir() and any(True for _ in os.scandir(day.path))):
+                return True
+    except FileNotFoundError:
+        pass
+    return False
 
 
 def _remove_stale_copies(archive: Path) -> None:

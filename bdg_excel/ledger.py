@@ -130,10 +130,12 @@ BACKUPS_KEPT = 7          # rotating daily copies of the ledger in .bdg/backups/
 
 
 class Ledger:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, new_if_empty: bool = False):
+        """``new_if_empty``: an empty (0-byte) ledger file is the start of a new one (a
+        first run killed while creating it) — the caller knows nothing was ever archived."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        _refuse_damaged(self.path)
+        _refuse_damaged(self.path, new_if_empty)
         try:
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         except sqlite3.Error as exc:
@@ -394,7 +396,7 @@ class Ledger:
         return [dict(r) for r in self.db.execute("SELECT * FROM mail_files ORDER BY name")]
 
 
-def _refuse_damaged(path: Path) -> None:
+def _refuse_damaged(path: Path, new_if_empty: bool = False) -> None:
     """An existing ledger file that is not a whole SQLite database (empty, truncated, or
     something else) is never replaced by a new, empty ledger: refuse, keep the file."""
     try:
@@ -405,7 +407,11 @@ def _refuse_damaged(path: Path) -> None:
     except OSError as exc:
         raise WorkspaceError(f"Không đọc được sổ theo dõi {path} ({exc.strerror or exc}). "
                              "Kiểm tra quyền truy cập tệp rồi chạy lại.") from exc
+    if _has_wal(path):
+        return   # SQLite recovers what the write-ahead log holds; quick_check follows
     if not head:
+        if new_if_empty:
+            return
         why = "rỗng (0 byte)"
     elif not head.startswith(SQLITE_HEADER):
         why = "bị hỏng: không phải cơ sở dữ liệu SQLite"
@@ -415,7 +421,7 @@ def _refuse_damaged(path: Path) -> None:
         page = int.from_bytes(head[16:18], "big") or 65536
         pages = int.from_bytes(head[28:32], "big")
         size = path.stat().st_size
-        if size % page or (pages and size < pages * page and not _has_wal(path)):
+        if size % page or (pages and size < pages * page):
             why = "bị cắt cụt (thiếu dữ liệu ở cuối tệp)"
         else:
             return

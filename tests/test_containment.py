@@ -528,3 +528,12 @@ def test_sigkill_with_inbox_on_tmpfs_then_rerun_equals_clean_run(make_workspace,
     assert set(inputs.values()) <= {sha(f) for f in ws.archive.rglob("*") if f.is_file()}
     assert not list(ws.inbox.iterdir())
     assert not [f for f in ws.archive.rglob("*") if f.name.startswith(".~tmp-")]
+
+
+def test_empty_ledger_of_a_first_run_killed_while_creating_it_is_started_again(binhlu):
+    ws, plan, period, forms = binhlu
+    ws.state_dir.mkdir(exist_ok=True)
+    ws.ledger_path.write_bytes(b"")          # nothing was ever archived
+    fill(plan, forms, VHXH, ws.inbox / "tot.xlsx")
+    assert main(["consolidate", "-w", str(ws.root), "-q"]) == 0
+    assert [r[0] for r in records(ws)] == ["tot.xlsx"]
