@@ -161,7 +161,11 @@ def _read_book(data: ReturnData, found, wb, *, dates_suspect: bool) -> None:
                 data.sheet = sheet_name
                 data.header_unit = _header_unit(rows)
                 _check_formulas(data, found.formulas.get(sheet_name, {}))
-                _check_other_forms(data, wb, [n for n in ordered if n != sheet_name])
+                _check_other_forms(data, wb, [
+                    n for n in ordered if n != sheet_name and
+                    # the safety scan's extents: a sheet of one or two columns (the guide)
+                    # cannot hold the table, and is not read again
+                    found.extents.get(n, (1, 3))[1] >= 3])
                 break
         else:
             data.finding("no_table", f"Không tìm thấy bảng chỉ tiêu hay nhiệm vụ (dòng tiêu đề có "
