@@ -15,10 +15,11 @@ from pathlib import Path
 
 import click
 
-from . import __version__, workflow
+from . import __version__, clock, workflow
 from .errors import BdgError, UsageError
 from .findings import ERROR, SEVERITY_LABELS
 from .ledger import STATUS_LABELS
+from .model import period_label
 from .workspace import Workspace
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -76,11 +77,19 @@ def plan_option(f):
 
 def period_option(f):
     @click.option("--period", default=None, metavar="KỲ",
-                  help="Kỳ báo cáo: năm (2026) hoặc 6 tháng đầu năm (2026-H1). Mặc định: năm nay.")
+                  help="Kỳ báo cáo: năm (2026), 6 tháng đầu năm (2026-H1) hoặc quý (2026-Q3). "
+                       "Mặc định: kỳ có hạn nộp gần nhất đã đến hoặc sắp đến.")
     @functools.wraps(f)
     def wrapper(*args, plan, period, **kwargs):
-        return f(*args, plan=plan, period=workflow.check_period(plan, period), **kwargs)
+        click.get_current_context().meta["bdg_period_chosen"] = period is not None
+        return f(*args, plan=plan, period=workflow.check_period(plan, period, clock.today()),
+                 **kwargs)
     return wrapper
+
+
+def _period_note(plan, period, today) -> str:
+    chosen = click.get_current_context().meta.get("bdg_period_chosen", True)
+    return workflow.period_note(plan, period, today, chosen=chosen)
 
 
 def received_option(f):
@@ -131,7 +140,7 @@ def demo_cmd(directory: Path | None, example: str):
     """Chạy thử trọn một kỳ báo cáo trên kế hoạch mẫu, với các đơn vị giả lập."""
     from .demo import run_demo
 
-    res = run_demo(directory, example)
+    res = run_demo(directory, example, now=clock.now())
     ws, r = res.workspace, res.result
     echo(f"Thư mục làm việc: {ws.root}")
     echo(f"Kỳ báo cáo: {res.period} — đã tạo {len(res.forms)} biểu mẫu trong {ws.forms_folder(res.period)}")
@@ -192,26 +201,64 @@ def plan_show_cmd(plan_file: Path | None, workspace: Path, plan_name: str | None
               help="Tệp kế hoạch .xlsx sẽ ghi (ví dụ templates/ten-ke-hoach.xlsx).")
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text",
               show_default=True, help="json: in kế hoạch dạng JSON thay vì bản tóm tắt.")
-def plan_import_cmd(document: Path, output: Path | None, fmt: str):
+@click.option("--force", is_flag=True, help="Ghi đè tệp kế hoạch đã có: tệp cũ được sao lưu "
+              "(kèm ngày), email, người liên hệ và phân công đã nhập tay được giữ lại.")
+def plan_import_cmd(document: Path, output: Path | None, fmt: str, force: bool):
     """Đọc văn bản kế hoạch (.docx hoặc .txt) thành tệp kế hoạch Excel."""
+    from . import clock
     from .importer import import_plan, plan_import_summary
+    from .importer.reimport import reimport
     from .planbook import save_plan
 
     if output is None and fmt != "json":
         raise click.UsageError("Cần ghi tệp kết quả bằng -o TỆP.xlsx (hoặc dùng --format json).")
+    if output is not None and output.suffix.lower() != ".xlsx":
+        raise click.UsageError("Tệp kết quả phải có đuôi .xlsx.")
+    if output is not None and output.exists() and not force:
+        raise UsageError(f"Tệp {output} đã có; có thể trong đó đã nhập tay email, người liên hệ "
+                         f"hoặc phân công. Không ghi đè. Để nhập lại và giữ các phần đó, chạy "
+                         f"lại với --force (tệp cũ được sao lưu kèm ngày), hoặc ghi ra tệp khác "
+                         f"bằng -o.")
     result = import_plan(document)
+    carried = None
     if output is not None:
-        if output.suffix.lower() != ".xlsx":
-            raise click.UsageError("Tệp kết quả phải có đuôi .xlsx.")
         result.plan.name = output.stem
-        save_plan(result.plan, output)
+        if output.exists():
+            carried = reimport(result.plan, output, today=clock.today())
+        else:
+            save_plan(result.plan, output)
     if fmt == "json":
         echo(json.dumps(result.plan.to_json(), ensure_ascii=False, indent=2))
         return
     for line in plan_import_summary(result):
         echo(line)
+    if carried is not None:
+        for line in _carry_over_lines(carried):
+            echo(line)
     echo(f"Đã ghi tệp kế hoạch: {output}. Mở bằng Excel để rà soát, rồi chạy: "
          f"bdg-excel plan check {output}")
+
+
+def _carry_over_lines(c) -> list[str]:
+    out = [f"Đã sao lưu tệp kế hoạch cũ: {c.backup}"]
+    if c.unreadable:
+        out.append(f"Không đọc được tệp cũ nên không giữ lại được gì ({c.unreadable}); "
+                   f"mọi thứ vẫn còn trong bản sao lưu.")
+        return out
+    if c.contacts:
+        out.append("Giữ lại email/người liên hệ của: " + ", ".join(c.contacts) + ".")
+    if c.assignments:
+        out.append("Giữ lại phân công đã nhập tay: "
+                   + "; ".join(f"{u} – {code}" for u, code in c.assignments) + ".")
+    if c.lost_units:
+        out.append("Đơn vị không còn trong kế hoạch mới (thông tin vẫn ở bản sao lưu): "
+                   + ", ".join(c.lost_units) + ".")
+    if c.lost_assignments:
+        out.append("Phân công chỉ tiêu không còn trong kế hoạch mới (bỏ): "
+                   + "; ".join(f"{u} – {code}" for u, code in c.lost_assignments) + ".")
+    if not (c.contacts or c.assignments or c.lost_units or c.lost_assignments):
+        out.append("Tệp cũ không có email, người liên hệ hay phân công nào cần giữ lại.")
+    return out
 
 
 # -- the cycle ---------------------------------------------------------------------------
@@ -227,7 +274,7 @@ def generate_cmd(ws, plan, period, units, workers, quiet):
     """Tạo biểu mẫu cho từng đơn vị vào outbox/forms/."""
     with progress_bar("Tạo biểu mẫu", quiet) as bar:
         forms = workflow.generate(ws, plan, period, units=list(units) or None,
-                                  workers=workers or 1, progress=bar)
+                                  workers=workers or 1, progress=bar, now=clock.now())
     for f in forms:
         parts = []
         if f.n_targets:
@@ -250,7 +297,7 @@ def collect_cmd(ws, plan, period, received_at, workers, quiet):
     """Đọc, kiểm tra, ghi sổ và lưu trữ mọi tệp trong inbox/; ghi phản hồi cho đơn vị."""
     with progress_bar("Đọc biểu đã nhận", quiet) as bar:
         res = workflow.collect_inbox(ws, plan, period, received_at=received_at,
-                                     workers=workers, progress=bar)
+                                     workers=workers, progress=bar, now=clock.now())
     _render_collect(res)
 
 
@@ -263,13 +310,19 @@ def collect_cmd(ws, plan, period, received_at, workers, quiet):
 @quiet_option
 def consolidate_cmd(ws, plan, period, received_at, workers, quiet):
     """Thu nhận inbox/ rồi ghi bảng tổng hợp vào outbox/."""
+    now = clock.now()
+    echo(_period_note(plan, period, now.date()))
     with progress_bar("Đọc biểu đã nhận", quiet) as bar:
         res = workflow.consolidate_workspace(ws, plan, period, received_at=received_at,
-                                             workers=workers, progress=bar)
+                                             workers=workers, progress=bar, now=now)
     _render_collect(res.collected)
     subs = res.consolidation.submissions
     got = sum(1 for s in subs if s.record)
-    echo(f"Đã nhận {got}/{len(subs)} đơn vị.")
+    label = period_label(period)
+    echo(f"Đã nhận {got}/{len(subs)} đơn vị (kỳ {label}).")
+    if not got:
+        echo(f"Chưa có đơn vị nào nộp báo cáo kỳ {label}: bảng tổng hợp chỉ có khung, "
+             "chưa có số liệu.")
     if getattr(res, "held", None):
         echo(f"Bảng tổng hợp {res.held.name} đang được mở (Excel/LibreOffice) nên không bị ghi "
              "đè. Kết quả lần này được ghi vào tệp mới bên cạnh:")
@@ -283,12 +336,15 @@ def consolidate_cmd(ws, plan, period, received_at, workers, quiet):
 def status_cmd(ws, plan, period):
     """Mỗi đơn vị một dòng: chưa gửi / đã gửi / đã nhận / đã chấp nhận / cần sửa / trễ /
     chưa nộp, với số ngày còn lại hoặc số ngày trễ."""
-    lines = workflow.status(ws, plan, period)
+    today = clock.today()
+    lines = workflow.status(ws, plan, period, today=today)
+    note = _period_note(plan, period, today)
     if sys.stdout.isatty():
         from rich.table import Table
 
         due = plan.deadline(period)
         title = f"Tình hình báo cáo kỳ {period}" + (f" — hạn {due:%d/%m/%Y}" if due else "")
+        echo(note)
         table = Table(title=title)
         for col in ("Đơn vị", "Tình trạng", "Gửi biểu", "Ngày nhận", "Còn / trễ", "Ghi chú"):
             table.add_column(col)
@@ -305,6 +361,7 @@ def status_cmd(ws, plan, period):
             counts[ln.label] = counts.get(ln.label, 0) + 1
         echo("Tổng: " + ", ".join(f"{k} {n}" for k, n in counts.items()))
     else:
+        click.echo(note, err=True)   # stdout stays one line per unit (CONTRACT section 1)
         for ln in lines:
             parts = [ln.unit, ln.label]
             if ln.sent_at:
@@ -342,13 +399,17 @@ def smtp_options(f):
                      help="Gửi mọi thư đến địa chỉ này thay cho đơn vị (để kiểm tra trước)."),
         click.option("--unit", "units", multiple=True, metavar="TÊN",
                      help="Chỉ gửi cho đơn vị này (có thể ghi nhiều lần)."),
+        click.option("--due", type=click.DateTime(["%d/%m/%Y", "%Y-%m-%d"]), default=None,
+                     metavar="NGÀY/THÁNG/NĂM",
+                     help="Hạn mới ghi trong thư khi hạn nộp của kế hoạch đã qua (mặc định: "
+                          "đề nghị gửi ngay)."),
     ]
     for opt in reversed(options):
         f = opt(f)
     return f
 
 
-def _mail_options(ws, smtp_host, smtp_port, smtp_user, security, dry_run, test_to, units):
+def _mail_options(ws, smtp_host, smtp_port, smtp_user, security, dry_run, test_to, units, due):
     from . import mail
 
     config = ws.config()
@@ -359,7 +420,8 @@ def _mail_options(ws, smtp_host, smtp_port, smtp_user, security, dry_run, test_t
     if test_to and not mail.is_address(test_to):
         raise click.BadParameter(f"“{test_to}” không phải địa chỉ thư.", param_hint="--test-to")
     return {"settings": settings, "dry_run": dry_run, "test_to": test_to,
-            "units": list(units) or None, "config": config}
+            "units": list(units) or None, "config": config,
+            "new_due": due.date() if due else None, "now": clock.now()}
 
 
 @cli.command("send", context_settings=CONTEXT)
@@ -369,10 +431,10 @@ def _mail_options(ws, smtp_host, smtp_port, smtp_user, security, dry_run, test_t
 @smtp_options
 @quiet_option
 def send_cmd(ws, plan, period, smtp_host, smtp_port, smtp_user, security, dry_run, test_to,
-             units, quiet):
+             units, due, quiet):
     """Gửi thư điện tử cho từng đơn vị kèm biểu mẫu của đơn vị (tạo biểu nếu chưa có)."""
     _mailing(workflow.send_forms, "Gửi thư", ws, plan, period, quiet, smtp_host, smtp_port,
-             smtp_user, security, dry_run, test_to, units)
+             smtp_user, security, dry_run, test_to, units, due)
 
 
 @cli.command("remind", context_settings=CONTEXT)
@@ -382,10 +444,10 @@ def send_cmd(ws, plan, period, smtp_host, smtp_port, smtp_user, security, dry_ru
 @smtp_options
 @quiet_option
 def remind_cmd(ws, plan, period, smtp_host, smtp_port, smtp_user, security, dry_run, test_to,
-               units, quiet):
+               units, due, quiet):
     """Nhắc các đơn vị chưa nộp báo cáo hoặc có báo cáo cần sửa (kèm tệp phản hồi)."""
     _mailing(workflow.send_reminders, "Gửi thư nhắc", ws, plan, period, quiet, smtp_host,
-             smtp_port, smtp_user, security, dry_run, test_to, units)
+             smtp_port, smtp_user, security, dry_run, test_to, units, due)
 
 
 def _mailing(send, label, ws, plan, period, quiet, *mail_args) -> None:
@@ -424,7 +486,8 @@ def fetch_cmd(ws, imap_host, imap_port, imap_user, security, folder, since, mark
                                   security=security)
     folder = folder or (config.get("imap") or {}).get("folder") or "INBOX"
     res = workflow.fetch_mail(ws, settings, folder=folder,
-                              since=since.date() if since else None, mark_seen=mark_seen)
+                              since=since.date() if since else None, mark_seen=mark_seen,
+                              now=clock.now())
     for m in res.messages:
         who = m.sender or "không rõ người gửi"
         when = f", {m.time.astimezone():%d/%m/%Y %H:%M}" if m.time else ""
@@ -479,6 +542,15 @@ def _render_collect(res) -> None:
             echo(f"    Phản hồi: {p}")
     counts = {s: res.count(s) for s in STATUS_LABELS if res.count(s)}
     echo("Tổng: " + ", ".join(f"{STATUS_LABELS[s]} {n}" for s, n in counts.items()))
+    others: dict[str, list] = {}
+    for cf in res.other_period:
+        others.setdefault(cf.period, []).append(cf)
+    for period, files in sorted(others.items()):
+        names = ", ".join(cf.name + (f" ({cf.unit})" if cf.unit else "") for cf in files)
+        echo(f"{len(files)} tệp là báo cáo kỳ {period_label(period)}, không phải kỳ "
+             f"{period_label(res.period)} đang tổng hợp: {names}. Các tệp này đã được ghi sổ "
+             f"cho kỳ {period_label(period)}, không tính vào kỳ này; tổng hợp kỳ đó bằng: "
+             f"bdg-excel consolidate --period {period}")
 
 
 def _render_mail(res, ws) -> None:
@@ -486,6 +558,8 @@ def _render_mail(res, ws) -> None:
 
     if res.test_to:
         echo(f"Chế độ thử: mọi thư được gửi đến {res.test_to}, không gửi cho đơn vị.")
+    for warning in getattr(res, "warnings", ()):
+        echo(warning)
     for o in res.outcomes:
         if o.status == SENT:
             echo(f"{o.unit}: đã gửi đến {', '.join(o.to)}"

@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from . import ledger as lg, vn
+from . import clock, ledger as lg, vn
 from .errors import WorkspaceError
 from .findings import ERROR, WARNING, Finding
 from .ledger import FileRecord, Ledger
@@ -58,15 +58,23 @@ class CollectResult:
     #                  files still arriving or unreadable: left in inbox/ for the next run
     notes: list[Finding] = field(default_factory=list)      # recorded, but something is
     #                  left to do: a file that could not leave inbox/, feedback to retry
+    period: str | None = None                               # the period collected for
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def other_period(self) -> list[CollectedFile]:
+        """Recognised returns of another period than the one collected for: recorded
+        under their own period, left for its consolidation."""
+        return [f for f in self.files if f.period and self.period and f.period != self.period
+                and f.status not in (lg.REJECTED, lg.DUPLICATE)]
 
 
 def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
             received_at: datetime | None = None, sender_of: dict[str, str] | None = None,
             workers: int | None = None, progress: Callable[[int, int], None] | None = None,
-            feedback: bool = True) -> CollectResult:
+            feedback: bool = True, now: datetime | None = None) -> CollectResult:
     """Collect everything in ``ws.inbox``. The caller holds the workspace lock.
 
     In steps of :data:`BATCH` files: check them, record them with the archive path each
@@ -79,16 +87,24 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
     what earlier batches of this run will record is known in memory (which contents are
     taken, by which record), so no batch depends on the ledger writes of the one before.
 
+    ``now``: when this run happens (the archive folder's day, the ledger's collected-at
+    time, the day feedback is written for); a file's received time is its e-mail's time,
+    ``received_at``, or its modification time. A return of another period than ``period``
+    is recorded under its own period (never counted in this one) and listed in
+    ``result.other_period``.
+
     Containment: every stage that touches one file (hashing, safety scan, reading,
     checking, archiving, feedback) is inside a per-file boundary; what goes wrong there
     is a finding on that file and the run goes on. Only faults of the workspace itself
     (the ledger, the archive or output folder, a full disk) stop it, as
     :class:`WorkspaceError` naming the cause.
     """
+    if now is None:
+        now = clock.now()
     try:
         return _collect(ws, plan, period=period, received_at=received_at,
                         sender_of=sender_of, workers=workers, progress=progress,
-                        feedback=feedback)
+                        feedback=feedback, now=now)
     except sqlite3.Error as exc:
         raise lg.fault(ws.ledger_path, exc) from exc
     except OSError as exc:
@@ -108,12 +124,12 @@ def disk_full_message(where: Path, exc: OSError | None = None) -> str:
 
 
 def _collect(ws: Workspace, plan: Plan, *, period, received_at, sender_of, workers, progress,
-             feedback) -> CollectResult:
-    period = period or plan.default_period()
-    result = CollectResult()
+             feedback, now: datetime) -> CollectResult:
+    period = period or plan.default_period(now.date())
+    result = CollectResult(period=period)
     sender_of = {vn.nfc(k): v for k, v in (sender_of or {}).items()}
     _remove_stale_copies(ws.archive)
-    day = datetime.now().strftime("%Y-%m-%d")
+    day = now.strftime("%Y-%m-%d")
     with Ledger(ws.ledger_path, new_if_empty=not _has_files(ws.archive)) as led:
         # the ledger as it was before the day's first run: "yesterday's" to go back to
         led.backup(ws.state_dir / "backups", day)
@@ -133,7 +149,7 @@ def _collect(ws: Workspace, plan: Plan, *, period, received_at, sender_of, worke
             pending.append(p)
         taken = known.taken(ws.root)   # path keys (see _free_path) of recorded archive paths
         mail = {m["name"]: m for m in led.mail_files()}
-        collected_at = _now_iso()
+        collected_at = _iso(now)
         archive_day = ws.archive / day
         rel_day = str(archive_day.relative_to(ws.root))
         on_disk = _names_in(archive_day)
@@ -195,7 +211,7 @@ def _collect(ws: Workspace, plan: Plan, *, period, received_at, sender_of, worke
         for cf in result.files:
             cf.status = status[cf.file_id]
         if feedback:
-            _write_pending_feedback(ws, plan, led, result)
+            _write_pending_feedback(ws, plan, led, result, now.date())
     return result
 
 
@@ -309,7 +325,7 @@ def _sha256_of(path: Path) -> str | None:
 
 
 def _write_pending_feedback(ws: Workspace, plan: Plan, led: Ledger,
-                            result: CollectResult) -> None:
+                            result: CollectResult, today) -> None:
     """Feedback for every recorded file that still lacks it (this run's, and any a killed
     run did not get to), oldest first so a unit's newest return has the last word."""
     from .feedback import write_feedback
@@ -324,7 +340,8 @@ def _write_pending_feedback(ws: Workspace, plan: Plan, led: Ledger,
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                paths = write_feedback(ws, plan if mine else None, cf) if cf.archive_path else []
+                paths = write_feedback(ws, plan if mine else None, cf, today=today) \
+                    if cf.archive_path else []
         except Exception as exc:  # noqa: BLE001 - feedback never fails the run
             # the ledger keeps it as still to write: the next run tries again
             result.notes.append(Finding(
@@ -789,10 +806,6 @@ def _identity(plan: Plan, chk: CheckedReturn) -> dict:
             "unit_key": chk.unit.key if chk.unit else None,
             "unit_name": chk.unit.name if chk.unit else meta.get("unit"),
             "period": chk.period, "form_version": chk.form_version}
-
-
-def _now_iso() -> str:
-    return _iso(datetime.now())
 
 
 def _iso(when: datetime) -> str:

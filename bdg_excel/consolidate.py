@@ -257,7 +257,10 @@ def _build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None,
             tasks.append(TaskResult(unit, code, text, task_status, result, status))
 
     tidy = tidy_rows(plan, period, results, superseded, led)
-    c = Consolidation(plan, period, now or datetime.now(), submissions, results, tasks,
+    if now is None:
+        from .clock import now as clock_now
+        now = clock_now()
+    c = Consolidation(plan, period, now, submissions, results, tasks,
                       findings, tidy, files)
     previous = None
     prev = previous_period(period)

@@ -143,17 +143,18 @@ class DemoResult:
 
 
 def run_demo(root: str | Path | None = None, example: str = "binh-lu",
-             period: str | None = None) -> DemoResult:
+             period: str | None = None, now: datetime | None = None) -> DemoResult:
+    """``now``: when the demo runs (its default period, the collection's time)."""
     root = Path(root) if root else _fresh_dir(Path(DEFAULT_DIR))
     if root.exists() and any(root.iterdir()):
         raise UsageError(f"Thư mục {root} đã có dữ liệu: chọn một thư mục mới (hoặc trống) cho "
                          "bản chạy thử.")
     ws = init_workspace(root, example)
     plan = load(ws)
-    period = period or plan.default_period()
-    forms = generate(ws, plan, period)
+    period = period or plan.default_period(now.date() if now else None)
+    forms = generate(ws, plan, period, now=now)
     story = simulate_returns(ws, plan, period, forms)
-    result = consolidate_workspace(ws, plan, period, workers=1)
+    result = consolidate_workspace(ws, plan, period, workers=1, now=now)
     return DemoResult(ws, period, forms, story, result)
 
 

@@ -4,9 +4,11 @@ reply e-mail. Written into outbox/phan-hoi/; the returned file itself is never t
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
-from . import vn
+from . import clock, vn
+from .deadlines import overdue_sentence, return_by
 from .findings import ERROR, WARNING, Finding
 from .model import Plan, period_label
 from .workspace import Workspace, atomic_output
@@ -20,7 +22,7 @@ def feedback_stem(unit: str | None, period: str | None, original: str) -> str:
     return vn.safe_filename("_".join(x for x in ("Phan-hoi", period, who) if x))
 
 
-def write_feedback(ws: Workspace, plan: Plan | None, cf) -> list[Path]:
+def write_feedback(ws: Workspace, plan: Plan | None, cf, today: date | None = None) -> list[Path]:
     """``cf`` is a collect.CollectedFile (``plan`` None for a file of another plan).
     Returns the paths written. The annotated copy is made only of a workbook our reader
     found safe to open (``cf.kind`` xlsx and readable); the message always."""
@@ -40,13 +42,14 @@ def write_feedback(ws: Workspace, plan: Plan | None, cf) -> list[Path]:
         written.append(book)
     text = ws.feedback_dir / f"{stem}.txt"
     with atomic_output(text) as tmp:
-        tmp.write_text(message(plan, cf, findings, book if book in written else None),
+        tmp.write_text(message(plan, cf, findings, book if book in written else None, today),
                        encoding="utf-8")
     written.append(text)
     return written
 
 
-def message(plan: Plan | None, cf, findings: list[Finding], book: Path | None) -> str:
+def message(plan: Plan | None, cf, findings: list[Finding], book: Path | None,
+            today: date | None = None) -> str:
     errors = [f for f in findings if f.severity == ERROR]
     warnings = [f for f in findings if f.severity == WARNING]
     who = cf.unit or "Quý đơn vị"
@@ -66,8 +69,9 @@ def message(plan: Plan | None, cf, findings: list[Finding], book: Path | None) -
         lines.append(f"Các ô cần sửa được tô màu và có ghi chú trong tệp đính kèm {book.name}.")
     if errors:
         deadline = plan.deadline(cf.period) if cf.period and plan is not None else None
-        when = f" trước ngày {vn.format_date(deadline)}" if deadline else ""
-        lines.append(f"Đề nghị đơn vị sửa và gửi lại biểu mẫu{when}.")
+        when = f" {return_by(deadline, today or clock.today())}" if deadline else ""
+        lines.append(f"Đề nghị đơn vị sửa và gửi lại biểu mẫu{when}."
+                     + overdue_sentence(deadline, today or clock.today()))
     lines += ["", "Trân trọng."]
     return "\n".join(lines) + "\n"
 

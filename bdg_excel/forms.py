@@ -39,10 +39,10 @@ from typing import Callable
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
-from . import errors, layout, targets, vn
+from . import clock, errors, layout, targets, vn
 from .xlsx import FONT, LINE_PT, NUMBER_FORMAT as NUM_FORMAT, wrapped_lines
 from .layout import PART_A, PART_B, col_index
-from .model import Plan, Target, Unit, period_label, period_year
+from .model import PERIOD_RE, Plan, Target, Unit, period_label, period_year
 
 SIGN_ROWS = 3                     # unlocked rows under the signature titles
 LAST_COL = len(PART_A) - 1        # the sheet's last table column (J)
@@ -53,7 +53,7 @@ YELLOW = "#FFF2CC"
 GREY = "#D9D9D9"
 HEAD_FILL = "#DDEBF7"
 
-_PERIOD_RE = re.compile(r"\d{4}(-H1)?")
+_PERIOD_RE = PERIOD_RE   # "2026", "2026-H1", "2026-Q3"
 
 Progress = Callable[[int, int], None]
 
@@ -110,7 +110,7 @@ def generate_forms(plan: Plan, out_dir: str | Path, period: str, *,
     chosen = _select_units(plan, units)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    stamp = generated_at or datetime.now().astimezone()
+    stamp = generated_at or clock.now().astimezone()
     total = len(chosen)
     if progress:
         progress(0, total)
@@ -143,7 +143,7 @@ def _check_period(period: str) -> None:
     if not isinstance(period, str) or not _PERIOD_RE.fullmatch(period):
         raise errors.UsageError(
             f"Kỳ báo cáo “{period}” không hợp lệ: ghi năm (ví dụ 2026) hoặc "
-            f"6 tháng đầu năm (ví dụ 2026-H1).")
+            f"6 tháng đầu năm (ví dụ 2026-H1) hoặc quý (ví dụ 2026-Q3).")
 
 
 def _select_units(plan: Plan, names: list[str] | None) -> list[Unit]:
@@ -197,7 +197,7 @@ def write_form(plan: Plan, unit: Unit, period: str, path: str | Path, *,
                generated_at: datetime | None = None) -> Path:
     """Write the unit's form as a new .xlsx at ``path`` (atomically: temp file + rename)."""
     _check_period(period)
-    stamp = generated_at or datetime.now().astimezone()
+    stamp = generated_at or clock.now().astimezone()
     return _write(plan, unit, period, Path(path), meta_values(plan, unit, period, stamp))
 
 

@@ -8,10 +8,12 @@ reporting deadlines. Nothing here reads or writes files: see :mod:`bdg_excel.pla
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from . import vn
 
@@ -23,6 +25,17 @@ MEASURES = ("percent", "rate", "ratio", "count", "yesno")
 RATIO_MEASURES = ("percent", "rate", "ratio")
 
 REPORT_KINDS = ("annual", "semiannual", "quarterly", "once")
+
+#: A period: "2026" (the year: annual or one-off report), "2026-H1" (first six months),
+#: "2026-Q1" … "2026-Q4" (quarters).
+PERIOD_RE = re.compile(r"(\d{4})(?:-(H1|Q[1-4]))?")
+
+#: How far ahead a deadline makes its period the default one (see Plan.default_period):
+#: forms go out and returns come in during the weeks before a deadline.
+LOOKAHEAD = timedelta(days=60)
+
+#: Months between the deadlines of one year, and how many there are, per report kind.
+_STEPS = {"semiannual": (6, 2), "quarterly": (3, 4)}
 
 
 @dataclass
@@ -113,17 +126,25 @@ class Report:
     def to_json(self) -> dict:
         return {"kind": self.kind, "due": self.due, "to": self.to}
 
-    def deadline(self, year: int) -> date | None:
-        """The due date of this report in ``year`` (one-off dates ignore ``year``)."""
+    def deadline(self, year: int, index: int = 0) -> date | None:
+        """The due date of this report in ``year`` (one-off dates ignore ``year``).
+        ``index``: which deadline of the year for semiannual (0, 1) and quarterly (0 … 3)
+        reports, the later ones at six- or three-month steps after ``due`` (a day the
+        month lacks becomes its last day: 31/05 + 3 months = 31/08, + 1 = 30/06)."""
         if not self.due:
             return None
         try:
             parts = [int(p) for p in self.due.split("-")]
             if len(parts) == 3:
                 return date(*parts)
-            return date(year, parts[0], parts[1])
-        except ValueError:
+            month, day = parts
+            date(year, month, day)   # the first deadline must be a real day
+        except (ValueError, TypeError):
             return None
+        step = _STEPS.get(self.kind, (0, 1))[0]
+        y, m = divmod(month - 1 + index * step, 12)
+        y, m = year + y, m + 1
+        return date(y, m, min(day, calendar.monthrange(y, m)[1]))
 
 
 @dataclass
@@ -215,26 +236,71 @@ class Plan:
 
     # -- periods and deadlines -------------------------------------------------------
     def default_period(self, today: date | None = None) -> str:
-        year = (today or date.today()).year
-        if self.period_start and year < self.period_start:
-            year = self.period_start
-        if self.period_end and year > self.period_end:
-            year = self.period_end
-        return str(year)
+        """The period an officer works on by default on ``today``: the one whose deadline
+        is the latest already reached or due within :data:`LOOKAHEAD` (in January an
+        officer still consolidates last year's reports), within the plan's years (a plan
+        whose period has ended reports its last year; before its first deadline comes
+        near, its first period). Without any deadline in the plan: this year, or last
+        year in January-March."""
+        if today is None:
+            from .clock import today as clock_today   # only when the caller gave no day
+            today = clock_today()
+        first = self.period_start or today.year - 1
+        last = self.period_end or today.year + 1
+        horizon = today + LOOKAHEAD
+        dated = [(due, period) for period, due in self.periods(range(first, last + 1)) if due]
+        if dated:
+            reached = [d for d, _ in dated if d <= horizon]
+            due = max(reached) if reached else min(d for d, _ in dated)
+            # several periods due that day (a one-off report, a fourth quarter due with
+            # the year): the whole year before a part of it, the year of the deadline
+            tied = [p for d, p in dated if d == due]
+            return min(tied, key=lambda p: ("-" in p, abs(period_year(p) - due.year), p))
+        year = today.year - (1 if today.month <= 3 else 0)
+        return str(min(max(year, first), last))
+
+    def periods(self, years) -> list[tuple[str, date | None]]:
+        """(period, deadline) of every report the plan asks for in ``years``."""
+        kinds = {r.kind for r in self.reports}
+        out = []
+        for year in years:
+            if "quarterly" in kinds:
+                out += [(f"{year}-Q{q}", None) for q in range(1, 5)]
+            if "semiannual" in kinds:
+                out.append((f"{year}-H1", None))
+            if kinds - {"quarterly"} or not kinds:   # quarterly reports only: no year report
+                out.append((str(year), None))
+        return [(p, self.deadline(p)) for p, _ in out]
 
     def report_for(self, period: str) -> Report | None:
         """The report (deadline) that applies to a period: "2026" annual (or the one-off
-        report), "2026-H1" six-month."""
-        kind = "semiannual" if period.endswith("-H1") else "annual"
-        for wanted in (kind, "once") if kind == "annual" else (kind,):
-            rep = next((r for r in self.reports if r.kind == wanted), None)
+        report; for a plan with only six-month or quarterly reports, the last of the
+        year's), "2026-H1" six-month, "2026-Q1" quarterly."""
+        _, sub = split_period(period)
+        if sub == "H1":
+            wanted: tuple[str, ...] = ("semiannual",)
+        elif sub:
+            wanted = ("quarterly",)
+        else:
+            wanted = ("annual", "once", "semiannual", "quarterly")
+        for kind in wanted:
+            rep = next((r for r in self.reports if r.kind == kind), None)
             if rep:
                 return rep
         return None
 
     def deadline(self, period: str) -> date | None:
         rep = self.report_for(period)
-        return rep.deadline(period_year(period)) if rep else None
+        if rep is None:
+            return None
+        year, sub = split_period(period)
+        if sub.startswith("Q"):
+            index = int(sub[1]) - 1
+        elif not sub and rep.kind in _STEPS:   # the year's last six-month / quarterly report
+            index = _STEPS[rep.kind][1] - 1
+        else:
+            index = 0
+        return rep.deadline(year, index)
 
     # -- JSON ------------------------------------------------------------------------
     def to_json(self) -> dict:
@@ -304,11 +370,23 @@ def period_year(period: str) -> int:
     return int(period.split("-")[0])
 
 
+def split_period(period: str) -> tuple[int, str]:
+    """"2026" -> (2026, ""), "2026-H1" -> (2026, "H1"), "2026-Q3" -> (2026, "Q3")."""
+    year, _, sub = period.partition("-")
+    return int(year), sub
+
+
+_ROMAN = {"1": "I", "2": "II", "3": "III", "4": "IV"}
+
+
 def period_label(period: str) -> str:
-    """Vietnamese label: "năm 2026", "6 tháng đầu năm 2026"."""
-    if period.endswith("-H1"):
-        return f"6 tháng đầu năm {period_year(period)}"
-    return f"năm {period_year(period)}"
+    """Vietnamese label: "năm 2026", "6 tháng đầu năm 2026", "quý I năm 2026"."""
+    year, sub = split_period(period)
+    if sub == "H1":
+        return f"6 tháng đầu năm {year}"
+    if sub.startswith("Q"):
+        return f"quý {_ROMAN[sub[1]]} năm {year}"
+    return f"năm {year}"
 
 
 def _num(x: float | None) -> float | int | None:

@@ -31,7 +31,7 @@ from .errors import OutputLocked, PlanError, UsageError
 from .perf import no_gc
 from .findings import ERROR, WARNING, Finding
 from .model import MEASURES, OPS, RATIO_MEASURES, REPORT_KINDS, Goal, Indicator, Plan, \
-    Report, Target, Unit
+    Report, Target, Unit, Upward
 from .targets import MEASURE_FROM_LABEL, MEASURE_LABELS, OP_FROM_LABEL, OP_LABELS, \
     infer_measure
 from .xlsx import DATE_FORMAT, FONT
@@ -48,10 +48,17 @@ TASKS_SHEET = "Nhiệm vụ"
 REPORTS_SHEET = "Báo cáo"
 REQUIRED_SHEETS = (INFO_SHEET, GOALS_SHEET, TARGETS_SHEET, UNITS_SHEET, ASSIGN_SHEET)
 
-REPORT_KIND_LABELS = {"annual": "Hằng năm", "semiannual": "6 tháng", "once": "Một lần"}
+REPORT_KIND_LABELS = {"annual": "Hằng năm", "semiannual": "6 tháng", "quarterly": "Hằng quý",
+                      "once": "Một lần"}
+#: The row of the Báo cáo sheet that holds the office's own report to the level above
+#: (Plan.upward): whom the consolidated workbook goes to, and its deadline.
+UPWARD_LABEL = "Tổng hợp gửi cấp trên"
 _KIND_FROM_TEXT = {vn.canonical(v): k for k, v in REPORT_KIND_LABELS.items()} | {
     k: k for k in REPORT_KINDS} | {"hàng năm": "annual", "sáu tháng": "semiannual",
-                                   "6 tháng đầu năm": "semiannual"}
+                                   "6 tháng đầu năm": "semiannual", "hàng quý": "quarterly",
+                                   "quý": "quarterly", vn.canonical(UPWARD_LABEL): "upward",
+                                   "báo cáo tổng hợp": "upward", "cấp trên": "upward",
+                                   "upward": "upward"}
 _OP_FROM_TEXT = {vn.canonical(k): v for k, v in OP_FROM_LABEL.items()} | {
     "từ ... đến": "between", "=>": ">=", "=<": "<="}
 
@@ -120,9 +127,10 @@ COLUMNS: dict[str, tuple[_Col, ...]] = {
         _Col("text", "Nội dung nhiệm vụ", 80, aliases=("nhiệm vụ",)),
     ),
     REPORTS_SHEET: (
-        _Col("kind", "Loại", 14, aliases=("loại báo cáo",)),
+        _Col("kind", "Loại", 22, aliases=("loại báo cáo",)),
         _Col("due", "Hạn nộp", 14, "code", ("hạn", "thời hạn"),
-             "Hằng năm, 6 tháng: ngày/tháng (30/11). Một lần: ngày/tháng/năm."),
+             "Hằng năm, 6 tháng, hằng quý: ngày/tháng (30/11; hằng quý: hạn đầu tiên trong "
+             "năm). Một lần: ngày/tháng/năm."),
         _Col("to", "Gửi về", 60, aliases=("nơi nhận",)),
     ),
 }
@@ -139,6 +147,8 @@ GUIDANCE = (
     "Trang Phân công: mỗi dòng giao một chỉ tiêu cho một đơn vị báo cáo; đơn vị phải có "
     "trong trang Đơn vị.",
     "Có thể thêm, xóa, sắp xếp dòng và thêm cột ghi chú; không đổi tên trang và tiêu đề cột.",
+    "Trang Báo cáo: hạn các đơn vị gửi báo cáo; dòng “Tổng hợp gửi cấp trên” là báo cáo "
+    "tổng hợp của cơ quan mình gửi cấp trên (cột Gửi về) và hạn của nó.",
     "Sửa xong, chạy lệnh “bdg-excel plan check” để kiểm tra kế hoạch.",
 )
 
@@ -177,6 +187,7 @@ def _layout_rows(plan: Plan) -> dict[tuple, tuple[str, int]]:
         rows[("task", ui, ti)] = (TASKS_SHEET, n + 2)
     for ri in range(len(plan.reports)):
         rows[("report", ri)] = (REPORTS_SHEET, ri + 2)
+    rows[("upward",)] = (REPORTS_SHEET, len(plan.reports) + 2)
     return rows
 
 
@@ -279,9 +290,11 @@ def _write(plan: Plan, filename: str) -> None:
                          fmt["text"], texts.get(codes[r - 1], "") if r <= len(codes) else "")
     _table(wb, TASKS_SHEET, [[u.name, ti + 1, text] for _, ti, u, text in _tasks(plan)],
            fmt, lists={"unit": "=" + units_ref})
+    upward = ([[UPWARD_LABEL, _due_cell(Report("once", plan.upward.due)), plan.upward.to]]
+              if plan.upward else [])
     _table(wb, REPORTS_SHEET, [[REPORT_KIND_LABELS.get(r.kind, r.kind), _due_cell(r), r.to]
-                               for r in plan.reports], fmt,
-           lists={"kind": list(REPORT_KIND_LABELS.values())})
+                               for r in plan.reports] + upward, fmt,
+           lists={"kind": list(REPORT_KIND_LABELS.values()) + [UPWARD_LABEL]})
     wb.close()
 
 
@@ -441,12 +454,18 @@ def _load_plan(path: Path) -> Plan:
         plan.units[ui].tasks.append(text)
         src.rows[("task", ui, len(plan.units[ui].tasks) - 1)] = (TASKS_SHEET, row)
 
-    for ri, (row, rec) in enumerate(table(REPORTS_SHEET)):
+    for row, rec in table(REPORTS_SHEET):
         raw_kind = _text(rec.get("kind")) or ""
         kind = _KIND_FROM_TEXT.get(vn.canonical(raw_kind), raw_kind)
+        if kind == "upward":
+            if plan.upward is None:  # a second such row: the first one counts
+                plan.upward = Upward(_text(rec.get("to")),
+                                     reader.due(rec.get("due"), "once", row))
+                src.rows[("upward",)] = (REPORTS_SHEET, row)
+            continue
         plan.reports.append(Report(kind, reader.due(rec.get("due"), kind, row),
                                    _text(rec.get("to"))))
-        src.rows[("report", ri)] = (REPORTS_SHEET, row)
+        src.rows[("report", len(plan.reports) - 1)] = (REPORTS_SHEET, row)
 
     plan._sources = src  # type: ignore[attr-defined]
     return plan
@@ -666,7 +685,7 @@ _EMAIL = re.compile(r"[^@\s;,<>]+@[^@\s;,<>]+\.[A-Za-z]{2,}")
 _NUMERIC_OPS = (">=", ">", "<=", "<", "=", "between")
 _KIND_SHEETS = {"info": INFO_SHEET, "goal": GOALS_SHEET, "indicator": TARGETS_SHEET,
                 "target": TARGETS_SHEET, "unit": UNITS_SHEET, "assign": ASSIGN_SHEET,
-                "task": TASKS_SHEET, "report": REPORTS_SHEET}
+                "task": TASKS_SHEET, "report": REPORTS_SHEET, "upward": REPORTS_SHEET}
 _REPORTED_ON_LOAD = ("missing_value", "missing_due", "missing_period")
 
 
@@ -790,7 +809,17 @@ def check_plan(plan: Plan, path=None) -> list[Finding]:
                 severity=WARNING)
         elif not _valid_due(r):
             add("invalid_due", where, f"Hạn nộp “{r.due}” không hợp lệ: báo cáo hằng năm, 6 "
-                f"tháng ghi ngày/tháng có thật (30/11); báo cáo một lần ghi ngày/tháng/năm.")
+                f"tháng, hằng quý ghi ngày/tháng có thật (30/11); báo cáo một lần ghi "
+                f"ngày/tháng/năm.")
+    up = plan.upward
+    if up is not None:
+        if not up.to:
+            add("missing_upward_to", ("upward",), f"Dòng “{UPWARD_LABEL}” chưa ghi nơi nhận: "
+                f"ghi cơ quan cấp trên vào cột Gửi về.", severity=WARNING)
+        if up.due and not (_valid_due(Report("once", up.due))
+                           or _valid_due(Report("annual", up.due))):
+            add("invalid_due", ("upward",), f"Hạn “{up.due}” của báo cáo tổng hợp gửi cấp "
+                f"trên không hợp lệ: ghi ngày/tháng (15/12) hoặc ngày/tháng/năm.")
     return [replace(f, file=f.file or file) for f in found]
 
 

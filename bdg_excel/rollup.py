@@ -160,8 +160,8 @@ def check_consolidated(data: ReturnData, plan: Plan, *, period: str | None = Non
     out.period = meta.get("period") or period
     out.form_version = ROLLUP_FORM_VERSION
     if period and out.period != period:
-        out.add("other_period", f"Bảng tổng hợp của kỳ {out.period}, không phải kỳ đang tổng "
-                f"hợp ({period}).", WARNING)
+        out.add("other_period", f"Bảng tổng hợp của kỳ {out.period} (lần này đang tổng hợp kỳ "
+                f"{period}): được ghi sổ cho kỳ {out.period} và tính khi tổng hợp kỳ đó.", INFO)
     read = read_rows(data.path)
     if read is None:
         out.add("no_rollup_data", f"Bảng tổng hợp không có trang '{DATA_SHEET}' (tạo bằng phiên "

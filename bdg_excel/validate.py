@@ -137,8 +137,10 @@ def _recognise(out: CheckedReturn, plan: Plan, period: str | None, sender: str |
         out.add("no_meta", f"Trang nhận dạng ẩn của biểu mẫu đã bị xóa; đã nhận ra đơn vị "
                 f"'{unit.name}' từ {how}. Lần sau dùng nguyên biểu mẫu được gửi.", WARNING)
     if period and out.period and out.period != period:
-        out.add("other_period", f"Biểu mẫu của kỳ {out.period}, không phải kỳ đang tổng hợp "
-                f"({period}). Dùng biểu mẫu của kỳ {period}.", WARNING)
+        # the unit filled the form it was sent: nothing for it to change (no feedback);
+        # the return is recorded under its own period and counted there, never here
+        out.add("other_period", f"Báo cáo kỳ {out.period} (lần này đang tổng hợp kỳ {period}): "
+                f"được ghi sổ cho kỳ {out.period} và tính khi tổng hợp kỳ đó.", INFO)
 
 
 def _guess_unit(plan: Plan, data: ReturnData, sender: str | None) -> tuple[Unit | None, str]:

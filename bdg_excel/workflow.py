@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from . import __version__, planbook
+from . import __version__, clock, planbook
 from .collect import CollectResult, collect
 from .consolidate import Consolidation, consolidate
 from .errors import OutputLocked, UsageError
 from .forms import GeneratedForm, generate_forms
-from .model import Plan
+from .deadlines import deadline_state
+from .model import PERIOD_RE, Plan, period_label
 from .report import report_path, write_report
 from .workspace import Workspace, atomic_output, open_elsewhere, unique_path
 
@@ -82,34 +83,52 @@ def load(ws: Workspace, plan_name: str | None = None) -> Plan:
     return plan
 
 
-def check_period(plan: Plan, period: str | None) -> str:
-    """Validate ``--period``: "2026" (annual or one-off) or "2026-H1" (six-month)."""
+def check_period(plan: Plan, period: str | None, today: date | None = None) -> str:
+    """Validate ``--period``: "2026" (annual or one-off), "2026-H1" (six-month) or
+    "2026-Q1" … "2026-Q4" (quarterly); without one, the plan's default period on ``today``
+    (:meth:`Plan.default_period`)."""
     if period is None:
-        return plan.default_period()
+        return plan.default_period(today)
     p = period.strip().upper()
-    year, _, half = p.partition("-")
-    if not year.isdigit() or len(year) != 4 or half not in ("", "H1"):
-        raise UsageError(f"Kỳ báo cáo '{period}' không hợp lệ: ghi năm (ví dụ 2026) hoặc "
-                         "6 tháng đầu năm (ví dụ 2026-H1).")
+    m = PERIOD_RE.fullmatch(p)
+    if not m:
+        raise UsageError(f"Kỳ báo cáo '{period}' không hợp lệ: ghi năm (ví dụ 2026), "
+                         "6 tháng đầu năm (ví dụ 2026-H1) hoặc quý (ví dụ 2026-Q3).")
+    year = int(m.group(1))
     if plan.period_start and plan.period_end and not (
-            plan.period_start <= int(year) <= plan.period_end):
+            plan.period_start <= year <= plan.period_end):
         raise UsageError(f"Năm {year} nằm ngoài thời kỳ của kế hoạch "
                          f"({plan.period_start}–{plan.period_end}).")
     return p
 
 
+def period_note(plan: Plan, period: str, today: date, *, chosen: bool) -> str:
+    """One Vietnamese line saying which period a command works on and where its deadline
+    stands on ``today``: "Kỳ báo cáo: năm 2026 (hạn nộp 30/11/2026, đã qua 1 ngày) —
+    mặc định; chọn kỳ khác bằng --period."."""
+    due = plan.deadline(period)
+    where = f"hạn nộp {deadline_state(due, today)}" if due else "kế hoạch chưa có hạn nộp"
+    how = "" if chosen else " — kỳ mặc định theo hạn nộp; chọn kỳ khác bằng --period"
+    return f"Kỳ báo cáo: {period_label(period)} ({where}){how}."
+
+
 def generate(ws: Workspace, plan: Plan, period: str, *, units: list[str] | None = None,
-             workers: int = 1, progress=None) -> list[GeneratedForm]:
+             workers: int = 1, progress=None, now: datetime | None = None
+             ) -> list[GeneratedForm]:
     with ws.lock():
         return generate_forms(plan, ws.forms_folder(period), period, units=units,
-                              workers=workers, progress=progress)
+                              workers=workers, progress=progress,
+                              generated_at=now.astimezone() if now else None)
 
 
 def collect_inbox(ws: Workspace, plan: Plan, period: str, *, received_at: datetime | None = None,
-                  workers: int | None = None, progress=None) -> CollectResult:
+                  workers: int | None = None, progress=None,
+                  now: datetime | None = None) -> CollectResult:
+    """``now``: when the run happens (the archive folder's day, the ledger's collected-at
+    time, the day feedback texts are written for)."""
     with ws.lock():
         return collect(ws, plan, period=period, received_at=received_at, workers=workers,
-                       progress=progress)
+                       progress=progress, now=now)
 
 
 @dataclass
@@ -122,11 +141,11 @@ class ConsolidateResult:
 
 def consolidate_workspace(ws: Workspace, plan: Plan, period: str, *,
                           received_at: datetime | None = None, workers: int | None = None,
-                          progress=None) -> ConsolidateResult:
+                          progress=None, now: datetime | None = None) -> ConsolidateResult:
     with ws.lock():
         collected = collect(ws, plan, period=period, received_at=received_at,
-                            workers=workers, progress=progress)
-        c = consolidate(ws, plan, period)
+                            workers=workers, progress=progress, now=now)
+        c = consolidate(ws, plan, period, now=now)
         path = report_path(ws, c)
         held = path if open_elsewhere(path) else None
         try:
@@ -164,7 +183,8 @@ def status(ws: Workspace, plan: Plan, period: str, *, today: date | None = None)
     from .ledger import Ledger
     from .mail import unit_addresses
 
-    today = today or date.today()
+    if today is None:
+        today = clock.today()
     c = consolidate(ws, plan, period)
     with Ledger(ws.ledger_path) as led:
         reminded = {r["unit_key"]: r["sent_at"] for r in led.sends(plan.identity(), period)

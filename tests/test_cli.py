@@ -66,7 +66,7 @@ def test_plan_show_json_follows_contract(tmp_path, capsys):
     assert code == 0
     data = json.loads(out)
     assert list(data) == ["title", "number", "issuer", "place", "date", "period", "goals",
-                          "indicators", "units", "reports"]
+                          "indicators", "units", "reports", "upward"]
     assert data["number"] == "645/KH-UBND" and data["date"] == "2026-04-10"
     ind = next(i for i in data["indicators"] if i["code"] == "3.2")
     assert [t["code"] for t in ind["targets"]] == ["3.2a", "3.2b"]

@@ -256,8 +256,8 @@ def test_same_message_twice_is_fetched_once(imap_server, returns):
 
 def test_since_and_mark_seen(imap_server, returns):
     ws, plan, period, data = returns
-    now = datetime.now(ICT).replace(microsecond=0)   # dovecot refuses future dates
-    old, new = now - timedelta(days=200), now - timedelta(days=2)
+    # fixed days in the past (dovecot refuses dates after its own clock)
+    old, new = datetime(2026, 2, 1, 9, tzinfo=ICT), datetime(2026, 7, 20, 9, tzinfo=ICT)
     deliver(imap_server, message("a@binhlu.gov.vn", old, "cũ", [("cu.xlsx", b"PK old")]), old)
     deliver(imap_server, message("b@binhlu.gov.vn", new, "mới", [("moi.xlsx", b"PK new")]), new)
     res = fetch_mail(ws, settings(imap_server), since=new.date() - timedelta(days=1),

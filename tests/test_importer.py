@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import unicodedata
 from pathlib import Path
 
@@ -16,6 +15,8 @@ from bdg_excel.importer import import_plan, import_text, plan_import_summary
 from bdg_excel.importer.docx import Numbering, read_docx
 from bdg_excel.importer.targets import parse_targets
 from bdg_excel.importer.text import lines_from_text, prepare
+
+from docx_writer import ABSTRACT as _ABSTRACT, LVL as _LVL, W_NS, write_docx
 
 DATA = Path(__file__).parent / "data"
 IMPORT = DATA / "import"
@@ -84,135 +85,7 @@ def test_summary_counts_and_lines():
     assert all(unicodedata.is_normalized("NFC", line) for line in lines)
 
 
-# -- a .docx writer with real Word numbering ---------------------------------------------
-W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-_ABSTRACT = """
-<w:abstractNum xmlns:w="{ns}" w:abstractNumId="{aid}">
-  <w:multiLevelType w:val="multilevel"/>{levels}
-</w:abstractNum>"""
-_LVL = """<w:lvl w:ilvl="{ilvl}"><w:start w:val="{start}"/><w:numFmt w:val="{fmt}"/>
-  <w:lvlText w:val="{text}"/><w:lvlJc w:val="left"/></w:lvl>"""
-_NUM = """<w:num xmlns:w="{ns}" w:numId="{nid}"><w:abstractNumId w:val="{aid}"/>{override}</w:num>"""
-_OVERRIDE = """<w:lvlOverride w:ilvl="0"><w:startOverride w:val="1"/></w:lvlOverride>"""
-
-_LIST_DEFS = {  # abstractNumId: levels (fmt, lvlText)
-    "91": [("upperRoman", "%1.")],
-    "92": [("decimal", "%1."), ("decimal", "%1.%2.")],
-    "93": [("lowerLetter", "%1)")],
-    "94": [("bullet", "-")],
-}
-
-
-class _NumberingWriter:
-    """Adds our list definitions to the document and hands out numIds: a new num (with a
-    startOverride) restarts a list, reusing one continues it."""
-
-    def __init__(self, document):
-        from docx.oxml import parse_xml
-
-        self.parse_xml = parse_xml
-        self.root = document.part.numbering_part.element
-        first_num = self.root.find(f"{{{W_NS}}}num")
-        for aid, levels in _LIST_DEFS.items():
-            lv = "".join(_LVL.format(ilvl=i, start=1, fmt=f, text=t) for i, (f, t) in enumerate(levels))
-            el = parse_xml(_ABSTRACT.format(ns=W_NS, aid=aid, levels=lv))
-            if first_num is not None:
-                first_num.addprevious(el)
-            else:
-                self.root.append(el)
-        self.next_id = 900
-        self.current: dict[str, str] = {}
-
-    def num(self, aid: str) -> str:
-        if aid not in self.current:
-            self.next_id += 1
-            nid = str(self.next_id)
-            self.root.append(self.parse_xml(_NUM.format(
-                ns=W_NS, nid=nid, aid=aid, override=_OVERRIDE)))
-            self.current[aid] = nid
-        return self.current[aid]
-
-
-def _set_numbering(paragraph, num_id: str, ilvl: int) -> None:
-    from docx.oxml import parse_xml
-
-    ppr = paragraph._p.get_or_add_pPr()
-    ppr.append(parse_xml(f'<w:numPr xmlns:w="{W_NS}"><w:ilvl w:val="{ilvl}"/>'
-                         f'<w:numId w:val="{num_id}"/></w:numPr>'))
-
-
-_ROMAN = re.compile(r"^([IVX]+)\.\s+")
-_DEC2 = re.compile(r"^(\d+)\.(\d+)\.?\s+")
-_DEC1 = re.compile(r"^(\d+)\.\s+")
-_LETTER = re.compile(r"^([a-zđ])\)\s+")
-_BULLET = re.compile(r"^-\s+")
-_BOLD_NAME = re.compile(r"^\*\*([^*]+?)\*\*\s*")
-
-
-def _add_runs(paragraph, text: str, bold: bool = False) -> None:
-    """Markdown-ish text into runs: **bold**, *italic*; the markers are not written."""
-    for piece in re.split(r"(\*\*[^*]+\*\*|\*[^*]+\*)", text):
-        if not piece:
-            continue
-        if piece.startswith("**"):
-            paragraph.add_run(piece[2:-2]).bold = True
-        elif piece.startswith("*"):
-            run = paragraph.add_run(piece[1:-1])
-            run.italic = True
-            run.bold = bold or None
-        else:
-            paragraph.add_run(piece).bold = bold or None
-
-
-def write_docx(text: str, path: Path) -> None:
-    """The plan text as a Word document the way officers write it: headings and items
-    numbered by Word (the numbers are NOT in the text), unit headings bold, "Số" and the
-    place/date in a two-column table, a bold unit name inside a paragraph as a bold run."""
-    import docx
-
-    document = docx.Document()
-    numbering = _NumberingWriter(document)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    in_org = False
-    header = [line for line in lines[:3] if line.startswith("Số") or ", ngày" in line]
-    if header:
-        table = document.add_table(rows=1, cols=2)
-        for cell, line in zip(table.rows[0].cells, header):
-            cell.paragraphs[0].add_run(line)
-    for line in lines:
-        if line in header:
-            continue
-        p = document.add_paragraph()
-        bold = False
-        if m := _ROMAN.match(line):
-            _set_numbering(p, numbering.num("91"), 0)
-            in_org = "TỔ CHỨC" in line
-            numbering.current.pop("92", None)  # decimal and letter lists restart per part
-            numbering.current.pop("93", None)
-            line, bold = line[m.end():], True
-        elif m := _DEC2.match(line):
-            _set_numbering(p, numbering.num("92"), 1)
-            line, bold = line[m.end():], in_org
-        elif m := _DEC1.match(line):
-            _set_numbering(p, numbering.num("92"), 0)
-            line, bold = line[m.end():], in_org
-        elif m := _LETTER.match(line):
-            _set_numbering(p, numbering.num("93"), 0)
-            line = line[m.end():]
-        elif m := _BULLET.match(line):
-            _set_numbering(p, numbering.num("94"), 0)
-            line = line[m.end():]
-        if bold and ":" in line and in_org:  # "8. Công an huyện: Chủ trì …"
-            name, rest = line.split(":", 1)
-            p.add_run(name + ":").bold = True
-            _add_runs(p, rest)
-            continue
-        if m := _BOLD_NAME.match(line):
-            p.add_run(m.group(1)).bold = True
-            _add_runs(p, " " + line[m.end():])
-            continue
-        _add_runs(p, line, bold=bold)
-    document.save(str(path))
+# -- a .docx writer with real Word numbering: tests/docx_writer.py ------------------------
 
 
 def test_docx_has_no_literal_numbers(tmp_path):

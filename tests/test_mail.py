@@ -11,6 +11,7 @@ import ssl
 import subprocess
 from email import policy
 from email.parser import BytesParser
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from bdg_excel.planbook import save_plan  # noqa: E402
 from bdg_excel.workflow import collect_inbox, load, send_forms, send_reminders, status  # noqa: E402
 
 PERIOD = "2026"
+BEFORE = datetime(2026, 11, 10, 9, 0)        # twenty days before the 30/11/2026 deadline
 OFFICE = {"name": "Phòng Văn hóa – Xã hội xã Bình Lư", "email": "vhxh@binhlu.gov.vn",
           "phone": "0213 3876 543"}
 CONFIG = {"office": OFFICE}
@@ -149,7 +151,8 @@ def test_send_emails_each_unit_its_own_form(mail_ws, smtp_server):
     ws, plan = mail_ws
     rec, port = smtp_server()
     assert not list(ws.forms_folder(PERIOD).glob("*.xlsx"))
-    res = send_forms(ws, plan, PERIOD, settings=settings(port), config=CONFIG)
+    res = send_forms(ws, plan, PERIOD, settings=settings(port), config=CONFIG, now=BEFORE)
+    assert res.warnings == []
 
     with_address = [u for u in plan.units if u.email]
     assert [o.unit for o in res.with_status(mail.SENT)] == [u.name for u in with_address]
@@ -167,7 +170,8 @@ def test_send_emails_each_unit_its_own_form(mail_ws, smtp_server):
         assert msg["Message-ID"] and msg["Date"]
         body = text_of(msg)
         assert body.startswith(f"Kính gửi: {unit.name}\n")
-        assert f"trước ngày {due}" in body and "ô nền vàng" in body
+        assert f"Gửi lại tệp đã điền trước ngày {due} bằng cách" in body
+        assert "ô nền vàng" in body and "quá hạn" not in body
         assert OFFICE["phone"] in body and OFFICE["email"] in body
         # the generated form, byte for byte, under its Vietnamese name
         form = ws.forms_folder(PERIOD) / form_filename(plan, unit, PERIOD)
@@ -364,7 +368,7 @@ def test_remind_missing_and_needs_fixes(mail_ws, smtp_server):
     ws, plan = mail_ws
     rec, port = smtp_server()
     s = settings(port)
-    send_forms(ws, plan, PERIOD, settings=s, config=CONFIG)
+    send_forms(ws, plan, PERIOD, settings=s, config=CONFIG, now=BEFORE)
     forms = {u.name: ws.forms_folder(PERIOD) / form_filename(plan, u, PERIOD) for u in plan.units}
     # Trạm Y tế xã returns a good form, Công an xã one with a text in a number cell
     targets = {u.name: [t.code for t in plan.unit_targets(u)] for u in plan.units}
@@ -379,7 +383,7 @@ def test_remind_missing_and_needs_fixes(mail_ws, smtp_server):
     assert st["Công an xã"] == "needs_fixes", st
     rec.received.clear()
 
-    res = send_reminders(ws, plan, PERIOD, settings=s, config=CONFIG)
+    res = send_reminders(ws, plan, PERIOD, settings=s, config=CONFIG, now=BEFORE)
     reminded = {o.unit for o in res.with_status(mail.SENT)}
     expected = {u.name for u in plan.units if u.email} - {"Trạm Y tế xã"}
     if st["Trạm Y tế xã"] != "accepted":          # only an accepted return is left alone
@@ -441,6 +445,7 @@ def run(capsys, *args):
 
 
 def test_cli_send_status_remind(mail_ws, smtp_server, capsys, monkeypatch):
+    monkeypatch.setenv("BDG_TODAY", "2026-11-20")
     ws, plan = mail_ws
     monkeypatch.delenv("BDG_SMTP_PASSWORD", raising=False)
     rec, port = smtp_server()

@@ -77,19 +77,46 @@ def test_sent_state(make_workspace):
     assert {ln.state for ln in lines[1:]} == {"not_sent"}
 
 
-def test_cli_plain_text_one_line_per_unit(make_workspace, capsys):
+def test_cli_plain_text_one_line_per_unit(make_workspace, capsys, monkeypatch):
+    monkeypatch.setenv("BDG_TODAY", "2026-11-20")            # ten days before 30/11/2026
     ws, plan, period, forms = make_workspace("binh-lu")
     _record_send(ws, plan, period, plan.units[0], "2026-11-01T08:00:00")
     assert main(["status", "-w", str(ws.root), "--period", period]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
+    out, err = capsys.readouterr()
+    lines = out.strip().splitlines()
     assert len(lines) == len(plan.units)
-    assert lines[0].startswith(f"{plan.units[0].name} | Đã gửi biểu, chờ báo cáo | gửi biểu "
-                               "01/11/2026")
+    assert lines[0] == (f"{plan.units[0].name} | Đã gửi biểu, chờ báo cáo | gửi biểu "
+                        "01/11/2026 | còn 10 ngày")
+    assert err.strip() == "Kỳ báo cáo: năm 2026 (hạn nộp 30/11/2026, còn 10 ngày)."
+
+
+def test_cli_plain_text_after_the_deadline_and_in_the_next_year(make_workspace, capsys,
+                                                                monkeypatch):
+    ws, plan, period, forms = make_workspace("binh-lu")
+    _record_send(ws, plan, period, plan.units[0], "2026-11-01T08:00:00")
+    for today, late in (("2026-11-30", None), ("2026-12-01", 1), ("2027-02-10", 72)):
+        monkeypatch.setenv("BDG_TODAY", today)
+        assert main(["status", "-w", str(ws.root)]) == 0      # the default period
+        out, err = capsys.readouterr()
+        lines = out.strip().splitlines()
+        assert len(lines) == len(plan.units)
+        if late is None:
+            assert lines[0].endswith("| Đã gửi biểu, chờ báo cáo | gửi biểu 01/11/2026 | "
+                                     "hạn nộp là hôm nay")
+            assert "(hạn nộp 30/11/2026 là hôm nay)" in err
+        else:
+            assert lines[0] == (f"{plan.units[0].name} | Chưa nộp (quá hạn) | gửi biểu "
+                                f"01/11/2026 | quá hạn {late} ngày")
+            assert lines[1].endswith(f"quá hạn {late} ngày; chưa gửi biểu qua thư")
+            assert f"(hạn nộp 30/11/2026, đã qua {late} ngày)" in err
+        # in February 2027 the default period is still 2026, and the output says so
+        assert err.startswith("Kỳ báo cáo: năm 2026 (") and "kỳ mặc định theo hạn nộp" in err
 
 
 def test_cli_rich_table_on_a_terminal(make_workspace, capsys, monkeypatch):
     import sys
 
+    monkeypatch.setenv("BDG_TODAY", "2026-11-20")
     ws, plan, period, forms = make_workspace("binh-lu")
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     assert main(["status", "-w", str(ws.root), "--period", period]) == 0

@@ -15,6 +15,7 @@ assignments, deadlines).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +23,9 @@ from ..errors import PlanError
 from ..findings import Finding
 from ..model import Plan
 from .parse import SECTION_LABELS, Context, parse_details, parse_goals, split_sections
-from .text import RawLine, lines_from_text, prepare
-from .units import parse_organisation, parse_report_lines
+from .text import RawLine, key, lines_from_text, prepare
+from .deadlines import is_own
+from .units import assign_from_table, parse_organisation, parse_report_lines
 
 __all__ = ["ImportResult", "ImportSummary", "import_plan", "import_text", "import_lines",
            "plan_import_summary"]
@@ -80,7 +82,8 @@ def import_plan(path: str | Path, *, name: str | None = None) -> ImportResult:
                         "lưu lại dưới dạng .docx rồi nhập lại.")
     else:
         raise PlanError(f"Không nhận dạng được tệp {p.name}: chỉ nhập được .docx hoặc .txt.")
-    return import_lines(raw, source=p.name, name=name if name is not None else p.stem)
+    return import_lines(raw, source=p.name, name=name if name is not None else p.stem,
+                        paragraphs=suffix == ".docx")
 
 
 def import_text(text: str, *, source: str | None = None, name: str = "") -> ImportResult:
@@ -88,11 +91,14 @@ def import_text(text: str, *, source: str | None = None, name: str = "") -> Impo
     return import_lines(lines_from_text(text), source=source, name=name)
 
 
-def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "") -> ImportResult:
-    ctx = Context(source)
+def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "",
+                 paragraphs: bool = False) -> ImportResult:
+    """``paragraphs``: the lines are Word paragraphs (findings then name the paragraph
+    number and its first words instead of a line number)."""
+    ctx = Context(source, paragraphs=paragraphs)
     lines = prepare(raw)
     plan = Plan(name=name)
-    header, sections, _closing = split_sections(lines)
+    header, sections, closing = split_sections(lines)
     parse_details(header, plan, ctx)
     assignments = 0
     goal_sections = [s for s in sections if s.kind == "goals"]
@@ -104,6 +110,7 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
     org_sections = [s for s in sections if s.kind == "organisation"]
     for s in org_sections:
         assignments += parse_organisation(s.lines, plan, ctx)
+    assignments += assign_from_table(ctx.table_assignments, plan)
     if not org_sections:
         ctx.add("no_units", "Không thấy phần TỔ CHỨC THỰC HIỆN: chưa có đơn vị nào.")
     skipped: dict[str, int] = {}
@@ -118,7 +125,16 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
         elif s.lines:
             label = SECTION_LABELS[s.kind]
             skipped[label] = skipped.get(label, 0) + len(s.lines)
-    if not plan.reports:
+    # the closing paragraph ("Trên đây là Kế hoạch … gửi báo cáo … trước ngày …")
+    parse_report_lines([l for l in _closing_text(closing)], plan, ctx)
+    if plan.issuer is None:
+        _issuer_from_closing(plan, closing, ctx)
+    _upward_not_to_itself(plan)
+    if not plan.reports and plan.upward and plan.upward.due:
+        ctx.add("no_deadline", "Kế hoạch chỉ ghi hạn báo cáo tổng hợp gửi cấp trên "
+                f"({_due(plan.upward.due)}), không ghi hạn các đơn vị gửi báo cáo về; hãy "
+                "điền hạn đó (trước hạn gửi cấp trên) trong trang Báo cáo của sổ kế hoạch.")
+    elif not plan.reports:
         ctx.add("no_deadline", "Không tìm thấy hạn gửi báo cáo (“… trước ngày …”); hãy điền "
                 "trong sổ kế hoạch.")
     assigned = {c for u in plan.units for c in u.indicators}
@@ -131,7 +147,41 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
     return ImportResult(plan=plan, unparsed=ctx.findings, summary=summary, source=source)
 
 
-_KIND_LABELS = {"annual": "hằng năm", "semiannual": "6 tháng", "once": "một lần"}
+def _closing_text(closing):
+    """The closing paragraphs before "Nơi nhận" (the signature block names no deadline)."""
+    for line in closing:
+        if line.key.startswith(key("nơi nhận")):
+            break
+        yield line
+
+
+def _issuer_from_closing(plan: Plan, closing, ctx) -> None:
+    """"Trên đây là Kế hoạch … năm 2026 của Bệnh viện Đa khoa tỉnh./." names the issuer
+    when the letterhead did not (a school, a hospital, a committee)."""
+    for line in _closing_text(closing):
+        first = re.split(r"(?<=[a-zà-ỹ)])\.\s+(?=[A-ZĐÀ-Ỹ])", line.text)[0]
+        m = re.search(r"\bcủa\s+([A-ZĐÀ-Ỹ][^.;/]*)", first)
+        if m and key(line.text).startswith(key("trên đây là")):
+            plan.issuer = m.group(1).strip(" ,")
+            ctx.findings[:] = [f for f in ctx.findings if f.code != "no_issuer"]
+        return
+
+
+def _upward_not_to_itself(plan: Plan) -> None:
+    """"… định kỳ báo cáo Ủy ban nhân dân xã, Sở Nội vụ": the office does not report to
+    itself; the body the units report to is dropped from the upward recipients."""
+    up = plan.upward
+    if up is None or not up.to:
+        return
+    own = [r.to for r in plan.reports if r.to]
+    parts = [p.strip() for p in re.split(r",|\s+và\s+(?=[A-ZĐÀ-Ỹ])", up.to)]
+    kept = [p for p in parts if not is_own(p, plan.issuer, own)]
+    if kept and len(kept) < len(parts):
+        up.to = ", ".join(kept)
+
+
+_KIND_LABELS = {"annual": "hằng năm", "semiannual": "6 tháng", "quarterly": "hằng quý",
+                "once": "một lần"}
 
 
 def plan_import_summary(result: ImportResult) -> list[str]:
@@ -145,8 +195,14 @@ def plan_import_summary(result: ImportResult) -> list[str]:
            f"{s.units} đơn vị, {s.assignments} lượt giao chỉ tiêu, {s.tasks} nhiệm vụ, "
            f"{s.deadlines} hạn báo cáo."]
     for r in plan.reports:
-        out.append(f"Hạn báo cáo {_KIND_LABELS.get(r.kind, r.kind)}: {_due(r.due)}"
+        out.append(f"Hạn báo cáo {_KIND_LABELS.get(r.kind, r.kind)}: {_report_due(r)}"
                    f"{f' — gửi {r.to}' if r.to else ''}")
+    if plan.upward:
+        out.append(f"Báo cáo tổng hợp gửi cấp trên: {plan.upward.to or 'chưa rõ nơi nhận'}"
+                   f" — hạn {_due(plan.upward.due)}")
+    else:
+        out.append("Kế hoạch không ghi nơi nhận báo cáo tổng hợp (cấp trên); hãy điền trong "
+                   "sổ kế hoạch nếu có.")
     for u in plan.units:
         inds = ", ".join(u.indicators) if u.indicators else "không có chỉ tiêu"
         out.append(f"  • {u.name}: {inds}; {len(u.tasks)} nhiệm vụ")
@@ -171,3 +227,14 @@ def _due(due: str | None) -> str:
     if len(parts) == 3:
         return f"{parts[2]}/{parts[1]}/{parts[0]}"
     return f"{parts[1]}/{parts[0]} hằng năm"
+
+
+def _report_due(r) -> str:
+    if r.kind == "quarterly" and r.due and len(r.due.split("-")) == 2:
+        m, d = (int(x) for x in r.due.split("-"))
+        months = [(m - 1 + 3 * i) % 12 + 1 for i in range(4)]
+        return ", ".join(f"{d:02d}/{x:02d}" for x in sorted(months)) + " hằng năm"
+    if r.kind == "semiannual" and r.due and len(r.due.split("-")) == 2:
+        m, d = (int(x) for x in r.due.split("-"))
+        return f"{d:02d}/{m:02d} và {d:02d}/{(m + 5) % 12 + 1:02d} hằng năm"
+    return _due(r.due)

@@ -152,18 +152,93 @@ def _runs(p) -> list[tuple[str, bool]]:
     return out
 
 
-def _paragraphs(body):
+def _cell_text(tc) -> str:
+    return normalise(" ".join("".join(t for t, _ in _runs(p)) for p in tc.iter(W + "p")))
+
+
+_STT = ("stt", "tt", "số tt", "số thứ tự")
+_UNIT_COL = ("đơn vị tính", "đvt", "đơn vị đo")
+_WHO_COL = ("đơn vị chủ trì", "đơn vị thực hiện", "đơn vị báo cáo", "đơn vị phụ trách",
+            "cơ quan chủ trì", "cơ quan thực hiện", "cơ quan báo cáo", "đơn vị", "cơ quan",
+            "chủ trì", "phụ trách", "trách nhiệm")
+_TARGET_COL = ("mục tiêu", "kế hoạch", "đến năm", "năm 20", "giá trị", "phấn đấu",
+               "chỉ tiêu đến", "chỉ tiêu năm", "mức")
+
+
+def indicator_columns(header: list[str]) -> dict[str, int] | None:
+    """Column roles of an indicator table (one indicator per row, its target in another
+    column): ``stt``, ``text``, ``unit`` (of measure), ``target``, ``who`` (the unit that
+    reports it); None for any other table."""
+    from .text import key
+
+    keys_ = [key(h) for h in header]
+    if len(keys_) < 2 or not any(("chỉ tiêu" in k or "nội dung" in k) for k in keys_):
+        return None
+    roles: dict[str, int] = {}
+    for i, k in enumerate(keys_):
+        if k in _STT and "stt" not in roles:
+            roles["stt"] = i
+        elif k in _UNIT_COL and "unit" not in roles:
+            roles["unit"] = i
+        elif k.startswith(_WHO_COL) and "who" not in roles:
+            roles["who"] = i
+        elif "text" not in roles and ("chỉ tiêu" in k or "nội dung" in k) \
+                and not any(w in k for w in ("đến năm", "năm 20")):
+            roles["text"] = i
+        elif any(w in k for w in _TARGET_COL) or "chỉ tiêu" in k:
+            roles["target"] = i
+    if "text" not in roles or "target" not in roles:
+        return None
+    return roles
+
+
+def _blocks(body):
+    """Paragraphs in document order; an indicator table as ("table", rows of cell texts)."""
     for el in body:
         if el.tag == W + "p":
             yield el
         elif el.tag == W + "tbl":
+            rows = [[_cell_text(tc) for tc in tr.findall(W + "tc")] for tr in el.iter(W + "tr")]
+            if rows and indicator_columns(rows[0]) is not None:
+                yield ("table", rows)
+                continue
             for tr in el.iter(W + "tr"):
                 for tc in tr.findall(W + "tc"):
-                    yield from _paragraphs(tc)
+                    yield from _blocks(tc)
         elif el.tag == W + "sdt":
             content = el.find(W + "sdtContent")
             if content is not None:
-                yield from _paragraphs(content)
+                yield from _blocks(content)
+
+
+def _table_lines(rows: list[list[str]], n: int) -> list[RawLine]:
+    """One line per row: a row of one (merged) cell is a heading ("Mục tiêu 1: …"), a row
+    with an indicator is "Chỉ tiêu N: text" with its target cell (and unit) beside it."""
+    from .targets import find_year
+
+    roles = indicator_columns(rows[0]) or {}
+    year = find_year(rows[0][roles["target"]]) if "target" in roles else None
+    out = []
+    for r, cells in enumerate(rows[1:], start=1):
+        distinct = [c for i, c in enumerate(cells) if c and c not in cells[:i]]
+        if not distinct:
+            continue
+        if len(distinct) == 1:
+            out.append(RawLine(distinct[0], n, all_bold=True))
+            continue
+        get = lambda role: cells[roles[role]] if role in roles and roles[role] < len(cells) else ""  # noqa: E731
+        text, target = get("text"), get("target")
+        if not text:
+            continue
+        stt = re.findall(r"\d+", get("stt"))
+        label = f"Chỉ tiêu {stt[-1]}: " if stt else "Chỉ tiêu: "
+        parse = " ".join(x for x in (target, get("unit")) if x)
+        if year and not find_year(parse):
+            parse += f" vào năm {year}"
+        out.append(RawLine(label + text, n, target_text=parse or None,
+                           target_label=" ".join(x for x in (target, get("unit")) if x),
+                           assignee=get("who") or None))
+    return out
 
 
 def read_docx(path: str | Path) -> list[RawLine]:
@@ -183,7 +258,11 @@ def read_docx(path: str | Path) -> list[RawLine]:
     style_num = _style_numpr(document)
     lines: list[RawLine] = []
     blank = False
-    for n, p in enumerate(_paragraphs(document.element.body), start=1):
+    for n, p in enumerate(_blocks(document.element.body), start=1):
+        if isinstance(p, tuple):
+            lines.extend(_table_lines(p[1], n))
+            blank = False
+            continue
         ppr = p.find(W + "pPr")
         numpr = ppr.find(W + "numPr") if ppr is not None else None
         label = None

@@ -23,7 +23,8 @@ from .text import Line, key, keys, strip_end
 SECTION_KINDS = [  # (kind, words of the heading, Vietnamese label for the summary)
     ("purpose", ("mục đích", "yêu cầu"), "Mục đích, yêu cầu"),
     ("goals", ("mục tiêu", "chỉ tiêu"), "Mục tiêu"),
-    ("organisation", ("tổ chức thực hiện", "phân công"), "Tổ chức thực hiện"),
+    ("organisation", ("tổ chức thực hiện", "phân công", "nhiệm vụ của các", "trách nhiệm của các",
+                      "nhiệm vụ của thành viên", "trách nhiệm thực hiện"), "Tổ chức thực hiện"),
     ("reporting", ("chế độ báo cáo", "thông tin báo cáo"), "Chế độ báo cáo"),
     ("tasks", ("nhiệm vụ", "giải pháp"), "Nhiệm vụ, giải pháp"),
     ("budget", ("kinh phí", "nguồn lực"), "Kinh phí"),
@@ -44,12 +45,21 @@ class Context:
     source: str | None
     findings: list[Finding] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
+    #: a Word document: findings name the paragraph and its first words, not a line
+    paragraphs: bool = False
+    #: (unit names, indicator code, line) from the "Đơn vị chủ trì" column of a table
+    table_assignments: list = field(default_factory=list)
 
     def add(self, code: str, message: str, line: Line | None = None, *,
             severity: str = WARNING, target: str | None = None) -> None:
+        row = line.lineno if line else None
+        if line is not None and self.paragraphs:
+            words = line.full.split()
+            first = " ".join(words[:8]) + (" …" if len(words) > 8 else "")
+            message = f"Đoạn {line.lineno} (“{first}”): {message}"
+            row = None
         self.findings.append(Finding(code=code, message=message, severity=severity,
-                                     file=self.source, row=line.lineno if line else None,
-                                     target=target))
+                                     file=self.source, row=row, target=target))
 
 
 # -- plan details ------------------------------------------------------------------------
@@ -62,7 +72,10 @@ _PLACE_DATE_SLASH = re.compile(r"^(?P<place>[^,]{2,60}),\s*ngày\s*(?P<d>\d{1,2}
 _ISSUER = re.compile(r"(?:^|[;,.]\s*)((?:[A-ZĐÀ-Ỹ][^;,.]*?))\s+(?:ban hành|xây dựng|triển khai"
                      r"|thực hiện)\s+(?:Kế hoạch|kế hoạch|KẾ HOẠCH)")
 _ADMIN_TAIL = re.compile(r"\b(tỉnh|huyện|xã|phường|thị trấn|thành phố|thị xã|quận)$", re.I)
-_PERIOD = re.compile(r"giai\s+đoạn\s+((?:19|20)\d{2})\s*[-–—]\s*((?:19|20)\d{2})", re.I)
+_ATTACHED = re.compile(r"kèm\s+theo\s+(?:quyết\s+định|công\s+văn|văn\s+bản)\s+số\s+"
+                       r"(?P<num>\d+[^\s,;)]*)(?:\s+ngày\s+(?P<d>\d{1,2})\s*(?:/|\s+tháng\s+)\s*"
+                       r"(?P<m>\d{1,2})\s*(?:/|\s+năm\s+)\s*(?P<y>\d{4}))?", re.I)
+_PERIOD = re.compile(r"(?:giai\s+đoạn|năm\s+học|niên\s+kho[áa])\s+((?:19|20)\d{2})\s*[-–—]\s*((?:19|20)\d{2})", re.I)
 _YEAR_ONLY = re.compile(r"\bnăm\s+((?:19|20)\d{2})\b", re.I)
 
 
@@ -115,7 +128,8 @@ def parse_details(header: list[Line], plan: Plan, ctx: Context) -> None:
     title_at = None
     for i, line in enumerate(header):
         k = line.key
-        if plan.number is None and (m := _NUMBER.match(line.text)) and "/" in line.text:
+        if plan.number is None and (m := _NUMBER.match(re.sub(r"(?<=\d)\s*/\s*", "/", line.text))) \
+                and "/" in line.text:
             num = m.group(1)
             plan.number = num if re.match(r"\d", num) else None
             if plan.number is None:
@@ -146,6 +160,16 @@ def parse_details(header: list[Line], plan: Plan, ctx: Context) -> None:
                     subtitle = f"{subtitle} {nxt.text}"
             if subtitle and not re.match(r"(căn cứ|thực hiện kế hoạch số)", key(subtitle)):
                 plan.title = "Kế hoạch " + _lower_first(strip_end(subtitle))
+    for line in header:  # a plan issued with a decision: "(Kèm theo Quyết định số … ngày …)"
+        m = _ATTACHED.search(line.text)
+        if m and plan.number is None and not any(_NUMBER.match(l.text) for l in header):
+            plan.number = m.group("num")
+            if m.group("y") and plan.date is None:
+                try:
+                    plan.date = date(int(m.group("y")), int(m.group("m")),
+                                     int(m.group("d"))).isoformat()
+                except ValueError:
+                    ctx.add("bad_date", f"Ngày ban hành không hợp lệ: “{line.text}”.", line)
     if plan.number is None and not any(_NUMBER.match(line.text) for line in header):
         ctx.add("no_number", "Không tìm thấy số hiệu kế hoạch (Số: …/KH-…).", severity=INFO)
     if not plan.title:
@@ -215,8 +239,8 @@ def _lower_first(s: str) -> str:
 # -- goals and indicators ----------------------------------------------------------------
 _GOAL = re.compile(r"^Mục\s+tiêu(?:\s+(?:số|thứ))?\s*(\d+)?\s*(?:[:.)\-–—]\s*|\s+(?=[A-ZĐÀ-Ỹ]))?(.*)$",
                    re.I)
-_INDICATOR = re.compile(r"^(?:Các\s+)?Chỉ\s+tiêu(?:\s+(?:số|thứ))?\s*(\d+)?\s*[:.)\-–—]?\s*(.*)$",
-                        re.I)
+_INDICATOR = re.compile(r"^(?:Các\s+)?Chỉ\s+tiêu(?:\s+(?:số|thứ))?\s*(?:\d+\.(?=\d))?(\d+)?\s*"
+                        r"[:.)\-–—]?\s*(.*)$", re.I)   # "Chỉ tiêu 2", "Chỉ tiêu 1.2:"
 _FIELD = re.compile(r"^(?:trong\s+)?(?:các\s+)?lĩnh\s+vực\b", re.I)
 _GENERAL_GOAL = keys("mục tiêu chung", "mục tiêu tổng quát", "mục tiêu tổng thể")
 _SPECIFIC = keys("mục tiêu cụ thể", "chỉ tiêu cụ thể", "các chỉ tiêu cụ thể",
@@ -360,8 +384,10 @@ def _indicators(goal: int, items: list[Line], plan: Plan, ctx: Context, year: in
         code = f"{goal}.{number}"
         text = strip_end(text).rstrip(":")
         ind = Indicator(code=code, goal=goal, number=number, text=text)
-        parsed = parse_targets(text, year)
+        parsed = parse_targets(line.target_text or text, year)
         for j, t in enumerate(parsed):
+            if line.target_text:  # a table row: the indicator and its target cell
+                t.text = f"{text}: {line.target_label}"
             tcode = code if len(parsed) == 1 else f"{code}{chr(ord('a') + j)}"
             measure, factor = infer_measure(t.unit, t.op, t.text)
             ind.targets.append(Target(code=tcode, op=t.op, value=t.value, max=t.max,
@@ -374,6 +400,8 @@ def _indicators(goal: int, items: list[Line], plan: Plan, ctx: Context, year: in
                 ctx.add("target_year", f"Không rõ năm đạt chỉ tiêu: “{t.text}”.", line,
                         severity=INFO, target=tcode)
         plan.indicators.append(ind)
+        if line.assignee:
+            ctx.table_assignments.append((line.assignee, code, line))
 
 
 __all__ = ["Context", "Section", "SECTION_LABELS", "split_sections", "parse_details",

@@ -28,6 +28,10 @@ NUM = r"\d+(?:[.,]\d+)*"
 
 # Comparators, matched at the end of the text before the number (lower case).
 _BEFORE = [
+    (r"(?:≥|>=|=>)", ">="),
+    (r"(?:≤|<=|=<)", "<="),
+    (r">", ">"),
+    (r"<", "<"),
     (r"không\s+(?:dưới|thấp hơn|ít hơn)", ">="),
     (r"(?:ít nhất|tối thiểu|tối thiểu là)", ">="),
     (r"không\s+(?:quá|vượt quá|cao hơn|nhiều hơn|vượt)", "<="),
@@ -57,6 +61,8 @@ _TIMES = re.compile(r"^\s*lần(?![\wÀ-ỹ])", re.I)
 _RANGE = re.compile(rf"\btừ\s+({NUM})\s*(%|lần)?\s*(?:-|–|—|đến|tới)\s*({NUM})", re.I)
 
 _MASKS = [
+    # ages are not targets: "phụ nữ từ 15 đến 49 tuổi", "lao động dưới 45 tuổi"
+    re.compile(r"\b(?:từ\s+)?\d{1,3}(?:\s*(?:-|–|đến|tới)\s*\d{1,3})?\s+tuổi\b", re.I),
     re.compile(r"(?:năm|giai đoạn|niên khóa|niên khoá)\s+(?:19|20)\d{2}(?:\s*[-–—]\s*(?:19|20)\d{2})?",
                re.I),
     re.compile(r"\b(?:19|20)\d{2}\s*[-–—]\s*(?:19|20)\d{2}\b"),
@@ -147,17 +153,18 @@ def parse_clause(text: str, default_year: int | None) -> ParsedTarget:
         lo, hi = to_number(rng.group(1)), to_number(rng.group(3))
         unit = _unit(masked[rng.end(3):], clause) or (rng.group(2) or None)
         return ParsedTarget("between", lo, hi, unit, year, clause)
-    # The figure: the first number with a comparator before it or "%" after it
-    # ("khám thai đủ 4 lần đạt 90%" is 90%), else the first number.
-    for cand in re.finditer(NUM, masked):
-        after = masked[cand.end():]
-        if _explicit_op(low[:cand.start()], after.lower()) or _PERCENT.match(after):
-            m = cand
-            break
+    # The figure: the first number with "%" after it ("khám thai ít nhất 4 lần đạt 90%"
+    # is 90%), else the first with a comparator before it, else the first number.
+    cands = list(re.finditer(NUM, masked))
+    pct = [c for c in cands if _PERCENT.match(masked[c.end():])]
+    ops = [c for c in cands if _explicit_op(low[:c.start()], masked[c.end():].lower())]
+    m = (pct or ops or cands)[0]
     value = to_number(m.group(0))
     after = masked[m.end():]
     unit = _unit(after, clause)
     op = _explicit_op(low[:m.start()], after.lower())
+    if op == "<=" and re.search(r"\bgiảm\s*$", low[:m.start()]) and "so với" in low:
+        op = ">="   # "Giảm 10% số vụ … so với năm 2022": the reduction is the target
     if op is None:
         op = "<=" if re.search(r"\bgiảm\b", low) else ">="
     return ParsedTarget(op, value, None, unit, year, clause)
@@ -184,7 +191,7 @@ def _unit(after: str, clause: str) -> str | None:
         return f"/{m.group(2)}"
     if _TIMES.match(after):
         return "lần"
-    m = _COUNT.match(after)
+    m = _COUNT.match(after) or _counted_noun(after)
     if m:
         noun = re.sub(r"\s+", " ", m.group(1))
         noun = re.sub(r"tin,\s*bài|tin bài", "tin, bài", noun, flags=re.I)
@@ -193,6 +200,36 @@ def _unit(after: str, clause: str) -> str | None:
             return f"{noun}/{(per.group(1) or per.group(2)).lower()}"
         return noun
     return None
+
+
+_STOP = {"có", "về", "được", "cho", "của", "trong", "trên", "tại", "là", "đạt", "so", "với",
+         "và", "hoặc", "để", "từ", "đến", "theo", "mỗi", "hằng", "hàng", "trở", "thuộc", "ở",
+         "vào", "năm", "bị", "đã", "sẽ", "nhằm", "nhân", "tham", "trước", "sau", "khi", "nào",
+         "này", "đó", "các", "những", "ít", "nhất", "trên", "dưới", "tối", "thiểu", "đa"}
+
+
+class _Noun:
+    """A match-like object for a counted noun found by :func:`_counted_noun`."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def group(self, _n: int) -> str:
+        return self._text
+
+
+def _counted_noun(after: str) -> _Noun | None:
+    """"03 phiên giao dịch việc làm có ưu tiên …" -> "phiên giao dịch việc làm": the
+    lower-case words after a count, up to a function word (at most five)."""
+    words = []
+    for w in after.split()[:6]:
+        clean = w.strip(",;.:()")
+        if not clean or not clean[0].isalpha() or not clean.islower() or clean in _STOP:
+            break
+        words.append(clean)
+        if clean != w:  # punctuation ends the phrase
+            break
+    return _Noun(" ".join(words[:5])) if words and len(words) <= 5 else None
 
 
 def parse_targets(text: str, default_year: int | None) -> list[ParsedTarget]:

@@ -32,6 +32,9 @@ class RawLine:
     bold_prefix: str | None = None    # leading bold run(s) followed by normal text
     all_bold: bool = False
     blank_before: bool = False
+    target_text: str | None = None    # a row of a table of indicators: its target cell(s)
+    target_label: str | None = None
+    assignee: str | None = None       # … and the unit(s) its "Đơn vị chủ trì" cell names
 
 
 @dataclass
@@ -41,6 +44,9 @@ class Line:
     label: str | None = None          # "2.1.", "a)", "IV.", "-" …
     bold_prefix: str | None = None    # also still at the start of ``text``
     all_bold: bool = False
+    target_text: str | None = None    # a table row: the target, parsed instead of the text
+    target_label: str | None = None   # a table row: the target cell as written
+    assignee: str | None = None       # a table row: the unit(s) named to report it
 
     @property
     def kind(self) -> str:
@@ -180,7 +186,8 @@ def prepare(raw: list[RawLine]) -> list[Line]:
             bold = strip_markdown(bold).rstrip(": ")
         if not text and not label:
             continue
-        line = Line(text, r.lineno, label, bold, all_bold)
+        line = Line(text, r.lineno, label, bold, all_bold, r.target_text, r.target_label,
+                    r.assignee)
         if lines and _continues(lines[-1], line):
             prev = lines[-1]
             prev.text = f"{prev.text} {line.text}".strip()
@@ -191,7 +198,8 @@ def prepare(raw: list[RawLine]) -> list[Line]:
 
 def _continues(prev: Line, line: Line) -> bool:
     """True when ``line`` is the rest of a sentence broken at the end of ``prev``."""
-    if line.label or line.bold_prefix or not prev.text or not line.text:
+    if line.label or line.bold_prefix or not prev.text or not line.text \
+            or line.target_text or prev.target_text:
         return False
     if prev.text[-1] in _TERMINAL or prev.text.isupper():
         return False

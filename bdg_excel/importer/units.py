@@ -16,10 +16,10 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from ..findings import INFO
-from ..model import Plan, Report, Unit
+from ..model import Plan, Report, Unit, Upward
+from . import deadlines
 from .parse import Context
 from .text import Line, drop_prefix, key, keys, split_sentences, strip_end
 from .. import vn
@@ -34,6 +34,10 @@ _VERBS = ("căn cứ", "theo dõi", "chủ trì", "phối hợp", "có trách nh
           "bố trí", "lồng ghép", "tuyên truyền", "kiểm tra", "đôn đốc", "tổng hợp", "báo cáo",
           "quan tâm", "cung cấp", "thu thập", "phổ biến", "giám sát", "được giao", "có nhiệm vụ",
           "trên cơ sở", "theo chức năng")
+_ALL_UNITS = re.compile(r"^(?:Các|Mọi|Tất\s+cả\s+các)\s+(?:cơ\s+quan|đơn\s+vị|tổ|phòng|bộ\s+phận|"
+                        r"ban|ngành|khoa|thành\s+viên|trường)\b", re.I)
+_SUBJECT = re.compile(r"^(?:Giao\s+|Đề\s+nghị\s+)?(?P<name>[A-ZĐÀ-Ỹ][^,;:.()]{2,80}?)\s+"
+                      r"(?:chịu\s+trách\s+nhiệm|có\s+trách\s+nhiệm)\b")
 _VERB_RX = re.compile(r"(?<!các )(?<!Các )\b(" + "|".join(_VERBS) + r")\b")
 _REF = re.compile(
     r"chỉ\s+tiêu\s+(?:số\s+)?(\d+)\.(\d+)"
@@ -41,9 +45,6 @@ _REF = re.compile(
     r"(?:của|thuộc|tại|trong)\s+(?:các\s+)?mục(?:\s+tiêu)?(?:\s+số)?\s+(\d+)"
     r"|mục(?:\s+tiêu)?(?:\s+số)?\s+(\d+)")
 _HAS_REF = re.compile(r"(?:chỉ\s+tiêu|mục(?:\s+tiêu)?)(?:\s+số)?\s+\d")
-_DUE = re.compile(r"trước\s+ngày\s+(\d{1,2})\s*(?:/|tháng)\s*(\d{1,2})"
-                  r"(?:\s*(?:/|năm)\s*(\d{4}))?", re.I)
-_TO = re.compile(r"(?:gửi\s+về|gửi\s+đến|gửi|về)\s+(?=[A-ZĐÀ-Ỹ])")
 
 
 class Organisation:
@@ -111,6 +112,12 @@ class Organisation:
         if name is None or (self.current and rest and not _starts_with_unit_word(name)):
             return None
         names = [strip_end(n).strip(" :") for n in name.split(";") if n.strip(" :")]
+        names = [p for n in names for p in _several(n)]
+        if len(names) == 1 and _ALL_UNITS.match(names[0]) and rest \
+                and self._is_report_sentence(rest):
+            # "3. Các cơ quan, đơn vị … gửi báo cáo … trước ngày …": the units' deadline
+            self.paragraph(text, None, line)
+            return [], ""
         self.depth = _depth(line.label)
         return names, rest
 
@@ -119,6 +126,14 @@ class Organisation:
         text = strip_end(text)
         if not text:
             return
+        if units and _ALL_UNITS.match(text) and self._is_report_sentence(text):
+            units = None  # "Các tổ, bộ phận gửi báo cáo … trước ngày …" after the last unit
+        m = _SUBJECT.match(text)
+        if m and _starts_with_unit_word(m.group("name")) and not any(
+                u.key == vn.canonical(m.group("name")) for u in units or []):
+            # "Hội Liên hiệp Phụ nữ phường chịu trách nhiệm báo cáo chỉ tiêu 2 …": a unit
+            # named only in its responsibility sentence reports what the sentence says
+            units = [self.unit(strip_end(m.group("name")))]
         self.reports(text, line)
         task, refs = self.assignment(text, line)
         if units is None:
@@ -191,51 +206,29 @@ class Organisation:
     # -- deadlines -----------------------------------------------------------------------
     @staticmethod
     def _is_report_sentence(text: str) -> bool:
-        return bool(_DUE.search(text)) and "báo cáo" in text.lower()
+        found = deadlines.scan(text)
+        return bool(found.reports or found.upward)
 
     def reports(self, text: str, line: Line) -> None:
-        if not self._is_report_sentence(text):
-            return
-        recipient = None
-        for clause in text.split(";"):
-            m = _DUE.search(clause)
-            if not m:
+        found = deadlines.scan(text)
+        for bad in found.bad or []:
+            self.ctx.add("bad_deadline", f"Hạn báo cáo không hợp lệ: “{bad}”.", line)
+        for r in found.reports:
+            if any(x.kind == r.kind and x.due == r.due for x in self.plan.reports):
                 continue
-            before = clause[:m.start()]
-            to = _recipient(before) or _recipient(clause[m.end():])
-            recipient = to or recipient
-            low = clause.lower()
-            d, mo, y = int(m.group(1)), int(m.group(2)), m.group(3)
-            try:
-                date(int(y) if y else 2000, mo, d)
-            except ValueError:
-                self.ctx.add("bad_deadline", f"Hạn báo cáo không hợp lệ: “{m.group(0)}”.", line)
-                continue
-            if y:
-                kind, due = "once", f"{int(y):04d}-{mo:02d}-{d:02d}"
-            elif re.search(r"(6|sáu)\s+tháng", low):
-                kind, due = "semiannual", f"{mo:02d}-{d:02d}"
-            elif re.search(r"\bquý\b", low):
-                self.ctx.add("quarterly_report", "Kỳ báo cáo hằng quý chưa được hỗ trợ: "
-                             f"“{strip_end(clause)}”.", line)
-                continue
-            else:
-                kind, due = "annual", f"{mo:02d}-{d:02d}"
-            if any(r.kind == kind and r.due == due for r in self.plan.reports):
-                continue
-            self.plan.reports.append(Report(kind=kind, due=due, to=recipient))
-
-
-def _recipient(text: str) -> str | None:
-    last = None
-    for last in _TO.finditer(text):
-        pass
-    if last is None:
-        return None
-    to = text[last.end():]
-    to = re.split(r"\s+(?:để|theo quy định|trước|hàng năm|hằng năm)\b", to)[0]
-    to = strip_end(to).strip(" ,")
-    return to or None
+            self.plan.reports.append(Report(kind=r.kind, due=r.due, to=r.to))
+        if found.upward and deadlines.is_own(found.upward_to, self.plan.issuer, []):
+            # "Tổng hợp, báo cáo kết quả về UBND xã trước ngày 20/12": the plan's own
+            # office is the recipient, so this is the units' report, not the one upward
+            if found.upward_due and not any(x.kind == found.upward_kind and
+                                            x.due == found.upward_due for x in self.plan.reports):
+                self.plan.reports.append(Report(found.upward_kind, found.upward_due,
+                                                found.upward_to))
+        elif found.upward:
+            up = self.plan.upward or Upward()
+            up.to = up.to or found.upward_to
+            up.due = up.due or found.upward_due
+            self.plan.upward = up
 
 
 def _depth(label: str | None) -> int:
@@ -265,7 +258,9 @@ _UNIT_WORDS = keys("phòng", "ban", "trung tâm", "trạm", "công an", "văn ph
                "bệnh viện", "bộ chỉ huy", "ban chỉ huy", "đồn", "huyện đoàn", "tỉnh đoàn",
                "mặt trận", "hợp tác xã", "báo", "kho bạc", "ngân hàng", "bảo hiểm", "thanh tra",
                "cục", "viện", "tòa án", "toà án", "đảng ủy", "đảng uỷ", "thường trực", "trưởng",
-               "công chức", "cán bộ", "bưu điện", "chi nhánh", "quân sự", "ủy ban nhân dân")
+               "công chức", "cán bộ", "bưu điện", "chi nhánh", "quân sự", "ủy ban nhân dân",
+               "tổ", "khoa", "bộ phận", "chi đoàn", "công đoàn", "chi bộ", "nhóm", "hạt",
+               "ban giám hiệu", "liên đội", "chi hội", "tổ chức")
 
 
 def _starts_with_unit_word(text: str) -> bool:
@@ -307,3 +302,40 @@ def parse_report_lines(lines: list[Line], plan: Plan, ctx: Context) -> None:
     org = Organisation(plan, ctx)
     for line in lines:
         org.reports(strip_end(line.text), line)
+
+
+def assign_from_table(rows: list, plan: Plan) -> int:
+    """Assignments from the "Đơn vị chủ trì" column of a table of indicators: each
+    named unit (one of the plan's, or a new one) reports that indicator. Several units
+    in one cell are separated by ";" or by a comma before a capital letter."""
+    added = 0
+    for names, code, _line in rows:
+        for name in re.split(r"\s*;\s*|\s*\n\s*|,\s*(?=[A-ZĐÀ-Ỹ])", names):
+            name = strip_end(name).strip(" ,")
+            if not name:
+                continue
+            unit = plan.unit(name)
+            if unit is None:
+                unit = Unit(name=name)
+                plan.units.append(unit)
+            if code not in unit.indicators:
+                unit.indicators.append(code)
+                added += 1
+    return added
+
+
+def _several(name: str) -> list[str]:
+    """"Công an huyện và Ban Chỉ huy Quân sự huyện" -> two units, when every part starts
+    with a unit word and ends with the same level ("Văn phòng HĐND và UBND xã", "Phòng Văn
+    hóa và Thông tin", "Trung tâm Văn hóa, Thể thao và Truyền thông huyện", "… và các
+    đoàn thể" stay one)."""
+    parts = [p.strip() for p in re.split(r",\s*|\s+và\s+", name) if p.strip()]
+    levels = {_LEVEL.search(key(p)).group(0) if _LEVEL.search(key(p)) else None for p in parts}
+    if len(parts) > 1 and None not in levels and len(levels) == 1 and all(
+            _starts_with_unit_word(p) and not key(p).startswith("các ") and p[:1].isupper()
+            for p in parts):
+        return parts
+    return [name]
+
+
+_LEVEL = re.compile(r"\b(?:xã|phường|thị trấn|huyện|quận|thị xã|thành phố|tỉnh)$")

@@ -11,7 +11,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 
-from .. import vn
+from .. import clock, vn
+from ..deadlines import days_to, overdue_sentence, return_by
 from ..findings import ERROR, WARNING, Finding
 from ..model import Plan, Unit, period_label
 from .settings import DRAFTED, FAILED, SENT, XLSX_TYPE, Office
@@ -38,6 +39,8 @@ class MailResult:
     dry_run: bool = False
     test_to: str | None = None
     outcomes: list[MailOutcome] = field(default_factory=list)
+    #: For the officer (Vietnamese): e.g. sending after the deadline.
+    warnings: list[str] = field(default_factory=list)
 
     def with_status(self, status: str) -> list[MailOutcome]:
         return [o for o in self.outcomes if o.status == status]
@@ -73,7 +76,7 @@ def compose(*, sender: str, to: list[str], subject: str, body: str,
     if reply_to and reply_to != sender:
         msg["Reply-To"] = reply_to
     msg["Subject"] = vn.nfc(subject)
-    msg["Date"] = format_datetime((now or datetime.now()).astimezone())
+    msg["Date"] = format_datetime((now or clock.now()).astimezone())
     domain = parseaddr(sender)[1].rpartition("@")[2] or None
     msg["Message-ID"] = make_msgid("bdg", domain=domain)
     msg["X-Mailer"] = "bdg-excel"
@@ -105,9 +108,19 @@ def _signature(plan: Plan, office: Office) -> list[str]:
     return ["", "Trân trọng.", office.name or vn.clean(plan.issuer or "")]
 
 
-def _deadline_text(plan: Plan, period: str) -> str:
+def _deadline_text(plan: Plan, period: str, today: date, new_due: date | None) -> str:
+    return return_by(plan.deadline(period), today, new_due)
+
+
+def late_warning(plan: Plan, period: str, today: date, new_due: date | None) -> str | None:
+    """For the officer, when mailing after the period's deadline: what the messages say."""
     due = plan.deadline(period)
-    return f"trước ngày {vn.format_date(due)}" if due else "theo thời hạn đã thông báo"
+    if due is None or days_to(due, today) >= 0:
+        return None
+    asked = (f"các thư đề nghị gửi trước ngày {vn.format_date(new_due)} (--due)" if new_due
+             else "các thư đề nghị gửi ngay; ghi hạn mới bằng --due NGÀY/THÁNG/NĂM")
+    return (f"Lưu ý: hạn nộp kỳ {period_label(period)} là ngày {vn.format_date(due)}, đã qua "
+            f"{-days_to(due, today)} ngày: {asked}.")
 
 
 def _return_to_text(plan: Plan, period: str, reply: str) -> str:
@@ -117,8 +130,10 @@ def _return_to_text(plan: Plan, period: str, reply: str) -> str:
 
 
 def form_message_text(plan: Plan, unit: Unit, period: str, form_name: str, office: Office,
-                      reply: str) -> tuple[str, str]:
-    """Subject and body of the message that sends a unit its form."""
+                      reply: str, today: date, new_due: date | None = None
+                      ) -> tuple[str, str]:
+    """Subject and body of the message that sends a unit its form. ``today`` decides the
+    wording of the deadline; ``new_due`` is a date the officer gives after it (--due)."""
     label = period_label(period)
     subject = f"[BĐG] Biểu báo cáo bình đẳng giới {label} — {vn.clean(unit.name)}"
     targets = plan.unit_targets(unit)
@@ -142,8 +157,9 @@ def form_message_text(plan: Plan, unit: Unit, period: str, form_name: str, offic
               "  3. Nhập số bằng chữ số (ví dụ 45 hoặc 12,5); chỉ tiêu tỷ lệ có cột tử số và "
               "mẫu số thì nhập cả hai.",
               "  4. Giữ nguyên tên tệp, tên trang và cấu trúc biểu; lưu dạng .xlsx.",
-              f"  5. Gửi lại tệp đã điền {_deadline_text(plan, period)} bằng cách "
-              f"{_return_to_text(plan, period, reply)}.", ""]
+              f"  5. Gửi lại tệp đã điền {_deadline_text(plan, period, today, new_due)} bằng "
+              f"cách {_return_to_text(plan, period, reply)}."
+              + (overdue_sentence(plan.deadline(period), today) if not new_due else ""), ""]
     lines += _contact_lines(office)
     lines += _signature(plan, office)
     return subject, "\n".join(lines) + "\n"
@@ -151,8 +167,11 @@ def form_message_text(plan: Plan, unit: Unit, period: str, form_name: str, offic
 
 def reminder_text(plan: Plan, unit: Unit, period: str, *, missing: bool,
                   findings: list[Finding], received_name: str | None, attachment: str | None,
-                  office: Office, reply: str, today: date) -> tuple[str, str]:
-    """Subject and body of a reminder: for a missing return, or one that needs fixes."""
+                  office: Office, reply: str, today: date, new_due: date | None = None
+                  ) -> tuple[str, str]:
+    """Subject and body of a reminder: for a missing return, or one that needs fixes.
+    Before the deadline it asks for the return by then; after it, says how many days
+    late and asks for it now, or by ``new_due`` (--due)."""
     label = period_label(period)
     due = plan.deadline(period)
     lines = [f"Kính gửi: {vn.clean(unit.name)}", ""]
@@ -168,7 +187,8 @@ def reminder_text(plan: Plan, unit: Unit, period: str, *, missing: bool,
                      f"giới {label} của Quý đơn vị.{when}")
         if attachment:
             lines.append(f"Biểu mẫu được gửi kèm lại thư này ({attachment}).")
-        lines.append(f"Đề nghị Quý đơn vị điền biểu và gửi lại {_deadline_text(plan, period)} "
+        lines.append(f"Đề nghị Quý đơn vị điền biểu và gửi lại "
+                     f"{_deadline_text(plan, period, today, new_due)} "
                      f"bằng cách {_return_to_text(plan, period, reply)}.")
     else:
         subject = f"[BĐG] Đề nghị sửa báo cáo bình đẳng giới {label} — {vn.clean(unit.name)}"
@@ -184,8 +204,10 @@ def reminder_text(plan: Plan, unit: Unit, period: str, *, missing: bool,
         if attachment:
             lines.append(f"Các ô cần sửa được tô màu và có ghi chú trong tệp đính kèm "
                          f"({attachment}): sửa ngay trong tệp đó rồi gửi lại.")
-        lines.append(f"Đề nghị Quý đơn vị sửa và gửi lại {_deadline_text(plan, period)} bằng "
-                     f"cách {_return_to_text(plan, period, reply)}.")
+        lines.append(f"Đề nghị Quý đơn vị sửa và gửi lại "
+                     f"{_deadline_text(plan, period, today, new_due)} bằng "
+                     f"cách {_return_to_text(plan, period, reply)}."
+                     + (overdue_sentence(due, today) if not new_due else ""))
     lines.append("")
     lines += _contact_lines(office)
     lines += _signature(plan, office)

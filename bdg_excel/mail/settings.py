@@ -161,7 +161,9 @@ def unit_addresses(unit: Unit) -> list[str]:
 
 # -- helpers shared by sending and fetching ------------------------------------------
 def _iso(when: datetime | None) -> str:
-    when = when or datetime.now()
+    if when is None:
+        from .. import clock
+        when = clock.now()
     if when.tzinfo is not None:
         when = when.astimezone().replace(tzinfo=None)
     return when.replace(microsecond=0).isoformat()

@@ -7,13 +7,13 @@ from __future__ import annotations
 import base64
 import smtplib
 import ssl
-from datetime import datetime
+from datetime import date, datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
 
-from .. import vn
+from .. import clock, vn
 from ..errors import MailError, UsageError
 from ..feedback import feedback_stem
 from ..findings import ERROR, WARNING
@@ -22,7 +22,7 @@ from ..ledger import Ledger
 from ..model import Plan, Unit
 from ..workspace import Workspace, atomic_output
 from .messages import (MailOutcome, MailResult, _Outgoing, compose, form_message_text,
-                       reminder_text)
+                       late_warning, reminder_text)
 from .settings import (DRAFTED, FAILED, NO_ADDRESS, SENT, SMTP_PASSWORD_ENV, Progress,
                        ServerSettings, _connect_message, _iso, _quietly, office_of,
                        sender_address, unit_addresses)
@@ -183,14 +183,21 @@ def _reply_of(code, text) -> str:
 def send_forms(ws: Workspace, plan: Plan, period: str, *, units: list[str] | None = None,
                settings: ServerSettings | None = None, dry_run: bool = False,
                test_to: str | None = None, config: dict | None = None,
-               now: datetime | None = None, progress: Progress | None = None) -> MailResult:
+               now: datetime | None = None, progress: Progress | None = None,
+               new_due: date | None = None) -> MailResult:
     """E-mail each unit (or those named) its form, generating it first when needed.
-    The caller holds the workspace lock."""
+    ``now``: when (the messages' date, and the day their deadline wording is for: after
+    the period's deadline they ask for the return now, or by ``new_due``, and
+    ``result.warnings`` tells the officer). The caller holds the workspace lock."""
     config = ws.config() if config is None else config
     office = office_of(config)
     sender = sender_address(config, settings)
     reply = office.email or parseaddr(sender)[1]
+    now = now or clock.now()
+    today = now.date()
+    check_new_due(new_due, today)
     result = MailResult("send", period, dry_run, test_to)
+    result.warnings += filter(None, [late_warning(plan, period, today, new_due)])
     batch: list[_Outgoing] = []
     for unit in select_units(plan, units):
         addresses = unit_addresses(unit)
@@ -198,7 +205,8 @@ def send_forms(ws: Workspace, plan: Plan, period: str, *, units: list[str] | Non
             result.outcomes.append(_no_address(unit))
             continue
         path, version = ensure_form(ws, plan, unit, period)
-        subject, body = form_message_text(plan, unit, period, path.name, office, reply)
+        subject, body = form_message_text(plan, unit, period, path.name, office, reply,
+                                          today, new_due)
         to = [test_to] if test_to else addresses
         msg = compose(sender=sender, to=to, subject=subject, body=body, attachments=[path],
                       now=now, reply_to=office.email, draft=dry_run)
@@ -210,17 +218,23 @@ def send_forms(ws: Workspace, plan: Plan, period: str, *, units: list[str] | Non
 def send_reminders(ws: Workspace, plan: Plan, period: str, *, units: list[str] | None = None,
                    settings: ServerSettings | None = None, dry_run: bool = False,
                    test_to: str | None = None, config: dict | None = None,
-                   now: datetime | None = None, progress: Progress | None = None) -> MailResult:
+                   now: datetime | None = None, progress: Progress | None = None,
+                   new_due: date | None = None) -> MailResult:
     """Remind the units whose return is missing or needs fixes: the form again (missing),
-    or the feedback workbook and the list of what to fix. The caller holds the lock."""
+    or the feedback workbook and the list of what to fix. After the deadline the
+    messages say how many days late and ask for the return now, or by ``new_due``.
+    The caller holds the lock."""
     from ..consolidate import MISSING, build
 
     config = ws.config() if config is None else config
     office = office_of(config)
     sender = sender_address(config, settings)
     reply = office.email or parseaddr(sender)[1]
-    today = (now or datetime.now()).date()
+    now = now or clock.now()
+    today = now.date()
+    check_new_due(new_due, today)
     result = MailResult("remind", period, dry_run, test_to)
+    result.warnings += filter(None, [late_warning(plan, period, today, new_due)])
     chosen = {u.key for u in select_units(plan, units)}
     batch: list[_Outgoing] = []
     with Ledger(ws.ledger_path) as led:
@@ -251,13 +265,20 @@ def send_reminders(ws: Workspace, plan: Plan, period: str, *, units: list[str] |
             findings=[f for f in findings if f.severity in (ERROR, WARNING)],
             received_name=sub.record.original_name if sub.record else None,
             attachment=attach[0].name if attach else None, office=office, reply=reply,
-            today=today)
+            today=today, new_due=new_due)
         to = [test_to] if test_to else addresses
         msg = compose(sender=sender, to=to, subject=subject, body=body, attachments=attach,
                       now=now, reply_to=office.email, draft=dry_run)
         batch.append(_Outgoing(unit, msg, to, [p.name for p in attach], version))
     _deliver(ws, plan, period, result, batch, sender, settings, now, progress)
     return result
+
+
+def check_new_due(new_due: date | None, today: date) -> None:
+    """A new deadline (--due) must not be already past."""
+    if new_due is not None and new_due < today:
+        raise UsageError(f"Hạn mới --due {vn.format_date(new_due)} đã qua (hôm nay là "
+                         f"{vn.format_date(today)}): ghi một ngày từ hôm nay trở đi.")
 
 
 def select_units(plan: Plan, names: list[str] | None) -> list[Unit]:
