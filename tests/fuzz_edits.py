@@ -50,6 +50,8 @@ class Case:
     name: str = "tra-ve.xlsx"
     expected: dict[str, float | None] = field(default_factory=dict)  # code -> value an
     #   edit typed over the filled one (None: not a number, so a finding must name it)
+    shown: dict[str, float] = field(default_factory=dict)  # code -> what the cell shows
+    #   after a format was pasted on it (1 in a "0.00%" cell shows 100.00 %)
 
 
 EDIT_KINDS = ("unprotect", "insert_rows_above", "insert_rows_in_table", "delete_empty_row",
@@ -137,6 +139,8 @@ def apply(path: Path, case: Case) -> None:
             cell = ws.cell(pick[1], val_col)
             if not isinstance(cell, openpyxl.cell.cell.MergedCell):
                 cell.number_format = ["dd/mm/yyyy", "0.00%", "@", "#,##0", "mm:ss"][e.b % 5]
+                if cell.number_format.endswith("%") and isinstance(cell.value, (int, float)):
+                    case.shown[pick[0]] = cell.value * 100
                 cell.font = Font(bold=True)
                 cell.fill = PatternFill("solid", fgColor="FFFF00")
         elif e.kind == "odd_value" and pick:
@@ -144,11 +148,13 @@ def apply(path: Path, case: Case) -> None:
             if not isinstance(cell, openpyxl.cell.cell.MergedCell):
                 cell.value = e.text or ODD_VALUES[e.b % len(ODD_VALUES)]
                 case.expected[pick[0]] = typed_value(cell.value)
+                case.shown.pop(pick[0], None)
         elif e.kind == "clear_value" and pick:
             cell = ws.cell(pick[1], val_col)
             if not isinstance(cell, openpyxl.cell.cell.MergedCell):
                 cell.value = None
                 case.expected[pick[0]] = None
+                case.shown.pop(pick[0], None)
         elif e.kind == "hide_meta" and layout.META_SHEET in wb.sheetnames:
             wb[layout.META_SHEET].sheet_state = "visible"
         elif e.kind == "delete_guide" and layout.GUIDE_SHEET in wb.sheetnames:
@@ -211,7 +217,8 @@ def check_case(ws, filled: dict[str, float], case: Case) -> None:
     for code, want in filled.items():
         want = case.expected.get(code, want)
         got = vals.get(code)
-        if got is not None and want is not None and abs(got - want) < 1e-9 * max(1, abs(want)):
+        if got is not None and any(w is not None and abs(got - w) < 1e-9 * max(1, abs(w))
+                                   for w in (want, case.shown.get(code))):
             continue
         assert code in named or file_level or status == "rejected", (
             f"value of {code} ({want}) came through as {got!r} with no finding on it; "
