@@ -57,7 +57,8 @@ class Case:
 EDIT_KINDS = ("unprotect", "insert_rows_above", "insert_rows_in_table", "delete_empty_row",
               "insert_cols", "delete_col_after_table", "merge_over_input", "merge_title",
               "sort_rows", "move_table", "rename_sheet", "copy_sheet", "retype_code",
-              "paste_format", "odd_value", "clear_value", "hide_meta", "delete_guide")
+              "paste_format", "odd_value", "clear_value", "hide_meta", "delete_guide",
+              "delete_table_row", "hide_row")
 
 
 def _form(wb):
@@ -155,6 +156,12 @@ def apply(path: Path, case: Case) -> None:
                 cell.value = None
                 case.expected[pick[0]] = None
                 case.shown.pop(pick[0], None)
+        elif e.kind == "delete_table_row" and pick and len(ordered) > 1:
+            ws.delete_rows(pick[1])          # its figure is gone: a finding must say so
+            case.expected[pick[0]] = None
+            case.shown.pop(pick[0], None)
+        elif e.kind == "hide_row" and pick:
+            ws.row_dimensions[pick[1]].hidden = True
         elif e.kind == "hide_meta" and layout.META_SHEET in wb.sheetnames:
             wb[layout.META_SHEET].sheet_state = "visible"
         elif e.kind == "delete_guide" and layout.GUIDE_SHEET in wb.sheetnames:
