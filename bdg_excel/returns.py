@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
 
 from . import layout, untrusted, vn
@@ -155,7 +155,8 @@ def _read_book(data: ReturnData, found, wb, *, dates_suspect: bool) -> None:
             [n for n in names if n not in (layout.FORM_SHEET, layout.META_SHEET)]
         for sheet_name in ordered:
             rows = _sheet_rows(wb.get_sheet_by_name(sheet_name))
-            if dates_suspect and any(isinstance(v, (date, time)) for r in rows for v in r):
+            if dates_suspect and any(isinstance(v, (date, time, timedelta)) for r in rows
+                                     for v in r):
                 raise _DatesInXls(sheet_name)
             if _read_tables(data, sheet_name, rows):
                 data.sheet = sheet_name
