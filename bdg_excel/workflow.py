@@ -14,7 +14,7 @@ from pathlib import Path
 from . import __version__, clock, planbook
 from .collect import CollectResult, collect
 from .consolidate import Consolidation, consolidate
-from .errors import OutputLocked, UsageError
+from .errors import OutputLocked, UsageError, WorkspaceError
 from .forms import GeneratedForm, generate_forms
 from .deadlines import deadline_state
 from .model import PERIOD_RE, Plan, period_label
@@ -149,11 +149,32 @@ def consolidate_workspace(ws: Workspace, plan: Plan, period: str, *,
         path = report_path(ws, c)
         held = path if open_elsewhere(path) else None
         try:
-            path = write_report(c, unique_path(path.parent, path.name) if held else path)
-        except OutputLocked:   # Windows refused to replace it: open without a lock file
-            held = path
-            path = write_report(c, unique_path(path.parent, path.name))
+            try:
+                path = write_report(c, unique_path(path.parent, path.name) if held else path)
+            except OutputLocked:   # Windows refused to replace it: open without a lock file
+                held = path
+                path = write_report(c, unique_path(path.parent, path.name))
+        except OSError as exc:
+            raise output_fault(path, exc) from exc
+        except Exception as exc:  # xlsxwriter wraps what the file system said
+            cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
+            if cause is None:
+                raise
+            raise output_fault(path, cause) from exc
     return ConsolidateResult(collected, c, path, held)
+
+
+def output_fault(path: Path, exc: OSError) -> WorkspaceError:
+    """The consolidated workbook could not be written: the returns are recorded all the
+    same; say why, in the officer's words."""
+    from .collect import DISK_FULL, disk_full_message, reason
+
+    if exc.errno in DISK_FULL:
+        return WorkspaceError(disk_full_message(path.parent, exc) + " Các tệp trong inbox/ "
+                              "đã được ghi sổ và lưu trữ; chỉ bảng tổng hợp chưa được ghi.")
+    return WorkspaceError(
+        f"Không ghi được bảng tổng hợp {path} ({reason(exc)}). Các tệp trong inbox/ đã được "
+        "ghi sổ và lưu trữ; kiểm tra quyền ghi vào thư mục outbox/ rồi chạy lại lệnh.")
 
 
 @dataclass

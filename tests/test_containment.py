@@ -537,3 +537,23 @@ def test_empty_ledger_of_a_first_run_killed_while_creating_it_is_started_again(b
     fill(plan, forms, VHXH, ws.inbox / "tot.xlsx")
     assert main(["consolidate", "-w", str(ws.root), "-q"]) == 0
     assert [r[0] for r in records(ws)] == ["tot.xlsx"]
+
+
+def test_output_folder_full_is_named_and_the_returns_are_recorded(binhlu, monkeypatch, capsys):
+    import tempfile
+
+    from bdg_excel import workspace as wsmod
+
+    ws, plan, period, forms = binhlu
+    fill(plan, forms, VHXH, ws.inbox / "tot.xlsx")
+    real = tempfile.mkstemp
+
+    def full(*a, **k):
+        if str(k.get("dir", "")) == str(ws.outbox):
+            raise OSError(errno.ENOSPC, "No space left on device", str(ws.outbox))
+        return real(*a, **k)
+    monkeypatch.setattr(wsmod.tempfile, "mkstemp", full)
+    assert main(["consolidate", "-w", str(ws.root), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "hết dung lượng" in err and "bảng tổng hợp chưa được ghi" in err, err
+    assert [r[0] for r in records(ws)] == ["tot.xlsx"] and not list(ws.inbox.iterdir())
