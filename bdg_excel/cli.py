@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from . import __version__, clock, workflow
-from .errors import BdgError, UsageError
+from .errors import BdgError, PlanHasErrors, UsageError
 from .findings import ERROR, SEVERITY_LABELS
 from .ledger import STATUS_LABELS
 from .model import period_label
@@ -174,6 +174,8 @@ def plan_check_cmd(plan_file: Path | None, workspace: Path, plan_name: str | Non
         echo(str(f))
     n_err = sum(f.severity == ERROR for f in findings)
     echo(f"{path.name}: {n_err} lỗi, {len(findings) - n_err} cảnh báo.")
+    if n_err:
+        raise click.exceptions.Exit(1)
 
 
 @plan_group.command("show", context_settings=CONTEXT)
@@ -272,6 +274,10 @@ def _carry_over_lines(c) -> list[str]:
 @quiet_option
 def generate_cmd(ws, plan, period, units, workers, quiet):
     """Tạo biểu mẫu cho từng đơn vị vào outbox/forms/."""
+    from .planbook import check_plan
+
+    for f in check_plan(plan):   # errors stop workflow.generate; warnings are shown
+        echo(str(f))
     with progress_bar("Tạo biểu mẫu", quiet) as bar:
         forms = workflow.generate(ws, plan, period, units=list(units) or None,
                                   workers=workers or 1, progress=bar, now=clock.now())
@@ -327,6 +333,26 @@ def consolidate_cmd(ws, plan, period, received_at, workers, quiet):
         echo(f"Bảng tổng hợp {res.held.name} đang được mở (Excel/LibreOffice) nên không bị ghi "
              "đè. Kết quả lần này được ghi vào tệp mới bên cạnh:")
     echo(f"Bảng tổng hợp: {res.path}")
+    from .report import internal_path
+    echo(f"Bảng nội bộ (phát hiện, dữ liệu): {internal_path(res.path)}")
+
+
+@cli.command("accept", context_settings=CONTEXT)
+@click.argument("file_name", metavar="TỆP")
+@click.option("--unit", "unit_name", required=True, metavar="TÊN",
+              help="Đơn vị mà số liệu của tệp được tính cho.")
+@workspace_option
+@plan_option
+def accept_cmd(ws, plan, file_name, unit_name):
+    """Quyết định cho một tệp đang chờ (biểu mẫu của đơn vị khác): nhận số liệu cho đơn vị
+    TÊN."""
+    res = workflow.accept_return(ws, plan, file_name, unit_name, now=clock.now())
+    label = {"accepted": "đã chấp nhận", "needs_fixes": "cần sửa"}.get(res.status, res.status)
+    echo(f"{res.name}: số liệu được nhận cho {res.unit} ({label}).")
+    for f in res.findings:
+        if f.severity != "info":
+            echo(str(f))
+    echo("Chạy bdg-excel consolidate để cập nhật bảng tổng hợp.")
 
 
 @cli.command("status", context_settings=CONTEXT)
@@ -453,6 +479,7 @@ def remind_cmd(ws, plan, period, smtp_host, smtp_port, smtp_user, security, dry_
 def _mailing(send, label, ws, plan, period, quiet, *mail_args) -> None:
     """send/remind: the same settings, progress bar and rendering around one library call."""
     opts = _mail_options(ws, *mail_args)
+    echo(_period_note(plan, period, opts["now"].date()))
     with progress_bar(label, quiet) as bar:
         res = send(ws, plan, period, progress=bar, **opts)
     _render_mail(res, ws)
@@ -527,6 +554,9 @@ def _render_collect(res) -> None:
         echo(f"Bỏ qua {f.file}: {f.message}")
     for f in getattr(res, "notes", ()):
         echo(f"Lưu ý: {f.message}")
+    for unit, path in getattr(res, "signed", []):
+        echo(f"Bản có chữ ký{f' của {unit}' if unit else ''}: đã lưu {path.name} vào "
+             f"{path.parent}")
     if not res.files:
         echo("Không có tệp mới trong inbox/.")
         return
@@ -600,10 +630,92 @@ def _render_plan_summary(plan) -> None:
         echo(f"  - {u.name}: chỉ tiêu {codes}; {len(u.tasks)} nhiệm vụ")
 
 
+# -- templates (issue 16) ----------------------------------------------------------------
+@cli.group("template", context_settings=CONTEXT)
+def template_group():
+    """Mẫu biểu (templates/bieu-mau.xlsx): tạo để sửa trình bày trong Excel, kiểm tra."""
+
+
+@template_group.command("init", context_settings=CONTEXT)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Tệp mẫu sẽ ghi (mặc định: templates/bieu-mau.xlsx của thư mục làm việc).")
+@click.option("-w", "--workspace", default=".", type=click.Path(file_okay=False, path_type=Path),
+              help="Thư mục làm việc (khi không ghi -o).")
+@click.option("--tong-hop", "summary", is_flag=True,
+              help="Ghi mẫu trang Tổng hợp của bảng tổng hợp (templates/tong-hop.xlsx).")
+def template_init_cmd(output: Path | None, workspace: Path, summary: bool):
+    """Ghi biểu mẫu hiện tại thành tệp mẫu có ký hiệu {{…}} để sửa trình bày trong Excel."""
+    from . import formtemplate, summarytemplate
+
+    module = summarytemplate if summary else formtemplate
+    path = output or Workspace.open(workspace).templates / module.TEMPLATE_NAME
+    module.write_template(path)
+    echo(f"Đã ghi mẫu: {path}")
+    then = "consolidate ghi trang Tổng hợp" if summary else "generate tạo mọi biểu mẫu"
+    echo(f"Sửa trình bày trong Excel (giữ các ký hiệu {{{{…}}}}), kiểm tra bằng: bdg-excel "
+         f"template check; từ đó lệnh {then} theo tệp này.")
+
+
+@template_group.command("check", context_settings=CONTEXT)
+@click.argument("template_file", required=False,
+                type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("-w", "--workspace", default=".", type=click.Path(file_okay=False, path_type=Path),
+              help="Thư mục làm việc (khi không ghi tệp mẫu).")
+def template_check_cmd(template_file: Path | None, workspace: Path):
+    """Liệt kê các lỗi của tệp mẫu biểu (ký hiệu lạ, thiếu cột mã hay kết quả, thiếu dòng mẫu)."""
+    from . import formtemplate, summarytemplate
+    from .errors import WorkspaceError
+
+    paths = [template_file] if template_file else []
+    if not paths:
+        templates = Workspace.open(workspace).templates
+        paths = [p for p in (formtemplate.template_path(templates),
+                             summarytemplate.template_path(templates)) if p]
+        if not paths:
+            raise WorkspaceError("Thư mục templates/ chưa có mẫu biểu bieu-mau.xlsx hay mẫu "
+                                 "tong-hop.xlsx. Tạo bằng lệnh: bdg-excel template init")
+    for path in paths:
+        module = summarytemplate if path.name.lower() == summarytemplate.TEMPLATE_NAME \
+            else formtemplate
+        findings = module.check_template(path)
+        if not findings:
+            echo(f"{path.name}: mẫu không có lỗi.")
+            continue
+        for f in findings:
+            echo(str(f))
+        n_err = sum(f.severity == ERROR for f in findings)
+        echo(f"{path.name}: {n_err} lỗi, {len(findings) - n_err} cảnh báo.")
+
+
+@cli.command("report", context_settings=CONTEXT)
+@workspace_option
+@plan_option
+@period_option
+@click.option("--into", "annex", required=True,
+              type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Phụ lục (.xlsx) cấp trên gửi, có các ký hiệu {{mã.ket_qua}} … cần điền.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Tệp kết quả (phụ lục gốc không bị ghi đè).")
+@click.option("--map", "cell_map", default=None,
+              type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Bảng ánh xạ ô (CSV: trang,ô,ký hiệu) cho phụ lục không được sửa.")
+def report_cmd(ws, plan, period, annex, output, cell_map):
+    """Điền số liệu tổng hợp vào phụ lục của cấp trên (giữ nguyên mọi thứ khác)."""
+    from .annex import report_into
+
+    res = report_into(ws, plan, period, annex, output, cell_map=cell_map, now=clock.now())
+    for f in res.findings:
+        echo(str(f))
+    echo(f"Đã điền {len(res.filled)} ô; {len(res.findings)} ô cần xem lại. Tệp kết quả: "
+         f"{res.path}")
+
+
 # -- error boundary ----------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="bdg-excel", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="bdg-excel", standalone_mode=False)
+        if isinstance(code, int) and code:   # click returns ctx.exit(n) outside standalone mode
+            return code
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:
@@ -615,6 +727,11 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         click.echo(f"Lỗi cách dùng: {exc}", err=True)
         return 2
+    except PlanHasErrors as exc:
+        click.echo(f"Lỗi: {exc}", err=True)
+        for f in exc.findings:
+            click.echo(str(f), err=True)
+        return 1
     except BdgError as exc:
         click.echo(f"Lỗi: {exc}", err=True)
         return 1

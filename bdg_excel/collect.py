@@ -32,7 +32,7 @@ from .ledger import FileRecord, Ledger
 from .model import Plan
 from .returns import ReturnData, read_return
 from .validate import CheckedReturn, check_return
-from .workspace import TEMP_PREFIX, Workspace
+from .workspace import TEMP_PREFIX, Workspace, unique_path
 
 PARALLEL_THRESHOLD = 24   # below this many new files a process pool costs more than it saves
 BATCH = 100               # files checked, recorded (one transaction) and moved per step
@@ -58,6 +58,8 @@ class CollectResult:
     #                  files still arriving or unreadable: left in inbox/ for the next run
     notes: list[Finding] = field(default_factory=list)      # recorded, but something is
     #                  left to do: a file that could not leave inbox/, feedback to retry
+    #: signed copies (PDF, scans) kept beside a unit's return: (unit or None, archived path)
+    signed: list[tuple[str | None, Path]] = field(default_factory=list)
     period: str | None = None                               # the period collected for
 
     def count(self, status: str) -> int:
@@ -134,7 +136,7 @@ def _collect(ws: Workspace, plan: Plan, *, period, received_at, sender_of, worke
         # the ledger as it was before the day's first run: "yesterday's" to go back to
         led.backup(ws.state_dir / "backups", day)
         known = _Known(led)
-        entries = _inbox_entries(ws, result)
+        entries = _keep_signed_copies(ws, plan, period, _inbox_entries(ws, result), result)
         stats: dict[Path, tuple[str, int, float]] = {}   # path -> sha256, size, mtime
         pending = []
         for p in entries:
@@ -328,7 +330,7 @@ def _write_pending_feedback(ws: Workspace, plan: Plan, led: Ledger,
                             result: CollectResult, today) -> None:
     """Feedback for every recorded file that still lacks it (this run's, and any a killed
     run did not get to), oldest first so a unit's newest return has the last word."""
-    from .feedback import write_feedback
+    from .feedback import retire_stale, write_feedback
 
     by_id = {cf.file_id: cf for cf in result.files}
     for rec in led.needing_feedback():
@@ -352,6 +354,60 @@ def _write_pending_feedback(ws: Workspace, plan: Plan, led: Ledger,
         with led.transaction():
             led.set_feedback(rec.id, [str(p.relative_to(ws.root)) for p in paths])
         cf.feedback = paths
+    # a unit whose current return needs nothing: its earlier feedback is no longer current
+    # (from the ledger, so a run killed before this point is caught up by the next one)
+    if ws.feedback_dir.is_dir() and any(p.is_file() for p in ws.feedback_dir.iterdir()):
+        retire_stale(ws, [(r.unit_name, r.period, r.original_name)
+                          for r in led.files(plan.identity())
+                          if r.status == lg.ACCEPTED and r.unit_name and r.feedback == ""])
+
+
+# -- signed copies ---------------------------------------------------------------------
+SIGNED_DIR = "ban-ky"       # archive/ban-ky/<period>/: signed copies (PDF, scans)
+_SCAN_SUFFIXES = {".pdf": (b"%PDF",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",),
+                  ".png": (b"\x89PNG",)}
+
+
+def _keep_signed_copies(ws: Workspace, plan: Plan, period: str, entries: list[Path],
+                        result: CollectResult) -> list[Path]:
+    """A PDF or scan dropped beside a unit's workbook (the same name as a workbook in
+    inbox/, or a name that begins with a unit's form name) is that unit's signed copy: it
+    is moved, never overwriting anything, to archive/ban-ky/<period>/ and listed in
+    ``result.signed``, not read as a return. Returns the entries left to collect."""
+    from .forms import form_filenames
+
+    def key(name: str) -> str:
+        return vn.canonical(os.path.splitext(name)[0]).replace(" ", "-")
+
+    if not any(p.suffix.lower() in _SCAN_SUFFIXES for p in entries):
+        return entries
+    workbooks = {key(p.name) for p in entries if p.suffix.lower() not in _SCAN_SUFFIXES}
+    names = form_filenames(plan, period)
+    forms = {key(names[u.key]): u.name for u in plan.units if u.key in names}
+    left = []
+    for p in entries:
+        magic = _SCAN_SUFFIXES.get(p.suffix.lower())
+        k = key(p.name)
+        unit = next((forms[f] for f in sorted(forms, key=len, reverse=True)
+                     if k == f or k.startswith(f + "-") or k.startswith(f + "_")), None)
+        if magic is None or (k not in workbooks and unit is None) or not _starts(p, magic):
+            left.append(p)
+            continue
+        folder = ws.archive / SIGNED_DIR / vn.safe_filename(period, 20)
+        folder.mkdir(parents=True, exist_ok=True)
+        dest = unique_path(folder, vn.nfc(p.name))
+        shutil.move(str(p), str(dest))
+        result.signed.append((unit, dest))
+    return left
+
+
+def _starts(path: Path, magic: tuple[bytes, ...]) -> bool:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return False
+    return head.startswith(magic)
 
 
 # -- inbox -------------------------------------------------------------------------------

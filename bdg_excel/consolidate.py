@@ -7,11 +7,12 @@ percentages; counts are summed; yes/no rows are tallied.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from . import consistency, ledger as lg, targets as tg, vn
-from .findings import Finding
+from .findings import ERROR, Finding
 from .ledger import FileRecord, Ledger
 from .model import Plan, Target, Unit, period_year
 from .perf import no_gc
@@ -101,6 +102,9 @@ class UnitValue:
     note: str | None = None
     record: FileRecord | None = None
     cell: str | None = None             # where the value was read ("G12")
+    #: an error finding of the return concerns this value: shown as unconfirmed, never
+    #: rolled up as if it were sure
+    doubtful: bool = False
 
 
 @dataclass
@@ -116,6 +120,8 @@ class TargetResult:
     assessment: tg.Assessment = tg.Assessment("no_data")
     units_reported: int = 0
     previous: float | None = None       # the rolled-up value of the previous period
+    #: units whose value is in doubt (left out of the roll-up, listed in the report)
+    unconfirmed: list[UnitValue] = field(default_factory=list)
 
     @property
     def change(self) -> float | None:
@@ -221,6 +227,7 @@ def _build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None,
     all_findings = led.findings_of(rec.id for rec in files if rec.status != lg.DUPLICATE)
     findings = [(rec, f) for rec in files if rec.status != lg.DUPLICATE
                 for f in all_findings.get(rec.id, ())]
+    doubtful = _doubtful(findings)
 
     year = period_year(period)
     by_unit = {key: s for key, s in zip(keys, submissions)}
@@ -240,7 +247,8 @@ def _build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None,
                 unit, sub, mine = named[name]
                 value, num, den, answer, source, note, cell = mine.get(t.code, _NO_VALUE)
                 uvs.append(UnitValue(unit, sub.status, value, num, den, answer, source, note,
-                                     sub.record, cell))
+                                     sub.record, cell, sub.record is not None and
+                                     (sub.record.id, t.code) in doubtful))
             res = TargetResult(t, ind.text, responsible.get(ind.code, []), uvs)
             res.units_reported = sum(1 for uv in uvs if uv.status != MISSING)
             roll_up(res)
@@ -278,6 +286,16 @@ def _build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None,
     return c
 
 
+def _doubtful(findings) -> set[tuple[int, str]]:
+    """(file id, target code) of every value an error finding of its return concerns."""
+    out = set()
+    for rec, f in findings:
+        if f.severity == ERROR and f.target and rec.status == lg.NEEDS_FIXES:
+            for code in f.target.split(","):
+                out.add((rec.id, code.strip()))
+    return out
+
+
 _VALUE_FIELDS = ("value", "numerator", "denominator", "answer", "source", "note", "cell")
 _NO_VALUE = (None,) * len(_VALUE_FIELDS)
 _NO_TASK = (None, None)
@@ -287,6 +305,9 @@ def roll_up(res: TargetResult) -> None:
     """Aggregate the units' values of one target row into ``res``."""
     t = res.target
     reported = [uv for uv in res.unit_values if uv.status != MISSING]
+    res.unconfirmed = [uv for uv in reported if uv.doubtful and
+                       (uv.value is not None or uv.answer)]
+    reported = [uv for uv in reported if not uv.doubtful]
     if t.measure == "yesno":
         for uv in reported:
             if uv.answer:
@@ -320,13 +341,13 @@ def tidy_rows(plan: Plan, period: str, results: list[TargetResult],
             rec = uv.record
             value = uv.value
             if res.target.measure == "yesno":
-                assessment = "qualitative"
-            else:
-                assessment = tg.evaluate(res.target, value, year).code
+                value = yes_no_value(uv.answer)
+            assessment = "no_data" if uv.doubtful else \
+                unit_assessment(res.target, value, year)
             rows.append(_tidy(plan, period, uv.unit.name, res.target.code, value, uv.numerator,
                               uv.denominator, assessment, uv.status, rec))
     old_values = led.value_tuples_of((rec.id for recs in superseded.values() for rec in recs),
-                                     ("value", "numerator", "denominator"))
+                                     ("value", "numerator", "denominator", "answer"))
     for unit_key, recs in superseded.items():
         unit = plan.unit(recs[0].unit_name or "") if recs else None
         if unit is None:
@@ -334,17 +355,35 @@ def tidy_rows(plan: Plan, period: str, results: list[TargetResult],
         for rec in recs:
             vals = old_values.get(rec.id, {})
             for t in plan.unit_targets(unit):
-                value, num, den = vals.get(t.code, (None, None, None))
-                assessment = "qualitative" if t.measure == "yesno" else \
-                    tg.evaluate(t, value, year).code
+                value, num, den, answer = vals.get(t.code, (None, None, None, None))
+                if t.measure == "yesno":
+                    value = yes_no_value(answer)
+                assessment = unit_assessment(t, value, year)
                 rows.append(_tidy(plan, period, unit.name, t.code, value, num, den,
                                   assessment, lg.SUPERSEDED, rec))
     return rows
 
 
+def yes_no_value(answer: str | None) -> int | None:
+    """CONTRACT section 5: a yes/no row's value is 1 (Có) or 0 (Không)."""
+    return {tg.YES: 1, tg.NO: 0}.get(answer or "")
+
+
+def unit_assessment(t: Target, value, year: int) -> str:
+    """A unit's assessment: a yes/no row follows its answer (Có: met, Không: not_met)."""
+    if t.measure == "yesno":
+        return "no_data" if value is None else ("met" if value == 1 else "not_met")
+    return tg.evaluate(t, value, year).code
+
+
+def _finite(x):
+    """Only finite numbers reach the export (CONTRACT section 5)."""
+    return x if x is None or not isinstance(x, float) or math.isfinite(x) else None
+
+
 def _tidy(plan, period, unit, code, value, num, den, assessment, status, rec) -> dict:
-    return {"plan": plan.name, "period": period, "unit": unit, "code": code, "value": value,
-            "numerator": num, "denominator": den, "assessment": assessment, "status": status,
+    return {"plan": plan.name, "period": period, "unit": unit, "code": code,
+            "value": _finite(value), "numerator": _finite(num), "denominator": _finite(den), "assessment": assessment, "status": status,
             "received_at": rec.received_at if rec else None,
             "source_file": rec.original_name if rec else None,
             "source_sha256": rec.sha256 if rec else None}

@@ -15,6 +15,15 @@ class PlanError(BdgError):
     """A plan workbook or plan document cannot be read."""
 
 
+class PlanHasErrors(PlanError):
+    """The plan workbook has errors (``plan check``): no form is written or sent from it.
+    ``findings`` lists them (sheet, row, what to fix)."""
+
+    def __init__(self, message: str, findings: list):
+        super().__init__(message)
+        self.findings = list(findings)
+
+
 class WorkspaceError(BdgError):
     """The workspace is missing, ambiguous (several plans), or in use."""
 

@@ -23,7 +23,7 @@ def to_csv(c: Consolidation) -> str:
 
 def to_json(c: Consolidation) -> str:
     return json.dumps([{f: row[f] for f in TIDY_FIELDS} for row in c.tidy],
-                      ensure_ascii=False, indent=2)
+                      ensure_ascii=False, indent=2, allow_nan=False)
 
 
 def _csv_cell(value) -> str:

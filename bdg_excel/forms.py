@@ -46,6 +46,11 @@ from .model import PERIOD_RE, Plan, Target, Unit, period_label, period_year
 
 SIGN_ROWS = 3                     # unlocked rows under the signature titles
 LAST_COL = len(PART_A) - 1        # the sheet's last table column (J)
+#: A4 landscape less the margins, in px at 96 dpi: 10.79 in × 7.07 in
+PRINTABLE_PX = (1036, 679)
+#: LibreOffice without the default font (Calibri) draws columns wider than Excel: the
+#: page breaks are placed for the smaller scale that gives (an earlier break is harmless)
+PRINT_WIDTH_SLACK = 1.15
 LEFT_BLOCK = (0, 3)               # A–D: Biểu số, Người lập biểu
 RIGHT_BLOCK = (5, LAST_COL)       # F–J: reporting units, Thủ trưởng đơn vị
 INT_FORMAT = "#,##0"
@@ -242,26 +247,64 @@ class _FormWriter:
             ws.set_column(i, i, w)
         self._heading()
         header_rows = None
+        part_b = None
         if self.targets:
             header_rows = self._part_a()
         if self.unit.tasks:
+            part_b = self.row
             rows = self._part_b()
-            header_rows = header_rows or rows
+            # part A's header is never repeated above part B: with both parts, none is
+            header_rows = None if header_rows else rows
         if not self.targets and not self.unit.tasks:
             self._line(_NOTHING_ASSIGNED, self.f.note, height=2 * LINE_PT)
+        signature = self.row
         self._signatures()
         ws.protect("", {"format_rows": True, "format_columns": True,
                         "select_locked_cells": True, "select_unlocked_cells": True})
         ws.set_landscape()
         ws.set_paper(9)  # A4
-        ws.fit_to_pages(1, 0)
         ws.set_margins(left=0.5, right=0.4, top=0.6, bottom=0.6)
         ws.center_horizontally()
         ws.set_footer("&CTrang &P/&N")
         ws.print_area(0, 0, self.row - 1, LAST_COL)
         if header_rows:
             ws.repeat_rows(*header_rows)
+        self._paginate(header_rows, part_b, signature)
         ws.activate()
+
+    def _paginate(self, header_rows, part_b: int | None, signature: int) -> None:
+        """Fit to the page width, with page breaks placed by the rows' heights (at the
+        scale the renderer will use, estimated) so that part B's title and header start a
+        page together with its first task, and the signature block never sits alone: it
+        takes the last rows of the table above it onto its page. LibreOffice keeps these
+        breaks under fit-to-width; Excel may re-break (it ignores manual breaks when
+        fitting), never splitting the width."""
+        ws = self.ws
+        width_px = sum(w * 7 + 5 for w in self.widths) * PRINT_WIDTH_SLACK
+        scale = max(10, min(100, int(PRINTABLE_PX[0] * 100 / width_px)))
+        ws.fit_to_pages(1, 0)
+        page = PRINTABLE_PX[1] * 100 / scale * 0.95       # px of rows one page holds
+        heights = [ws.row_info[r].height if r in ws.row_info else ws.default_row_height
+                   for r in range(self.row)]
+        repeat = sum(heights[r] for r in range(header_rows[0], header_rows[1] + 1)) \
+            if header_rows else 0
+        keep = {}                      # row -> the row its page must start at, at the latest
+        if part_b is not None:
+            keep[part_b + 2] = part_b      # title, header and first task together
+        keep[self.row - 1] = max(0, signature - 2)   # two table rows with the signature
+        breaks, used, start = [], 0.0, 0
+        for r, h in enumerate(heights):
+            if used + h > page and r > start:
+                b = r
+                for last, first in keep.items():     # move the break up to keep groups
+                    if first < r <= last and first > start:
+                        b = min(b, first)
+                breaks.append(b)
+                start = b
+                used = sum(heights[b:r]) + (repeat if b > (header_rows or (0, 0))[1] else 0)
+            used += h
+        if breaks:
+            ws.set_h_pagebreaks(breaks)
 
     # heading block ---------------------------------------------------------------------
     def _heading(self) -> None:
@@ -605,6 +648,20 @@ def _write_guide(wb: xlsxwriter.Workbook, plan: Plan, unit: Unit, period: str,
     fmt = wb.add_format({"font_name": FONT, "font_size": 12, "text_wrap": True,
                          "valign": "top"})
     ws.set_column(0, 0, 110)
+    lines = guide_lines(plan, unit, period, version)
+    ws.write_string(0, 0, "HƯỚNG DẪN ĐIỀN BIỂU", wb.add_format(
+        {"font_name": FONT, "font_size": 14, "bold": True}))
+    for i, text in enumerate(lines, 2):
+        ws.write_string(i, 0, vn.nfc(text), fmt)
+        ws.set_row(i, wrapped_lines(text, 110 * 1.05 - 1) * LINE_PT + 3)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.protect("", {"format_rows": True, "format_columns": True})
+
+
+def guide_lines(plan: Plan, unit: Unit, period: str, version: str) -> list[str]:
+    """The lines of the guide sheet (also used by :mod:`bdg_excel.formtemplate`)."""
     report = plan.report_for(period)
     due = plan.deadline(period)
     send = "Gửi biểu về " + (vn.clean(report.to) if report and report.to
@@ -629,15 +686,7 @@ def _write_guide(wb: xlsxwriter.Workbook, plan: Plan, unit: Unit, period: str,
         f"7. Lưu tệp dạng Excel (.xlsx), không lưu dạng .xls hay .pdf. {send}",
         f"Biểu số {layout.FORM_NUMBER}, mã phiên bản {version}.",
     ]
-    ws.write_string(0, 0, "HƯỚNG DẪN ĐIỀN BIỂU", wb.add_format(
-        {"font_name": FONT, "font_size": 14, "bold": True}))
-    for i, text in enumerate(lines, 2):
-        ws.write_string(i, 0, vn.nfc(text), fmt)
-        ws.set_row(i, wrapped_lines(text, 110 * 1.05 - 1) * LINE_PT + 3)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.protect("", {"format_rows": True, "format_columns": True})
+    return lines
 
 
 def meta_values(plan: Plan, unit: Unit, period: str, generated_at: datetime, *,

@@ -131,12 +131,16 @@ def header_map(row: list, columns: tuple[Column, ...]) -> dict[str, int] | None:
         return None
     cells = [_clean(v) if isinstance(v, str) else "" for v in row]
     found: dict[str, int] = {}
-    for idx, text in enumerate(cells):
-        if not text:
-            continue
-        for col in columns:
-            if col.key not in found and col.matches(text):
-                found[col.key] = idx
-                break
+    # a header written exactly first, then by prefix: an added column "Nguồn số liệu chi
+    # tiết" before "Nguồn số liệu" must not take that column's place
+    for exact in (True, False):
+        for idx, text in enumerate(cells):
+            if not text or idx in found.values():
+                continue
+            for col in columns:
+                if col.key not in found and (_canonical(text) == _prefixes(col)[0] if exact
+                                             else col.matches(text)):
+                    found[col.key] = idx
+                    break
     required = {"code"} | ({"value"} if columns is PART_A else {"status"})
     return found if required <= found.keys() else None

@@ -278,6 +278,11 @@ class Ledger:
                 chunk).fetchall())
         return out
 
+    def mark_duplicate(self, file_id: int, of_id: int) -> None:
+        """A held return the officer decided on (issue 11): its decided record replaces it."""
+        self.db.execute("UPDATE files SET status = ?, duplicate_of = ? WHERE id = ?",
+                        (DUPLICATE, of_id, file_id))
+
     def set_status(self, file_id: int, status: str) -> None:
         self.db.execute("UPDATE files SET status = ? WHERE id = ?", (status, file_id))
 

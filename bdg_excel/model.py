@@ -389,6 +389,23 @@ def period_label(period: str) -> str:
     return f"năm {year}"
 
 
+_LABEL_RE = re.compile(r"(?:(6 tháng đầu)|quý (I|II|III|IV))?\s*năm (\d{4})$", re.IGNORECASE)
+
+
+def period_from_label(text: str) -> str | None:
+    """The period a Vietnamese label names (:func:`period_label` read back): "năm 2026"
+    -> "2026", "6 tháng đầu năm 2026" -> "2026-H1", "quý III năm 2026" -> "2026-Q3"."""
+    m = _LABEL_RE.search(vn.clean(text or ""))
+    if not m:
+        return None
+    half, quarter, year = m.groups()
+    if half:
+        return f"{year}-H1"
+    if quarter:
+        return f"{year}-Q{'I II III IV'.split().index(quarter.upper()) + 1}"
+    return year
+
+
 def _num(x: float | None) -> float | int | None:
     if x is None:
         return None

@@ -27,14 +27,14 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from . import vn
-from .errors import OutputLocked, PlanError, UsageError
+from .errors import OutputLocked, PlanError, PlanHasErrors, UsageError
 from .perf import no_gc
 from .findings import ERROR, WARNING, Finding
 from .model import MEASURES, OPS, RATIO_MEASURES, REPORT_KINDS, Goal, Indicator, Plan, \
     Report, Target, Unit, Upward
 from .targets import MEASURE_FROM_LABEL, MEASURE_LABELS, OP_FROM_LABEL, OP_LABELS, \
     infer_measure
-from .xlsx import DATE_FORMAT, FONT
+from .xlsx import DATE_FORMAT, FONT, LINE_PT, wrapped_lines
 
 EXAMPLES = ("binh-lu", "tam-duong", "lai-chau-vp")
 
@@ -252,9 +252,13 @@ def _write(plan: Plan, filename: str) -> None:
     guide = wb.add_worksheet(GUIDE_SHEET)
     guide.set_column(0, 0, 110, fmt["text"])
     guide.write_string(0, 0, "HƯỚNG DẪN SỬ DỤNG TỆP KẾ HOẠCH", fmt["title"])
-    guide.write_string(1, 0, plan.title or "", fmt["text"])
-    for i, line in enumerate(GUIDANCE):
-        guide.write_string(3 + i, 0, f"{i + 1}. {line}", fmt["text"])
+    guide.set_row(0, 22)
+    lines = [(1, plan.title or "")] + [(3 + i, f"{i + 1}. {line}")
+                                       for i, line in enumerate(GUIDANCE)]
+    for r, text in lines:
+        guide.write_string(r, 0, text, fmt["text"])
+        _fit_row(guide, r, [(text, 110)])
+    _print_setup(guide)
 
     ws = _sheet(wb, INFO_SHEET, INFO_HEADERS, fmt)
     values = {"number": plan.number, "issuer": plan.issuer, "title": plan.title,
@@ -263,6 +267,8 @@ def _write(plan: Plan, filename: str) -> None:
     for i, (key, label) in enumerate(INFO_ROWS):
         ws.write_string(i + 1, 0, label, fmt["text"])
         _put(ws, i + 1, 1, values[key], fmt, "int" if key in ("start", "end") else "text")
+        if isinstance(values[key], str):
+            _fit_row(ws, i + 1, [(values[key], INFO_HEADERS[1].width)])
 
     _table(wb, GOALS_SHEET, [[g.number, g.title] for g in plan.goals], fmt)
     _table(wb, TARGETS_SHEET, [
@@ -304,11 +310,28 @@ def _sheet(wb, name: str, cols: tuple[_Col, ...], fmt: dict):
         ws.set_column(c, c, col.width, fmt[col.kind])
         ws.write_string(0, c, col.header, fmt["header"])
     ws.freeze_panes(1, 0)
+    _fit_row(ws, 0, [(col.header, col.width) for col in cols], bold=True)
+    _print_setup(ws)
+    ws.repeat_rows(0)
+    return ws
+
+
+def _print_setup(ws) -> None:
+    """A4 landscape fitted to the page width, page numbers."""
     ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
-    return ws
+    ws.set_margins(left=0.5, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer("&CTrang &P/&N")
+
+
+def _fit_row(ws, r: int, texts: list[tuple[str, float]], bold: bool = False) -> None:
+    """Make row ``r`` as tall as its longest wrapped text (xlsxwriter cannot autofit, and
+    LibreOffice shows a default-height row's wrapped text over the next rows)."""
+    per = 0.95 if bold else 1.05
+    lines = max((wrapped_lines(t, w * per - 1) for t, w in texts if t), default=1)
+    if lines > 1:
+        ws.set_row(r, lines * LINE_PT + 3)
 
 
 def _table(wb, name: str, rows: list[list], fmt: dict, lists: dict | None = None):
@@ -317,6 +340,7 @@ def _table(wb, name: str, rows: list[list], fmt: dict, lists: dict | None = None
     for r, row in enumerate(rows, start=1):
         for c, value in enumerate(row):
             _put(ws, r, c, value, fmt, cols[c].kind)
+        _fit_row(ws, r, [(v, col.width) for v, col in zip(row, cols) if isinstance(v, str)])
     ws.autofilter(0, 0, max(len(rows), 1), len(cols) - 1)
     for c, col in enumerate(cols):
         options: dict = {}
@@ -550,6 +574,7 @@ class _Reader:
     def __init__(self, file: str):
         self.sources = Sources(file=file)
         self._by_key: dict | None = None
+        self._names: list[str] = []
         self._units: dict[str, int | None] = {}      # name as written -> unit index
 
     def problem(self, code: str, sheet: str, row: int | None, message: str,
@@ -560,6 +585,13 @@ class _Reader:
     def number(self, value, where: Loc, label: str, target: str | None = None):
         try:
             return vn.parse_number(value)
+        except vn.AmbiguousNumber as exc:
+            a, b = exc.readings[0], exc.readings[-1]
+            self.problem("ambiguous_number", *where,
+                         f"Cột {label}: “{value}” có thể là {vn.format_number(a)} hoặc "
+                         f"{vn.format_number(b)}: ghi số không có dấu chấm phân cách hàng "
+                         f"nghìn, dùng dấu phẩy cho phần thập phân.", target)
+            return None
         except vn.NotANumber:
             self.problem("not_a_number", *where,
                          f"Cột {label}: “{value}” không phải là số: ghi một số, ví dụ 12,5.",
@@ -604,6 +636,7 @@ class _Reader:
         10,000 units names each on several rows of the assignment and task sheets)."""
         self._by_key = by_key
         self._units = {u.name: by_key[u.key] for u in units}
+        self._names = [u.name for u in units]
 
     def unit(self, value, by_key: dict[str, int], sheet: str, row: int) -> int | None:
         name = _text(value)
@@ -618,9 +651,24 @@ class _Reader:
         else:
             ui = self._units[name] = by_key.get(vn.canonical(name))
         if ui is None:
+            close = closest_unit(name, self._names)
+            hint = f" Có phải là “{close}”?" if close else ""
             self.problem("unknown_unit", sheet, row, f"Đơn vị “{name}” không có trong trang "
-                         f"Đơn vị: thêm đơn vị vào trang Đơn vị hoặc sửa tên cho đúng.")
+                         f"Đơn vị: thêm đơn vị vào trang Đơn vị hoặc sửa tên cho đúng.{hint}")
         return ui
+
+
+def closest_unit(name: str, names: list[str]) -> str | None:
+    """The unit name closest to a misspelt ``name`` (difflib, on canonical forms without
+    accents), or None when none is close enough."""
+    import difflib
+
+    if not names:
+        return None
+    plain = {vn.strip_accents(vn.canonical(n)): n for n in names}
+    hit = difflib.get_close_matches(vn.strip_accents(vn.canonical(name)), list(plain), n=1,
+                                    cutoff=0.75)
+    return plain[hit[0]] if hit else None
 
 
 def _read_targets(plan: Plan, records: list[tuple[int, dict]], reader: _Reader) -> None:
@@ -687,6 +735,20 @@ _KIND_SHEETS = {"info": INFO_SHEET, "goal": GOALS_SHEET, "indicator": TARGETS_SH
                 "target": TARGETS_SHEET, "unit": UNITS_SHEET, "assign": ASSIGN_SHEET,
                 "task": TASKS_SHEET, "report": REPORTS_SHEET, "upward": REPORTS_SHEET}
 _REPORTED_ON_LOAD = ("missing_value", "missing_due", "missing_period")
+
+
+def require_no_errors(plan: Plan, path=None) -> list[Finding]:
+    """The findings of :func:`check_plan` when they are warnings only; raises
+    :class:`PlanHasErrors` (carrying every finding) when there is an error: forms written
+    from such a plan would lose an indicator, show "≥  %" or an unknown deadline."""
+    found = check_plan(plan, path)
+    errors = [f for f in found if f.severity == ERROR]
+    if errors:
+        name = Path(path).name if path else (plan.name + ".xlsx" if plan.name else "kế hoạch")
+        raise PlanHasErrors(f"Tệp kế hoạch {name} có {len(errors)} lỗi; chưa tạo hay gửi biểu "
+                            "mẫu nào. Sửa các lỗi dưới đây trong tệp kế hoạch rồi chạy lại "
+                            "(kiểm tra bằng: bdg-excel plan check).", found)
+    return found
 
 
 def check_plan_file(path) -> list[Finding]:

@@ -72,6 +72,7 @@ class ReturnData:
     meta: dict[str, str] = field(default_factory=dict)
     sheet: str | None = None
     header_unit: str | None = None         # "Đơn vị báo cáo: …" read from the form sheet
+    header_period: str | None = None       # "Kỳ báo cáo: năm 2026" read back ("2026")
     targets: dict[str, RawRow] = field(default_factory=dict)
     tasks: dict[str, RawRow] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
@@ -161,6 +162,7 @@ def _read_book(data: ReturnData, found, wb, *, dates_suspect: bool) -> None:
             if _read_tables(data, sheet_name, rows):
                 data.sheet = sheet_name
                 data.header_unit = _header_unit(rows)
+                data.header_period = _header_period(rows)
                 _check_formulas(data, found.formulas.get(sheet_name, {}))
                 _check_other_forms(data, wb, [
                     n for n in ordered if n != sheet_name and
@@ -419,6 +421,20 @@ def _code_text(raw) -> str:
 
 
 _UNIT_RE = re.compile(r"^đơn vị báo cáo\s*:\s*(.+)$", re.IGNORECASE)
+_PERIOD_RE = re.compile(r"^kỳ báo cáo\s*:\s*(.+)$", re.IGNORECASE)
+
+
+def _header_period(rows: list[list]) -> str | None:
+    """The period the form's title names, for a form whose hidden sheet is gone."""
+    from .model import period_from_label
+
+    for row in rows[:12]:
+        for cell in row:
+            if isinstance(cell, str) and ":" in cell:
+                m = _PERIOD_RE.match(vn.clean(cell))
+                if m:
+                    return period_from_label(m.group(1))
+    return None
 
 
 def _header_unit(rows: list[list]) -> str | None:
@@ -429,3 +445,96 @@ def _header_unit(rows: list[list]) -> str | None:
                 if m:
                     return m.group(1).strip()
     return None
+
+
+# -- number formats ------------------------------------------------------------------------
+# calamine gives a cell's value but not its number format: 45 % typed in Excel, LibreOffice
+# or Gnumeric is stored as 0.45 in every file type. Where a value is in doubt, the format is
+# read from the file itself (once per file), the file having passed untrusted.inspect.
+
+def cell_is_percent(data: ReturnData, cell: str | None) -> bool:
+    """Whether ``cell`` of the form sheet has a percent number format (.xlsx, .xlsm, .ods,
+    .xls). A format that cannot be read is not a percent (the value is then flagged)."""
+    if not cell or not data.sheet:
+        return False
+    cache = data.__dict__.setdefault("_percent_cells", {})
+    if data.sheet not in cache:
+        try:
+            reader = {"xlsx": _xlsx_percent_cells, "ods": _ods_percent_cells,
+                      "xls": _xls_percent_cells}.get(data.kind or "")
+            cache[data.sheet] = reader(data.path, data.sheet) if reader else set()
+        except Exception:  # noqa: BLE001 - a format we cannot read is simply not a percent
+            cache[data.sheet] = set()
+    return cell in cache[data.sheet]
+
+
+def _xlsx_percent_cells(path: Path, sheet: str) -> set[str]:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        ws = wb[sheet]
+        return {c.coordinate for row in ws.iter_rows(max_row=MAX_ROWS, max_col=MAX_COLS)
+                for c in row if getattr(c, "coordinate", None) and
+                isinstance(c.value, (int, float)) and "%" in (c.number_format or "")}
+    finally:
+        wb.close()
+
+
+def _xls_percent_cells(path: Path, sheet: str) -> set[str]:
+    import xlrd
+
+    book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True)
+    try:
+        sh = book.sheet_by_name(sheet)
+        out = set()
+        for r in range(min(sh.nrows, MAX_ROWS)):
+            for c in range(min(sh.ncols, MAX_COLS)):
+                if sh.cell_type(r, c) != xlrd.XL_CELL_NUMBER:
+                    continue
+                xf = book.xf_list[sh.cell_xf_index(r, c)]
+                fmt = book.format_map.get(xf.format_key)
+                if fmt is not None and "%" in fmt.format_str:
+                    out.add(layout.cell_ref(r, c))
+        return out
+    finally:
+        book.release_resources()
+
+
+_ODS = {"table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
+        "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0"}
+
+
+def _ods_percent_cells(path: Path, sheet: str) -> set[str]:
+    """Cells of ``sheet`` whose value type is "percentage" (ODF stores 45 % as 0.45 with
+    office:value-type="percentage", whatever program saved it)."""
+    import zipfile
+
+    from defusedxml.ElementTree import iterparse
+
+    t, o = "{%s}" % _ODS["table"], "{%s}" % _ODS["office"]
+    out: set[str] = set()
+    with zipfile.ZipFile(path) as zf, zf.open("content.xml") as fh:
+        in_sheet, row, col, depth = False, 0, 0, 0
+        for event, el in iterparse(fh, events=("start", "end")):
+            tag = el.tag
+            if tag == t + "table":
+                if event == "start":
+                    in_sheet, row = el.get(t + "name") == sheet, 0
+                elif in_sheet:
+                    break
+            elif not in_sheet or row >= MAX_ROWS:
+                pass
+            elif tag == t + "table-row":
+                if event == "start":
+                    col = 0
+                else:
+                    row += int(el.get(t + "number-rows-repeated", "1"))
+            elif tag in (t + "table-cell", t + "covered-table-cell") and event == "start":
+                n = min(int(el.get(t + "number-columns-repeated", "1")), MAX_COLS)
+                if el.get(o + "value-type") == "percentage":
+                    out.update(layout.cell_ref(row, c) for c in range(col, min(col + n, MAX_COLS)))
+                col += n
+            if event == "end" and tag != t + "table":
+                el.clear()
+    return out

@@ -7,6 +7,8 @@ is written with :func:`~bdg_excel.xlsx.put` (text as text: no formula injection)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
 from itertools import zip_longest
 
 from . import ledger as lg, targets as tg, vn
@@ -34,20 +36,42 @@ ASSESSMENT_COLOURS = {"Vượt": "#A9D08E", "Đạt": "#C6EFCE", "Chưa đạt":
                       "Chưa có số liệu": "#EDEDED"}
 STATUS_COLOURS = {"Đã hoàn thành": "#C6EFCE", "Đang thực hiện": "#FFEB9C",
                   "Chưa thực hiện": "#FFC7CE", "Chưa báo cáo": "#EDEDED"}
-NOT_ASSIGNED = "—"
-#: Beyond this many units the task matrix keeps its header and totals only: the list on
-#: sheet Nhiệm vụ holds every unit's tasks (the matrix would repeat tens of thousands of
-#: cells nobody reads across).
-MATRIX_MAX_UNITS = 300
 MAX_NAMES = 4   # more responsible units than this are counted, not listed
 
 
+@dataclass
+class Address:
+    """Whom the consolidated workbook is sent to and who signs it: the coordinating
+    office's own report to the level above (see :func:`bdg_excel.report.addressing`)."""
+    office: str                         # Đơn vị báo cáo
+    to: str                             # Đơn vị nhận báo cáo
+    due: date | None = None             # the office's own deadline
+    made: datetime | None = None        # the date the report was made
+    signer_title: str = "THỦ TRƯỞNG ĐƠN VỊ"
+    signer_name: str | None = None
+
+
+def address_of(fm: Formats, c: Consolidation) -> Address:
+    """The workbook's :class:`Address` (``fm.address``, set by the report writer), or the
+    plain one of the plan."""
+    a = getattr(fm, "address", None)
+    if a is None:
+        up = c.plan.upward
+        a = Address(c.plan.issuer or "", (up.to if up and up.to else None) or "Sở Nội vụ",
+                    up.deadline(int(c.period[:4])) if up and up.due else None, c.generated_at)
+    return a
+
+
 # -- shared blocks -------------------------------------------------------------------
-def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int, list]]) -> None:
+def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int, list]],
+               head_row: int | None = None) -> dict[int, float]:
     """Column widths that fit Vietnamese text: the longest value (or the longest word of
     the header), between each column's minimum and maximum; longer text wraps, and each
-    row (``rows`` holds (sheet row, values)) is made tall enough for its wrapped text."""
+    row (``rows`` holds (sheet row, values)) is made tall enough for its wrapped text.
+    With ``head_row``, the header row is made tall enough for its wrapped headers.
+    Returns column -> width."""
     ncols = len(headers)
+    widths: dict[int, float] = {}
     # column by column (a table of 20,000 rows: as little Python per cell as possible)
     columns = list(zip_longest(*[values[:ncols] for _, values in rows]))
     columns += [(None,) * len(rows)] * (ncols - len(columns))
@@ -64,6 +88,7 @@ def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int
         longest = max(max((len(w) for w in text.split()), default=0), max(lens, default=0))
         width = max(lo, min(hi, longest * 1.1 + 2), numbers * 1.1 + 2)
         ws.set_column(col, col, width)
+        widths[col] = width
         # text no longer than a line of the column, without line breaks, takes one line
         per = max(1, int(width * 1.05) - 1)
         if "\n" in "\x00".join(filter(None, shown)):
@@ -80,6 +105,11 @@ def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int
     for (row, _), n in zip(rows, lines):
         if n > 1:
             ws.set_row(row, n * LINE_PT + 3)
+    if head_row is not None:    # the header row (bold, wrapped): as tall as its longest
+        n = max(wrapped_lines(text, widths[col] * 0.95 - 1)
+                for col, (text, _, _) in enumerate(headers))
+        ws.set_row(head_row, max(45, n * LINE_PT + 3))
+    return widths
 
 
 
@@ -107,24 +137,42 @@ def _shown(v) -> str:
     return vn.format_number(v) if isinstance(v, (int, float)) else str(v)
 
 
+def _sides(last_col: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The left and right header/signature blocks: three and four columns on a wide
+    table, two each on a narrow one (never wider than the table itself)."""
+    if last_col >= 7:
+        return (0, 2), (last_col - 3, last_col)
+    half = max(0, last_col // 2)
+    return (0, half), (min(last_col, half + 1), last_col)
+
+
+def _merge(ws, row: int, cols: tuple[int, int], text: str, fmt) -> None:
+    if cols[0] == cols[1]:
+        ws.write_string(row, cols[0], text, fmt)
+    else:
+        ws.merge_range(row, cols[0], row, cols[1], text, fmt)
+
+
 def title_block(ws, fm: Formats, c: Consolidation, title: str, last_col: int) -> int:
-    """Biểu số, reporting and receiving unit, title, period, unit of measure. Returns the
-    row of the table header."""
+    """Biểu số, reporting office and the body it reports to, the office's deadline, title,
+    period, unit of measure. Returns the row of the table header."""
     plan = c.plan
-    last_col = max(last_col, 7)
-    left, right = (0, 2), (last_col - 3, last_col)
-    ws.merge_range(0, left[0], 0, left[1], f"Biểu số: {FORM_NUMBER}", fm(bold=True))
+    a = address_of(fm, c)
+    left, right = _sides(last_col)
+    small = fm(italic=True, font_size=10, text_wrap=True)
+    _merge(ws, 0, left, f"Biểu số: {FORM_NUMBER}", fm(bold=True))
     basis = f"Ban hành kèm theo Kế hoạch số {plan.number}" if plan.number else \
         "Ban hành kèm theo Kế hoạch"
-    ws.merge_range(1, left[0], 1, left[1], basis, fm(italic=True, font_size=10))
-    deadline = plan.deadline(c.period)
-    if deadline:
-        ws.merge_range(2, left[0], 2, left[1], f"Ngày nhận báo cáo: {vn.format_date(deadline)}",
-                       fm(italic=True, font_size=10))
-    ws.merge_range(0, right[0], 0, right[1], f"Đơn vị báo cáo: {plan.issuer or ''}",
-                   fm(align="right"))
-    to = next((r.to for r in plan.reports if r.to), None) or "Sở Nội vụ"
-    ws.merge_range(1, right[0], 1, right[1], f"Đơn vị nhận báo cáo: {to}", fm(align="right"))
+    _merge(ws, 1, left, basis, small)
+    if a.due:
+        _merge(ws, 2, left, f"Hạn gửi báo cáo: {vn.format_date(a.due)}", small)
+    _merge(ws, 0, right, f"Đơn vị báo cáo: {a.office}", fm(align="right", text_wrap=True))
+    _merge(ws, 1, right, f"Đơn vị nhận báo cáo: {a.to}", fm(align="right", text_wrap=True))
+    for r, texts in ((0, (a.office,)), (1, (basis, a.to))):
+        width = sum(1 for _ in range(right[0], right[1] + 1)) * 11
+        lines = max(wrapped_lines(t, width) for t in texts if t) if any(texts) else 1
+        if lines > 1:
+            ws.set_row(r, lines * LINE_PT + 2)
     ws.merge_range(4, 0, 4, last_col, title, fm(bold=True, align="center", font_size=14,
                                                   text_wrap=True))
     ws.set_row(4, 36)
@@ -133,8 +181,7 @@ def title_block(ws, fm: Formats, c: Consolidation, title: str, last_col: int) ->
     ws.set_row(5, 32)
     ws.merge_range(6, 0, 6, last_col, f"Kỳ báo cáo: {period_label(c.period)}",
                    fm(bold=True, align="center"))
-    ws.merge_range(7, right[0], 7, right[1], "Đơn vị tính: theo cột Đơn vị tính",
-                   fm(italic=True, align="right"))
+    _merge(ws, 7, right, "Đơn vị tính: theo cột Đơn vị tính", fm(italic=True, align="right"))
     return 8
 
 
@@ -149,21 +196,30 @@ def table_header(ws, fm: Formats, row: int, headers: list) -> int:
     return row + 2
 
 
-def signature(ws, fm: Formats, c: Consolidation, row: int, last_col: int) -> None:
-    """Place and date, Người lập biểu on the left, Thủ trưởng đơn vị on the right."""
-    last_col = max(last_col, 7)
-    d = c.generated_at
+SIGNATURE_ROWS = 8   # place and date, titles, "(Ký …)", space to sign, name
+
+
+def signature(ws, fm: Formats, c: Consolidation, row: int, last_col: int) -> int:
+    """Place and date made, Người lập biểu on the left, the head of the office (the title
+    the plan signs with, when known) on the right. Kept on one page with the rows above
+    it where it can be (a page break before it rather than a signature alone). Returns the
+    row after it."""
+    a = address_of(fm, c)
+    left, right = _sides(last_col)
+    d = a.made or c.generated_at
     place = c.plan.place or "……"
-    right = (last_col - 3, last_col)
-    ws.merge_range(row, right[0], row, right[1],
-                   f"{place}, ngày {d.day:02d} tháng {d.month:02d} năm {d.year}",
-                   fm(italic=True, align="center"))
-    ws.merge_range(row + 1, 0, row + 1, 2, "NGƯỜI LẬP BIỂU", fm(bold=True, align="center"))
-    ws.merge_range(row + 2, 0, row + 2, 2, "(Ký, họ tên)", fm(italic=True, align="center"))
-    ws.merge_range(row + 1, right[0], row + 1, right[1], "THỦ TRƯỞNG ĐƠN VỊ",
-                   fm(bold=True, align="center"))
-    ws.merge_range(row + 2, right[0], row + 2, right[1], "(Ký, đóng dấu, họ tên)",
-                   fm(italic=True, align="center"))
+    centre = fm(italic=True, align="center")
+    _merge(ws, row, right, f"{place}, ngày {d.day:02d} tháng {d.month:02d} năm {d.year}", centre)
+    _merge(ws, row + 1, left, "NGƯỜI LẬP BIỂU", fm(bold=True, align="center"))
+    _merge(ws, row + 2, left, "(Ký, họ tên)", centre)
+    titles = a.signer_title.upper().split("\n")
+    _merge(ws, row + 1, right, "\n".join(titles), fm(bold=True, align="center", text_wrap=True))
+    if len(titles) > 1:
+        ws.set_row(row + 1, len(titles) * LINE_PT + 2)
+    _merge(ws, row + 2, right, "(Ký, đóng dấu, họ tên)", centre)
+    if a.signer_name:
+        _merge(ws, row + 7, right, a.signer_name, fm(bold=True, align="center"))
+    return row + SIGNATURE_ROWS
 
 
 def _colour_by_prefix(ws, wb, first: int, last: int, col: int, colours: dict) -> None:
@@ -226,7 +282,7 @@ def summary(wb, fm: Formats, c: Consolidation) -> None:
         table.append((row, [v for v, _ in values]))
         row += 1
     _colour_by_prefix(ws, wb, first, row - 1, 9, ASSESSMENT_COLOURS)
-    fit_widths(ws, headers, table)
+    fit_widths(ws, headers, table, head_row=head)
     signature(ws, fm, c, row + 1, last)
     _finish(ws, head, 2)
 
@@ -234,17 +290,29 @@ def summary(wb, fm: Formats, c: Consolidation) -> None:
 def _note(res) -> str | None:
     notes = []
     t = res.target
-    with_value = [uv for uv in res.unit_values if uv.value is not None]
+    with_value = [uv for uv in res.unit_values if uv.value is not None and not uv.doubtful]
     if t.has_fraction and len(with_value) > 1 and res.value is None:
         notes.append("Không tổng hợp được: thiếu tử số/mẫu số của một số đơn vị "
                      "(không lấy trung bình các tỷ lệ)")
     elif t.has_fraction and len(with_value) > 1:
         notes.append("Tổng tử số × hệ số / tổng mẫu số")
+    if res.unconfirmed:
+        shown = [f"{uv.unit.name} ({_unconfirmed_value(uv)})"
+                 for uv in res.unconfirmed[:MAX_NAMES]]
+        more = len(res.unconfirmed) - len(shown)
+        notes.append("Số liệu chưa xác nhận, không đưa vào tổng hợp (đơn vị cần sửa): "
+                     + ", ".join(shown) + (f" và {more} đơn vị khác" if more > 0 else ""))
     if len(res.unit_values) <= MAX_NAMES:
         for uv in res.unit_values:
             if uv.note:
                 notes.append(f"{uv.unit.name}: {uv.note}")
     return "; ".join(notes) or None
+
+
+def _unconfirmed_value(uv) -> str:
+    if uv.answer:
+        return uv.answer
+    return vn.format_number(uv.value) if uv.value is not None else "trống"
 
 
 # -- Nhiệm vụ (list) and Ma trận nhiệm vụ --------------------------------------------
@@ -262,87 +330,61 @@ def tasks(wb, fm: Formats, c: Consolidation) -> None:
         table.append((row, values))
         row += 1
     _colour_by_prefix(ws, wb, 2, row - 1, 4, STATUS_COLOURS)
-    fit_widths(ws, headers, table)
+    fit_widths(ws, headers, table, head_row=0)
     _finish(ws, 0)
 
 
 def task_matrix(wb, fm: Formats, c: Consolidation) -> None:
-    """Units (rows) × tasks (a pair of columns each: status, result text). A task several
-    units share (same text) is one column pair; a unit not given a task shows "—". With
-    more than :data:`MATRIX_MAX_UNITS` units, a note sends the reader to the task list
-    instead of the unit rows; the totals still count every unit."""
+    """The tasks, one block per unit (readable at any number of units, prints fitted to the
+    page width): a heading row with the unit and its counts by status, then each of its
+    tasks with status and result; the totals by status at the end."""
     ws = wb.add_worksheet(MATRIX)
-    columns: list[str] = []               # distinct task texts, in plan order
-    index: dict[str, int] = {}
-    column_of: dict[str, int] = {}        # task text as written -> its column pair
+    headers = [("STT", 4, 5), ("Mã", 5, 6), ("Nhiệm vụ", 34, 56), ("Tình trạng", 12, 15),
+               ("Kết quả thực hiện, khó khăn, đề xuất", 34, 60)]
+    last = len(headers) - 1
+    head = title_block(ws, fm, c, "TÌNH HÌNH THỰC HIỆN NHIỆM VỤ CỦA CÁC ĐƠN VỊ", last)
+    row = first = table_header(ws, fm, head, headers)
+    by_unit: dict[str, list] = {}
     for tr in c.tasks:
-        if tr.text in column_of:
+        by_unit.setdefault(tr.unit.key, []).append(tr)
+    statuses = (*TASK_STATUSES, "Chưa báo cáo")
+    total = dict.fromkeys(statuses, 0)
+    band = fm(bold=True, border=1, bg_color="#F2F2F2", text_wrap=True)
+    formats = [fm.center, fm.center, fm.text, fm.center, fm.text]
+    table = []
+    n_unit = 0
+    for sub in c.submissions:
+        mine = by_unit.get(sub.unit.key)
+        if not mine:
             continue
-        key = vn.canonical(tr.text)
-        if key not in index:
-            index[key] = len(columns)
-            columns.append(tr.text)
-        column_of[tr.text] = index[key]
-    last = 1 + 2 * len(columns)
-    head = title_block(ws, fm, c, "MA TRẬN THỰC HIỆN NHIỆM VỤ", last) + 1
-    ws.merge_range(head - 1, 0, head, 0, "STT", fm.header)
-    ws.merge_range(head - 1, 1, head, 1, "Đơn vị", fm.header)
-    for j, text in enumerate(columns):
-        col = 2 + 2 * j
-        ws.merge_range(head - 1, col, head - 1, col + 1, f"Nhiệm vụ {j + 1}: {text}", fm.header)
-        ws.write_string(head, col, "Tình trạng", fm.header)
-        ws.write_string(head, col + 1, "Kết quả thực hiện", fm.header)
-        ws.set_column(col, col, 14)
-        ws.set_column(col + 1, col + 1, 32)
-    ws.set_row(head - 1, 60)
-    ws.set_column(0, 0, 5)
-    ws.set_column(1, 1, 28)
-    for col in range(last + 1):
-        key = "A" if col == 0 else ("B" if col == 1 else str(col - 1))
-        ws.write_string(head + 1, col, key, fm.key_row)
-    row = first = head + 2
-    by_unit: dict[str, dict[int, object]] = {}
-    for tr in c.tasks:
-        by_unit.setdefault(tr.unit.key, {})[column_of[tr.text]] = tr
-    tally = [dict.fromkeys((*TASK_STATUSES, "Chưa báo cáo"), 0) for _ in columns]
-    grey, grey_blank = fm(border=1, align="center", bg_color="#F2F2F2"), \
-        fm(border=1, bg_color="#F2F2F2")
-    center, text = fm.center, fm.text
-    complete = len(c.submissions) <= MATRIX_MAX_UNITS
-    if not complete:
-        ws.merge_range(row, 0, row, last,
-                       f"Kế hoạch có {len(c.submissions)} đơn vị (hơn {MATRIX_MAX_UNITS}): "
-                       f"tình trạng và kết quả thực hiện nhiệm vụ của từng đơn vị xem ở trang "
-                       f"{TASKS} (lọc theo cột Đơn vị). Dòng Tổng hợp dưới đây đếm mọi đơn vị.",
-                       fm(italic=True, border=1, text_wrap=True))
-        ws.set_row(row, 2 * LINE_PT + 3)
-        row += 1
-    for i, sub in enumerate(c.submissions, 1):
-        values, formats = [i, sub.unit.name], [center, text]
-        mine = by_unit.get(sub.unit.key, {})
-        for j in range(len(columns)):
-            tr = mine.get(j)
-            if tr is None:
-                values += (NOT_ASSIGNED, None)
-                formats += (grey, grey_blank)
-                continue
+        n_unit += 1
+        counts = dict.fromkeys(statuses, 0)
+        rows = []
+        for tr in mine:
             status = tr.status or "Chưa báo cáo"
-            tally[j][status] = tally[j].get(status, 0) + 1
-            values += (status, tr.result)
-            formats += (center, text)
-        if complete:
+            counts[status] = counts.get(status, 0) + 1
+            rows.append([None, tr.code, tr.text, status, tr.result])
+        for k, v in counts.items():
+            total[k] = total.get(k, 0) + v
+        tally = "; ".join(f"{k}: {v}" for k, v in counts.items() if v)
+        state = "chưa nộp báo cáo" if sub.status == MISSING else f"{len(mine)} nhiệm vụ"
+        text = f"{n_unit}. {sub.unit.name} ({state}) – {tally}"
+        ws.merge_range(row, 0, row, last, text, band)
+        ws.set_row(row, wrapped_lines(text, 150) * LINE_PT + 3)
+        row += 1
+        for i, values in enumerate(rows, 1):
+            values[0] = i
             put_row(ws, row, values, formats)
+            table.append((row, values))
             row += 1
-    for j in range(len(columns) if complete else 0):
-        _colour_by_prefix(ws, wb, first, row - 1, 2 + 2 * j, STATUS_COLOURS)
-    ws.merge_range(row, 0, row, 1, "Tổng hợp", fm(bold=True, border=1, align="center"))
-    for j, counts in enumerate(tally):
-        text = "; ".join(f"{k}: {v}" for k, v in counts.items() if v) or None
-        ws.merge_range(row, 2 + 2 * j, row, 3 + 2 * j, "", fm(bold=True, border=1, text_wrap=True))
-        put(ws, row, 2 + 2 * j, text, fm(bold=True, border=1, text_wrap=True))
+    _colour_by_prefix(ws, wb, first, row - 1, 3, STATUS_COLOURS)
+    fit_widths(ws, headers, table, head_row=head)
+    text = (f"Tổng hợp: {sum(total.values())} nhiệm vụ của {n_unit} đơn vị – "
+            + "; ".join(f"{k}: {v}" for k, v in total.items() if v))
+    ws.merge_range(row, 0, row, last, text, fm(bold=True, border=1, text_wrap=True))
+    ws.set_row(row, wrapped_lines(text, 150) * LINE_PT + 3)
     signature(ws, fm, c, row + 2, last)
-    ws.freeze_panes(head + 2, 2)
-    a4_landscape(ws, (head - 1, head + 1))
+    _finish(ws, head)
 
 
 # -- Tình hình nộp -----------------------------------------------------------------------
@@ -381,7 +423,7 @@ def submissions(wb, fm: Formats, c: Consolidation) -> dict[str, tuple[int, int]]
         row += 1
     _colour_by_prefix(ws, wb, first, row - 1, 3, {"Đúng hạn": "#C6EFCE", "Trễ": "#FFEB9C",
                                                   "Chưa nộp": "#FFC7CE"})
-    fit_widths(ws, headers, table)
+    table_widths = fit_widths(ws, headers, table, head_row=head)
 
     k = c.completeness
     row += 1
@@ -399,17 +441,29 @@ def submissions(wb, fm: Formats, c: Consolidation) -> dict[str, tuple[int, int]]
     row += 2
     ws.merge_range(row, 0, row, 3, "ĐƠN VỊ CẦN NHẮC", fm(bold=True))
     row += 1
-    for col, text in enumerate(("STT", "Đơn vị", "Lý do", "Email")):
-        ws.write_string(row, col, text, fm.header)
+    # STT, Đơn vị in their columns; Lý do over columns 2-5, Email over 6-last: each text
+    # as wide as the table allows, rows as tall as their wrapped text
+    spans = [(0, 0), (1, 1), (2, 5), (6, last)]
+    widths = [sum(table_widths.get(c, 10) for c in range(a, b + 1)) for a, b in spans]
+    for (a, b), text in zip(spans, ("STT", "Đơn vị", "Lý do", "Email")):
+        _merge(ws, row, (a, b), text, fm.header)
     for i, s in enumerate(k.to_remind, 1):
         row += 1
         if s.status == MISSING:
             over = s.days_overdue(today)
             why = f"Chưa nộp, quá hạn {over} ngày" if over and over > 0 else "Chưa nộp"
         else:
-            why = "Báo cáo cần sửa và gửi lại (xem trang Phát hiện)"
-        for col, value in enumerate((i, s.unit.name, why, s.unit.email)):
-            put(ws, row, col, value, fm.text)
+            why = "Báo cáo cần sửa và gửi lại (đã gửi phản hồi cho đơn vị)"
+        values = (i, s.unit.name, why, s.unit.email)
+        for (a, b), value in zip(spans, values):
+            if a == b:
+                put(ws, row, a, value, fm.text)
+            else:
+                ws.merge_range(row, a, row, b, "", fm.text)
+                put(ws, row, a, value, fm.text)
+        lines = max(wrapped_lines(str(v), w * 1.05 - 1) for v, w in zip(values, widths) if v)
+        if lines > 1:
+            ws.set_row(row, lines * LINE_PT + 3)
     signature(ws, fm, c, row + 2, last)
     _finish(ws, head)
     return cells
@@ -429,5 +483,5 @@ def findings(wb, fm: Formats, c: Consolidation) -> None:
         put_row(ws, row, values, formats)
         table.append((row, values))
         row += 1
-    fit_widths(ws, headers, table)
+    fit_widths(ws, headers, table, head_row=0)
     _finish(ws, 0)

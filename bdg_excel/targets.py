@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 
 from . import vn
@@ -77,7 +79,44 @@ def compute(measure: str, factor: float | None, numerator: float | None,
     """The figure from numerator and denominator (None when it cannot be computed)."""
     if measure not in ("percent", "rate", "ratio") or numerator is None or not denominator:
         return None
-    return vn.tidy_float(numerator * (factor or 1.0) / denominator)
+    value = numerator * (factor or 1.0) / denominator
+    return vn.tidy_float(value) if math.isfinite(value) else None
+
+
+# -- plausibility, per unit of measure -------------------------------------------------
+#: Sex ratio at birth (boys per 100 girls) seen in human populations; outside it a figure
+#: is most likely mistyped (1.050 read as 1,05; boys and girls swapped …).
+SEX_RATIO = (90.0, 130.0)
+#: Fewer births than this (boys + girls) make any sex ratio possible: a warning only.
+SMALL_BIRTHS = 200
+
+# Units of measure that are not counted in whole things (money, area, time, age …).
+_CONTINUOUS = re.compile(r"\b(đồng|triệu|tỷ|ha|km|m2|m²|m3|kg|tấn|lít|giờ|tuổi|năm|tháng|"
+                         r"ngày|điểm|usd)\b")
+
+
+def is_sex_ratio(t: Target) -> bool:
+    """"bé trai/100 bé gái", "trẻ trai/1.000 trẻ gái": boys per N girls."""
+    if t.measure not in ("ratio", "rate") or not t.unit or "/" not in t.unit:
+        return False
+    head, _, tail = vn.canonical(t.unit).partition("/")
+    return "trai" in head and "gái" in tail
+
+
+def sex_ratio_range(t: Target) -> tuple[float, float]:
+    scale = (t.factor or 100.0) / 100.0
+    return SEX_RATIO[0] * scale, SEX_RATIO[1] * scale
+
+
+def value_is_whole(t: Target) -> bool:
+    """A count of whole people, cases, births, articles … (not money, area, age)."""
+    return t.measure == "count" and not _CONTINUOUS.search(vn.canonical(t.unit or ""))
+
+
+def parts_are_whole(t: Target) -> bool:
+    """Numerator and denominator count whole people, cases or births (percentages, rates,
+    sex ratios); a ratio "lần" may compare any two figures."""
+    return t.measure in ("percent", "rate") or is_sex_ratio(t)
 
 
 @dataclass(frozen=True)

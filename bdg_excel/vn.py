@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, datetime
 
 # Old-style ("hoá") vs new-style ("hóa") tone-mark placement: map old -> new on the
@@ -73,59 +74,100 @@ class NotANumber(ValueError):
     """Raised by :func:`parse_number` for text that is not a number."""
 
 
-_NUM_RE = re.compile(r"^[+-]?\d[\d.,\s]*$")
+class AmbiguousNumber(NotANumber):
+    """Text that reads as two different numbers ("1.234": 1234 the Vietnamese way, 1,234
+    the English way). ``readings`` holds both, smallest first."""
+
+    def __init__(self, text: str, readings: tuple[float, ...]):
+        super().__init__(text)
+        self.text = text
+        self.readings = readings
 
 
-def parse_number(value: object, *, percent: bool = False) -> float | None:
-    """A number as people type it in Vietnamese forms.
+#: A value larger than this is not a figure of a gender-equality report (a typo, a pasted
+#: identifier, 1e304): it is flagged, never used.
+ABSURD = 1e12
 
-    Accepts numbers, "12,5", "12.5", "1.234,5", "1,234.5", "45%", "45 %", stray spaces.
-    ``percent=True`` means the cell expects a percentage: a "45%" string gives 45, and so
-    does a fraction 0.45 stored by Excel in a percent-formatted cell (the caller decides,
-    from the number format, whether the raw value is a fraction; see :func:`percent_value`).
-    Returns None for empty input; raises :class:`NotANumber` for anything else.
+# Digits with separators only; a sign in front; spaces already removed.
+_NUM_RE = re.compile(r"^[+-]?(?:[0-9][0-9.,]*|[.,][0-9]+)$")
+# "12 345", "1 234 567,5": spaces (any kind) between groups of three digits
+_SPACE_GROUPS = re.compile(r"^([+-]?[0-9]{1,3})((?: [0-9]{3})+)((?:[.,][0-9]+)?)$")
+_BLANKS = re.compile(r"[\s\u00a0\u2007\u2009\u202f]+")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A number read from a cell: its value and whether it was typed with a % sign."""
+    value: float | None
+    percent_sign: bool = False
+
+
+def parse_number(value: object, *, percent: bool = False, count: bool = False) -> float | None:
+    """A number as people type it in Vietnamese forms (see :func:`read_number`)."""
+    return read_number(value, count=count).value
+
+
+def read_number(value: object, *, count: bool = False) -> Reading:
+    """Read a number the Vietnamese way, accepting English notation where it cannot be
+    mistaken: one rule for every file type.
+
+    Numbers stored as numbers are taken as they are (non-finite ones are refused). Text is
+    read with the Vietnamese convention (decimal comma, thousands dot: "1.234,5") and the
+    English one ("1,234.5") by babel's strict parser; spaces may group thousands
+    ("12 345"); a trailing "%" is allowed and reported. When both conventions read the
+    text and disagree ("1.234", "1,234") the figure is ambiguous: for a ``count`` (whole
+    people, cases, births) a single dot before three digits is the thousands dot and
+    "1.234" is 1234; otherwise (and for "1,234", which may be 1,234 or 1234)
+    :class:`AmbiguousNumber` is raised so that the unit is asked to confirm. Returns a
+    :class:`Reading` with value None for empty input; raises :class:`NotANumber` for
+    anything else.
     """
     if value is None:
-        return None
+        return Reading(None)
     if isinstance(value, bool):
         raise NotANumber(str(value))
     if isinstance(value, (int, float)):
-        if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        if isinstance(value, float) and not math.isfinite(value):
             raise NotANumber(str(value))
-        return tidy_float(float(value))
-    s = clean(value).replace("\u202f", "").replace(" ", "")
+        return Reading(tidy_float(float(value)))
+    text = clean(value)
+    s = _BLANKS.sub(" ", text).strip()
     if not s:
-        return None
-    is_pct = s.endswith("%")
-    if is_pct:
-        s = s[:-1]
-    if not _NUM_RE.match(s):
+        return Reading(None)
+    sign = s.endswith("%")
+    if sign:
+        s = s[:-1].rstrip()
+    m = _SPACE_GROUPS.match(s)
+    if m:  # spaces group thousands: the separator left, if any, is the decimal one
+        whole = (m[1] + m[2]).replace(" ", "")
+        frac = m[3][1:] if m[3] else ""
+        s = f"{whole}.{frac}" if frac else whole
+        candidates = {_decimal(s, "en")}
+    else:
+        s = s.replace(" ", "") if re.fullmatch(r"[+-] ?\S+", s) else s
+        if not _NUM_RE.match(s):
+            raise NotANumber(str(value))
+        candidates = {_decimal(s, "vi"), _decimal(s, "en")}
+    readings = sorted({x for x in candidates if x is not None})
+    if not readings:
         raise NotANumber(str(value))
-    s = _normalise_separators(s)
+    if len(readings) > 1:
+        vietnamese = _decimal(s, "vi")
+        if count and vietnamese is not None and vietnamese.is_integer() and "." in s:
+            readings = [vietnamese]   # "12.345" people: thousands dot
+        else:
+            raise AmbiguousNumber(text, tuple(readings))
+    return Reading(readings[0], sign)
+
+
+def _decimal(s: str, locale: str) -> float | None:
+    from babel.numbers import NumberFormatError, parse_decimal
+
     try:
-        number = float(s)
-    except ValueError as exc:
-        raise NotANumber(str(value)) from exc
-    return tidy_float(number)
-
-
-def _normalise_separators(s: str) -> str:
-    if "," in s and "." in s:
-        # The right-most separator is the decimal one.
-        if s.rfind(",") > s.rfind("."):
-            return s.replace(".", "").replace(",", ".")
-        return s.replace(",", "")
-    if "," in s:
-        parts = s.split(",")
-        if len(parts) > 2:  # 1,234,567 thousands
-            return s.replace(",", "")
-        return s.replace(",", ".")
-    if s.count(".") > 1:  # 1.234.567 (Vietnamese thousands)
-        return s.replace(".", "")
-    # A single dot is a decimal point ("12.5"): in these forms people type decimals far
-    # more often than thousands, and "1.234" as a count is rare enough to be checked by
-    # the range validation rather than guessed here.
-    return s
+        number = float(parse_decimal(s, locale=locale, strict=True))
+    except (NumberFormatError, ValueError, ArithmeticError):
+        return None
+    return tidy_float(number) if math.isfinite(number) else None
 
 
 def tidy_float(x: float) -> float:

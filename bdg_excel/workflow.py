@@ -18,8 +18,8 @@ from .errors import OutputLocked, UsageError, WorkspaceError
 from .forms import GeneratedForm, generate_forms
 from .deadlines import deadline_state
 from .model import PERIOD_RE, Plan, period_label
-from .report import report_path, write_report
-from .workspace import Workspace, atomic_output, open_elsewhere, unique_path
+from .report import internal_path, report_path, write_report
+from .workspace import Workspace, atomic_output, open_elsewhere
 
 GUIDE_NOTE = """Thư mục làm việc bdg-excel
   templates/  tệp kế hoạch (.xlsx)
@@ -115,7 +115,16 @@ def period_note(plan: Plan, period: str, today: date, *, chosen: bool) -> str:
 def generate(ws: Workspace, plan: Plan, period: str, *, units: list[str] | None = None,
              workers: int = 1, progress=None, now: datetime | None = None
              ) -> list[GeneratedForm]:
+    from . import formtemplate
+
+    planbook.require_no_errors(plan)
     with ws.lock():
+        template = formtemplate.template_path(ws.templates)
+        if template is not None:   # the officer's own form template (issue 16)
+            return formtemplate.generate_forms(template, plan, ws.forms_folder(period), period,
+                                               units=units, workers=workers,
+                                               progress=progress,
+                                               generated_at=now.astimezone() if now else None)
         return generate_forms(plan, ws.forms_folder(period), period, units=units,
                               workers=workers, progress=progress,
                               generated_at=now.astimezone() if now else None)
@@ -146,14 +155,16 @@ def consolidate_workspace(ws: Workspace, plan: Plan, period: str, *,
         collected = collect(ws, plan, period=period, received_at=received_at,
                             workers=workers, progress=progress, now=now)
         c = consolidate(ws, plan, period, now=now)
+        from .summarytemplate import template_path   # templates/tong-hop.xlsx (issue 16)
+        options = {"config": ws.config(), "summary_template": template_path(ws.templates)}
         path = report_path(ws, c)
-        held = path if open_elsewhere(path) else None
+        held = next((p for p in (path, internal_path(path)) if open_elsewhere(p)), None)
         try:
             try:
-                path = write_report(c, unique_path(path.parent, path.name) if held else path)
+                path = write_report(c, _beside(path) if held else path, **options)
             except OutputLocked:   # Windows refused to replace it: open without a lock file
                 held = path
-                path = write_report(c, unique_path(path.parent, path.name))
+                path = write_report(c, _beside(path), **options)
         except OSError as exc:
             raise output_fault(path, exc) from exc
         except Exception as exc:  # xlsxwriter wraps what the file system said
@@ -162,6 +173,16 @@ def consolidate_workspace(ws: Workspace, plan: Plan, period: str, *,
                 raise
             raise output_fault(path, cause) from exc
     return ConsolidateResult(collected, c, path, held)
+
+
+def _beside(path: Path) -> Path:
+    """"name (2).xlsx" … where neither it nor its internal workbook exists yet."""
+    n = 2
+    while True:
+        candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
+        if not candidate.exists() and not internal_path(candidate).exists():
+            return candidate
+        n += 1
 
 
 def output_fault(path: Path, exc: OSError) -> WorkspaceError:
@@ -269,10 +290,64 @@ def status(ws: Workspace, plan: Plan, period: str, *, today: date | None = None)
     return lines
 
 
+@dataclass
+class Accepted:
+    name: str            # the file as received
+    unit: str            # the unit its figures now count for
+    status: str          # accepted | needs_fixes
+    findings: list
+
+
+def accept_return(ws: Workspace, plan: Plan, name: str, unit_name: str, *,
+                  now: datetime | None = None) -> Accepted:
+    """``bdg-excel accept FILE --unit NAME``: the officer's decision on a held return
+    (finding ``unit_mismatch``: its file name or sender points to another unit than the
+    form it carries). The archived file is checked again as the return of ``unit_name``
+    and recorded for it; the held record gives way to the decided one."""
+    from . import ledger as lg
+    from .collect import _identity
+    from .returns import read_return
+    from .validate import check_return
+    from . import vn
+
+    unit = plan.unit(unit_name)
+    if unit is None:
+        close = planbook.closest_unit(unit_name, [u.name for u in plan.units])
+        raise UsageError(f"Đơn vị “{unit_name}” không có trong kế hoạch."
+                         + (f" Có phải là “{close}”?" if close else ""))
+    wanted = vn.nfc(Path(name).name)
+    with ws.lock(), lg.Ledger(ws.ledger_path) as led:
+        held = [r for r in led.files(plan.identity()) if r.status == lg.REJECTED and
+                wanted in (r.original_name, Path(r.archive_path or "").name) and
+                any(f.code == "unit_mismatch" for f in led.findings(r.id))]
+        if not held:
+            raise UsageError(f"Không có tệp “{wanted}” nào đang chờ quyết định (cảnh báo "
+                             "“biểu mẫu của đơn vị khác”). Xem tên tệp trong trang Lỗi và cảnh "
+                             "báo của bảng tổng hợp.")
+        rec = held[-1]
+        path = ws.root / rec.archive_path
+        chk = check_return(read_return(path, name=rec.original_name), plan,
+                           period=rec.period, sender=rec.sender, decided_unit=unit)
+        stamp = (now or clock.now()).replace(microsecond=0).isoformat()
+        row = {"sha256": rec.sha256, "original_name": rec.original_name, "size": rec.size,
+               "received_at": rec.received_at, "collected_at": stamp,
+               "archive_path": rec.archive_path, "sender": rec.sender,
+               **_identity(plan, chk), "status": chk.status, "kind": rec.kind,
+               "feedback": None}
+        with led.transaction():
+            new_id = led.add_file(row, chk.findings, [v.to_row() for v in chk.values],
+                                  chk.tasks)
+            led.mark_duplicate(rec.id, new_id)
+            led.resolve_all(plan.identity())
+        status = led.statuses([new_id])[new_id]
+    return Accepted(rec.original_name, unit.name, status, chk.findings)
+
+
 def send_forms(ws: Workspace, plan: Plan, period: str, **options):
     """``bdg-excel send``: see :func:`bdg_excel.mail.send_forms`."""
     from . import mail
 
+    planbook.require_no_errors(plan)
     with ws.lock():
         return mail.send_forms(ws, plan, period, **options)
 
@@ -281,6 +356,7 @@ def send_reminders(ws: Workspace, plan: Plan, period: str, **options):
     """``bdg-excel remind``: see :func:`bdg_excel.mail.send_reminders`."""
     from . import mail
 
+    planbook.require_no_errors(plan)   # a reminder may attach a form
     with ws.lock():
         return mail.send_reminders(ws, plan, period, **options)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from .errors import OutputLocked, WorkspaceBusy, WorkspaceError
 
 CONFIG_NAME = "bdg-excel.toml"
+TEMPLATE_FILES = ("bieu-mau.xlsx", "tong-hop.xlsx")   # see bdg_excel.formtemplate
 TEMP_PREFIX = ".~tmp-"    # atomic_output's temporary files (never a name we give a result)
 
 
@@ -78,8 +79,10 @@ class Workspace:
     def plan_names(self) -> list[str]:
         if not self.templates.is_dir():
             return []
+        # bieu-mau.xlsx and tong-hop.xlsx are the form and report templates, never plans
         return sorted(p.stem for p in self.templates.glob("*.xlsx")
-                      if not p.name.startswith(("~$", ".")))
+                      if not p.name.startswith(("~$", "."))
+                      and p.name.lower() not in TEMPLATE_FILES)
 
     def plan_path(self, name: str | None = None) -> Path:
         """The plan workbook to use: ``name`` or the only one in templates/."""

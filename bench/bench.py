@@ -9,6 +9,9 @@ then measures:
   validate, record in the ledger, write the consolidated workbook), with peak memory;
 * ``re-run``: the same after ONE late return arrives (only that file is parsed, the
   consolidated workbook is rewritten);
+* ``feedback`` (with ``--fix-share S``): a share S of the returns has a number typed as
+  words; the time spent writing their feedback, per return, and the same made with
+  openpyxl (load + save, the way before) on a sample of 20;
 * ``hand-written``: what a Python user would write by hand on the same files
   (``pandas.read_excel(engine="openpyxl", sheet_name=None)`` per file, ``concat``,
   ``to_excel``), on ``--hand-sample`` files and extrapolated linearly to N when smaller.
@@ -112,8 +115,9 @@ def fill_xml(form: Path, out: Path, cells: dict[str, object]) -> None:
             zout.writestr(info, blob)
 
 
-def unit_cells(form: Path, plan, seed: int) -> dict[str, object]:
-    """Cell -> value a unit enters, found the way the reader finds rows (by code)."""
+def unit_cells(form: Path, plan, seed: int, bad: bool = False) -> dict[str, object]:
+    """Cell -> value a unit enters, found the way the reader finds rows (by code). With
+    ``bad``, one number is typed as words ("chưa rõ"): the return needs fixes."""
     from bdg_excel import layout
     from bdg_excel.demo import TASK_TEXTS, plausible_fill
     from bdg_excel.returns import read_return
@@ -127,6 +131,12 @@ def unit_cells(form: Path, plan, seed: int) -> dict[str, object]:
             value = getattr(fill, key)
             if value is not None and key in row.refs:
                 cells[row.refs[key]] = value
+    if bad:
+        ref = next((row.refs["value"] for code, row in data.targets.items()
+                    if "value" in row.refs and isinstance(cells.get(row.refs["value"]),
+                                                          (int, float))), None)
+        if ref:
+            cells[ref] = "chưa rõ"
     for code, row in data.tasks.items():
         k = rnd.randrange(3)
         cells[row.refs["status"]] = layout.TASK_STATUSES[k]
@@ -143,9 +153,9 @@ def _fill_init(plan) -> None:
     _FILL_PLAN = plan
 
 
-def _fill_one(job: tuple[str, str, int, float]) -> None:
-    form, out, seed, mtime = job
-    fill_xml(Path(form), Path(out), unit_cells(Path(form), _FILL_PLAN, seed))
+def _fill_one(job: tuple[str, str, int, float, bool]) -> None:
+    form, out, seed, mtime, bad = job
+    fill_xml(Path(form), Path(out), unit_cells(Path(form), _FILL_PLAN, seed, bad))
     os.utime(out, (mtime, mtime))
 
 
@@ -198,17 +208,41 @@ def child_generate(ws_root: str, workers: int, out_dir: str) -> dict:
 def child_consolidate(ws_root: str, workers: int) -> dict:
     from bdg_excel.workflow import Workspace, consolidate_workspace, load
 
+    from bdg_excel import feedback
+
     ws = Workspace.open(ws_root)
+    spent = {"seconds": 0.0, "calls": 0, "books": 0}
+    write = feedback.write_feedback
+
+    def timed(*a, **kw):
+        t = time.perf_counter()
+        paths = write(*a, **kw)
+        spent["seconds"] += time.perf_counter() - t
+        spent["calls"] += 1
+        spent["books"] += sum(1 for p in paths if p.suffix == ".xlsx")
+        return paths
+
+    feedback.write_feedback = timed
     t0 = time.perf_counter()
     plan = load(ws)
     res = consolidate_workspace(ws, plan, PERIOD, workers=workers)
     seconds = time.perf_counter() - t0
+    # the same feedback made with openpyxl (load + save: the way before), on a sample
+    books = [f for f in res.collected.files if f.status == "needs_fixes"][:20]
+    t1 = time.perf_counter()
+    for f in books:
+        feedback._annotate_openpyxl(f.archive_path, feedback.to_send(f.findings),
+                                    Path(ws_root) / "openpyxl-feedback.xlsx",
+                                    feedback._ListInfo(f, ""))
+    openpyxl_ms = 1000 * (time.perf_counter() - t1) / len(books) if books else None
     statuses: dict[str, int] = {}
     for f in res.collected.files:
         statuses[f.status] = statuses.get(f.status, 0) + 1
     comp = res.consolidation.completeness
     return {"seconds": seconds, "files": len(res.collected.files), "statuses": statuses,
             "received": comp.received, "expected": comp.expected,
+            "feedback_seconds": spent["seconds"], "feedback_calls": spent["calls"],
+            "feedback_books": spent["books"], "openpyxl_feedback_ms": openpyxl_ms,
             "report": str(res.path), **_peak()}
 
 
@@ -254,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
                          "with the number of files, so extrapolating understates it")
     ap.add_argument("--skip-gen1", action="store_true",
                     help="skip the 1-worker generation timing")
+    ap.add_argument("--fix-share", type=float, default=0.0,
+                    help="share of returns (0 to 1) with a number typed as words, which "
+                         "need fixes and get feedback (default 0)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -304,8 +341,10 @@ def main(argv: list[str] | None = None) -> int:
     returns_dir = out / "returns"
     returns_dir.mkdir()
     base = datetime(2026, 11, 20, 9).timestamp()
+    share = min(1.0, max(0.0, args.fix_share))
+    bad = set(random.Random(7).sample(range(n), round(share * n)))
     jobs = [(str(forms_dir / names[u.key]), str(returns_dir / names[u.key]), i,
-             base + i) for i, u in enumerate(plan.units)]
+             base + i, i in bad) for i, u in enumerate(plan.units)]
     fill_all(plan, jobs, workers)
     check_fill(plan, Path(jobs[2][0]), Path(jobs[2][1]), out)
     returns = [Path(j[1]) for j in jobs]
@@ -317,10 +356,18 @@ def main(argv: list[str] | None = None) -> int:
     for p in returns:
         os.link(p, ws.inbox / p.name)
     full = run_child("consolidate", str(ws.root), str(workers))
-    assert full["received"] == n and full["statuses"].get("accepted", 0) == n, full
+    fixes = full["statuses"].get("needs_fixes", 0)   # a unit with yes/no rows only: none
+    assert full["received"] == n and full["statuses"].get("accepted", 0) == n - fixes \
+        and fixes <= len(bad) and (fixes > 0) == bool(bad), full
     say(f"consolidate {n} returns: {full['seconds']:.2f} s = "
         f"{1000 * full['seconds'] / n:.3f} ms/return, peak {full['rss_self_mb']:.0f} MB "
         f"(+ workers {full['rss_workers_mb']:.0f} MB)")
+    if bad:
+        per = 1000 * full["feedback_seconds"] / max(1, full["feedback_calls"])
+        say(f"feedback for {fixes} returns needing fixes ({fixes / n:.0%}): "
+            f"{full['feedback_seconds']:.2f} s = {per:.1f} ms/return "
+            f"({full['feedback_books']} annotated workbooks); the same with openpyxl "
+            f"load + save: {full['openpyxl_feedback_ms']:.0f} ms/return")
 
     # re-run after one late return (measured)
     os.link(late, ws.inbox / late.name)

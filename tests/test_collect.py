@@ -25,6 +25,7 @@ from bdg_excel.collect import collect
 from bdg_excel.consolidate import consolidate
 from bdg_excel.demo import Fill, fill_form
 from bdg_excel.export import to_csv
+from bdg_excel.feedback import ERROR_FILL, LIST_SHEET
 from bdg_excel.ledger import Ledger
 from bdg_excel.workflow import consolidate_workspace
 
@@ -198,8 +199,9 @@ def test_feedback_copy_highlighted_and_commented(binhlu):
     (f,) = [f for f in cf.findings if f.code == "not_a_number"]
     wb = openpyxl.load_workbook(book)
     cell = wb[f.sheet][f.cell]
-    assert cell.fill.fgColor.rgb.endswith("FFC7CE")
-    assert "không phải là số" in cell.comment.text
+    assert cell.fill.fgColor.rgb.endswith(ERROR_FILL)
+    listed = [c.value for row in wb[LIST_SHEET].iter_rows() for c in row]
+    assert f.cell in listed and any("không phải là số" in str(v) for v in listed)
     msg = text.read_text(encoding="utf-8")
     assert msg.startswith(f"Kính gửi: {TTDV}") and f.cell in msg and book.name in msg
     assert "sửa và gửi lại" in msg

@@ -4,6 +4,8 @@ the task matrix of a tasks-only plan."""
 
 from __future__ import annotations
 
+import re
+
 import json
 from datetime import date, datetime
 from types import SimpleNamespace
@@ -14,7 +16,7 @@ from bdg_excel import consistency, targets as tg
 from bdg_excel.consolidate import TargetResult, UnitValue
 from bdg_excel.ledger import FileRecord
 from bdg_excel.model import Plan, Target, Unit
-from bdg_excel.report import MATRIX, SUBMISSIONS, SUMMARY, sheet_names
+from bdg_excel.report import MATRIX, SUBMISSIONS, SUMMARY, internal_path, sheet_names
 from bdg_excel.workflow import export
 
 from cycle_helpers import Fill, return_form, plan_workspace, sheet_rows, table
@@ -183,7 +185,7 @@ def test_previous_period_column_and_jump_finding(tmp_path):
     assert rows["1.1"]["Tiến độ"] == "Cần tăng thêm 20 %; còn 3 năm (đến 2030)"
     jumps = [f for _, f in c.findings if f.code == "off_previous"]
     assert [(f.target, f.file) for f in jumps] == [("1.2", "truong-a-2027.xlsx")]
-    shown = [r for r in sheet_rows(res.path, "Phát hiện") if "off_previous" in r or
+    shown = [r for r in sheet_rows(internal_path(res.path), "Phát hiện") if "off_previous" in r or
              any(isinstance(v, str) and "kỳ trước" in v for v in r)]
     assert shown
 
@@ -253,19 +255,22 @@ def test_tasks_only_plan_consolidates_into_a_task_matrix(make_workspace):
     assert not res.consolidation.has_targets
     assert sheet_names(res.consolidation)[0] == MATRIX
     rows = sheet_rows(res.path, MATRIX)
-    head = next(i for i, r in enumerate(rows) if "Đơn vị" in r)
-    assert rows[head + 1][2:4] == ["Tình trạng", "Kết quả thực hiện"]
-    body = {r[1]: r for r in rows[head + 3:] if isinstance(r[0], float)}
-    assert set(body) == {u.name for u in plan.units}
-    n_tasks = len({t for u in plan.units for t in u.tasks})
-    assert len([h for h in rows[head] if isinstance(h, str) and h.startswith("Nhiệm vụ ")]) \
-        == n_tasks
-    mine = body[first.name]
-    j = 2 + 2 * 0
-    assert mine[j] == "Đã hoàn thành"
-    assert mine[j + 1] == "@SUM(A1) đã xong 3 đợt"    # text stays text
-    other = body[second.name]
-    assert "Chưa báo cáo" in other and "—" in other
+    head = next(i for i, r in enumerate(rows) if "Nhiệm vụ" in r)
+    assert rows[head][2:5] == ["Nhiệm vụ", "Tình trạng", "Kết quả thực hiện, khó khăn, đề xuất"]
+    # one block per unit: its heading, then its tasks
+    blocks: dict[str, list] = {}
+    for r in rows[head + 2:]:
+        if isinstance(r[0], str) and re.match(r"\d+\. ", r[0]):
+            current = blocks.setdefault(r[0].split(". ", 1)[1].split(" (")[0], [])
+        elif isinstance(r[0], float):
+            current.append(r)
+    assert set(blocks) == {u.name for u in plan.units if u.tasks}
+    for u in plan.units:
+        assert [r[2] for r in blocks.get(u.name, [])] == list(u.tasks)
+    mine = blocks[first.name][0]
+    assert mine[3] == "Đã hoàn thành"
+    assert mine[4] == "@SUM(A1) đã xong 3 đợt"    # text stays text
+    assert {r[3] for r in blocks[second.name]} == {"Chưa báo cáo"}
     import openpyxl
 
     cell = next(c for row in openpyxl.load_workbook(res.path)[MATRIX].iter_rows()

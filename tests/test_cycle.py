@@ -80,7 +80,9 @@ def test_binh_lu_cycle_values_and_assessments(make_workspace):
     assert by_key[("Trạm Y tế xã", "4.1")]["numerator"] == 530
     assert by_key[("Trạm Y tế xã", "4.1")]["assessment"] == "met"
     assert by_key[("Trạm Y tế xã", "4.2")]["assessment"] == "not_met"
-    assert by_key[("Trạm Y tế xã", "3.4")]["assessment"] == "qualitative"
+    # a yes/no row: value 1 (Có) / 0 (Không) and the assessment follows the answer
+    assert by_key[("Trạm Y tế xã", "3.4")]["value"] == 1
+    assert by_key[("Trạm Y tế xã", "3.4")]["assessment"] == "met"
     assert by_key[("Công an xã", "3.2b")]["status"] == "accepted"
     assert by_key[("Phòng Kinh tế", "2.3")]["status"] == "missing"
     assert by_key[("Phòng Kinh tế", "2.3")]["value"] is None
@@ -98,9 +100,12 @@ def test_binh_lu_cycle_values_and_assessments(make_workspace):
     row = next(r for r in reader if r["unit"] == "Trạm Y tế xã" and r["code"] == "4.3")
     assert float(row["value"]) == 12.5
 
-    # The task description typed as a formula stays text in the consolidated workbook.
-    tasks = _sheet(res.path, "Nhiệm vụ")
-    assert any(c == "+cmd|' /C calc'!A0" for r in tasks for c in r)
+    # The task description typed as a formula stays text in the consolidated workbook
+    # (the task sheet sent upward) and in the internal workbook's task list.
+    from bdg_excel.report import MATRIX, TASKS, internal_path
+    for path, name in ((res.path, MATRIX), (internal_path(res.path), TASKS)):
+        tasks = _sheet(path, name)
+        assert any(c == "+cmd|' /C calc'!A0" for r in tasks for c in r), name
 
     subs = _sheet(res.path, SUBMISSIONS)
     flat = [c for r in subs for c in r]

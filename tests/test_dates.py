@@ -31,7 +31,8 @@ from bdg_excel.mail.messages import form_message_text, late_warning, reminder_te
 from bdg_excel.mail.settings import Office
 from bdg_excel.model import Report, period_label
 from bdg_excel.planbook import save_plan
-from bdg_excel.workflow import check_period, collect_inbox, consolidate_workspace, load
+from bdg_excel.workflow import (check_period, collect_inbox, consolidate_workspace, load,
+                                period_note)
 
 DUE = date(2026, 11, 30)                       # Bình Lư: annual report before 30/11
 BEFORE, ON, AFTER, NEXT_YEAR = date(2026, 11, 20), DUE, date(2026, 12, 1), date(2027, 2, 10)
@@ -233,6 +234,20 @@ def test_feedback_text_before_on_after(plan_of, today, wanted):
     assert wanted in text.splitlines()
 
 
+@pytest.mark.parametrize("today, state", [
+    (BEFORE, "hạn nộp 30/11/2026, còn 10 ngày"), (ON, "hạn nộp 30/11/2026 là hôm nay"),
+    (AFTER, "hạn nộp 30/11/2026, đã qua 1 ngày"),
+    (NEXT_YEAR, "hạn nộp 30/11/2026, đã qua 72 ngày")])
+def test_period_note_on_each_day(plan_of, today, state):
+    plan = _plan(plan_of)
+    assert period_note(plan, "2026", today, chosen=True) == f"Kỳ báo cáo: năm 2026 ({state})."
+    assert period_note(plan, plan.default_period(today), today, chosen=False).endswith(
+        f"({state}) — kỳ mặc định theo hạn nộp; chọn kỳ khác bằng --period.")
+    no_due = _plan(plan_of, reports=[("annual", None)])
+    assert period_note(no_due, "2026", today, chosen=True) == \
+        "Kỳ báo cáo: năm 2026 (kế hoạch chưa có hạn nộp)."
+
+
 # -- the commands on days before, on and after the deadline -----------------------------
 @pytest.fixture
 def addressed(workspace):
@@ -266,6 +281,8 @@ def test_cli_send_and_remind_dry_run_on_each_day(addressed, capsys, monkeypatch,
     assert main(["remind", "-w", str(ws.root), "--dry-run", "-q", "--unit", "Công an xã"]) == 0
     out_remind = capsys.readouterr().out
     (remind,) = _drafts(ws, "remind").values()
+    for printed in (out, out_remind):   # which period, and where its deadline stands
+        assert printed.startswith("Kỳ báo cáo: năm 2026 (hạn nộp 30/11/2026")
     if late is None:
         assert "trước ngày 30/11/2026" in form and "(còn 10 ngày)" in remind
         assert "Lưu ý" not in out + out_remind
@@ -366,6 +383,8 @@ def test_empty_period_says_so(make_workspace, capsys, monkeypatch):
     assert len(res.consolidation.submissions) == len(plan.units)
     assert main(["consolidate", "-w", str(ws.root), "-q"]) == 0
     out = capsys.readouterr().out
+    assert out.splitlines()[0] == ("Kỳ báo cáo: năm 2026 (hạn nộp 30/11/2026, còn 10 ngày) — "
+                                   "kỳ mặc định theo hạn nộp; chọn kỳ khác bằng --period.")
     assert f"Đã nhận 0/{len(plan.units)} đơn vị (kỳ năm 2026)." in out
     assert "Chưa có đơn vị nào nộp báo cáo kỳ năm 2026: bảng tổng hợp chỉ có khung" in out
 
@@ -399,3 +418,45 @@ def test_no_test_reads_the_wall_clock():
 
 def test_only_clock_py_reads_the_wall_clock():
     assert _reads(ROOT / "bdg_excel", {"bdg_excel/clock.py"}) == []
+
+
+def test_form_without_its_hidden_sheet_keeps_the_period_of_its_title(make_workspace,
+                                                                     tmp_path):
+    """A 2026 form whose identification sheet the unit deleted, arriving while 2027 is
+    consolidated: its title says "Kỳ báo cáo: năm 2026", so it is recorded for 2026."""
+    import openpyxl
+
+    from bdg_excel import layout
+    from bdg_excel.returns import read_return
+    from bdg_excel.validate import check_return
+
+    ws, plan, period, forms = make_workspace("binh-lu")
+    full = _return(ws, plan, forms, "Công an xã", "ca.xlsx", datetime(2026, 11, 25, 9))
+    wb = openpyxl.load_workbook(full)
+    del wb[layout.META_SHEET]
+    bare = tmp_path / "bao-cao-cong-an-xa.xlsx"
+    wb.save(bare)
+    full.unlink()
+    data = read_return(bare)
+    assert data.header_period == "2026"
+    chk = check_return(data, plan, period="2027")
+    assert chk.unit.name == "Công an xã" and chk.period == "2026"
+    assert {f.code: f.severity for f in chk.findings if f.code in ("no_meta", "other_period")} \
+        == {"no_meta": "warning", "other_period": "info"}
+    bare.rename(ws.inbox / bare.name)
+    res = collect_inbox(ws, plan, "2027", now=datetime(2027, 12, 5, 9))
+    assert [cf.period for cf in res.other_period] == ["2026"]
+    with Ledger(ws.ledger_path) as led:
+        assert [r.period for r in led.files()] == ["2026"]
+
+
+@pytest.mark.parametrize("period", ["2026-Q3", "2026-H1", "2027"])
+def test_forms_of_each_kind_of_period_name_it(workspace, tmp_path, period):
+    from bdg_excel.forms import generate_forms
+    from bdg_excel.returns import read_return
+
+    ws, plan = workspace
+    (form,) = generate_forms(plan, tmp_path, period, units=["Công an xã"],
+                             generated_at=datetime(2026, 6, 1, 8, 0).astimezone())
+    data = read_return(form.path)
+    assert data.meta["period"] == period and data.header_period == period

@@ -344,7 +344,8 @@ def test_print_setup(generated):
     assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert int(ws.page_setup.fitToWidth or 1) == 1  # 1 is the OOXML default
     assert int(ws.page_setup.fitToHeight) == 0
-    assert ws.print_title_rows.replace("$", "") == f"{a + 1}:{a + 2}"
+    # parts A and B: part A's header is never repeated above part B
+    assert not ws.print_title_rows
     assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text
     assert ws["A1"].font.name == "Times New Roman"
     widths = {}  # xlsxwriter groups equal neighbouring columns: <col min=7 max=8>
@@ -353,7 +354,12 @@ def test_print_setup(generated):
             widths.update({c: dim.width for c in range(dim.min, dim.max + 1)})
     assert [widths[i + 1] for i in range(len(PART_A))] == pytest.approx(
         [c.width for c in PART_A], abs=1)
-    # a part-B-only form repeats the part-B header instead
+    # a part-A-only form repeats the part-A header; a part-B-only form the part-B header
+    _, _, g = form_for(generated, "binh-lu", "Trung tâm Dịch vụ tổng hợp")
+    if not load_plan("binh-lu").unit("Trung tâm Dịch vụ tổng hợp").tasks:
+        form = read_form(g.path)
+        a = form["a_header"]
+        assert form["ws"].print_title_rows.replace("$", "") == f"{a + 1}:{a + 2}"
     _, _, g = form_for(generated, "lai-chau-vp", "Phòng Hành chính – Quản trị")
     form = read_form(g.path)
     b = form["b_header"]
@@ -540,3 +546,42 @@ def test_an_unwritable_output_is_reported_not_left_half_written(tmp_path):
         forms.write_form(plan, plan.unit("Công an xã"), "2026", target)
     assert "form.xlsx" in str(exc.value)
     assert [p.name for p in tmp_path.iterdir()] == ["form.xlsx"]  # temp file removed
+
+
+@pytest.mark.libreoffice
+def test_long_form_prints_parts_apart_and_the_signature_with_rows(tmp_path, plan_of):
+    """A unit with many target rows and tasks, printed by LibreOffice: no page shows part
+    A's header above part B, and the page with the signature block also holds table rows."""
+    import re
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        pytest.skip("LibreOffice not installed")
+    plan = plan_of("tam-duong")
+    unit = max(plan.units, key=lambda u: len(u.indicators))
+    unit.tasks = [f"Nhiệm vụ thử số {i}: tổ chức tuyên truyền, phổ biến pháp luật về bình đẳng "
+                  f"giới cho cán bộ, hội viên và nhân dân trên địa bàn" for i in range(1, 19)]
+    period = str(plan.period_start)
+    (g,) = forms.generate_forms(plan, tmp_path / "f", period, units=[unit.name],
+                                generated_at=STAMP)
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(g.path)],
+                   check=True, capture_output=True, timeout=180)
+    pdf = tmp_path / (g.path.stem + ".pdf")
+    n = int(re.search(r"Pages:\s+(\d+)", subprocess.run(
+        ["pdfinfo", str(pdf)], capture_output=True, text=True).stdout).group(1))
+    pages = [subprocess.run(["pdftotext", "-layout", "-f", str(i), "-l", str(i), str(pdf), "-"],
+                            capture_output=True, text=True).stdout for i in range(1, n + 1)]
+    form_pages = [p for p in pages if "NV" in p or "Mục tiêu kế hoạch" in p or "NGƯỜI" in p]
+    assert len(form_pages) >= 2
+    b_pages = [p for p in form_pages if "NV" in p]
+    for p in b_pages:
+        if "B. KẾT QUẢ" not in p:
+            assert "Mục tiêu kế hoạch" not in p          # part A header not repeated
+    sign = next(p for p in form_pages if "NGƯỜI LẬP BIỂU" in p)
+    assert re.search(r"NV\d+", sign)                     # never alone on its page
+    # nothing cut at the right: every page's table keeps its last column
+    assert all("Ghi chú" in p or "đề xuất" in p or "NGƯỜI" in p
+               for p in form_pages if "STT" in p)

@@ -32,7 +32,8 @@ def test_round_trip_keeps_every_value(tmp_path_factory, data):
             if t.measure == "yesno":
                 answer = data.draw(st.sampled_from(["Có", "Không"]))
                 fills[t.code] = Fill(value=answer)
-                expected[(unit.name, t.code)] = (None, None, None)
+                # CONTRACT section 5: a yes/no row's value is 1 (Có) or 0 (Không)
+                expected[(unit.name, t.code)] = (1 if answer == "Có" else 0, None, None)
             elif t.has_fraction:
                 num, den = data.draw(fractions)
                 as_text = data.draw(st.booleans())
