@@ -633,9 +633,14 @@ def _fsync_dir(folder: Path) -> None:
 def _has_files(folder: Path) -> bool:
     """Whether anything was ever archived (a file in ``folder`` or a folder of it)."""
     try:
-        for day in os.scandir(folder):
-            if day.is_file() or (day.is_dir() and any(True for _ in os.scandir(day.path))):
-                return True
+        with os.scandir(folder) as days:
+            for day in days:
+                if day.is_file():
+                    return True
+                if day.is_dir():
+                    with os.scandir(day.path) as inside:
+                        if next(inside, None) is not None:
+                            return True
     except FileNotFoundError:
         pass
     return False

@@ -78,3 +78,23 @@ def test_xlsb_is_named_clearly(typed, tmp_path):
     (cf,) = collect(ws, plan, period="2026", workers=1).files
     assert cf.status == "rejected" and cf.kind == "xlsb"
     assert cf.findings[0].code == "file_xlsb" and ".xlsb" in cf.findings[0].message
+
+
+@pytest.mark.skipif(SSCONVERT is None, reason="gnumeric (ssconvert) not installed")
+def test_library_warnings_never_reach_the_console(typed, tmp_path, capfd):
+    """openpyxl warns about Gnumeric's workbooks ("no default style") when the checker
+    looks at a cell format: never shown to the officer."""
+    import warnings
+
+    from bdg_excel.cli import main
+
+    ws, plan, src, want = typed
+    out = ws.inbox / "gnumeric.xlsx"
+    subprocess.run([SSCONVERT, str(src), str(out)], check=True, capture_output=True, timeout=120)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert main(["collect", "-w", str(ws.root), "-q", "--workers", "1"]) == 0
+    assert [str(w.message) for w in seen] == []
+    printed = capfd.readouterr()
+    assert "Warning" not in printed.out + printed.err
+    assert "gnumeric.xlsx" in printed.out
