@@ -557,3 +557,36 @@ def test_output_folder_full_is_named_and_the_returns_are_recorded(binhlu, monkey
     err = capsys.readouterr().err
     assert "hết dung lượng" in err and "bảng tổng hợp chưa được ghi" in err, err
     assert [r[0] for r in records(ws)] == ["tot.xlsx"] and not list(ws.inbox.iterdir())
+
+
+def test_copy_killed_half_way_leaves_no_partial_file_under_a_recorded_name(binhlu, monkeypatch):
+    """Across file systems the copy is made under a temporary name: killed half-way, the
+    archive holds only that temporary file (removed by the next run, under the lock),
+    never half a return under the name the ledger recorded."""
+    ws, plan, period, forms = binhlu
+    src = fill(plan, forms, VHXH, ws.inbox / "tra-ve.xlsx")
+    keep = src.read_bytes()
+
+    class Killed(BaseException):
+        pass
+
+    def exdev(*a, **k):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    def half(fin, fout, *a, **k):
+        fout.write(fin.read(1000))
+        fout.flush()
+        raise Killed()
+    monkeypatch.setattr(os, "link", exdev)
+    monkeypatch.setattr(shutil, "copyfileobj", half)
+    with pytest.raises(Killed):
+        collect(ws, plan, period=period, workers=1)
+    monkeypatch.undo()
+    # what a kill leaves (the finally clause did not run): the partial temporary copy
+    (ws.archive / ".~tmp-0123456789abcdef.xlsx").write_bytes(keep[:1000])
+    assert records(ws) == [("tra-ve.xlsx", "accepted", 1)]       # recorded, not moved
+    assert not [p for p in ws.archive.rglob("*.xlsx") if not p.name.startswith(".~tmp")]
+    collect(ws, plan, period=period, workers=1)
+    assert records(ws) == [("tra-ve.xlsx", "accepted", 1)]
+    files = [p for p in ws.archive.rglob("*") if p.is_file()]
+    assert [p.read_bytes() for p in files] == [keep] and not src.exists()
