@@ -219,7 +219,7 @@ def check_case(ws, filled: dict[str, float], case: Case) -> None:
                               "WHERE file_id = ?", (file_id,)).fetchall()
     finally:
         db.close()
-    named = {t for _, _, t, _ in findings if t}
+    named = {c.strip() for _, _, t, _ in findings if t for c in t.split(",")}   # "1.1, 2.1"
     file_level = [f for f in findings if f[0] == "error" and not f[2]]
     for code, want in filled.items():
         want = case.expected.get(code, want)
