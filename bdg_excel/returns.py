@@ -272,7 +272,7 @@ def _check_other_forms(data: ReturnData, wb, others: list[str]) -> None:
         data.finding("renamed_sheet", f"Không có trang '{layout.FORM_SHEET}' chứa bảng số liệu; "
                      f"số liệu được đọc từ trang '{data.sheet}'. Không đổi tên, không xóa trang "
                      "biểu mẫu; kiểm tra lại đúng trang đã điền.", WARNING, sheet=data.sheet)
-    mine = _inputs(data)
+    mine = None
     for other in others:
         rows = _sheet_rows(wb.get_sheet_by_name(other))
         if not any(layout.maybe_header(r) for r in rows):
@@ -280,6 +280,8 @@ def _check_other_forms(data: ReturnData, wb, others: list[str]) -> None:
         copy = ReturnData(path=data.path, name=data.name)
         if not _read_tables(copy, other, rows):
             continue
+        if mine is None:
+            mine = _inputs(data)
         if _inputs(copy) == mine:
             data.finding("copied_sheet", f"Trang '{other}' là bản sao của trang biểu mẫu, cùng "
                          f"số liệu; chỉ trang '{data.sheet}' được đọc. Nên xóa trang thừa.",
