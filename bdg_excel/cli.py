@@ -399,6 +399,9 @@ def consolidate_cmd(ws, plan, period, received_at, workers, quiet):
     if not got:
         echo(f"Chưa có đơn vị nào nộp báo cáo kỳ {label}: bảng tổng hợp chỉ có khung, "
              "chưa có số liệu.")
+    if getattr(res, "held", None):
+        echo(f"Bảng tổng hợp {res.held.name} đang được mở (Excel/LibreOffice) nên không bị ghi "
+             "đè. Kết quả lần này được ghi vào tệp mới bên cạnh:")
     echo(f"Bảng tổng hợp: {res.path}")
     from .report import internal_path
     echo(f"Bảng nội bộ (phát hiện, dữ liệu): {internal_path(res.path)}")
@@ -652,6 +655,8 @@ def serve_cmd(ws, plan_name, port, no_browser):
 def _render_collect(res) -> None:
     for f in res.skipped:
         echo(f"Bỏ qua {f.file}: {f.message}")
+    for f in getattr(res, "notes", ()):
+        echo(f"Lưu ý: {f.message}")
     for unit, path in getattr(res, "signed", []):
         echo(f"Bản có chữ ký{f' của {unit}' if unit else ''}: đã lưu {path.name} vào "
              f"{path.parent}")

@@ -8,24 +8,31 @@ job. Files already recorded (same content hash) are recognised and never parsed 
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import hashlib
 import os
+import re
 import shutil
+import sqlite3
+import uuid
+import warnings
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
 from . import clock, ledger as lg, vn
-from .errors import OutputLocked
+from .errors import OutputLocked, WorkspaceError
 from .findings import ERROR, WARNING, Finding
 from .ledger import FileRecord, Ledger
 from .model import Plan
-from .returns import read_return
+from .returns import ReturnData, read_return
 from .validate import CheckedReturn, check_return
-from .workspace import WINDOWS_MAX_PATH, Workspace, unique_path
+from .workspace import TEMP_PREFIX, WINDOWS_MAX_PATH, Workspace, unique_path
 
 PARALLEL_THRESHOLD = 24   # below this many new files a process pool costs more than it saves
 BATCH = 100               # files checked, recorded (one transaction) and moved per step
@@ -47,7 +54,10 @@ class CollectedFile:
 @dataclass
 class CollectResult:
     files: list[CollectedFile] = field(default_factory=list)
-    skipped: list[Finding] = field(default_factory=list)    # lock files, folders, links
+    skipped: list[Finding] = field(default_factory=list)    # lock files, folders, links,
+    #                  files still arriving or unreadable: left in inbox/ for the next run
+    notes: list[Finding] = field(default_factory=list)      # recorded, but something is
+    #                  left to do: a file that could not leave inbox/, feedback to retry
     #: signed copies (PDF, scans) kept beside a unit's return: (unit or None, archived path)
     signed: list[tuple[str | None, Path]] = field(default_factory=list)
     period: str | None = None                               # the period collected for
@@ -84,27 +94,63 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
     ``received_at``, or its modification time. A return of another period than ``period``
     is recorded under its own period (never counted in this one) and listed in
     ``result.other_period``.
+
+    Containment: every stage that touches one file (hashing, safety scan, reading,
+    checking, archiving, feedback) is inside a per-file boundary; what goes wrong there
+    is a finding on that file and the run goes on. Only faults of the workspace itself
+    (the ledger, the archive or output folder, a full disk) stop it, as
+    :class:`WorkspaceError` naming the cause.
     """
     if now is None:
         now = clock.now()
+    try:
+        return _collect(ws, plan, period=period, received_at=received_at,
+                        sender_of=sender_of, workers=workers, progress=progress,
+                        feedback=feedback, now=now)
+    except sqlite3.Error as exc:
+        raise lg.fault(ws.ledger_path, exc) from exc
+    except OSError as exc:
+        if exc.errno in DISK_FULL:
+            raise WorkspaceError(disk_full_message(ws.root, exc)) from exc
+        raise
+
+
+DISK_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+
+
+def disk_full_message(where: Path, exc: OSError | None = None) -> str:
+    at = f" ({exc.filename})" if exc is not None and exc.filename else ""
+    return (f"Ổ đĩa chứa thư mục làm việc {where} đã hết dung lượng{at}: không ghi được gì "
+            "thêm. Không tệp nào bị mất: các tệp chưa xử lý vẫn nằm trong inbox/. Giải phóng "
+            "dung lượng ổ đĩa rồi chạy lại lệnh.")
+
+
+def _collect(ws: Workspace, plan: Plan, *, period, received_at, sender_of, workers, progress,
+             feedback, now: datetime) -> CollectResult:
     period = period or plan.default_period(now.date())
     result = CollectResult(period=period)
     sender_of = {vn.nfc(k): v for k, v in (sender_of or {}).items()}
-    with Ledger(ws.ledger_path) as led:
+    _remove_stale_copies(ws.archive)
+    day = now.strftime("%Y-%m-%d")
+    with Ledger(ws.ledger_path, new_if_empty=not _has_files(ws.archive)) as led:
+        # the ledger as it was before the day's first run: "yesterday's" to go back to
+        led.backup(ws.state_dir / "backups", day)
         known = _Known(led)
         entries = _keep_signed_copies(ws, plan, period, _inbox_entries(ws, result), result)
         stats: dict[Path, tuple[str, int, float]] = {}   # path -> sha256, size, mtime
         pending = []
         for p in entries:
             # only a name the ledger recorded with an archive path can be an unfinished move
-            if vn.nfc(p.name) in known.archived_names:
-                stats[p] = _hash_stat(p)
-                if _finish_recorded(ws, known, p, stats[p][0]):
+            if text_name(p.name) in known.archived_names:
+                st = _guarded_hash(p, result)
+                if st is None:
+                    continue
+                stats[p] = st
+                if _finish_recorded(ws, known, p, st[0], result):
                     continue
             pending.append(p)
         taken = known.taken(ws.root)   # path keys (see _free_path) of recorded archive paths
         mail = {m["name"]: m for m in led.mail_files()}
-        day = now.strftime("%Y-%m-%d")
         collected_at = _iso(now)
         archive_day = ws.archive / day
         rel_day = str(archive_day.relative_to(ws.root))
@@ -116,15 +162,16 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
         def prepare(paths: list[Path]) -> _Step:
             batch = []
             for p in paths:
-                sha, size, mtime = stats.pop(p, None) or _hash_stat(p)
-                batch.append((p, sha, size, mtime))
+                st = stats.pop(p, None) or _guarded_hash(p, result)
+                if st is not None:
+                    batch.append((p, *st))
             mail_time = _mail_origins(mail, batch, sender_of)
             when = {p: received_at or mail_time.get(p) or datetime.fromtimestamp(mtime)
                     for p, _, _, mtime in batch}
-            senders = {p: sender_of.get(vn.nfc(p.name)) for p, _, _, _ in batch}
+            senders = {p: sender_of.get(text_name(p.name)) for p, _, _, _ in batch}
             # The earliest copy of a content is the original, the rest duplicates,
             # whatever their names ("a (2).xlsx" sorts before "a.xlsx").
-            batch.sort(key=lambda item: (when[item[0]], vn.nfc(item[0].name)))
+            batch.sort(key=lambda item: (when[item[0]], text_name(item[0].name)))
             first: dict[str, Path] = {}   # content -> the one file of it to parse
             for p, sha, _, _ in batch:
                 if sha not in first and sha not in parsed:
@@ -140,13 +187,13 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
                 inflight.append(prepare(chunks.pop(0)))
             while inflight:
                 current = inflight.popleft()
-                checked = dict(zip(current.new, current.results()))
+                checked = dict(zip(current.new, checker.results(current.new, current.results)))
                 if chunks:   # keep the workers busy while this batch is recorded and moved
                     inflight.append(prepare(chunks.pop(0)))
                 moves = []
                 with led.transaction(), led.batch() as rows:
                     for path, sha, size, _ in current.files:
-                        dest = _free_path(archive_day, _archive_name(path.name, archive_day),
+                        dest = _free_path(archive_day, _archive_name(text_name(path.name), archive_day),
                                           taken, on_disk)
                         cf = _record(rows, known, plan, path, sha, size, dest, checked.get(path), {
                             "received_at": _iso(current.when[path]),
@@ -156,7 +203,7 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
                         result.files.append(cf)
                         moves.append((path, dest))
                 for src, dest in moves:
-                    _move(src, dest, made_dirs)
+                    _guarded_move(src, dest, made_dirs, result)
                 done += len(current.files)
                 if progress:
                     progress(done, len(pending))
@@ -236,7 +283,7 @@ def _mail_origins(mail: dict[str, dict], batch, sender_of: dict[str, str]
 def _record(rows, known: _Known, plan: Plan, path: Path, sha: str, size: int, dest: Path,
             chk: CheckedReturn | None, base: dict) -> CollectedFile:
     """One file into the ledger (``rows``: a :meth:`Ledger.batch`, in a transaction)."""
-    base = {"sha256": sha, "original_name": vn.nfc(path.name), "size": size, **base}
+    base = {"sha256": sha, "original_name": text_name(path.name), "size": size, **base}
     if chk is None:   # this content was recorded before (or earlier in this run)
         first = known.first_record(sha)
         file_id = rows.add_file({**base, "status": lg.DUPLICATE, "duplicate_of": first.id,
@@ -253,22 +300,30 @@ def _record(rows, known: _Known, plan: Plan, path: Path, sha: str, size: int, de
                          chk.period, chk.findings, dest, kind=chk.data.kind, file_id=file_id)
 
 
-def _finish_recorded(ws: Workspace, known: _Known, path: Path, sha: str) -> bool:
+def _finish_recorded(ws: Workspace, known: _Known, path: Path, sha: str,
+                     result: CollectResult) -> bool:
     """A file a killed run recorded but did not finish moving: finish the move (or drop
-    the inbox link when the archive already holds this very file). True if handled."""
+    the inbox entry when the archive already holds these very bytes: a hard link, or a
+    complete copy made across file systems). True if handled."""
+    name = text_name(path.name)
     for _, _, original_name, archive_path, _ in known.by_sha(sha):
-        if not archive_path or original_name != vn.nfc(path.name):
+        if not archive_path or original_name != name:
             continue
         dest = ws.root / archive_path
         if not dest.exists():
-            _move(path, dest)
+            _guarded_move(path, dest, None, result)
             return True
-        if os.path.samefile(path, dest) or _hash_stat(dest)[0] == sha:
-            # killed between link and unlink, or (Windows) the inbox file was held open
-            # by another program when it was archived: the archive has these very bytes
-            _remove_from_inbox(path)
+        if os.path.samefile(path, dest) or _sha256_of(dest) == sha:
+            _guarded_unlink(path, result)   # killed between copy and unlink
             return True
     return False
+
+
+def _sha256_of(path: Path) -> str | None:
+    try:
+        return _hash_stat(path)[0]
+    except OSError:
+        return None
 
 
 def _write_pending_feedback(ws: Workspace, plan: Plan, led: Ledger,
@@ -285,13 +340,22 @@ def _write_pending_feedback(ws: Workspace, plan: Plan, led: Ledger,
             file_id=rec.id)
         mine = rec.plan_identity in (None, plan.identity())
         try:
-            paths = write_feedback(ws, plan if mine else None, cf, today=today) \
-                if cf.archive_path else []
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                paths = write_feedback(ws, plan if mine else None, cf, today=today) \
+                    if cf.archive_path else []
         except OutputLocked as exc:
             # the officer has last time's feedback open in Excel (Windows refuses to
             # replace it): the others still get theirs; this one is written next run
             result.skipped.append(Finding("feedback_locked", f"chưa ghi được phản hồi. {exc}",
                                           WARNING, file=rec.original_name))
+            continue
+        except Exception as exc:  # noqa: BLE001 - feedback never fails the run
+            # the ledger keeps it as still to write: the next run tries again
+            result.notes.append(Finding(
+                "feedback_failed", f"Chưa ghi được phản hồi cho tệp {cf.name} ({reason(exc)}); "
+                "kết quả kiểm tra đã được ghi sổ, phản hồi sẽ được ghi lại ở lần chạy sau.",
+                WARNING, file=cf.name))
             continue
         with led.transaction():
             led.set_feedback(rec.id, [str(p.relative_to(ws.root)) for p in paths])
@@ -358,34 +422,112 @@ def _inbox_entries(ws: Workspace, result: CollectResult) -> list[Path]:
         return []
     out = []
     with os.scandir(ws.inbox) as it:   # file types from the directory: no stat per entry
-        entries = sorted(it, key=lambda e: vn.nfc(e.name))
+        entries = sorted(it, key=lambda e: text_name(e.name))
     for entry in entries:
         name = entry.name
         if name.startswith("~$") or name.startswith(".~lock") or name in (".gitkeep", ".DS_Store", "Thumbs.db", "desktop.ini"):
             continue  # Excel/LibreOffice lock files and system files: not returns
+        if name.lower().endswith(ARRIVING_SUFFIXES):
+            result.skipped.append(_arriving(text_name(name)))
+            continue
         if entry.is_symlink():
             result.skipped.append(Finding("symlink", "Liên kết tượng trưng trong inbox/ không được "
-                                          "đọc. Chép chính tệp vào inbox/.", WARNING, file=name))
+                                          "đọc. Chép chính tệp vào inbox/.", WARNING,
+                                          file=text_name(name)))
             continue
         if entry.is_dir():
             result.skipped.append(Finding("folder", "Thư mục con trong inbox/ không được đọc. Chép "
-                                          "các tệp trong đó ra inbox/.", WARNING, file=name))
+                                          "các tệp trong đó ra inbox/.", WARNING,
+                                          file=text_name(name)))
             continue
         if entry.is_file():
             out.append(ws.inbox / name)
     return out
 
 
+#: what browsers, copy tools and office programs call a file they are still writing
+ARRIVING_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".tmp", ".temp",
+                     ".filepart", ".opdownload")
+
+
+class StillArriving(Exception):
+    """The file changed while it was read: it is still being copied, saved or downloaded."""
+
+
+def _arriving(name: str) -> Finding:
+    return Finding("arriving", "Tệp đang được chép, lưu hoặc tải về (chưa xong) nên chưa được "
+                   "đọc; tệp được để lại trong inbox/ và sẽ được đọc ở lần chạy sau, khi đã "
+                   "hoàn tất.", WARNING, file=name)
+
+
 def _hash_stat(path: Path) -> tuple[str, int, float]:
-    """sha256, size and modification time of a file, reading it once."""
+    """sha256, size and modification time of a file, reading it once. Raises
+    :class:`StillArriving` when its size or time changes while it is read."""
     h = hashlib.sha256()
     size = 0
     with path.open("rb") as fh:
-        mtime = os.fstat(fh.fileno()).st_mtime
+        before = os.fstat(fh.fileno())
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
             size += len(chunk)
-    return h.hexdigest(), size, mtime
+        after = os.fstat(fh.fileno())
+    if size != before.st_size or (after.st_size, after.st_mtime_ns) != \
+            (before.st_size, before.st_mtime_ns):
+        raise StillArriving(path)
+    return h.hexdigest(), size, before.st_mtime
+
+
+def _guarded_hash(path: Path, result: CollectResult) -> tuple[str, int, float] | None:
+    """:func:`_hash_stat`, or None with the file named in ``result.skipped`` (it stays in
+    inbox/ for the next run) when it is still arriving or cannot be read."""
+    name = text_name(path.name)
+    try:
+        return _hash_stat(path)
+    except StillArriving:
+        result.skipped.append(_arriving(name))
+    except OSError as exc:
+        if exc.errno in DISK_FULL:
+            raise
+        result.skipped.append(Finding(
+            "cannot_open", f"Không xử lý được tệp {name}: không mở được tệp để đọc "
+            f"({reason(exc)}). Tệp được để lại trong inbox/; cấp quyền đọc cho tài khoản đang "
+            "chạy bdg-excel (hoặc đóng chương trình đang giữ tệp) rồi chạy lại.",
+            ERROR, file=name))
+    return None
+
+
+def text_name(name: str) -> str:
+    """A file name as text for the ledger, the findings and the console: NFC, and bytes
+    that are not UTF-8 (names unzipped from a Windows archive arrive so on Linux, held
+    by Python as surrogates) shown as U+FFFD instead of failing every write."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        name = name.encode("utf-8", "replace").decode("utf-8")   # any lone surrogate left
+    return vn.nfc(name)
+
+
+def reason(exc: BaseException) -> str:
+    """Why something failed, in Vietnamese, with the technical name for the helper."""
+    if isinstance(exc, PermissionError):
+        what = "không có quyền truy cập, hoặc tệp đang được chương trình khác mở"
+    elif isinstance(exc, FileNotFoundError):
+        what = "tệp không còn ở đó"
+    elif isinstance(exc, OSError) and exc.errno in DISK_FULL:
+        what = "hết dung lượng ổ đĩa"
+    elif isinstance(exc, OSError):
+        what = "lỗi đọc ghi tệp"
+    elif isinstance(exc, MemoryError):
+        what = "không đủ bộ nhớ để đọc tệp"
+    elif isinstance(exc, (UnicodeError, ValueError)):
+        what = "nội dung tệp có dữ liệu không đọc được"
+    elif isinstance(exc, BrokenProcessPool):
+        what = "chương trình đọc tệp bị dừng đột ngột"
+    else:
+        what = "lỗi khi xử lý tệp"
+    detail = xml_safe(str(exc))[:160]
+    return f"{what}; {type(exc).__name__}" + (f": {detail}" if detail else "")
 
 
 def _names_in(folder: Path) -> set[str]:
@@ -438,38 +580,147 @@ MAX_NAME_BYTES = 200
 
 
 def _move(src: Path, dest: Path, made_dirs: set[Path] | None = None) -> None:
-    """Move without ever overwriting anything: a hard link fails if ``dest`` exists, and
-    the inbox entry is removed only once the archive holds the bytes. ``dest`` is the
-    path the ledger recorded, so it must be free (the caller chose it so). ``made_dirs``:
-    folders known to exist (filled in)."""
+    """Move without ever overwriting or losing anything: the archive gets the complete
+    file (a hard link, or across file systems a copy under a temporary name, synced and
+    then given its name, so it never holds half a file), and only then is the inbox entry
+    removed. ``dest`` is the path the ledger recorded, so it must be free (the caller chose
+    it so). ``made_dirs``: folders known to exist (filled in)."""
     if made_dirs is None or dest.parent not in made_dirs:
         dest.parent.mkdir(parents=True, exist_ok=True)
         if made_dirs is not None:
             made_dirs.add(dest.parent)
+    if _place(src, dest):
+        os.unlink(src)
+
+
+def _place(src: Path, dest: Path) -> bool:
+    """Put ``src``'s bytes at ``dest``; False (nothing done) when ``dest`` is taken."""
     try:
         os.link(src, dest)
+        return True
     except FileExistsError:
-        return  # taken meanwhile by someone else: never overwrite; the file stays in inbox/
-    except OSError:  # file system without hard links: copy, sync, then remove
-        with src.open("rb") as fin, open(dest, "xb") as fout:
+        return False  # taken meanwhile by someone else: never overwrite; the file stays in inbox/
+    except OSError as exc:
+        if exc.errno in DISK_FULL:
+            raise
+        # another file system (EXDEV), or one without hard links: copy
+    tmp = dest.parent.parent / f"{TEMP_PREFIX}{uuid.uuid4().hex}{dest.suffix}"
+    try:
+        with src.open("rb") as fin, open(tmp, "xb") as fout:
             shutil.copyfileobj(fin, fout)
             fout.flush()
             os.fsync(fout.fileno())
-        shutil.copystat(src, dest)
-    _remove_from_inbox(src)
+        shutil.copystat(src, tmp)
+        try:
+            os.link(tmp, dest)          # fails rather than overwrite
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            if exc.errno in DISK_FULL:
+                raise
+            if dest.exists() or dest.is_symlink():
+                return False
+            os.replace(tmp, dest)       # no hard links in the archive either
+        _fsync_dir(dest.parent)
+        return True
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
 
 
-def _remove_from_inbox(path: Path) -> bool:
-    """Remove a file the archive now holds. On Windows a file another program holds open
-    (Excel) cannot be deleted: it stays in inbox/ and the next run, seeing the archive
-    holds the same bytes, removes it then. Returns whether it is gone."""
+def _fsync_dir(folder: Path) -> None:
     try:
-        os.unlink(path)
-        return True
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return   # Windows: folders cannot be opened (nor need to be synced)
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _has_files(folder: Path) -> bool:
+    """Whether anything was ever archived (a file in ``folder`` or a folder of it)."""
+    try:
+        with os.scandir(folder) as days:
+            for day in days:
+                if day.is_file():
+                    return True
+                if day.is_dir():
+                    with os.scandir(day.path) as inside:
+                        if next(inside, None) is not None:
+                            return True
     except FileNotFoundError:
-        return True
-    except PermissionError:
-        return False
+        pass
+    return False
+
+
+def _remove_stale_copies(archive: Path) -> None:
+    """Temporary copies a killed run left in archive/ (never a recorded file: those get
+    their own name only once complete). Called with the workspace lock held."""
+    try:
+        with os.scandir(archive) as it:
+            stale = [e.path for e in it if e.name.startswith(TEMP_PREFIX) and e.is_file()]
+    except FileNotFoundError:
+        return
+    for path in stale:
+        os.unlink(path)
+
+
+def _guarded_move(src: Path, dest: Path, made_dirs: set[Path] | None,
+                  result: CollectResult) -> None:
+    """:func:`_move` of a recorded file. A fault of the archive (full disk, no right to
+    write there) stops the run: the file is recorded and still in inbox/, and the next
+    run finishes the move. A file that cannot leave inbox/ (Windows: open in Excel) stays
+    there, is named, and the run goes on."""
+    if made_dirs is None or dest.parent not in made_dirs:
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _archive_fault(dest, exc) from exc
+        if made_dirs is not None:
+            made_dirs.add(dest.parent)
+    try:
+        placed = _place(src, dest)
+    except OSError as exc:
+        if exc.filename is not None and Path(exc.filename) == src or \
+                isinstance(exc, FileNotFoundError) and not src.exists():
+            result.notes.append(Finding(
+                "not_archived", f"Tệp {text_name(src.name)} đã được ghi sổ nhưng chưa chép được "
+                f"vào archive/ ({reason(exc)}); tệp vẫn ở inbox/, lần chạy sau sẽ chép tiếp.",
+                WARNING, file=text_name(src.name)))
+            return
+        raise _archive_fault(dest, exc) from exc
+    if placed:
+        _guarded_unlink(src, result)
+    else:
+        result.notes.append(Finding(
+            "not_archived", f"Tên {dest.name} trong archive/ vừa bị chiếm; tệp "
+            f"{text_name(src.name)} vẫn ở inbox/, lần chạy sau sẽ xử lý tiếp.", WARNING,
+            file=text_name(src.name)))
+
+
+def _guarded_unlink(src: Path, result: CollectResult) -> None:
+    try:
+        os.unlink(src)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        name = text_name(src.name)
+        result.notes.append(Finding(
+            "left_in_inbox", f"Tệp {name} đã được ghi sổ và lưu vào archive/ nhưng chưa xóa "
+            f"được khỏi inbox/ ({reason(exc)}). Đóng tệp (Excel?) rồi chạy lại; lần sau tệp "
+            "sẽ được nhận ra và xóa khỏi inbox/, không ghi sổ hai lần.", WARNING, file=name))
+
+
+def _archive_fault(dest: Path, exc: OSError) -> WorkspaceError:
+    if exc.errno in DISK_FULL:
+        return WorkspaceError(disk_full_message(dest.parent, exc))
+    return WorkspaceError(
+        f"Không ghi được vào thư mục lưu trữ {dest.parent} ({reason(exc)}). Các tệp đã ghi "
+        "sổ nhưng chưa lưu trữ vẫn ở inbox/; kiểm tra quyền ghi và ổ đĩa rồi chạy lại lệnh.")
 
 
 # -- checking (optionally in a process pool) ---------------------------------------------
@@ -483,12 +734,77 @@ def _init_worker(plan: Plan, period: str | None) -> None:
 
 
 def _check_one(args: tuple[str, str | None]) -> CheckedReturn:
+    """Safety scan, reading and checking of one file, inside its boundary: whatever goes
+    wrong becomes a finding and the file is recorded as rejected. Library warnings
+    (openpyxl, calamine …) are for developers, never for the officer's console."""
     path, sender = args
-    chk = check_return(read_return(Path(path)), _PLAN, period=_PERIOD, sender=sender)
+    name = text_name(os.path.basename(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            chk = check_return(read_return(Path(path), name), _PLAN, period=_PERIOD,
+                               sender=sender)
+        except Exception as exc:  # noqa: BLE001 - one file never stops the run
+            chk = failed_check(Path(path), name, exc)
     # the raw rows are checked: what is recorded is in chk.values / chk.tasks. Dropping
     # them halves what a worker sends back (pickled, unpickled in the main process).
     chk.data.targets, chk.data.tasks = {}, {}
+    _clean_check(chk)
     return chk
+
+
+def failed_check(path: Path, name: str, exc: BaseException) -> CheckedReturn:
+    """The check of a file whose processing failed: rejected, with the reason."""
+    data = ReturnData(path=path, name=name, readable=False)
+    try:
+        from .untrusted import sniff
+
+        data.kind = sniff(path)
+    except Exception:  # noqa: BLE001
+        data.kind = None
+    data.finding("processing_failed", f"Không xử lý được tệp {name} ({reason(exc)}). Tệp đã "
+                 "được lưu trữ nguyên vẹn. Mở tệp bằng Excel, lưu lại dưới dạng .xlsx rồi gửi "
+                 "lại; nếu vẫn lỗi, báo cho người hỗ trợ.")
+    return CheckedReturn(data=data, findings=list(data.findings))
+
+
+# characters XML 1.0 cannot hold (Excel writes them as _x0007_, calamine gives them back),
+# and lone surrogates (no encoding can write them)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with what no workbook, XML file or database can hold shown as U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def _clean_value(v):
+    if isinstance(v, str):
+        return xml_safe(v) if _NOT_XML.search(v) else v
+    if v is None or isinstance(v, (float, bool)):
+        return v
+    if isinstance(v, int):
+        return v if -(1 << 63) <= v < (1 << 63) else float(v)
+    return xml_safe(str(v))
+
+
+def _clean_check(chk: CheckedReturn) -> None:
+    """What is recorded and quoted back (findings, values, tasks) holds only what the
+    ledger, the feedback workbook and the report can store: text quoting a unit's cell
+    may carry control characters or undecodable bytes."""
+    for i, f in enumerate(chk.findings):
+        bad = {attr: xml_safe(v) for attr, v in vars(f).items()
+               if isinstance(v, str) and _NOT_XML.search(v)}
+        if bad:
+            chk.findings[i] = dataclasses.replace(f, **bad)
+    for v in chk.values:
+        for attr, x in vars(v).items():
+            if isinstance(x, str) and _NOT_XML.search(x):
+                setattr(v, attr, xml_safe(x))
+    chk.tasks = [{k: _clean_value(x) for k, x in t.items()} for t in chk.tasks]
+    meta = chk.data.meta
+    if any(isinstance(x, str) and _NOT_XML.search(x) for x in meta.values()):
+        chk.data.meta = {k: _clean_value(x) for k, x in meta.items()}
 
 
 class _Checker:
@@ -507,16 +823,44 @@ class _Checker:
     def submit(self, paths: list[Path], sender_of: dict[str, str]
                ) -> Callable[[], list[CheckedReturn]]:
         """Start checking ``paths``; the returned function gives the results in order."""
-        jobs = [(str(p), sender_of.get(vn.nfc(p.name))) for p in paths]
+        jobs = [(str(p), sender_of.get(text_name(p.name))) for p in paths]
         if self.pool is not None and len(jobs) > 1:
             # small chunks: every worker gets a share of each batch
             chunk = max(1, min(16, len(jobs) // (self.workers * 4)))
-            results = self.pool.map(_check_one, jobs, chunksize=chunk)
+            try:
+                results = self.pool.map(_check_one, jobs, chunksize=chunk)
+            except BrokenProcessPool:   # a worker died earlier: :meth:`results` recovers
+                def broken():
+                    raise BrokenProcessPool("pool")
+                return broken
             return lambda: list(results)
         return lambda: [_check_one(job) for job in jobs]
 
     def check(self, paths: list[Path], sender_of: dict[str, str]) -> list[CheckedReturn]:
         return self.submit(paths, sender_of)()
+
+    def results(self, paths: list[Path], get: Callable[[], list[CheckedReturn]]
+                ) -> list[CheckedReturn]:
+        """``get()``; when a worker died (a reader crashed the process: out of memory, a
+        fault in native code), each file is checked again alone in a process of its own,
+        so only the file that kills its reader is rejected, and the pool is renewed."""
+        try:
+            return get()
+        except BrokenProcessPool:
+            pass
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = ProcessPoolExecutor(self.workers, initializer=_init_worker,
+                                            initargs=(_PLAN, _PERIOD))
+        out = []
+        for p in paths:
+            with ProcessPoolExecutor(1, initializer=_init_worker,
+                                     initargs=(_PLAN, _PERIOD)) as alone:
+                try:
+                    out.append(alone.submit(_check_one, (str(p), None)).result())
+                except BrokenProcessPool as exc:
+                    out.append(failed_check(p, text_name(p.name), exc))
+        return out
 
     def __enter__(self) -> "_Checker":
         return self

@@ -7,6 +7,7 @@ are parsed. The schema is versioned; :data:`MIGRATIONS` upgrades older ledgers i
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,21 +125,64 @@ class FileRecord:
 FILE_COLUMNS = ", ".join(FileRecord.__dataclass_fields__)   # in FileRecord's order
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+BACKUPS_KEPT = 7          # rotating daily copies of the ledger in .bdg/backups/
+
+
 class Ledger:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, new_if_empty: bool = False):
+        """``new_if_empty``: an empty (0-byte) ledger file is the start of a new one (a
+        first run killed while creating it) — the caller knows nothing was ever archived."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _refuse_damaged(self.path, new_if_empty)
         try:
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise fault(self.path, exc) from exc
+        try:
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
+            self.existed = bool(self.version)
+            if self.existed:   # an existing ledger: is every page of it sound?
+                problems = [r[0] for r in self.db.execute("PRAGMA quick_check(5)")]
+                if problems != ["ok"]:
+                    raise sqlite3.DatabaseError("; ".join(problems))
             self.migrate()
-        except sqlite3.DatabaseError as exc:
-            raise WorkspaceError(
-                f"Sổ theo dõi {self.path} bị hỏng hoặc không phải cơ sở dữ liệu SQLite ({exc}). "
-                "Khôi phục tệp từ bản sao lưu, hoặc đổi tên nó để bắt đầu sổ mới.") from exc
+        except BaseException as exc:
+            self.db.close()
+            if isinstance(exc, sqlite3.Error):
+                raise fault(self.path, exc) from exc
+            raise
+
+    def backup(self, folder: Path, day: str, keep: int = BACKUPS_KEPT) -> Path | None:
+        """A copy of the ledger as it is now, taken with SQLite's backup API (consistent
+        even while written), as ``folder/ledger-DAY.sqlite3`` unless that day has one
+        already; only the newest ``keep`` are kept. The copy is written under a temporary
+        name and renamed, so a backup is never half a database."""
+        if not self.existed:
+            return None   # a new ledger: nothing recorded yet
+        folder = Path(folder)
+        target = folder / f"ledger-{day}.sqlite3"
+        if target.exists():
+            return None
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".tmp-{target.name}"
+        if tmp.exists():
+            tmp.unlink()   # left by a killed run
+        try:
+            with sqlite3.connect(tmp) as dst:
+                self.db.backup(dst)
+            dst.close()
+            os.replace(tmp, target)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        for old in sorted(folder.glob("ledger-*.sqlite3"))[:-keep]:
+            old.unlink()
+        return target
 
     def close(self) -> None:
         self.db.close()
@@ -355,6 +399,75 @@ class Ledger:
 
     def mail_files(self) -> list[dict]:
         return [dict(r) for r in self.db.execute("SELECT * FROM mail_files ORDER BY name")]
+
+
+def _refuse_damaged(path: Path, new_if_empty: bool = False) -> None:
+    """An existing ledger file that is not a whole SQLite database (empty, truncated, or
+    something else) is never replaced by a new, empty ledger: refuse, keep the file."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(100)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise WorkspaceError(f"Không đọc được sổ theo dõi {path} ({exc.strerror or exc}). "
+                             "Kiểm tra quyền truy cập tệp rồi chạy lại.") from exc
+    if _has_wal(path):
+        return   # SQLite recovers what the write-ahead log holds; quick_check follows
+    if not head:
+        if new_if_empty:
+            return
+        why = "rỗng (0 byte)"
+    elif not head.startswith(SQLITE_HEADER):
+        why = "bị hỏng: không phải cơ sở dữ liệu SQLite"
+    elif len(head) < 100:
+        why = "bị cắt cụt"
+    else:
+        page = int.from_bytes(head[16:18], "big") or 65536
+        pages = int.from_bytes(head[28:32], "big")
+        size = path.stat().st_size
+        if size % page or (pages and size < pages * page):
+            why = "bị cắt cụt (thiếu dữ liệu ở cuối tệp)"
+        else:
+            return
+    raise WorkspaceError(damaged_message(path, why))
+
+
+def _has_wal(path: Path) -> bool:
+    wal = path.with_name(path.name + "-wal")
+    return wal.exists() and wal.stat().st_size > 0
+
+
+def damaged_message(path: Path, why: str) -> str:
+    backups = sorted((path.parent / "backups").glob("ledger-*.sqlite3"))
+    where = (f" Bản sao lưu gần nhất: {backups[-1]}." if backups else "")
+    return (f"Sổ theo dõi {path} {why}. Sổ ghi lại mọi tệp đã nhận nên không được thay bằng "
+            f"sổ mới; tệp được giữ nguyên.{where} Để khôi phục: đổi tên tệp hỏng (ví dụ thành "
+            "ledger-hong.sqlite3) rồi chép bản sao lưu vào chỗ của nó với tên ledger.sqlite3, "
+            "sau đó chạy lại lệnh.")
+
+
+def fault(path: Path, exc: sqlite3.Error) -> WorkspaceError:
+    """A ledger error as the officer should read it: a full disk is a full disk, a
+    database busy is busy, anything else a damaged ledger."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    text = str(exc).lower()
+    if code == sqlite3.SQLITE_FULL or "disk is full" in text or "full" == text:
+        return WorkspaceError(
+            f"Ổ đĩa chứa sổ theo dõi {path} đã hết dung lượng: không ghi được gì thêm. Sổ và "
+            "các tệp không bị thay đổi dở dang (lần ghi này đã được hủy trọn vẹn; các tệp chưa "
+            "xử lý vẫn ở inbox/). Giải phóng dung lượng ổ đĩa rồi chạy lại lệnh.")
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text:
+        return WorkspaceError(f"Sổ theo dõi {path} đang bị chương trình khác khóa ({exc}). Đóng "
+                              "chương trình đó rồi chạy lại lệnh.")
+    if code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM, sqlite3.SQLITE_READONLY) or \
+            "unable to open" in text or "readonly" in text:
+        return WorkspaceError(f"Không mở hoặc không ghi được sổ theo dõi {path} ({exc}). Kiểm "
+                              "tra quyền ghi vào thư mục .bdg/ rồi chạy lại lệnh.")
+    if code == sqlite3.SQLITE_IOERR or "disk i/o" in text:
+        return WorkspaceError(f"Lỗi đọc ghi ổ đĩa khi dùng sổ theo dõi {path} ({exc}). Kiểm tra "
+                              "ổ đĩa rồi chạy lại lệnh; sổ không bị thay bằng sổ mới.")
+    return WorkspaceError(damaged_message(path, f"bị hỏng hoặc không đọc được ({exc})"))
 
 
 class _Batch:

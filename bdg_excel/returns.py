@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date, time, timedelta
 from pathlib import Path
 
 from . import layout, untrusted, vn
@@ -33,6 +34,9 @@ PROBLEMS = {
                 "và định dạng đã mất. Điền vào tệp biểu mẫu .xlsx đã nhận rồi gửi lại.",
     "file_text": "Tệp không phải là bảng tính Excel (có thể là văn bản đổi đuôi). Gửi lại tệp "
                  "biểu mẫu .xlsx đã điền.",
+    "file_xlsb": "Tệp là sổ làm việc nhị phân Excel (.xlsb): loại tệp này không được đọc vì "
+                 "không kiểm tra an toàn được. Mở tệp bằng Excel, chọn Lưu thành (Save As) > "
+                 "Sổ làm việc Excel (.xlsx) rồi gửi lại tệp .xlsx.",
     "file_unknown": "Không nhận ra loại tệp. Gửi lại tệp biểu mẫu .xlsx đã điền.",
     "file_encrypted": "Tệp được đặt mật khẩu mở nên không đọc được. Gỡ mật khẩu (Tệp > Thông tin "
                       "> Bảo vệ sổ làm việc > Mã hóa bằng mật khẩu, xóa mật khẩu) rồi gửi lại.",
@@ -123,7 +127,25 @@ def _read(data: ReturnData) -> None:
 
     from python_calamine import CalamineWorkbook
 
-    wb = CalamineWorkbook.from_path(str(data.path))
+    try:
+        _read_book(data, found, _open_workbook(CalamineWorkbook, data.path),
+                   dates_suspect=found.kind == "xls")
+    except Exception:  # noqa: BLE001 - calamine could not cope: the fallback reader
+        book = _fallback_book(data.path, found.kind)
+        if book is None:
+            raise
+        data.meta, data.sheet, data.header_unit = {}, None, None
+        data.targets, data.tasks = {}, {}
+        data.findings = []
+        _read_book(data, found, book, dates_suspect=False)
+
+
+class _DatesInXls(Exception):
+    """calamine gave a date in an .xls form sheet: Gnumeric's number formats make it take
+    plain numbers for dates, so xlrd (which reads the formats right) reads the file."""
+
+
+def _read_book(data: ReturnData, found, wb, *, dates_suspect: bool) -> None:
     try:
         names = wb.sheet_names
         if layout.META_SHEET in names:
@@ -134,11 +156,19 @@ def _read(data: ReturnData) -> None:
             [n for n in names if n not in (layout.FORM_SHEET, layout.META_SHEET)]
         for sheet_name in ordered:
             rows = _sheet_rows(wb.get_sheet_by_name(sheet_name))
+            if dates_suspect and any(isinstance(v, (date, time, timedelta)) for r in rows
+                                     for v in r):
+                raise _DatesInXls(sheet_name)
             if _read_tables(data, sheet_name, rows):
                 data.sheet = sheet_name
                 data.header_unit = _header_unit(rows)
                 data.header_period = _header_period(rows)
                 _check_formulas(data, found.formulas.get(sheet_name, {}))
+                _check_other_forms(data, wb, [
+                    n for n in ordered if n != sheet_name and
+                    # the safety scan's extents: a sheet of one or two columns (the guide)
+                    # cannot hold the table, and is not read again
+                    found.extents.get(n, (1, 3))[1] >= 3])
                 break
         else:
             data.finding("no_table", f"Không tìm thấy bảng chỉ tiêu hay nhiệm vụ (dòng tiêu đề có "
@@ -146,6 +176,132 @@ def _read(data: ReturnData) -> None:
                          sheet=layout.FORM_SHEET)
     finally:
         wb.close()
+
+
+class _Sheet:
+    """A sheet as :func:`_sheet_rows` reads it (calamine's iter_rows and start)."""
+
+    def __init__(self, rows: list[list]):
+        self.rows, self.start = rows, (0, 0)
+
+    def iter_rows(self):
+        return iter(self.rows)
+
+
+class _Book:
+    def __init__(self, sheets: dict[str, list[list]]):
+        self.sheets = sheets
+        self.sheet_names = list(sheets)
+
+    def get_sheet_by_name(self, name: str) -> _Sheet:
+        return _Sheet(self.sheets[name])
+
+    def close(self) -> None:
+        pass
+
+
+def _fallback_book(path: Path, kind: str | None) -> _Book | None:
+    """The workbook read by the format's reference reader, for what calamine cannot read
+    right: .xls through xlrd, .ods through odfpy (Gnumeric's .ods), .xlsx through openpyxl.
+    The file has passed the safety scan. Values typed as calamine gives them: numbers as
+    float, text as str, empty as ""."""
+    sheets: dict[str, list[list]] = {}
+    if kind == "xls":
+        import xlrd
+
+        book = xlrd.open_workbook(str(path), on_demand=True)
+        try:
+            for i in range(book.nsheets):
+                sh = book.sheet_by_index(i)
+                rows = []
+                for r in range(min(sh.nrows, MAX_ROWS)):
+                    row = []
+                    for c in range(min(sh.ncols, MAX_COLS)):
+                        cell = sh.cell(r, c)
+                        if cell.ctype == xlrd.XL_CELL_DATE:
+                            row.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
+                        elif cell.ctype == xlrd.XL_CELL_NUMBER:
+                            row.append(float(cell.value))
+                        elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
+                            row.append(bool(cell.value))
+                        elif cell.ctype == xlrd.XL_CELL_TEXT:
+                            row.append(cell.value)
+                        else:
+                            row.append("")
+                    rows.append(row)
+                sheets[sh.name] = rows
+        finally:
+            book.release_resources()
+        return _Book(sheets)
+    if kind in ("ods", "xlsx"):
+        import pandas as pd
+
+        frames = pd.read_excel(path, engine="odf" if kind == "ods" else "openpyxl",
+                               header=None, sheet_name=None, nrows=MAX_ROWS, dtype=object)
+        for name, df in frames.items():
+            rows = []
+            for rec in df.iloc[:, :MAX_COLS].itertuples(index=False):
+                rows.append([_typed(v) for v in rec])
+            sheets[str(name)] = rows
+        return _Book(sheets)
+    return None
+
+
+def _typed(v):
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    if isinstance(v, bool) or isinstance(v, str):
+        return v
+    if isinstance(v, int):
+        return float(v)
+    if hasattr(v, "to_pydatetime"):
+        return v.to_pydatetime()
+    return v
+
+
+def _inputs(data: ReturnData) -> dict:
+    return {(part, code): tuple(row.cells.get(k) for k in INPUT_KEYS)
+            for part in ("targets", "tasks") for code, row in getattr(data, part).items()}
+
+
+def _check_other_forms(data: ReturnData, wb, others: list[str]) -> None:
+    """The sheet read must be the unit's form, never a guess made silently: a form sheet
+    renamed by the unit is named; another sheet holding the table too (a copy left
+    beside it) is ignored if it holds the same figures and an error if not."""
+    if data.sheet != layout.FORM_SHEET:
+        data.finding("renamed_sheet", f"Không có trang '{layout.FORM_SHEET}' chứa bảng số liệu; "
+                     f"số liệu được đọc từ trang '{data.sheet}'. Không đổi tên, không xóa trang "
+                     "biểu mẫu; kiểm tra lại đúng trang đã điền.", WARNING, sheet=data.sheet)
+    mine = None
+    for other in others:
+        rows = _sheet_rows(wb.get_sheet_by_name(other))
+        if not any(layout.maybe_header(r) for r in rows):
+            continue
+        copy = ReturnData(path=data.path, name=data.name)
+        if not _read_tables(copy, other, rows):
+            continue
+        if mine is None:
+            mine = _inputs(data)
+        if _inputs(copy) == mine:
+            data.finding("copied_sheet", f"Trang '{other}' là bản sao của trang biểu mẫu, cùng "
+                         f"số liệu; chỉ trang '{data.sheet}' được đọc. Nên xóa trang thừa.",
+                         INFO, sheet=other)
+        else:
+            data.finding("several_forms", f"Tệp có hai trang chứa bảng số liệu khác nhau: "
+                         f"'{data.sheet}' (được đọc) và '{other}'. Không rõ trang nào là báo "
+                         "cáo: chép số liệu đúng vào trang biểu mẫu, xóa trang thừa rồi gửi lại.",
+                         ERROR, sheet=other)
+
+
+def _open_workbook(reader, path: Path):
+    """calamine opens a path it can hand to Rust as UTF-8; a name that is not UTF-8 (a
+    Windows archive unzipped on Linux) is opened as a file object instead."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        with open(path, "rb") as fh:
+            return reader.from_filelike(fh)
+    return reader.from_path(str(path))
 
 
 def _check_formulas(data: ReturnData, formulas: dict[str, bool]) -> None:

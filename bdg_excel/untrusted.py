@@ -75,7 +75,7 @@ class Refused(Exception):
 
 # -- kind --------------------------------------------------------------------------------
 def sniff(path: Path) -> str:
-    """What the file really is by its bytes: xlsx, ods, xls, encrypted, empty, docx, zip,
+    """What the file really is by its bytes: xlsx, xlsb, ods, xls, encrypted, empty, docx, zip,
     broken_zip, pdf, csv, text."""
     path = Path(path)
     with path.open("rb") as fh:
@@ -100,8 +100,11 @@ def _sniff_bytes(blob: bytes, path: Path) -> tuple[str, zipfile.ZipFile | None]:
             names = set(zf.namelist())
         except (zipfile.BadZipFile, OSError, ValueError, EOFError):
             return "broken_zip", None
-        if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+        if "xl/workbook.xml" in names:
             return "xlsx", zf
+        if "xl/workbook.bin" in names:
+            zf.close()
+            return "xlsb", None   # binary records: no safety scan possible, named instead
         if "content.xml" in names and "mimetype" in names:
             return "ods", zf
         zf.close()

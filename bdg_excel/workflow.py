@@ -14,12 +14,12 @@ from pathlib import Path
 from . import __version__, clock, planbook, vn
 from .collect import CollectResult, collect
 from .consolidate import Consolidation, consolidate
-from .errors import UsageError
+from .errors import OutputLocked, UsageError, WorkspaceError
 from .forms import GeneratedForm, generate_forms
 from .deadlines import deadline_state
 from .model import PERIOD_RE, Plan, period_label
-from .report import report_path, write_report
-from .workspace import Workspace, atomic_output
+from .report import internal_path, report_path, write_report
+from .workspace import Workspace, atomic_output, open_elsewhere
 
 GUIDE_NOTE = """Thư mục làm việc bdg-excel
   templates/  tệp kế hoạch (.xlsx)
@@ -188,6 +188,7 @@ class ConsolidateResult:
     collected: CollectResult
     consolidation: Consolidation
     path: Path
+    held: Path | None = None      # the usual workbook, open in Excel: not overwritten
 
 
 def consolidate_workspace(ws: Workspace, plan: Plan, period: str, *,
@@ -198,9 +199,46 @@ def consolidate_workspace(ws: Workspace, plan: Plan, period: str, *,
                             workers=workers, progress=progress, now=now)
         c = consolidate(ws, plan, period, now=now)
         from .summarytemplate import template_path   # templates/tong-hop.xlsx (issue 16)
-        path = write_report(c, report_path(ws, c), config=ws.config(),
-                            summary_template=template_path(ws.templates))
-    return ConsolidateResult(collected, c, path)
+        options = {"config": ws.config(), "summary_template": template_path(ws.templates)}
+        path = report_path(ws, c)
+        held = next((p for p in (path, internal_path(path)) if open_elsewhere(p)), None)
+        try:
+            try:
+                path = write_report(c, _beside(path) if held else path, **options)
+            except OutputLocked:   # Windows refused to replace it: open without a lock file
+                held = path
+                path = write_report(c, _beside(path), **options)
+        except OSError as exc:
+            raise output_fault(path, exc) from exc
+        except Exception as exc:  # xlsxwriter wraps what the file system said
+            cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
+            if cause is None:
+                raise
+            raise output_fault(path, cause) from exc
+    return ConsolidateResult(collected, c, path, held)
+
+
+def _beside(path: Path) -> Path:
+    """"name (2).xlsx" … where neither it nor its internal workbook exists yet."""
+    n = 2
+    while True:
+        candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
+        if not candidate.exists() and not internal_path(candidate).exists():
+            return candidate
+        n += 1
+
+
+def output_fault(path: Path, exc: OSError) -> WorkspaceError:
+    """The consolidated workbook could not be written: the returns are recorded all the
+    same; say why, in the officer's words."""
+    from .collect import DISK_FULL, disk_full_message, reason
+
+    if exc.errno in DISK_FULL:
+        return WorkspaceError(disk_full_message(path.parent, exc) + " Các tệp trong inbox/ "
+                              "đã được ghi sổ và lưu trữ; chỉ bảng tổng hợp chưa được ghi.")
+    return WorkspaceError(
+        f"Không ghi được bảng tổng hợp {path} ({reason(exc)}). Các tệp trong inbox/ đã được "
+        "ghi sổ và lưu trữ; kiểm tra quyền ghi vào thư mục outbox/ rồi chạy lại lệnh.")
 
 
 @dataclass

@@ -256,6 +256,14 @@ def atomic_output(path: Path):
             tmp_path.unlink()
 
 
+def open_elsewhere(path: Path) -> bool:
+    """Whether Excel (``~$name``) or LibreOffice (``.~lock.name#``) has ``path`` open: it
+    is then not overwritten in place (the officer would lose the view, or Excel the file)."""
+    path = Path(path)
+    names = (f"~${path.name}", f"~${path.name[2:]}", f".~lock.{path.name}#")
+    return path.exists() and any((path.parent / n).exists() for n in names)
+
+
 def copy_no_overwrite(src: Path, dst_dir: Path, name: str | None = None) -> Path:
     """Copy ``src`` into ``dst_dir`` under a name not yet used ("a.xlsx", "a (2).xlsx" …)."""
     dst_dir.mkdir(parents=True, exist_ok=True)
