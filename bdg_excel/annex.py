@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import errors, targets as tg, vn
-from .consolidate import Consolidation, TargetResult
+from .results import Consolidation, TargetResult
 from .findings import ERROR, WARNING, Finding
 from .model import period_label
 

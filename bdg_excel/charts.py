@@ -10,7 +10,7 @@ every target row that has a numeric target (and the previous period when known).
 
 from __future__ import annotations
 
-from .consolidate import Consolidation
+from .results import Consolidation
 from .xlsx import Formats, put
 
 CHARTS = "Biểu đồ"

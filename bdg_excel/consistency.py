@@ -9,20 +9,15 @@ to be true. They become warnings in the findings sheet (they never reject a retu
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator
 
-from . import layout, vn
+from . import layout, rollup, vn
 from .findings import WARNING, Finding
+from .ledger import FileRecord
 from .model import RATIO_MEASURES
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .consolidate import Consolidation
-    from .ledger import FileRecord
+from .results import Consolidation
 
 JUMP = 3.0
-
-#: form_version recorded for a consolidated workbook of a lower level (see rollup).
-ROLLUP_FORM_VERSION = "consolidated"
 
 
 def check(c: "Consolidation", previous: "Consolidation | None" = None
@@ -72,8 +67,6 @@ def check(c: "Consolidation", previous: "Consolidation | None" = None
 
 
 def _sheet(rec: "FileRecord") -> str:
-    if rec.form_version == ROLLUP_FORM_VERSION:
-        from .rollup import DATA_SHEET
-
-        return DATA_SHEET
+    if rec.form_version == rollup.FORM_VERSION:
+        return rollup.DATA_SHEET
     return layout.FORM_SHEET

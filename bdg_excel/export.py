@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from .consolidate import TIDY_FIELDS, Consolidation
+from .results import TIDY_FIELDS, Consolidation
 from .vn import is_formula_like
 
 

@@ -31,9 +31,8 @@ from .errors import OutputLocked, PlanError, PlanHasErrors, UsageError
 from .perf import no_gc
 from .findings import ERROR, WARNING, Finding
 from .model import MEASURES, OPS, RATIO_MEASURES, REPORT_KINDS, Goal, Indicator, Plan, \
-    Report, Target, Unit, Upward
-from .targets import MEASURE_FROM_LABEL, MEASURE_LABELS, OP_FROM_LABEL, OP_LABELS, \
-    infer_measure
+    Report, Target, Unit, Upward, infer_measure
+from .targets import MEASURE_FROM_LABEL, MEASURE_LABELS, OP_FROM_LABEL, OP_LABELS
 from .xlsx import DATE_FORMAT, FONT, LINE_PT, wrapped_lines
 
 EXAMPLES = ("binh-lu", "tam-duong", "lai-chau-vp")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import layout, rollup, sheets, vn
 from .charts import CHARTS, write_charts
-from .consolidate import TIDY_FIELDS, Consolidation
+from .results import TIDY_FIELDS, Consolidation
 from .model import Plan, Upward
 from .perf import no_gc
 from .sheets import (DATA, FINDINGS, MATRIX, SUBMISSIONS, SUMMARY,  # noqa: F401 - sheet names

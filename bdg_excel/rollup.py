@@ -16,13 +16,15 @@ from __future__ import annotations
 import re
 
 from . import layout, targets as tg, vn
-from .consistency import ROLLUP_FORM_VERSION
 from .findings import ERROR, INFO, WARNING
 from .model import Plan, Unit
 from .returns import ReturnData
-from .validate import CheckedReturn, CheckedValue
+from .checked import CheckedReturn, CheckedValue
+from .xlsx import a4_landscape, put
 
 KIND = "consolidated"
+#: form_version recorded in the ledger for such a workbook
+FORM_VERSION = KIND
 DATA_SHEET = "Dữ liệu tổng hợp"
 FIELDS = ("code", "measure", "factor", "value", "numerator", "denominator", "answer", "yes",
           "no", "units_reported", "units_expected", "assessment")
@@ -31,8 +33,6 @@ FIELDS = ("code", "measure", "factor", "value", "numerator", "denominator", "ans
 # -- writing ---------------------------------------------------------------------------
 def write_sheet(wb, fm, c) -> None:
     """The machine-readable figures per target code of a consolidation."""
-    from .xlsx import a4_landscape, put
-
     ws = wb.add_worksheet(DATA_SHEET)
     for col, name in enumerate(FIELDS):
         ws.write_string(0, col, name, fm.header)
@@ -158,7 +158,7 @@ def check_consolidated(data: ReturnData, plan: Plan, *, period: str | None = Non
         return out
     out.unit = unit
     out.period = meta.get("period") or period
-    out.form_version = ROLLUP_FORM_VERSION
+    out.form_version = FORM_VERSION
     if period and out.period != period:
         out.add("other_period", f"Bảng tổng hợp của kỳ {out.period} (lần này đang tổng hợp kỳ "
                 f"{period}): được ghi sổ cho kỳ {out.period} và tính khi tổng hợp kỳ đó.", INFO)

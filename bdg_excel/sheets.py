@@ -1,7 +1,7 @@
 """The sheets of the consolidated workbook, laid out as Vietnamese statistical forms.
 
 Each sheet writer takes the xlsxwriter workbook, the shared :class:`~bdg_excel.xlsx.Formats`
-and the :class:`~bdg_excel.consolidate.Consolidation`. Every value that came from a return
+and the :class:`~bdg_excel.results.Consolidation`. Every value that came from a return
 is written with :func:`~bdg_excel.xlsx.put` (text as text: no formula injection).
 """
 
@@ -12,7 +12,7 @@ from datetime import date, datetime
 from itertools import zip_longest
 
 from . import ledger as lg, targets as tg, vn
-from .consolidate import LATE, MISSING, ON_TIME, TIMING_LABELS, Consolidation
+from .results import LATE, MISSING, ON_TIME, TIMING_LABELS, Consolidation
 from .findings import SEVERITY_LABELS
 from .layout import TASK_STATUSES
 from .model import period_label

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import errors, targets as tg, vn
 from .annex import _NoData, _result
-from .consolidate import Consolidation, TargetResult
+from .results import Consolidation, TargetResult
 from .findings import ERROR, Finding
 from .model import period_label
 from .xlsx import put

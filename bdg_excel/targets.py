@@ -32,38 +32,6 @@ YES = "Có"
 NO = "Không"
 
 
-def infer_measure(unit: str | None, op: str | None, text: str = "") -> tuple[str, float | None]:
-    """(measure, factor) from the unit of measure as the plan writes it."""
-    if op == "qualitative":
-        return "yesno", None
-    u = vn.canonical(unit or "")
-    if u in ("%", "phần trăm"):
-        return "percent", 100.0
-    if "/" in u:
-        digits = u.split("/")[-1]
-        head = u.split("/")[0]
-        factor = _leading_number(digits)
-        if factor:
-            # "bé trai/100 bé gái": a ratio per 100; "/100.000", "ca sinh/1.000 phụ nữ": rates
-            return ("ratio" if head.strip().startswith("bé") else "rate"), factor
-        return "count", None  # "tin, bài/quý": a count per period
-    if u == "lần" or (not u and "so với" in vn.canonical(text)):
-        return "ratio", 1.0
-    return "count", None
-
-
-def _leading_number(text: str) -> float | None:
-    digits = ""
-    for ch in text.strip():
-        if ch.isdigit():
-            digits += ch
-        elif ch in ".," and digits:
-            continue  # thousands separators in "100.000" / "1.000"
-        else:
-            break
-    return float(digits) if digits else None
-
-
 def describe(t: Target) -> str:
     """Short Vietnamese statement of the target: "≥ 30 %", "< 109 bé trai/100 bé gái"."""
     if t.op == "qualitative":

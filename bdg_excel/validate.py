@@ -9,65 +9,16 @@ status of every task; and every finding with file, sheet, cell and code.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from . import layout, targets as tg, vn
-from .findings import ERROR, INFO, WARNING, Finding, has_errors
+from . import layout, rollup, targets as tg, vn
+from .findings import ERROR, INFO, WARNING
 from .model import Plan, Target, Unit
+from .checked import CheckedReturn, CheckedValue
 from .returns import RawRow, ReturnData
 
 REL_TOLERANCE = 0.005   # reported value vs numerator/denominator: 0.5 %
-
-
-@dataclass
-class CheckedValue:
-    code: str
-    value: float | None = None
-    numerator: float | None = None
-    denominator: float | None = None
-    answer: str | None = None      # "Có"/"Không" for yes/no rows
-    source: str | None = None
-    note: str | None = None
-    cell: str | None = None
-
-    def to_row(self) -> dict:
-        return {"code": self.code, "value": self.value, "numerator": self.numerator,
-                "denominator": self.denominator, "answer": self.answer,
-                "source": self.source, "note": self.note, "cell": self.cell}
-
-
-@dataclass
-class CheckedReturn:
-    data: ReturnData
-    unit: Unit | None = None
-    period: str | None = None
-    form_version: str | None = None
-    plan_matches: bool = False
-    #: the file name or sender points to another unit than the form: held for the
-    #: officer's decision (``bdg-excel accept FILE --unit NAME``), never recorded as figures
-    held: bool = False
-    values: list[CheckedValue] = field(default_factory=list)
-    tasks: list[dict] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-
-    @property
-    def recognised(self) -> bool:
-        return self.data.readable and self.plan_matches and self.unit is not None \
-            and self.period is not None
-
-    @property
-    def status(self) -> str:
-        if not self.recognised or self.held:
-            return "rejected"
-        return "needs_fixes" if has_errors(self.findings) else "accepted"
-
-    def add(self, code: str, message: str, severity: str = ERROR, *, cell=None,
-            target=None) -> None:
-        self.findings.append(Finding(code=code, message=message, severity=severity,
-                                     file=self.data.name, sheet=self.data.sheet, cell=cell,
-                                     target=target))
 
 
 def check_return(data: ReturnData, plan: Plan, *, period: str | None = None,
@@ -76,8 +27,6 @@ def check_return(data: ReturnData, plan: Plan, *, period: str | None = None,
     ``sender`` an e-mail address that may identify the unit when the file does not;
     ``decided_unit`` the unit the officer decided a held return is for (see
     :func:`bdg_excel.workflow.accept_return`)."""
-    from . import rollup  # a lower level's consolidated workbook is a return too
-
     if rollup.is_consolidated(data.meta):
         return rollup.check_consolidated(data, plan, period=period, sender=sender)
     out = CheckedReturn(data=data, findings=list(data.findings))

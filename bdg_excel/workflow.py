@@ -13,7 +13,8 @@ from pathlib import Path
 
 from . import __version__, clock, planbook, vn
 from .collect import CollectResult, collect
-from .consolidate import Consolidation, consolidate
+from .consolidate import consolidate
+from .results import Consolidation
 from .errors import OutputLocked, UsageError, WorkspaceError
 from .forms import GeneratedForm, generate_forms
 from .deadlines import deadline_state

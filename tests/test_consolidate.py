@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from bdg_excel import consistency, targets as tg
-from bdg_excel.consolidate import TargetResult, UnitValue
+from bdg_excel.results import TargetResult, UnitValue
 from bdg_excel.ledger import FileRecord
 from bdg_excel.model import Plan, Target, Unit
 from bdg_excel.report import MATRIX, SUBMISSIONS, SUMMARY, internal_path, sheet_names

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bdg_excel import planbook, vn
 from bdg_excel.demo import Fill, fill_form
-from bdg_excel.model import Plan
+from bdg_excel.model import Plan, infer_measure
 from bdg_excel.returns import read_return
 from bdg_excel.validate import check_return
 
@@ -358,7 +358,7 @@ def test_sex_ratio_range_follows_the_plans_unit(unit, value, ok):
     from bdg_excel import targets as tg
     from bdg_excel.model import Target
 
-    measure, factor = tg.infer_measure(unit, "<")
+    measure, factor = infer_measure(unit, "<")
     t = Target("1.2", "<", 109, unit=unit, measure=measure, factor=factor)
     assert tg.is_sex_ratio(t)
     lo, hi = tg.sex_ratio_range(t)

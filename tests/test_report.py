@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 from bdg_excel import rollup
 from bdg_excel.charts import CHART_DATA, CHARTS, PAGE_ROWS, SLOT_COLS
-from bdg_excel.consolidate import TIDY_FIELDS
+from bdg_excel.results import TIDY_FIELDS
 from bdg_excel.model import Upward
 from bdg_excel.demo import simulate_returns
 from bdg_excel.report import (DATA, FINDINGS, MATRIX, SUBMISSIONS, SUMMARY, TASKS, addressing,

@@ -16,7 +16,7 @@ from datetime import date
 
 from ..findings import INFO, WARNING, Finding
 from ..model import Goal, Indicator, Plan, Target
-from ..targets import infer_measure
+from ..model import infer_measure
 from .targets import find_year, parse_targets
 from .text import Line, key, keys, strip_end
 

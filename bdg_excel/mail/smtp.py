@@ -228,7 +228,8 @@ def send_reminders(ws: Workspace, plan: Plan, period: str, *, units: list[str] |
     or the feedback workbook and the list of what to fix. After the deadline the
     messages say how many days late and ask for the return now, or by ``new_due``.
     The caller holds the lock."""
-    from ..consolidate import MISSING, build
+    from ..consolidate import build
+    from ..results import MISSING
 
     config = ws.config() if config is None else config
     office = office_of(config)
