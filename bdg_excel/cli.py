@@ -19,12 +19,13 @@ from . import click_vi
 
 click_vi.install()      # before any click type is made: click's own messages in Vietnamese
 
-from . import __version__, clock, workflow  # noqa: E402
-from .errors import BdgError, PlanHasErrors, UsageError  # noqa: E402
-from .findings import ERROR, SEVERITY_LABELS  # noqa: E402
-from .ledger import STATUS_LABELS  # noqa: E402
-from .model import period_label  # noqa: E402
-from .workspace import Workspace  # noqa: E402
+from . import __version__, workflow  # noqa: E402
+from .core import clock  # noqa: E402
+from .core.errors import BdgError, PlanHasErrors, UsageError  # noqa: E402
+from .core.findings import ERROR, SEVERITY_LABELS  # noqa: E402
+from .core.workspace import Workspace  # noqa: E402
+from .intake.ledger import STATUS_LABELS  # noqa: E402
+from .plan.model import period_label  # noqa: E402
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -219,7 +220,7 @@ def plan_group():
 @click.option("--plan", "plan_name", default=None, metavar="TÊN", help="Tên kế hoạch trong templates/.")
 def plan_check_cmd(plan_file: Path | None, workspace: Path, plan_name: str | None):
     """Liệt kê các vấn đề trong tệp kế hoạch."""
-    from .planbook import check_plan_file
+    from .plan.planbook import check_plan_file
 
     path = plan_file or Workspace.open(workspace).plan_path(plan_name)
     findings = check_plan_file(path)
@@ -247,7 +248,7 @@ def plan_check_cmd(plan_file: Path | None, workspace: Path, plan_name: str | Non
               show_default=True, help="Định dạng in ra.")
 def plan_show_cmd(plan_file: Path | None, workspace: Path, plan_name: str | None, fmt: str):
     """In kế hoạch: tóm tắt, hoặc JSON cho phần mềm khác (mô tả trong docs/data-formats.md)."""
-    from .planbook import load_plan
+    from .plan.planbook import load_plan
 
     path = plan_file or Workspace.open(workspace).plan_path(plan_name)
     plan = load_plan(path)
@@ -268,10 +269,10 @@ def plan_show_cmd(plan_file: Path | None, workspace: Path, plan_name: str | None
 @quiet_option
 def plan_import_cmd(document: Path, output: Path | None, fmt: str, force: bool, quiet: bool):
     """Đọc văn bản kế hoạch (.docx hoặc .txt) thành tệp kế hoạch Excel."""
-    from . import clock
-    from .importer import import_plan, plan_import_summary
-    from .importer.reimport import reimport
-    from .planbook import save_plan
+    from .core import clock
+    from .plan.importer import import_plan, plan_import_summary
+    from .plan.importer.reimport import reimport
+    from .plan.planbook import save_plan
 
     if output is None and fmt != "json":
         raise click.UsageError("Cần ghi tệp kết quả bằng -o TỆP.xlsx (hoặc dùng --format json).")
@@ -340,7 +341,7 @@ def _carry_over_lines(c) -> list[str]:
 @quiet_option
 def generate_cmd(ws, plan, period, units, workers, quiet):
     """Tạo biểu mẫu cho từng đơn vị vào outbox/forms/."""
-    from .planbook import check_plan
+    from .plan.planbook import check_plan
 
     for f in check_plan(plan):   # errors stop workflow.generate; warnings are shown
         echo(str(f))
@@ -403,7 +404,7 @@ def consolidate_cmd(ws, plan, period, received_at, workers, quiet):
         echo(f"Bảng tổng hợp {res.held.name} đang được mở (Excel/LibreOffice) nên không bị ghi "
              "đè. Kết quả lần này được ghi vào tệp mới bên cạnh:")
     echo(f"Bảng tổng hợp: {res.path}")
-    from .report import internal_path
+    from .report.workbook import internal_path
     echo(f"Bảng nội bộ (phát hiện, dữ liệu): {internal_path(res.path)}")
     if got < len(subs) or any(s.status == "needs_fixes" for s in subs):
         echo("Bước tiếp theo: bdg-excel status (đơn vị nào chưa nộp, cần sửa), rồi "
@@ -721,7 +722,7 @@ def _render_mail(res, ws) -> None:
         echo("Không có đơn vị nào cần gửi." if res.kind == "send"
              else "Không có đơn vị nào cần nhắc: mọi đơn vị đã nộp báo cáo đạt yêu cầu.")
     if res.nothing_done:
-        from .errors import MailError
+        from .core.errors import MailError
 
         raise MailError("không gửi được thư nào (lý do ghi ở từng đơn vị phía trên).")
     if missing:
@@ -762,7 +763,8 @@ def template_group():
               help="Ghi mẫu trang Tổng hợp của bảng tổng hợp (templates/tong-hop.xlsx).")
 def template_init_cmd(output: Path | None, workspace: Path, summary: bool):
     """Ghi biểu mẫu hiện tại thành tệp mẫu có ký hiệu {{…}} để sửa trình bày trong Excel."""
-    from . import formtemplate, summarytemplate
+    from .forms import formtemplate
+    from .report import summarytemplate
 
     module = summarytemplate if summary else formtemplate
     path = output or Workspace.open(workspace).templates / module.TEMPLATE_NAME
@@ -780,8 +782,9 @@ def template_init_cmd(output: Path | None, workspace: Path, summary: bool):
               help="Thư mục làm việc (khi không ghi tệp mẫu).")
 def template_check_cmd(template_file: Path | None, workspace: Path):
     """Liệt kê các lỗi của tệp mẫu biểu (ký hiệu lạ, thiếu cột mã hay kết quả, thiếu dòng mẫu)."""
-    from . import formtemplate, summarytemplate
-    from .errors import WorkspaceError
+    from .forms import formtemplate
+    from .report import summarytemplate
+    from .core.errors import WorkspaceError
 
     paths = [template_file] if template_file else []
     if not paths:
@@ -818,7 +821,7 @@ def template_check_cmd(template_file: Path | None, workspace: Path):
               help="Bảng ánh xạ ô (CSV: trang,ô,ký hiệu) cho phụ lục không được sửa.")
 def report_cmd(ws, plan, period, annex, output, cell_map):
     """Điền số liệu tổng hợp vào phụ lục của cấp trên (giữ nguyên mọi thứ khác)."""
-    from .annex import report_into
+    from .report.annex import report_into
 
     res = report_into(ws, plan, period, annex, output, cell_map=cell_map, now=clock.now())
     for f in res.findings:

@@ -14,17 +14,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from .consolidate import consolidate
-from .deadlines import days_to
-from .errors import UsageError
-from .findings import ERROR, WARNING, Finding
-from .ledger import DUPLICATE, FileRecord
+from .core.errors import UsageError
+from .core.findings import ERROR, WARNING, Finding
+from .core.workspace import TEMP_PREFIX, Workspace
+from .intake.ledger import DUPLICATE, FileRecord
+from .intake.untrusted import MAX_BYTES
 from .mail.settings import RETURN_SUFFIXES   # what a drop may hold: what fetch takes
-from .model import Plan, period_year
-from .report import internal_path, report_path
-from .untrusted import MAX_BYTES
+from .plan.deadlines import days_to
+from .plan.model import Plan, period_year
+from .report.consolidate import consolidate
+from .report.workbook import internal_path, report_path
 from .workflow import StatusLine, status
-from .workspace import TEMP_PREFIX, Workspace
 
 MAX_UPLOAD = MAX_BYTES   # the safety scan refuses larger files anyway
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from . import layout, targets as tg
-from .errors import UsageError
-from .model import Plan, Target
+from .core.errors import UsageError
+from .core.workspace import Workspace
+from .forms import layout
+from .plan import targets as tg
+from .plan.model import Plan, Target
 from .workflow import (ConsolidateResult, consolidate_workspace, generate, init_workspace,
                        load, send_forms)
-from .workspace import Workspace
 
 DEFAULT_DIR = "bdg-demo"
 

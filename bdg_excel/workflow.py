@@ -11,16 +11,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from . import __version__, clock, planbook, vn
-from .collect import CollectResult, collect
-from .consolidate import consolidate
-from .results import Consolidation
-from .errors import OutputLocked, UsageError, WorkspaceError
-from .forms import GeneratedForm, generate_forms
-from .deadlines import deadline_state
-from .model import PERIOD_RE, Plan, period_label
-from .report import internal_path, report_path, write_report
-from .workspace import Workspace, atomic_output, open_elsewhere
+from . import __version__
+from .core import clock, vn
+from .core.errors import OutputLocked, UsageError, WorkspaceError
+from .core.workspace import Workspace, atomic_output, open_elsewhere
+from .forms.generate import GeneratedForm, generate_forms
+from .intake.collect import CollectResult, collect
+from .plan import planbook
+from .plan.deadlines import deadline_state
+from .plan.model import PERIOD_RE, Plan, period_label
+from .report.consolidate import consolidate
+from .report.results import Consolidation
+from .report.workbook import internal_path, report_path, write_report
 
 GUIDE_NOTE = """Thư mục làm việc bdg-excel
   templates/  tệp kế hoạch (.xlsx)
@@ -56,9 +58,9 @@ def init(root: str | Path, example: str | None = None, *, office: str | None = N
     """Create a workspace (templates/, inbox/, outbox/, HUONG-DAN.txt and a commented
     bdg-excel.toml). Refuses a folder inside another workspace (a second workspace nested
     in the first is never what the officer wants)."""
-    from . import config as cfg
+    from .core import config as cfg
     from .mail import is_address
-    from .workspace import CONFIG_NAME, find_root
+    from .core.workspace import CONFIG_NAME, find_root
 
     target = Path(root).resolve()
     outer = None if nested_ok or (target / "templates").is_dir() else find_root(target.parent)
@@ -89,7 +91,9 @@ def init(root: str | Path, example: str | None = None, *, office: str | None = N
     return InitResult(ws, dest, config_path, written, office_of(ws.config()).email)
 
 
-PLAN_CACHE_FORMAT = 1
+#: 2: the plan classes moved to bdg_excel.plan.model (issue 18), so old pickles name
+#: modules that no longer exist
+PLAN_CACHE_FORMAT = 2
 
 
 def load(ws: Workspace, plan_name: str | None = None) -> Plan:
@@ -159,7 +163,7 @@ def period_note(plan: Plan, period: str, today: date, *, chosen: bool) -> str:
 def generate(ws: Workspace, plan: Plan, period: str, *, units: list[str] | None = None,
              workers: int = 1, progress=None, now: datetime | None = None
              ) -> list[GeneratedForm]:
-    from . import formtemplate
+    from .forms import formtemplate
 
     planbook.require_no_errors(plan)
     with ws.lock():
@@ -199,7 +203,7 @@ def consolidate_workspace(ws: Workspace, plan: Plan, period: str, *,
         collected = collect(ws, plan, period=period, received_at=received_at,
                             workers=workers, progress=progress, now=now)
         c = consolidate(ws, plan, period, now=now)
-        from .summarytemplate import template_path   # templates/tong-hop.xlsx (issue 16)
+        from .report.summarytemplate import template_path  # templates/tong-hop.xlsx (issue 16)
         options = {"config": ws.config(), "summary_template": template_path(ws.templates)}
         path = report_path(ws, c)
         held = next((p for p in (path, internal_path(path)) if open_elsewhere(p)), None)
@@ -232,7 +236,7 @@ def _beside(path: Path) -> Path:
 def output_fault(path: Path, exc: OSError) -> WorkspaceError:
     """The consolidated workbook could not be written: the returns are recorded all the
     same; say why, in the officer's words."""
-    from .collect import DISK_FULL, disk_full_message, reason
+    from .intake.collect import DISK_FULL, disk_full_message, reason
 
     if exc.errno in DISK_FULL:
         return WorkspaceError(disk_full_message(path.parent, exc) + " Các tệp trong inbox/ "
@@ -266,7 +270,7 @@ def status(ws: Workspace, plan: Plan, period: str, *, today: date | None = None)
     """One line per unit for ``bdg-excel status``: not sent / sent / received (fetched into
     inbox/, not collected yet) / accepted / needs fixes / late / missing, with the days
     left before the deadline or the days late."""
-    from .ledger import Ledger
+    from .intake.ledger import Ledger
     from .mail import unit_addresses
 
     if today is None:
@@ -348,11 +352,11 @@ def accept_return(ws: Workspace, plan: Plan, name: str, unit_name: str, *,
     (finding ``unit_mismatch``: its file name or sender points to another unit than the
     form it carries). The archived file is checked again as the return of ``unit_name``
     and recorded for it; the held record gives way to the decided one."""
-    from . import ledger as lg
-    from .collect import _identity
-    from .returns import read_return
-    from .validate import check_return
-    from . import vn
+    from .intake import ledger as lg
+    from .intake.collect import _identity
+    from .intake.returns import read_return
+    from .intake.validate import check_return
+    from .core import vn
 
     unit = plan.unit(unit_name)
     if unit is None:
@@ -414,7 +418,7 @@ def fetch_mail(ws: Workspace, settings, **options):
 
 
 def export(ws: Workspace, plan: Plan, period: str, fmt: str, out: Path | None = None) -> str:
-    from .export import to_csv, to_json
+    from .report.export import to_csv, to_json
 
     if fmt not in ("csv", "json"):
         raise UsageError("Định dạng phải là csv hoặc json.")

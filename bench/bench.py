@@ -70,8 +70,8 @@ TASKS = [
 # -- the synthetic plan ------------------------------------------------------------------
 def build_plan(n: int):
     """The Bình Lư plan's goals and indicators with ``n`` + 1 synthetic units."""
-    from bdg_excel import planbook
-    from bdg_excel.model import Unit
+    from bdg_excel.plan import planbook
+    from bdg_excel.plan.model import Unit
 
     plan = planbook.load_plan(planbook.example_path("binh-lu"))
     units = []
@@ -118,9 +118,9 @@ def fill_xml(form: Path, out: Path, cells: dict[str, object]) -> None:
 def unit_cells(form: Path, plan, seed: int, bad: bool = False) -> dict[str, object]:
     """Cell -> value a unit enters, found the way the reader finds rows (by code). With
     ``bad``, one number is typed as words ("chưa rõ"): the return needs fixes."""
-    from bdg_excel import layout
+    from bdg_excel.forms import layout
     from bdg_excel.demo import TASK_TEXTS, plausible_fill
-    from bdg_excel.returns import read_return
+    from bdg_excel.intake.returns import read_return
 
     rnd = random.Random(seed)
     data = read_return(form)
@@ -168,8 +168,8 @@ def check_fill(plan, form: Path, filled: Path, tmp: Path) -> None:
     """The XML-filled return must read back exactly as the same values filled with
     openpyxl (``demo.fill_form``, what the tests use)."""
     from bdg_excel.demo import Fill, fill_form
-    from bdg_excel.returns import read_return
-    from bdg_excel.validate import check_return
+    from bdg_excel.intake.returns import read_return
+    from bdg_excel.intake.validate import check_return
 
     got = check_return(read_return(filled), plan, period=PERIOD)
     fills = {v.code: Fill(v.value if v.answer is None else v.answer, v.numerator,
@@ -194,7 +194,7 @@ def _peak() -> dict:
 
 
 def child_generate(ws_root: str, workers: int, out_dir: str) -> dict:
-    from bdg_excel.forms import generate_forms
+    from bdg_excel.forms.generate import generate_forms
     from bdg_excel.workflow import Workspace, load
 
     ws = Workspace.open(ws_root)
@@ -208,7 +208,7 @@ def child_generate(ws_root: str, workers: int, out_dir: str) -> dict:
 def child_consolidate(ws_root: str, workers: int) -> dict:
     from bdg_excel.workflow import Workspace, consolidate_workspace, load
 
-    from bdg_excel import feedback
+    from bdg_excel.intake import feedback
 
     ws = Workspace.open(ws_root)
     spent = {"seconds": 0.0, "calls": 0, "books": 0}
@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(fn(*conv)))
         return 0
 
-    from bdg_excel import planbook
+    from bdg_excel.plan import planbook
     from bdg_excel.workflow import init_workspace
 
     n, workers, out = args.n, args.workers, args.out.resolve()
@@ -334,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # fill (setup, not measured)
     t0 = time.perf_counter()
-    from bdg_excel.forms import form_filenames
+    from bdg_excel.forms.generate import form_filenames
 
     names = form_filenames(plan, PERIOD)
     forms_dir = ws.forms_folder(PERIOD)

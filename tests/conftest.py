@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bdg_excel.model import Plan
+from bdg_excel.plan.model import Plan
 from bdg_excel.workflow import generate, init_workspace, load
 
 DATA = Path(__file__).parent / "data"

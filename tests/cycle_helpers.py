@@ -8,9 +8,9 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
-from bdg_excel import planbook
+from bdg_excel.plan import planbook
 from bdg_excel.demo import Fill, fill_form
-from bdg_excel.model import Plan
+from bdg_excel.plan.model import Plan
 from bdg_excel.workflow import consolidate_workspace, generate, init_workspace, load
 
 DATA = Path(__file__).parent / "data"

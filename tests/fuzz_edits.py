@@ -24,7 +24,7 @@ import openpyxl
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from bdg_excel import layout
+from bdg_excel.forms import layout
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
@@ -172,7 +172,7 @@ def apply(path: Path, case: Case) -> None:
 def typed_value(text: str) -> float | None:
     """The number a person reading the cell sees in ``text`` (control characters are not
     seen: LibreOffice drops them), or None when it is not a number."""
-    from bdg_excel import vn
+    from bdg_excel.core import vn
 
     if text.startswith("="):
         return None

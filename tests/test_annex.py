@@ -13,9 +13,9 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from bdg_excel.annex import fill_annex
+from bdg_excel.report.annex import fill_annex
 from bdg_excel.cli import main
-from bdg_excel.consolidate import consolidate
+from bdg_excel.report.consolidate import consolidate
 from bdg_excel.workflow import consolidate_workspace, generate
 
 from cycle_helpers import Fill, return_form

@@ -20,14 +20,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bdg_excel import collect as collect_mod, layout
+from bdg_excel.intake import collect as collect_mod
+from bdg_excel.forms import layout
 from bdg_excel.cli import main
-from bdg_excel.collect import collect
-from bdg_excel.consolidate import consolidate
+from bdg_excel.intake.collect import collect
+from bdg_excel.report.consolidate import consolidate
 from bdg_excel.demo import Fill, fill_form
-from bdg_excel.export import to_csv
-from bdg_excel.feedback import ERROR_FILL, LIST_SHEET
-from bdg_excel.ledger import Ledger
+from bdg_excel.report.export import to_csv
+from bdg_excel.intake.feedback import ERROR_FILL, LIST_SHEET
+from bdg_excel.intake.ledger import Ledger
 from bdg_excel.workflow import consolidate_workspace
 
 CORPUS = Path(__file__).parent / "data" / "returns"
@@ -258,7 +259,7 @@ def test_text_from_a_return_never_becomes_a_formula(binhlu, tmp_path):
 def test_second_run_gets_workspace_busy(binhlu, capsys):
     ws, plan, period, _ = binhlu
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom bdg_excel.workspace import Workspace\n"
+        [sys.executable, "-c", "import sys, time\nfrom bdg_excel.core.workspace import Workspace\n"
          "with Workspace.open(sys.argv[1]).lock():\n    print('held', flush=True)\n"
          "    time.sleep(30)\n", str(ws.root)], stdout=subprocess.PIPE, text=True)
     try:
@@ -357,7 +358,7 @@ def test_sigkill_mid_run_then_rerun_equals_clean_run(make_workspace, tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
     # the reference: one uninterrupted run on an identical copy
-    from bdg_excel.workspace import Workspace
+    from bdg_excel.core.workspace import Workspace
     clean = Workspace.open(clean_root)
     p = _run(clean, env)
     assert p.wait(timeout=120) == 0, p.stderr.read()
@@ -420,7 +421,7 @@ def test_earliest_copy_of_identical_returns_is_the_original(make_workspace):
     import os
     import shutil
 
-    from bdg_excel.collect import collect
+    from bdg_excel.intake.collect import collect
     from bdg_excel.demo import plausible_fill, fill_form
     import random
 

@@ -12,11 +12,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from bdg_excel import consistency, targets as tg
-from bdg_excel.results import TargetResult, UnitValue
-from bdg_excel.ledger import FileRecord
-from bdg_excel.model import Plan, Target, Unit
-from bdg_excel.report import MATRIX, SUBMISSIONS, SUMMARY, internal_path, sheet_names
+from bdg_excel.report import consistency
+from bdg_excel.plan import targets as tg
+from bdg_excel.report.results import TargetResult, UnitValue
+from bdg_excel.intake.ledger import FileRecord
+from bdg_excel.plan.model import Plan, Target, Unit
+from bdg_excel.report.workbook import MATRIX, SUBMISSIONS, SUMMARY, internal_path, sheet_names
 from bdg_excel.workflow import export
 
 from cycle_helpers import Fill, return_form, plan_workspace, sheet_rows, table

@@ -16,12 +16,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bdg_excel import collect as collect_mod, layout, ledger as lg
+from bdg_excel.intake import collect as collect_mod, ledger as lg
+from bdg_excel.forms import layout
 from bdg_excel.cli import main
-from bdg_excel.collect import collect
+from bdg_excel.intake.collect import collect
 from bdg_excel.demo import Fill, fill_form
-from bdg_excel.errors import WorkspaceError
-from bdg_excel.ledger import Ledger
+from bdg_excel.core.errors import WorkspaceError
+from bdg_excel.intake.ledger import Ledger
 from bdg_excel.workflow import consolidate_workspace
 
 VHXH = "Phòng Văn hóa – Xã hội"
@@ -494,7 +495,7 @@ def test_sigkill_with_inbox_on_tmpfs_then_rerun_equals_clean_run(make_workspace,
     shutil.copy(bases[0], ws.inbox / "gui-lai.xlsx")     # an identical re-send
     clean_root = tmp_path / "clean"
     shutil.copytree(ws.root, clean_root)
-    from bdg_excel.workspace import Workspace
+    from bdg_excel.core.workspace import Workspace
     clean = Workspace.open(clean_root)
     _inbox_on(ws, tmpfs_dir / "inbox")
     _inbox_on(clean, tmpfs_dir / "inbox-clean")
@@ -572,7 +573,7 @@ def test_empty_ledger_of_a_first_run_killed_while_creating_it_is_started_again(b
 def test_output_folder_full_is_named_and_the_returns_are_recorded(binhlu, monkeypatch, capsys):
     import tempfile
 
-    from bdg_excel import workspace as wsmod
+    from bdg_excel.core import workspace as wsmod
 
     ws, plan, period, forms = binhlu
     fill(plan, forms, VHXH, ws.inbox / "tot.xlsx")

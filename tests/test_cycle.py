@@ -14,9 +14,9 @@ import json
 import pytest
 from python_calamine import CalamineWorkbook
 
-from bdg_excel import layout
+from bdg_excel.forms import layout
 from bdg_excel.demo import Fill, fill_form
-from bdg_excel.report import SUBMISSIONS, SUMMARY
+from bdg_excel.report.workbook import SUBMISSIONS, SUMMARY
 from bdg_excel.workflow import consolidate_workspace, export, status
 
 
@@ -102,7 +102,7 @@ def test_binh_lu_cycle_values_and_assessments(make_workspace):
 
     # The task description typed as a formula stays text in the consolidated workbook
     # (the task sheet sent upward) and in the internal workbook's task list.
-    from bdg_excel.report import MATRIX, TASKS, internal_path
+    from bdg_excel.report.workbook import MATRIX, TASKS, internal_path
     for path, name in ((res.path, MATRIX), (internal_path(res.path), TASKS)):
         tasks = _sheet(path, name)
         assert any(c == "+cmd|' /C calc'!A0" for r in tasks for c in r), name
@@ -213,8 +213,8 @@ def test_other_bundled_plans_cycle(make_workspace, example):
 
 
 def test_tidy_data_as_a_dataframe(make_workspace):
-    from bdg_excel.consolidate import consolidate
-    from bdg_excel.export import to_frame
+    from bdg_excel.report.consolidate import consolidate
+    from bdg_excel.report.export import to_frame
 
     ws, plan, period, forms = make_workspace("binh-lu")
     form = _form(forms, "Công an xã")

@@ -18,19 +18,19 @@ from pathlib import Path
 
 import pytest
 
-from bdg_excel import clock, vn
+from bdg_excel.core import clock, vn
 from bdg_excel.cli import main
-from bdg_excel.collect import CollectedFile
-from bdg_excel.deadlines import deadline_state, overdue_sentence, return_by
+from bdg_excel.intake.collect import CollectedFile
+from bdg_excel.plan.deadlines import deadline_state, overdue_sentence, return_by
 from bdg_excel.demo import fill_form, plausible_fill
-from bdg_excel.errors import UsageError
-from bdg_excel.feedback import message as feedback_message
-from bdg_excel.findings import ERROR, Finding
-from bdg_excel.ledger import Ledger
+from bdg_excel.core.errors import UsageError
+from bdg_excel.intake.feedback import message as feedback_message
+from bdg_excel.core.findings import ERROR, Finding
+from bdg_excel.intake.ledger import Ledger
 from bdg_excel.mail.messages import form_message_text, late_warning, reminder_text
 from bdg_excel.mail.settings import Office
-from bdg_excel.model import Report, period_label
-from bdg_excel.planbook import save_plan
+from bdg_excel.plan.model import Report, period_label
+from bdg_excel.plan.planbook import save_plan
 from bdg_excel.workflow import (check_period, collect_inbox, consolidate_workspace, load,
                                 period_note)
 
@@ -417,7 +417,7 @@ def test_no_test_reads_the_wall_clock():
 
 
 def test_only_clock_py_reads_the_wall_clock():
-    assert _reads(ROOT / "bdg_excel", {"bdg_excel/clock.py"}) == []
+    assert _reads(ROOT / "bdg_excel", {"bdg_excel/core/clock.py"}) == []
 
 
 def test_form_without_its_hidden_sheet_keeps_the_period_of_its_title(make_workspace,
@@ -426,9 +426,9 @@ def test_form_without_its_hidden_sheet_keeps_the_period_of_its_title(make_worksp
     consolidated: its title says "Kỳ báo cáo: năm 2026", so it is recorded for 2026."""
     import openpyxl
 
-    from bdg_excel import layout
-    from bdg_excel.returns import read_return
-    from bdg_excel.validate import check_return
+    from bdg_excel.forms import layout
+    from bdg_excel.intake.returns import read_return
+    from bdg_excel.intake.validate import check_return
 
     ws, plan, period, forms = make_workspace("binh-lu")
     full = _return(ws, plan, forms, "Công an xã", "ca.xlsx", datetime(2026, 11, 25, 9))
@@ -452,8 +452,8 @@ def test_form_without_its_hidden_sheet_keeps_the_period_of_its_title(make_worksp
 
 @pytest.mark.parametrize("period", ["2026-Q3", "2026-H1", "2027"])
 def test_forms_of_each_kind_of_period_name_it(workspace, tmp_path, period):
-    from bdg_excel.forms import generate_forms
-    from bdg_excel.returns import read_return
+    from bdg_excel.forms.generate import generate_forms
+    from bdg_excel.intake.returns import read_return
 
     ws, plan = workspace
     (form,) = generate_forms(plan, tmp_path, period, units=["Công an xã"],

@@ -16,12 +16,12 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from bdg_excel import layout
-from bdg_excel.collect import collect
+from bdg_excel.forms import layout
+from bdg_excel.intake.collect import collect
 from bdg_excel.demo import Fill, fill_form
-from bdg_excel.feedback import (ERROR_FILL, LIST_SHEET, REPLACED_DIR, WARNING_FILL, annotate,
+from bdg_excel.intake.feedback import (ERROR_FILL, LIST_SHEET, REPLACED_DIR, WARNING_FILL, annotate,
                                 feedback_stem, split_action)
-from bdg_excel.findings import ERROR, WARNING, Finding
+from bdg_excel.core.findings import ERROR, WARNING, Finding
 
 TTDV = "Trung tâm Dịch vụ tổng hợp"
 YELLOW = "FFF2CC"      # the input cells of the forms
@@ -104,7 +104,7 @@ def _workbook_with_merged_cell_and_control_chars(path: Path) -> Path:
 @pytest.mark.parametrize("cell", ["C1", "C4", "B3"])
 def test_a_finding_on_a_merged_cell_or_quoting_control_characters_never_crashes(
         tmp_path, cell, way, monkeypatch):
-    from bdg_excel import feedback
+    from bdg_excel.intake import feedback
 
     if way == "openpyxl":       # the fallback for XML the direct editor does not handle
         def unusual(*a):
@@ -231,9 +231,9 @@ def test_feedback_on_a_return_saved_by_libreoffice_or_gnumeric_is_made_from_its_
         binhlu, tmp_path, saver, monkeypatch):
     """The direct XML editor handles what real spreadsheet programs write (not only our
     own or openpyxl's files): the openpyxl fallback is not used."""
-    from bdg_excel import feedback
-    from bdg_excel.returns import read_return
-    from bdg_excel.validate import check_return
+    from bdg_excel.intake import feedback
+    from bdg_excel.intake.returns import read_return
+    from bdg_excel.intake.validate import check_return
 
     tool = shutil.which("soffice") if saver == "libreoffice" else shutil.which("ssconvert")
     if not tool:

@@ -22,8 +22,8 @@ import pytest
 from bdg_excel import mail
 from bdg_excel.cli import main
 from bdg_excel.demo import Fill, fill_form
-from bdg_excel.errors import MailError
-from bdg_excel.ledger import Ledger
+from bdg_excel.core.errors import MailError
+from bdg_excel.intake.ledger import Ledger
 from bdg_excel.workflow import collect_inbox, fetch_mail, status
 
 DOVECOT = shutil.which("dovecot") or next(

@@ -18,16 +18,19 @@ from pathlib import Path
 
 import pytest
 
-from bdg_excel import cli as cli_mod, collect as collect_mod, forms as forms_mod, vn
+from bdg_excel import cli as cli_mod
+from bdg_excel.intake import collect as collect_mod
+from bdg_excel.forms import generate as forms_mod
+from bdg_excel.core import vn
 from bdg_excel.cli import main
-from bdg_excel.config import template
-from bdg_excel.errors import WorkspaceError
-from bdg_excel.feedback import feedback_stem
+from bdg_excel.core.config import template
+from bdg_excel.core.errors import WorkspaceError
+from bdg_excel.intake.feedback import feedback_stem
 from bdg_excel.mail import office_of, sender_address
 from bdg_excel.mail.messages import RENAME_RULE, form_message_text
-from bdg_excel.ledger import Ledger
+from bdg_excel.intake.ledger import Ledger
 from bdg_excel.workflow import collect_inbox, generate, init_workspace, load
-from bdg_excel.workspace import Workspace, atomic_output, check_path_length, find_root
+from bdg_excel.core.workspace import Workspace, atomic_output, check_path_length, find_root
 
 
 def run(capsys, *args) -> tuple[int, str, str]:
@@ -150,7 +153,7 @@ def test_send_from_the_first_day(tmp_path, capsys):
     assert f"Các thư nháp (.eml, mở bằng Outlook hoặc Thunderbird): {ws.mail_dir / '2026'}" in out
 
     # a unit without address in the plan
-    from bdg_excel.planbook import save_plan
+    from bdg_excel.plan.planbook import save_plan
 
     plan = load(ws)
     plan.units[1].email = None
@@ -214,7 +217,7 @@ LONG = ("Ủy ban Mặt trận Tổ quốc Việt Nam xã, Hội Liên hiệp Ph
 
 def test_one_rule_for_a_unit_in_file_names(tmp_path, capsys):
     ws = init_workspace(tmp_path / "ws", "binh-lu")
-    from bdg_excel.planbook import save_plan
+    from bdg_excel.plan.planbook import save_plan
 
     plan = load(ws)
     plan.units[-1].name = LONG
@@ -349,7 +352,7 @@ def test_progress_bar_is_silent_when_not_on_a_terminal(monkeypatch, capsys):
 def test_feedback_open_in_excel_does_not_stop_the_run(workspace, monkeypatch):
     """Windows refuses to replace a file open in Excel: that unit's feedback is written on
     the next run; the run goes on for the others."""
-    from bdg_excel import workspace as ws_mod
+    from bdg_excel.core import workspace as ws_mod
     from bdg_excel.demo import Fill, fill_form
 
     ws, plan = workspace
@@ -393,11 +396,11 @@ SPAWN_SCRIPT = '''
 import multiprocessing as mp, sys
 if __name__ == "__main__":
     mp.set_start_method("spawn", force=True)          # the only start method on Windows
-    from bdg_excel import collect
+    from bdg_excel.intake import collect
     from bdg_excel.cli import main
     from bdg_excel.demo import simulate_returns
     from bdg_excel.workflow import generate, load
-    from bdg_excel.workspace import Workspace
+    from bdg_excel.core.workspace import Workspace
     collect.PARALLEL_THRESHOLD = 1                    # use the pool for a few files too
     root = sys.argv[1]
     assert main(["init", root, "--example", "tam-duong"]) == 0

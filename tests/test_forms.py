@@ -19,9 +19,11 @@ import pytest
 from openpyxl.cell.cell import MergedCell
 from python_calamine import CalamineWorkbook
 
-from bdg_excel import errors, forms, layout, targets, vn
-from bdg_excel.layout import PART_A, PART_B, col_index
-from bdg_excel.model import Indicator, Plan, Target, Unit
+from bdg_excel.core import errors, vn
+from bdg_excel.forms import generate as forms, layout
+from bdg_excel.plan import targets
+from bdg_excel.forms.layout import PART_A, PART_B, col_index
+from bdg_excel.plan.model import Indicator, Plan, Target, Unit
 
 PLANS = Path(__file__).parent / "data" / "plans"
 STAMP = datetime(2026, 5, 4, 8, 30, tzinfo=timezone.utc)

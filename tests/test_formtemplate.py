@@ -18,9 +18,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 import xlsxwriter
 
-from bdg_excel import formtemplate, layout, planbook
+from bdg_excel.forms import formtemplate, layout
+from bdg_excel.plan import planbook
 from bdg_excel.cli import main
-from bdg_excel.model import Plan
+from bdg_excel.plan.model import Plan
 from bdg_excel.workflow import consolidate_workspace, generate, init_workspace, load
 
 from cycle_helpers import Fill, return_form
@@ -418,7 +419,7 @@ def _ordered_template(path: Path, order: list[str], extra_at: int | None) -> Pat
        den=st.integers(1, 5000))
 def test_any_column_order_reads_back(tmp_path, order, extra, value, num, den):
     from bdg_excel.demo import fill_form
-    from bdg_excel.returns import read_return
+    from bdg_excel.intake.returns import read_return
 
     import tempfile
 
@@ -494,7 +495,7 @@ def test_template_made_form_filled_and_saved_by_libreoffice_reads_back(tmp_path)
 
 
 def test_renamed_form_sheet_is_read_and_named_in_the_guide(tmp_path):
-    from bdg_excel.returns import read_return
+    from bdg_excel.intake.returns import read_return
 
     src = restyled_template(tmp_path / "bieu-mau.xlsx")
     wb = openpyxl.load_workbook(src)

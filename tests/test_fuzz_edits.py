@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import fuzz_edits as fz
-from bdg_excel import layout
+from bdg_excel.forms import layout
 from bdg_excel.demo import Fill, fill_form
 from bdg_excel.workflow import generate, init_workspace, load
-from bdg_excel.workspace import Workspace
+from bdg_excel.core.workspace import Workspace
 
 UNIT = "Phòng Văn hóa – Xã hội"
 

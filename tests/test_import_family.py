@@ -25,9 +25,9 @@ import openpyxl
 import pytest
 
 from bdg_excel.cli import main
-from bdg_excel.importer import import_plan, import_text, plan_import_summary
-from bdg_excel.model import Plan, Report, Upward
-from bdg_excel import planbook as pb
+from bdg_excel.plan.importer import import_plan, import_text, plan_import_summary
+from bdg_excel.plan.model import Plan, Report, Upward
+from bdg_excel.plan import planbook as pb
 
 from docx_writer import write_docx
 
@@ -396,7 +396,7 @@ def test_each_deadline_takes_the_kind_written_before_it():
     ("Giảm số vụ bạo lực gia đình còn 3 vụ", "<=", 3),
 ])
 def test_a_reduction_by_is_not_a_reduction_to(text, op, value):
-    from bdg_excel.importer.targets import parse_targets
+    from bdg_excel.plan.importer.targets import parse_targets
 
     [t] = parse_targets(text, 2026)
     assert (t.op, t.value) == (op, value)

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bdg_excel.errors import PlanError
-from bdg_excel.importer import import_plan, import_text, plan_import_summary
-from bdg_excel.importer.docx import Numbering, read_docx
-from bdg_excel.importer.targets import parse_targets
-from bdg_excel.importer.text import lines_from_text, prepare
+from bdg_excel.core.errors import PlanError
+from bdg_excel.plan.importer import import_plan, import_text, plan_import_summary
+from bdg_excel.plan.importer.docx import Numbering, read_docx
+from bdg_excel.plan.importer.targets import parse_targets
+from bdg_excel.plan.importer.text import lines_from_text, prepare
 
 from docx_writer import ABSTRACT as _ABSTRACT, LVL as _LVL, W_NS, write_docx
 
@@ -514,7 +514,7 @@ def test_missing_and_unsupported_files(tmp_path):
 
 
 def test_reference_json_round_trips_through_the_model():
-    from bdg_excel.model import Plan
+    from bdg_excel.plan.model import Plan
 
     for _, ref in PLANS:
         data = _reference(ref)

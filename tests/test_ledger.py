@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
-from bdg_excel import ledger as lg
-from bdg_excel.errors import WorkspaceError
-from bdg_excel.ledger import Ledger
+from bdg_excel.intake import ledger as lg
+from bdg_excel.core.errors import WorkspaceError
+from bdg_excel.intake.ledger import Ledger
 
 
 def _file(**over):

@@ -20,13 +20,14 @@ pytest.importorskip("aiosmtpd")
 from aiosmtpd.controller import Controller  # noqa: E402
 from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
 
-from bdg_excel import mail, vn  # noqa: E402
+from bdg_excel import mail
+from bdg_excel.core import vn  # noqa: E402
 from bdg_excel.cli import main  # noqa: E402
 from bdg_excel.demo import Fill, fill_form  # noqa: E402
-from bdg_excel.errors import MailError, UsageError  # noqa: E402
-from bdg_excel.forms import form_filename, form_version  # noqa: E402
-from bdg_excel.ledger import Ledger  # noqa: E402
-from bdg_excel.planbook import save_plan  # noqa: E402
+from bdg_excel.core.errors import MailError, UsageError  # noqa: E402
+from bdg_excel.forms.generate import form_filename, form_version  # noqa: E402
+from bdg_excel.intake.ledger import Ledger  # noqa: E402
+from bdg_excel.plan.planbook import save_plan  # noqa: E402
 from bdg_excel.workflow import collect_inbox, load, send_forms, send_reminders, status  # noqa: E402
 
 PERIOD = "2026"

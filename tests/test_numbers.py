@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from bdg_excel import planbook, vn
+from bdg_excel.plan import planbook
+from bdg_excel.core import vn
 from bdg_excel.demo import Fill, fill_form
-from bdg_excel.model import Plan, infer_measure
-from bdg_excel.returns import read_return
-from bdg_excel.validate import check_return
+from bdg_excel.plan.model import Plan, infer_measure
+from bdg_excel.intake.returns import read_return
+from bdg_excel.intake.validate import check_return
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 SSCONVERT = shutil.which("ssconvert")
@@ -355,8 +356,8 @@ def test_gnumeric_xls_right_or_flagged(returns, case):
     ("bé trai/1.000 bé gái", 1050, True), ("bé trai/1.000 bé gái", 105, False),
 ])
 def test_sex_ratio_range_follows_the_plans_unit(unit, value, ok):
-    from bdg_excel import targets as tg
-    from bdg_excel.model import Target
+    from bdg_excel.plan import targets as tg
+    from bdg_excel.plan.model import Target
 
     measure, factor = infer_measure(unit, "<")
     t = Target("1.2", "<", 109, unit=unit, measure=measure, factor=factor)

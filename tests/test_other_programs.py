@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from bdg_excel import layout
-from bdg_excel.collect import collect
+from bdg_excel.forms import layout
+from bdg_excel.intake.collect import collect
 from bdg_excel.demo import Fill, fill_form
-from bdg_excel.returns import read_return
-from bdg_excel.validate import check_return
+from bdg_excel.intake.returns import read_return
+from bdg_excel.intake.validate import check_return
 
 SSCONVERT = shutil.which("ssconvert")
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

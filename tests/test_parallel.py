@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 from datetime import datetime
 
-from bdg_excel import collect as collect_mod
+from bdg_excel.intake import collect as collect_mod
 from bdg_excel.demo import simulate_returns
-from bdg_excel.ledger import Ledger
+from bdg_excel.intake.ledger import Ledger
 from bdg_excel.workflow import consolidate_workspace, generate, init_workspace, load
 
 WHEN = datetime(2026, 11, 20, 9, 0)

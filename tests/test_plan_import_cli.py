@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bdg_excel.cli import main
-from bdg_excel.planbook import example_path, load_plan
+from bdg_excel.plan.planbook import example_path, load_plan
 
 DOCS = Path(__file__).parent / "data" / "import"
 SOURCES = {"binh-lu": "ke-hoach-binh-lu-2026-2030.txt",

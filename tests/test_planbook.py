@@ -12,11 +12,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bdg_excel import planbook as pb
-from bdg_excel.errors import PlanError, UsageError
-from bdg_excel.findings import ERROR, WARNING
-from bdg_excel.model import Goal, Indicator, Plan, Report, Target, Unit
-from bdg_excel.targets import OP_LABELS
+from bdg_excel.plan import planbook as pb
+from bdg_excel.core.errors import PlanError, UsageError
+from bdg_excel.core.findings import ERROR, WARNING
+from bdg_excel.plan.model import Goal, Indicator, Plan, Report, Target, Unit
+from bdg_excel.plan.targets import OP_LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
 PLANS = ROOT / "tests" / "data" / "plans"

@@ -8,8 +8,8 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from bdg_excel import planbook
-from bdg_excel.xlsx import LINE_PT, wrapped_lines
+from bdg_excel.plan import planbook
+from bdg_excel.core.xlsx import LINE_PT, wrapped_lines
 
 
 @pytest.mark.parametrize("name", ["binh-lu", "tam-duong", "lai-chau-vp"])

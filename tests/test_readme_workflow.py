@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from bdg_excel import layout
+from bdg_excel.forms import layout
 from bdg_excel.cli import main
 from bdg_excel.demo import fill_form, plausible_fill, simulate_returns
-from bdg_excel.forms import form_filename
+from bdg_excel.forms.generate import form_filename
 from bdg_excel.workflow import load
-from bdg_excel.workspace import Workspace
+from bdg_excel.core.workspace import Workspace
 
 README = Path(__file__).parent.parent / "README.md"
 STEPS = ["init", "cd", "plan check", "generate", "send", "consolidate", "status", "remind",

@@ -14,12 +14,12 @@ import pytest
 
 from datetime import date, datetime
 
-from bdg_excel import rollup
-from bdg_excel.charts import CHART_DATA, CHARTS, PAGE_ROWS, SLOT_COLS
-from bdg_excel.results import TIDY_FIELDS
-from bdg_excel.model import Upward
+from bdg_excel.intake import rollup
+from bdg_excel.report.charts import CHART_DATA, CHARTS, PAGE_ROWS, SLOT_COLS
+from bdg_excel.report.results import TIDY_FIELDS
+from bdg_excel.plan.model import Upward
 from bdg_excel.demo import simulate_returns
-from bdg_excel.report import (DATA, FINDINGS, MATRIX, SUBMISSIONS, SUMMARY, TASKS, addressing,
+from bdg_excel.report.workbook import (DATA, FINDINGS, MATRIX, SUBMISSIONS, SUMMARY, TASKS, addressing,
                                internal_path)
 from bdg_excel.workflow import consolidate_workspace
 
@@ -118,7 +118,7 @@ def test_addressing_from_the_plan_then_the_configuration(plan_of):
 
 
 def test_the_workbook_carries_the_offices_deadline_and_signer(report, tmp_path):
-    from bdg_excel.report import write_report
+    from bdg_excel.report.workbook import write_report
 
     c = report.consolidation
     cfg = {"upward": {"to": "Sở Nội vụ tỉnh Lai Châu", "due": "12-10",
@@ -284,7 +284,7 @@ def test_task_sheet_is_one_block_per_unit(report):
 
 
 def test_progress_chart_shares_toward_each_target(report):
-    from bdg_excel.charts import PROGRESS_CAP, progress_shares
+    from bdg_excel.report.charts import PROGRESS_CAP, progress_shares
 
     c = report.consolidation
     shares = dict(progress_shares(c))
@@ -312,7 +312,7 @@ def test_rows_are_as_tall_as_their_wrapped_text(report):
     computed): every row holding text longer than its cell's width is heightened."""
     from openpyxl.utils import get_column_letter
 
-    from bdg_excel.xlsx import LINE_PT, wrapped_lines
+    from bdg_excel.core.xlsx import LINE_PT, wrapped_lines
 
     wb = openpyxl.load_workbook(report.path)
     for name in (SUMMARY, MATRIX, SUBMISSIONS):

@@ -12,12 +12,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bdg_excel import layout
+from bdg_excel.forms import layout
 from bdg_excel.demo import Fill, fill_form
-from bdg_excel.findings import ERROR, WARNING
-from bdg_excel.forms import write_form
-from bdg_excel.returns import read_return
-from bdg_excel.validate import check_return
+from bdg_excel.core.findings import ERROR, WARNING
+from bdg_excel.forms.generate import write_form
+from bdg_excel.intake.returns import read_return
+from bdg_excel.intake.validate import check_return
 
 CORPUS = Path(__file__).parent / "data" / "returns"
 sys.path.insert(0, str(CORPUS))
@@ -96,7 +96,7 @@ def test_enormous_sheet_bounded_memory_and_time(tmp_path):
     code = (
         "import resource, sys, time\n"
         "from pathlib import Path\n"
-        "from bdg_excel.returns import read_return\n"
+        "from bdg_excel.intake.returns import read_return\n"
         "t = time.time(); d = read_return(Path(sys.argv[1])); t = time.time() - t\n"
         "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
         "print(d.findings[0].code, round(rss), round(t, 2))\n")

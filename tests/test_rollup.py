@@ -9,9 +9,9 @@ from datetime import datetime
 
 import pytest
 
-from bdg_excel import rollup
-from bdg_excel.model import Plan, Unit
-from bdg_excel.report import SUBMISSIONS, SUMMARY
+from bdg_excel.intake import rollup
+from bdg_excel.plan.model import Plan, Unit
+from bdg_excel.report.workbook import SUBMISSIONS, SUMMARY
 from bdg_excel.workflow import consolidate_workspace, export
 
 from cycle_helpers import DATA, Fill, drop, plan_workspace, return_form, sheet_rows, table

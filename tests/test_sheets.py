@@ -3,7 +3,7 @@
 import xlsxwriter
 from openpyxl import load_workbook
 
-from bdg_excel.sheets import LINE_PT, fit_widths
+from bdg_excel.report.sheets import LINE_PT, fit_widths
 
 
 def test_numbers_widen_their_column_and_never_wrap(tmp_path):

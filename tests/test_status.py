@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from bdg_excel.cli import main
 from bdg_excel.demo import Fill, fill_form
-from bdg_excel.ledger import Ledger
+from bdg_excel.intake.ledger import Ledger
 from bdg_excel.workflow import collect_inbox, status
 
 

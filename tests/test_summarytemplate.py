@@ -9,9 +9,9 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from bdg_excel import summarytemplate
+from bdg_excel.report import summarytemplate
 from bdg_excel.cli import main
-from bdg_excel.report import SUMMARY
+from bdg_excel.report.workbook import SUMMARY
 from bdg_excel.workflow import consolidate_workspace, generate
 
 from cycle_helpers import Fill, return_form, sheet_rows

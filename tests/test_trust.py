@@ -13,11 +13,11 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from bdg_excel import planbook
+from bdg_excel.plan import planbook
 from bdg_excel.cli import main
-from bdg_excel.export import to_csv, to_json
-from bdg_excel.model import Plan
-from bdg_excel.report import DATA, internal_path
+from bdg_excel.report.export import to_csv, to_json
+from bdg_excel.plan.model import Plan
+from bdg_excel.report.workbook import DATA, internal_path
 from bdg_excel.workflow import consolidate_workspace, init_workspace
 
 from bdg_excel.demo import fill_form
@@ -191,7 +191,7 @@ def test_form_of_another_unit_is_held_until_the_officer_decides(tmp_path, capsys
 
 
 def test_sender_of_another_unit_holds_the_return(tmp_path):
-    from bdg_excel.collect import collect
+    from bdg_excel.intake.collect import collect
 
     ws, plan, forms = plan_workspace(tmp_path / "ws", stat_plan())
     path = return_form(ws, forms, TYT, {"1.4": Fill(value=3), "1.5": Fill(value="Có")},

@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from bdg_excel import vn
+from bdg_excel.core import vn
 
 
 @pytest.mark.parametrize("a,b", [

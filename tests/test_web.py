@@ -17,9 +17,11 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
-from bdg_excel import cycle, layout, vn
+from bdg_excel import cycle
+from bdg_excel.forms import layout
+from bdg_excel.core import vn
 from bdg_excel.demo import Fill, fill_form
-from bdg_excel.planbook import save_plan
+from bdg_excel.plan.planbook import save_plan
 from bdg_excel.web import create_app
 from bdg_excel.workflow import generate, init_workspace, load
 
@@ -131,7 +133,7 @@ def test_the_report_upward_and_its_deadline(tmp_path, monkeypatch):
     ws = init_workspace(tmp_path / "ws", "lai-chau-vp")
     plan = load(ws)
     if not (plan.upward and plan.upward.due):   # the example as rebuilt by the importer
-        from bdg_excel.model import Upward
+        from bdg_excel.plan.model import Upward
         plan.upward = Upward("Sở Nội vụ", "2026-12-01")
         save_plan(plan, ws.plan_path())
         if not load(ws).upward:
@@ -153,7 +155,7 @@ def test_other_period_and_bad_period(site):
 
 
 def test_quarterly_periods_are_offered_by_their_names(site):
-    from bdg_excel.model import Report
+    from bdg_excel.plan.model import Report
 
     ws, plan, app, client = site
     plan.reports = [Report("quarterly", "03-20", plan.reports[0].to)]
@@ -704,7 +706,7 @@ def test_what_units_type_is_shown_as_text_never_as_markup(site, tmp_path):
 def test_overview_next_steps_follow_the_cycle(tmp_path):
     from datetime import date
 
-    from bdg_excel.model import Report, Upward
+    from bdg_excel.plan.model import Report, Upward
 
     ws = init_workspace(tmp_path / "ws", "lai-chau-vp")
     plan = load(ws)

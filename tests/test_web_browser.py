@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from bdg_excel import layout
+from bdg_excel.forms import layout
 from bdg_excel.demo import Fill, fill_form
-from bdg_excel.planbook import save_plan
+from bdg_excel.plan.planbook import save_plan
 from bdg_excel.workflow import generate, init_workspace, load
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

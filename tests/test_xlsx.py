@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import xlsxwriter
 
-from bdg_excel.xlsx import WORKBOOK_OPTIONS, Formats, Sheet, put, put_row
+from bdg_excel.core.xlsx import WORKBOOK_OPTIONS, Formats, Sheet, put, put_row
 
 ROWS = [
     [1, "Phòng Văn hóa – Xã hội", None, 12.5, "", "=1+1", "a < b & c", True, False],
@@ -62,7 +62,7 @@ def test_put_row_on_a_plain_worksheet_is_put(tmp_path):
 
 
 def test_fast_workbook_stores_the_same_members_deflated_faster(tmp_path):
-    from bdg_excel.xlsx import FastWorkbook
+    from bdg_excel.core.xlsx import FastWorkbook
 
     def write(cls, path):
         wb = cls(str(path), WORKBOOK_OPTIONS)

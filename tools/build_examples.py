@@ -15,8 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bdg_excel.model import Plan  # noqa: E402
-from bdg_excel.planbook import EXAMPLES, load_plan, save_plan  # noqa: E402
+from bdg_excel.plan.model import Plan  # noqa: E402
+from bdg_excel.plan.planbook import EXAMPLES, load_plan, save_plan  # noqa: E402
 
 
 def build(name: str) -> Path:

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bdg_excel import vn  # noqa: E402
+from bdg_excel.core import vn  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "import" / "corpus"
 REAL = {"ke-hoach-binh-lu-2026-2030.txt": "binh-lu",
@@ -136,7 +136,7 @@ def documents(docx_too: bool = False):
 
 
 def run(names=(), docx_too: bool = False) -> list[tuple[str, dict, list]]:
-    from bdg_excel.importer import import_plan
+    from bdg_excel.plan.importer import import_plan
     from docx_writer import write_docx
 
     out = []

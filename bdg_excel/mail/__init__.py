@@ -7,7 +7,7 @@ goes through :mod:`smtplib`, fetching through :mod:`imaplib`. Passwords come onl
 environment (``BDG_SMTP_PASSWORD``, ``BDG_IMAP_PASSWORD``), never from a file.
 
 Nothing here prints or exits. A server that cannot be reached or refuses the login raises
-:class:`~bdg_excel.errors.MailError`; a problem with one unit (a refused address, a
+:class:`~bdg_excel.core.errors.MailError`; a problem with one unit (a refused address, a
 message too large) is a result, and the others are still sent. A sending is recorded in
 the ledger only once the server has accepted it.
 """

@@ -17,10 +17,10 @@ from email.parser import BytesParser
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 
-from .. import vn
-from ..errors import MailError
-from ..ledger import Ledger
-from ..workspace import Workspace, make_shareable, unique_path
+from ..core import vn
+from ..core.errors import MailError
+from ..core.workspace import Workspace, make_shareable, unique_path
+from ..intake.ledger import Ledger
 from .settings import (IMAP_PASSWORD_ENV, RETURN_SUFFIXES, ServerSettings, _connect_message,
                        _iso, _quietly)
 

@@ -11,10 +11,10 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 
-from .. import clock, vn
-from ..deadlines import days_to, overdue_sentence, return_by
-from ..findings import ERROR, WARNING, Finding
-from ..model import Plan, Unit, period_label
+from ..core import clock, vn
+from ..core.findings import ERROR, WARNING, Finding
+from ..plan.deadlines import days_to, overdue_sentence, return_by
+from ..plan.model import Plan, Unit, period_label
 from .settings import DRAFTED, FAILED, SENT, XLSX_TYPE, Office
 
 

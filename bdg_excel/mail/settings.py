@@ -13,9 +13,9 @@ from datetime import datetime
 from email.utils import getaddresses, parseaddr
 from typing import Callable
 
-from .. import vn
-from ..errors import UsageError
-from ..model import Unit
+from ..core import vn
+from ..core.errors import UsageError
+from ..plan.model import Unit
 
 
 SMTP_PASSWORD_ENV = "BDG_SMTP_PASSWORD"
@@ -175,7 +175,7 @@ def unit_addresses(unit: Unit) -> list[str]:
 # -- helpers shared by sending and fetching ------------------------------------------
 def _iso(when: datetime | None) -> str:
     if when is None:
-        from .. import clock
+        from ..core import clock
         when = clock.now()
     if when.tzinfo is not None:
         when = when.astimezone().replace(tzinfo=None)

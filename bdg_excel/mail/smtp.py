@@ -13,14 +13,14 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
 
-from .. import clock, vn
-from ..errors import MailError, UsageError
-from ..feedback import feedback_stem
-from ..findings import ERROR, WARNING
-from ..forms import form_filename, form_version, generate_forms, unit_file_stems
-from ..ledger import Ledger
-from ..model import Plan, Unit
-from ..workspace import Workspace, atomic_output
+from ..core import clock, vn
+from ..core.errors import MailError, UsageError
+from ..core.findings import ERROR, WARNING
+from ..core.workspace import Workspace, atomic_output
+from ..forms.generate import form_filename, form_version, generate_forms, unit_file_stems
+from ..intake.feedback import feedback_stem
+from ..intake.ledger import Ledger
+from ..plan.model import Plan, Unit
 from .messages import (MailOutcome, MailResult, _Outgoing, compose, form_message_text,
                        late_warning, reminder_text)
 from .settings import (DRAFTED, FAILED, NO_ADDRESS, SENT, SMTP_PASSWORD_ENV, Progress,
@@ -42,7 +42,7 @@ def ensure_form(ws: Workspace, plan: Plan, unit: Unit, period: str) -> tuple[Pat
 
 
 def _form_version_on_disk(path: Path) -> str | None:
-    from ..returns import read_return
+    from ..intake.returns import read_return
 
     try:
         return read_return(path).meta.get("form_version")
@@ -228,8 +228,8 @@ def send_reminders(ws: Workspace, plan: Plan, period: str, *, units: list[str] |
     or the feedback workbook and the list of what to fix. After the deadline the
     messages say how many days late and ask for the return now, or by ``new_due``.
     The caller holds the lock."""
-    from ..consolidate import build
-    from ..results import MISSING
+    from ..report.consolidate import build
+    from ..report.results import MISSING
 
     config = ws.config() if config is None else config
     office = office_of(config)

@@ -15,7 +15,7 @@ def make_server(workspace, plan_name=None, *, port: int = 8765):
     ``server.effective_port`` tells which), not yet running."""
     from waitress.server import create_server
 
-    from ..errors import BdgError
+    from ..core.errors import BdgError
 
     app = create_app(workspace, plan_name)
     try:

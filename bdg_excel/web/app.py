@@ -1,7 +1,7 @@
 """The Flask application of ``bdg-excel serve``.
 
 Handlers parse the request and call the library functions the CLI calls
-(:mod:`bdg_excel.workflow`, :mod:`bdg_excel.cycle`, :mod:`bdg_excel.planbook`,
+(:mod:`bdg_excel.workflow`, :mod:`bdg_excel.cycle`, :mod:`bdg_excel.plan.planbook`,
 :mod:`bdg_excel.mail`); what they show comes from those results. The rules of a page
 that can write into the officer's workspace:
 
@@ -31,14 +31,15 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, abort, redirect, render_template, request, send_file, url_for
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from .. import __version__, clock, cycle, workflow
-from ..errors import BdgError, WorkspaceBusy
-from ..findings import ERROR, SEVERITY_LABELS
-from ..deadlines import deadline_state
-from ..ledger import STATUS_LABELS
-from ..model import period_label
-from ..targets import describe
-from ..workspace import Workspace
+from .. import __version__, cycle, workflow
+from ..core import clock
+from ..core.errors import BdgError, WorkspaceBusy
+from ..core.findings import ERROR, SEVERITY_LABELS
+from ..core.workspace import Workspace
+from ..intake.ledger import STATUS_LABELS
+from ..plan.deadlines import deadline_state
+from ..plan.model import period_label
+from ..plan.targets import describe
 from .jobs import DONE, FAILED, BusyJob, Jobs
 
 log = logging.getLogger("bdg_excel.web")
@@ -147,7 +148,7 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
 
     @app.get("/ke-hoach")
     def plan_page():
-        from ..planbook import check_plan_file
+        from ..plan.planbook import check_plan_file
 
         plan, period = load()
         path = ws.plan_path(plan_name)

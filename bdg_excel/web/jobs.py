@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..errors import BdgError
+from ..core.errors import BdgError
 
 log = logging.getLogger("bdg_excel.web")
 

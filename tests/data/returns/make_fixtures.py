@@ -204,7 +204,7 @@ def without_meta(src: Path, dest: Path) -> Path:
     """The unit deleted the hidden identification sheet."""
     import openpyxl
 
-    from bdg_excel import layout
+    from bdg_excel.forms import layout
 
     wb = openpyxl.load_workbook(src)
     del wb[layout.META_SHEET]

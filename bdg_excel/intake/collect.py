@@ -1,0 +1,889 @@
+"""Collection: inbox/ -> read, recognise, check -> ledger -> archive/ (+ feedback).
+
+Every file is untrusted and irreplaceable: it is recorded in the ledger first (with the
+archive path it will get), then moved without overwriting anything, so a crash at any
+point leaves each file either still in inbox/ or in archive/, and a re-run finishes the
+job. Files already recorded (same content hash) are recognised and never parsed twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import hashlib
+import os
+import re
+import shutil
+import sqlite3
+import uuid
+import warnings
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from ..core import clock, vn
+from ..core.errors import OutputLocked, WorkspaceError
+from ..core.findings import ERROR, WARNING, Finding
+from ..core.workspace import TEMP_PREFIX, WINDOWS_MAX_PATH, Workspace, unique_path
+from ..plan.model import Plan
+from . import ledger as lg
+from .ledger import FileRecord, Ledger
+from .returns import ReturnData, read_return
+from .validate import CheckedReturn, check_return
+
+PARALLEL_THRESHOLD = 24   # below this many new files a process pool costs more than it saves
+BATCH = 100               # files checked, recorded (one transaction) and moved per step
+
+
+@dataclass
+class CollectedFile:
+    name: str
+    status: str
+    unit: str | None = None
+    period: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    archive_path: Path | None = None
+    feedback: list[Path] = field(default_factory=list)
+    kind: str | None = None          # what the bytes were: xlsx, ods, xls, csv, empty …
+    file_id: int | None = None
+
+
+@dataclass
+class CollectResult:
+    files: list[CollectedFile] = field(default_factory=list)
+    skipped: list[Finding] = field(default_factory=list)    # lock files, folders, links,
+    #                  files still arriving or unreadable: left in inbox/ for the next run
+    notes: list[Finding] = field(default_factory=list)      # recorded, but something is
+    #                  left to do: a file that could not leave inbox/, feedback to retry
+    #: signed copies (PDF, scans) kept beside a unit's return: (unit or None, archived path)
+    signed: list[tuple[str | None, Path]] = field(default_factory=list)
+    period: str | None = None                               # the period collected for
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def other_period(self) -> list[CollectedFile]:
+        """Recognised returns of another period than the one collected for: recorded
+        under their own period, left for its consolidation."""
+        return [f for f in self.files if f.period and self.period and f.period != self.period
+                and f.status not in (lg.REJECTED, lg.DUPLICATE)]
+
+
+def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
+            received_at: datetime | None = None, sender_of: dict[str, str] | None = None,
+            workers: int | None = None, progress: Callable[[int, int], None] | None = None,
+            feedback: bool = True, now: datetime | None = None) -> CollectResult:
+    """Collect everything in ``ws.inbox``. The caller holds the workspace lock.
+
+    In steps of :data:`BATCH` files: check them, record them with the archive path each
+    will get (one transaction), then move them there. Killed at any point, a re-run
+    finishes the moves recorded but not done, parses nothing twice, and ends in the same
+    state as an uninterrupted run.
+
+    The next batches are hashed, sorted and handed to the process pool before the current
+    one is recorded and moved, so the workers never wait for the ledger or the archive;
+    what earlier batches of this run will record is known in memory (which contents are
+    taken, by which record), so no batch depends on the ledger writes of the one before.
+
+    ``now``: when this run happens (the archive folder's day, the ledger's collected-at
+    time, the day feedback is written for); a file's received time is its e-mail's time,
+    ``received_at``, or its modification time. A return of another period than ``period``
+    is recorded under its own period (never counted in this one) and listed in
+    ``result.other_period``.
+
+    Containment: every stage that touches one file (hashing, safety scan, reading,
+    checking, archiving, feedback) is inside a per-file boundary; what goes wrong there
+    is a finding on that file and the run goes on. Only faults of the workspace itself
+    (the ledger, the archive or output folder, a full disk) stop it, as
+    :class:`WorkspaceError` naming the cause.
+    """
+    if now is None:
+        now = clock.now()
+    try:
+        return _collect(ws, plan, period=period, received_at=received_at,
+                        sender_of=sender_of, workers=workers, progress=progress,
+                        feedback=feedback, now=now)
+    except sqlite3.Error as exc:
+        raise lg.fault(ws.ledger_path, exc) from exc
+    except OSError as exc:
+        if exc.errno in DISK_FULL:
+            raise WorkspaceError(disk_full_message(ws.root, exc)) from exc
+        raise
+
+
+DISK_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+
+
+def disk_full_message(where: Path, exc: OSError | None = None) -> str:
+    at = f" ({exc.filename})" if exc is not None and exc.filename else ""
+    return (f"Ổ đĩa chứa thư mục làm việc {where} đã hết dung lượng{at}: không ghi được gì "
+            "thêm. Không tệp nào bị mất: các tệp chưa xử lý vẫn nằm trong inbox/. Giải phóng "
+            "dung lượng ổ đĩa rồi chạy lại lệnh.")
+
+
+def _collect(ws: Workspace, plan: Plan, *, period, received_at, sender_of, workers, progress,
+             feedback, now: datetime) -> CollectResult:
+    period = period or plan.default_period(now.date())
+    result = CollectResult(period=period)
+    sender_of = {vn.nfc(k): v for k, v in (sender_of or {}).items()}
+    _remove_stale_copies(ws.archive)
+    day = now.strftime("%Y-%m-%d")
+    with Ledger(ws.ledger_path, new_if_empty=not _has_files(ws.archive)) as led:
+        # the ledger as it was before the day's first run: "yesterday's" to go back to
+        led.backup(ws.state_dir / "backups", day)
+        known = _Known(led)
+        entries = _keep_signed_copies(ws, plan, period, _inbox_entries(ws, result), result)
+        stats: dict[Path, tuple[str, int, float]] = {}   # path -> sha256, size, mtime
+        pending = []
+        for p in entries:
+            # only a name the ledger recorded with an archive path can be an unfinished move
+            if text_name(p.name) in known.archived_names:
+                st = _guarded_hash(p, result)
+                if st is None:
+                    continue
+                stats[p] = st
+                if _finish_recorded(ws, known, p, st[0], result):
+                    continue
+            pending.append(p)
+        taken = known.taken(ws.root)   # path keys (see _free_path) of recorded archive paths
+        mail = {m["name"]: m for m in led.mail_files()}
+        collected_at = _iso(now)
+        archive_day = ws.archive / day
+        rel_day = str(archive_day.relative_to(ws.root))
+        on_disk = _names_in(archive_day)
+        made_dirs: set[Path] = set()
+        parsed: set[str] = set(known.first)   # contents recorded, or to be parsed in this run
+        done = 0
+
+        def prepare(paths: list[Path]) -> _Step:
+            batch = []
+            for p in paths:
+                st = stats.pop(p, None) or _guarded_hash(p, result)
+                if st is not None:
+                    batch.append((p, *st))
+            mail_time = _mail_origins(mail, batch, sender_of)
+            when = {p: received_at or mail_time.get(p) or datetime.fromtimestamp(mtime)
+                    for p, _, _, mtime in batch}
+            senders = {p: sender_of.get(text_name(p.name)) for p, _, _, _ in batch}
+            # The earliest copy of a content is the original, the rest duplicates,
+            # whatever their names ("a (2).xlsx" sorts before "a.xlsx").
+            batch.sort(key=lambda item: (when[item[0]], text_name(item[0].name)))
+            first: dict[str, Path] = {}   # content -> the one file of it to parse
+            for p, sha, _, _ in batch:
+                if sha not in first and sha not in parsed:
+                    first[sha] = p
+            parsed.update(first)
+            new = list(first.values())
+            return _Step(batch, when, senders, new, checker.submit(new, sender_of))
+
+        with _Checker(plan, period, workers, len(pending)) as checker:
+            chunks = [pending[i:i + BATCH] for i in range(0, len(pending), BATCH)]
+            inflight: deque[_Step] = deque()
+            while chunks and len(inflight) < 2:
+                inflight.append(prepare(chunks.pop(0)))
+            while inflight:
+                current = inflight.popleft()
+                checked = dict(zip(current.new, checker.results(current.new, current.results)))
+                if chunks:   # keep the workers busy while this batch is recorded and moved
+                    inflight.append(prepare(chunks.pop(0)))
+                moves = []
+                with led.transaction(), led.batch() as rows:
+                    for path, sha, size, _ in current.files:
+                        dest = _free_path(archive_day, _archive_name(text_name(path.name), archive_day),
+                                          taken, on_disk)
+                        cf = _record(rows, known, plan, path, sha, size, dest, checked.get(path), {
+                            "received_at": _iso(current.when[path]),
+                            "collected_at": collected_at,
+                            "archive_path": os.path.join(rel_day, dest.name),
+                            "sender": current.senders[path]})
+                        result.files.append(cf)
+                        moves.append((path, dest))
+                for src, dest in moves:
+                    _guarded_move(src, dest, made_dirs, result)
+                done += len(current.files)
+                if progress:
+                    progress(done, len(pending))
+        with led.transaction():
+            led.resolve_all(plan.identity())
+        status = led.statuses(cf.file_id for cf in result.files)
+        for cf in result.files:
+            cf.status = status[cf.file_id]
+        if feedback:
+            _write_pending_feedback(ws, plan, led, result, now.date())
+    return result
+
+
+@dataclass
+class _Step:
+    files: list[tuple[Path, str, int, float]]   # path, sha256, size, mtime; in record order
+    when: dict[Path, datetime]                  # received time
+    senders: dict[Path, str | None]             # as known when the batch was prepared
+    new: list[Path]                             # the files to parse (one per new content)
+    results: Callable[[], list[CheckedReturn]]  # their checks, in that order
+
+
+class _Known:
+    """What the ledger holds, loaded once per run and kept up to date in memory: only the
+    columns collect needs, as plain tuples (a ledger of 10,000 files would otherwise mean
+    10,000 full records on every run, even with nothing new). The full record of a
+    content is fetched when a duplicate of it arrives."""
+
+    def __init__(self, led: Ledger):
+        self.led = led
+        cur = led.db.cursor()
+        cur.row_factory = None   # plain tuples: (id, sha256, original_name, archive_path, status)
+        self.rows: list[tuple] = cur.execute(
+            "SELECT id, sha256, original_name, archive_path, status FROM files ORDER BY id"
+        ).fetchall()
+        self.first: dict[str, FileRecord | int] = {}   # content -> first non-duplicate (its id)
+        for file_id, sha, _, _, status in self.rows:
+            if status != lg.DUPLICATE and sha not in self.first:
+                self.first[sha] = file_id
+        self.archived_names = {r[2] for r in self.rows if r[3]}
+        self._by_sha: dict[str, list[tuple]] | None = None
+
+    def first_record(self, sha: str) -> FileRecord:
+        rec = self.first[sha]
+        if isinstance(rec, int):
+            row = self.led.db.execute("SELECT * FROM files WHERE id = ?", (rec,)).fetchone()
+            rec = self.first[sha] = FileRecord(**dict(row))
+        return rec
+
+    def by_sha(self, sha: str) -> list[tuple]:
+        """Every record of a content (id, sha256, original_name, archive_path, status), by id."""
+        if self._by_sha is None:
+            self._by_sha = {}
+            for r in self.rows:
+                self._by_sha.setdefault(r[1], []).append(r)
+        return self._by_sha.get(sha, [])
+
+    def taken(self, root: Path) -> set[str]:
+        base = str(root)
+        return {_path_key(os.path.join(base, r[3])) for r in self.rows if r[3]}
+
+
+def _mail_origins(mail: dict[str, dict], batch, sender_of: dict[str, str]
+                  ) -> dict[Path, datetime]:
+    """Files `fetch` put into inbox/: their sender (added to ``sender_of``) and the
+    message time, which is their received time."""
+    when = {}
+    for path, sha, _, _ in batch:
+        origin = mail.get(path.name)
+        if origin and origin["sha256"] == sha:
+            if origin["sender"]:
+                sender_of.setdefault(vn.nfc(path.name), origin["sender"])
+            when[path] = datetime.fromisoformat(origin["received_at"])
+    return when
+
+
+def _record(rows, known: _Known, plan: Plan, path: Path, sha: str, size: int, dest: Path,
+            chk: CheckedReturn | None, base: dict) -> CollectedFile:
+    """One file into the ledger (``rows``: a :meth:`Ledger.batch`, in a transaction)."""
+    base = {"sha256": sha, "original_name": text_name(path.name), "size": size, **base}
+    if chk is None:   # this content was recorded before (or earlier in this run)
+        first = known.first_record(sha)
+        file_id = rows.add_file({**base, "status": lg.DUPLICATE, "duplicate_of": first.id,
+                                 "kind": first.kind, "feedback": ""})
+        return CollectedFile(base["original_name"], lg.DUPLICATE, first.unit_name,
+                             first.period, archive_path=dest, kind=first.kind, file_id=file_id)
+    needs_feedback = any(f.severity in (ERROR, WARNING) for f in chk.findings)
+    rec = {**base, **_identity(plan, chk), "status": chk.status, "kind": chk.data.kind,
+           "feedback": None if needs_feedback else ""}
+    file_id = rows.add_file(rec, chk.findings, [v.to_row() for v in chk.values], chk.tasks)
+    known.first.setdefault(sha, FileRecord(id=file_id, **{
+        k: rec.get(k) for k in FileRecord.__dataclass_fields__ if k != "id"}))
+    return CollectedFile(base["original_name"], chk.status, chk.unit.name if chk.unit else None,
+                         chk.period, chk.findings, dest, kind=chk.data.kind, file_id=file_id)
+
+
+def _finish_recorded(ws: Workspace, known: _Known, path: Path, sha: str,
+                     result: CollectResult) -> bool:
+    """A file a killed run recorded but did not finish moving: finish the move (or drop
+    the inbox entry when the archive already holds these very bytes: a hard link, or a
+    complete copy made across file systems). True if handled."""
+    name = text_name(path.name)
+    for _, _, original_name, archive_path, _ in known.by_sha(sha):
+        if not archive_path or original_name != name:
+            continue
+        dest = ws.root / archive_path
+        if not dest.exists():
+            _guarded_move(path, dest, None, result)
+            return True
+        if os.path.samefile(path, dest) or _sha256_of(dest) == sha:
+            _guarded_unlink(path, result)   # killed between copy and unlink
+            return True
+    return False
+
+
+def _sha256_of(path: Path) -> str | None:
+    try:
+        return _hash_stat(path)[0]
+    except OSError:
+        return None
+
+
+def _write_pending_feedback(ws: Workspace, plan: Plan, led: Ledger,
+                            result: CollectResult, today) -> None:
+    """Feedback for every recorded file that still lacks it (this run's, and any a killed
+    run did not get to), oldest first so a unit's newest return has the last word."""
+    from .feedback import retire_stale, write_feedback
+
+    by_id = {cf.file_id: cf for cf in result.files}
+    for rec in led.needing_feedback():
+        cf = by_id.get(rec.id) or CollectedFile(
+            rec.original_name, rec.status, rec.unit_name, rec.period, led.findings(rec.id),
+            ws.root / rec.archive_path if rec.archive_path else None, kind=rec.kind,
+            file_id=rec.id)
+        mine = rec.plan_identity in (None, plan.identity())
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                paths = write_feedback(ws, plan if mine else None, cf, today=today) \
+                    if cf.archive_path else []
+        except OutputLocked as exc:
+            # the officer has last time's feedback open in Excel (Windows refuses to
+            # replace it): the others still get theirs; this one is written next run
+            result.skipped.append(Finding("feedback_locked", f"chưa ghi được phản hồi. {exc}",
+                                          WARNING, file=rec.original_name))
+            continue
+        except Exception as exc:  # noqa: BLE001 - feedback never fails the run
+            # the ledger keeps it as still to write: the next run tries again
+            result.notes.append(Finding(
+                "feedback_failed", f"Chưa ghi được phản hồi cho tệp {cf.name} ({reason(exc)}); "
+                "kết quả kiểm tra đã được ghi sổ, phản hồi sẽ được ghi lại ở lần chạy sau.",
+                WARNING, file=cf.name))
+            continue
+        with led.transaction():
+            led.set_feedback(rec.id, [str(p.relative_to(ws.root)) for p in paths])
+        cf.feedback = paths
+    # a unit whose current return needs nothing: its earlier feedback is no longer current
+    # (from the ledger, so a run killed before this point is caught up by the next one)
+    if ws.feedback_dir.is_dir() and any(p.is_file() for p in ws.feedback_dir.iterdir()):
+        retire_stale(ws, [(r.unit_name, r.period, r.original_name)
+                          for r in led.files(plan.identity())
+                          if r.status == lg.ACCEPTED and r.unit_name and r.feedback == ""])
+
+
+# -- signed copies ---------------------------------------------------------------------
+SIGNED_DIR = "ban-ky"       # archive/ban-ky/<period>/: signed copies (PDF, scans)
+_SCAN_SUFFIXES = {".pdf": (b"%PDF",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",),
+                  ".png": (b"\x89PNG",)}
+
+
+def _keep_signed_copies(ws: Workspace, plan: Plan, period: str, entries: list[Path],
+                        result: CollectResult) -> list[Path]:
+    """A PDF or scan dropped beside a unit's workbook (the same name as a workbook in
+    inbox/, or a name that begins with a unit's form name) is that unit's signed copy: it
+    is moved, never overwriting anything, to archive/ban-ky/<period>/ and listed in
+    ``result.signed``, not read as a return. Returns the entries left to collect."""
+    from ..forms.generate import form_filenames
+
+    def key(name: str) -> str:
+        return vn.canonical(os.path.splitext(name)[0]).replace(" ", "-")
+
+    if not any(p.suffix.lower() in _SCAN_SUFFIXES for p in entries):
+        return entries
+    workbooks = {key(p.name) for p in entries if p.suffix.lower() not in _SCAN_SUFFIXES}
+    names = form_filenames(plan, period)
+    forms = {key(names[u.key]): u.name for u in plan.units if u.key in names}
+    left = []
+    for p in entries:
+        magic = _SCAN_SUFFIXES.get(p.suffix.lower())
+        k = key(p.name)
+        unit = next((forms[f] for f in sorted(forms, key=len, reverse=True)
+                     if k == f or k.startswith(f + "-") or k.startswith(f + "_")), None)
+        if magic is None or (k not in workbooks and unit is None) or not _starts(p, magic):
+            left.append(p)
+            continue
+        folder = ws.archive / SIGNED_DIR / vn.safe_filename(period, 20)
+        folder.mkdir(parents=True, exist_ok=True)
+        dest = unique_path(folder, vn.nfc(p.name))
+        shutil.move(str(p), str(dest))
+        result.signed.append((unit, dest))
+    return left
+
+
+def _starts(path: Path, magic: tuple[bytes, ...]) -> bool:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return False
+    return head.startswith(magic)
+
+
+# -- inbox -------------------------------------------------------------------------------
+def _inbox_entries(ws: Workspace, result: CollectResult) -> list[Path]:
+    if not ws.inbox.is_dir():
+        return []
+    out = []
+    with os.scandir(ws.inbox) as it:   # file types from the directory: no stat per entry
+        entries = sorted(it, key=lambda e: text_name(e.name))
+    for entry in entries:
+        name = entry.name
+        if name.startswith("~$") or name.startswith(".~lock") or name in (".gitkeep", ".DS_Store", "Thumbs.db", "desktop.ini"):
+            continue  # Excel/LibreOffice lock files and system files: not returns
+        if name.lower().endswith(ARRIVING_SUFFIXES):
+            result.skipped.append(_arriving(text_name(name)))
+            continue
+        if entry.is_symlink():
+            result.skipped.append(Finding("symlink", "Liên kết tượng trưng trong inbox/ không được "
+                                          "đọc. Chép chính tệp vào inbox/.", WARNING,
+                                          file=text_name(name)))
+            continue
+        if entry.is_dir():
+            result.skipped.append(Finding("folder", "Thư mục con trong inbox/ không được đọc. Chép "
+                                          "các tệp trong đó ra inbox/.", WARNING,
+                                          file=text_name(name)))
+            continue
+        if entry.is_file():
+            out.append(ws.inbox / name)
+    return out
+
+
+#: what browsers, copy tools and office programs call a file they are still writing
+ARRIVING_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".tmp", ".temp",
+                     ".filepart", ".opdownload")
+
+
+class StillArriving(Exception):
+    """The file changed while it was read: it is still being copied, saved or downloaded."""
+
+
+def _arriving(name: str) -> Finding:
+    return Finding("arriving", "Tệp đang được chép, lưu hoặc tải về (chưa xong) nên chưa được "
+                   "đọc; tệp được để lại trong inbox/ và sẽ được đọc ở lần chạy sau, khi đã "
+                   "hoàn tất.", WARNING, file=name)
+
+
+def _hash_stat(path: Path) -> tuple[str, int, float]:
+    """sha256, size and modification time of a file, reading it once. Raises
+    :class:`StillArriving` when its size or time changes while it is read."""
+    h = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        before = os.fstat(fh.fileno())
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+            size += len(chunk)
+        after = os.fstat(fh.fileno())
+    if size != before.st_size or (after.st_size, after.st_mtime_ns) != \
+            (before.st_size, before.st_mtime_ns):
+        raise StillArriving(path)
+    return h.hexdigest(), size, before.st_mtime
+
+
+def _guarded_hash(path: Path, result: CollectResult) -> tuple[str, int, float] | None:
+    """:func:`_hash_stat`, or None with the file named in ``result.skipped`` (it stays in
+    inbox/ for the next run) when it is still arriving or cannot be read."""
+    name = text_name(path.name)
+    try:
+        return _hash_stat(path)
+    except StillArriving:
+        result.skipped.append(_arriving(name))
+    except OSError as exc:
+        if exc.errno in DISK_FULL:
+            raise
+        result.skipped.append(Finding(
+            "cannot_open", f"Không xử lý được tệp {name}: không mở được tệp để đọc "
+            f"({reason(exc)}). Tệp được để lại trong inbox/; cấp quyền đọc cho tài khoản đang "
+            "chạy bdg-excel (hoặc đóng chương trình đang giữ tệp) rồi chạy lại.",
+            ERROR, file=name))
+    return None
+
+
+def text_name(name: str) -> str:
+    """A file name as text for the ledger, the findings and the console: NFC, and bytes
+    that are not UTF-8 (names unzipped from a Windows archive arrive so on Linux, held
+    by Python as surrogates) shown as U+FFFD instead of failing every write."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        name = name.encode("utf-8", "replace").decode("utf-8")   # any lone surrogate left
+    return vn.nfc(name)
+
+
+def reason(exc: BaseException) -> str:
+    """Why something failed, in Vietnamese, with the technical name for the helper."""
+    if isinstance(exc, PermissionError):
+        what = "không có quyền truy cập, hoặc tệp đang được chương trình khác mở"
+    elif isinstance(exc, FileNotFoundError):
+        what = "tệp không còn ở đó"
+    elif isinstance(exc, OSError) and exc.errno in DISK_FULL:
+        what = "hết dung lượng ổ đĩa"
+    elif isinstance(exc, OSError):
+        what = "lỗi đọc ghi tệp"
+    elif isinstance(exc, MemoryError):
+        what = "không đủ bộ nhớ để đọc tệp"
+    elif isinstance(exc, (UnicodeError, ValueError)):
+        what = "nội dung tệp có dữ liệu không đọc được"
+    elif isinstance(exc, BrokenProcessPool):
+        what = "chương trình đọc tệp bị dừng đột ngột"
+    else:
+        what = "lỗi khi xử lý tệp"
+    detail = xml_safe(str(exc))[:160]
+    return f"{what}; {type(exc).__name__}" + (f": {detail}" if detail else "")
+
+
+def _names_in(folder: Path) -> set[str]:
+    """The entries of ``folder`` as comparison keys (NFC, case-folded)."""
+    try:
+        return {vn.nfc(n).casefold() for n in os.listdir(folder)}
+    except FileNotFoundError:
+        return set()
+
+
+def _path_key(path: Path | str) -> str:
+    """What makes two paths equal to pathlib here (case-insensitive on Windows)."""
+    return os.path.normcase(str(path))
+
+
+def _free_path(folder: Path, name: str, taken: set[str], on_disk: set[str]) -> Path:
+    """:func:`workspace.unique_path` without a stat per file, and the path taken (added to
+    ``taken``): a name whose key is not among ``on_disk`` (the folder's entries when the
+    run started; everything this run puts there is in ``taken``) cannot exist, even on a
+    case-insensitive or normalising file system; only the others are looked up on disk."""
+    stem, suffix = os.path.splitext(name)
+    base = str(folder)
+    candidate, n = name, 1
+    while _path_key(os.path.join(base, candidate)) in taken or (
+            candidate.casefold() in on_disk and (
+                (folder / candidate).exists() or (folder / candidate).is_symlink())):
+        n += 1
+        candidate = f"{stem} ({n}){suffix}"
+    taken.add(_path_key(os.path.join(base, candidate)))
+    return folder / candidate
+
+
+def _archive_name(name: str, folder: Path | None = None, system: str = os.name) -> str:
+    """The name a file gets in archive/: NFC, and short enough (in UTF-8 bytes) that
+    " (12)" can still be added on any file system; on Windows also short enough that the
+    whole path in ``folder`` stays within MAX_PATH (260 characters)."""
+    stem, suffix = os.path.splitext(vn.nfc(name))
+    if len(suffix.encode()) > 16:
+        stem, suffix = stem + suffix, ""
+    while len((stem + suffix).encode()) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    if system == "nt" and folder is not None:
+        room = WINDOWS_MAX_PATH - 1 - len(str(Path(folder).absolute())) - 1 - len(" (99)")
+        while stem and len(stem + suffix) > max(room, 12):
+            stem = stem[:-1]
+    return (stem.rstrip(". ") or "tep") + suffix
+
+
+MAX_NAME_BYTES = 200
+
+
+def _move(src: Path, dest: Path, made_dirs: set[Path] | None = None) -> None:
+    """Move without ever overwriting or losing anything: the archive gets the complete
+    file (a hard link, or across file systems a copy under a temporary name, synced and
+    then given its name, so it never holds half a file), and only then is the inbox entry
+    removed. ``dest`` is the path the ledger recorded, so it must be free (the caller chose
+    it so). ``made_dirs``: folders known to exist (filled in)."""
+    if made_dirs is None or dest.parent not in made_dirs:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if made_dirs is not None:
+            made_dirs.add(dest.parent)
+    if _place(src, dest):
+        os.unlink(src)
+
+
+def _place(src: Path, dest: Path) -> bool:
+    """Put ``src``'s bytes at ``dest``; False (nothing done) when ``dest`` is taken."""
+    try:
+        os.link(src, dest)
+        return True
+    except FileExistsError:
+        return False  # taken meanwhile by someone else: never overwrite; the file stays in inbox/
+    except OSError as exc:
+        if exc.errno in DISK_FULL:
+            raise
+        # another file system (EXDEV), or one without hard links: copy
+    tmp = dest.parent.parent / f"{TEMP_PREFIX}{uuid.uuid4().hex}{dest.suffix}"
+    try:
+        with src.open("rb") as fin, open(tmp, "xb") as fout:
+            shutil.copyfileobj(fin, fout)
+            fout.flush()
+            os.fsync(fout.fileno())
+        shutil.copystat(src, tmp)
+        try:
+            os.link(tmp, dest)          # fails rather than overwrite
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            if exc.errno in DISK_FULL:
+                raise
+            if dest.exists() or dest.is_symlink():
+                return False
+            os.replace(tmp, dest)       # no hard links in the archive either
+        _fsync_dir(dest.parent)
+        return True
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return   # Windows: folders cannot be opened (nor need to be synced)
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _has_files(folder: Path) -> bool:
+    """Whether anything was ever archived (a file in ``folder`` or a folder of it)."""
+    try:
+        with os.scandir(folder) as days:
+            for day in days:
+                if day.is_file():
+                    return True
+                if day.is_dir():
+                    with os.scandir(day.path) as inside:
+                        if next(inside, None) is not None:
+                            return True
+    except FileNotFoundError:
+        pass
+    return False
+
+
+def _remove_stale_copies(archive: Path) -> None:
+    """Temporary copies a killed run left in archive/ (never a recorded file: those get
+    their own name only once complete). Called with the workspace lock held."""
+    try:
+        with os.scandir(archive) as it:
+            stale = [e.path for e in it if e.name.startswith(TEMP_PREFIX) and e.is_file()]
+    except FileNotFoundError:
+        return
+    for path in stale:
+        os.unlink(path)
+
+
+def _guarded_move(src: Path, dest: Path, made_dirs: set[Path] | None,
+                  result: CollectResult) -> None:
+    """:func:`_move` of a recorded file. A fault of the archive (full disk, no right to
+    write there) stops the run: the file is recorded and still in inbox/, and the next
+    run finishes the move. A file that cannot leave inbox/ (Windows: open in Excel) stays
+    there, is named, and the run goes on."""
+    if made_dirs is None or dest.parent not in made_dirs:
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _archive_fault(dest, exc) from exc
+        if made_dirs is not None:
+            made_dirs.add(dest.parent)
+    try:
+        placed = _place(src, dest)
+    except OSError as exc:
+        if exc.filename is not None and Path(exc.filename) == src or \
+                isinstance(exc, FileNotFoundError) and not src.exists():
+            result.notes.append(Finding(
+                "not_archived", f"Tệp {text_name(src.name)} đã được ghi sổ nhưng chưa chép được "
+                f"vào archive/ ({reason(exc)}); tệp vẫn ở inbox/, lần chạy sau sẽ chép tiếp.",
+                WARNING, file=text_name(src.name)))
+            return
+        raise _archive_fault(dest, exc) from exc
+    if placed:
+        _guarded_unlink(src, result)
+    else:
+        result.notes.append(Finding(
+            "not_archived", f"Tên {dest.name} trong archive/ vừa bị chiếm; tệp "
+            f"{text_name(src.name)} vẫn ở inbox/, lần chạy sau sẽ xử lý tiếp.", WARNING,
+            file=text_name(src.name)))
+
+
+def _guarded_unlink(src: Path, result: CollectResult) -> None:
+    try:
+        os.unlink(src)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        name = text_name(src.name)
+        result.notes.append(Finding(
+            "left_in_inbox", f"Tệp {name} đã được ghi sổ và lưu vào archive/ nhưng chưa xóa "
+            f"được khỏi inbox/ ({reason(exc)}). Đóng tệp (Excel?) rồi chạy lại; lần sau tệp "
+            "sẽ được nhận ra và xóa khỏi inbox/, không ghi sổ hai lần.", WARNING, file=name))
+
+
+def _archive_fault(dest: Path, exc: OSError) -> WorkspaceError:
+    if exc.errno in DISK_FULL:
+        return WorkspaceError(disk_full_message(dest.parent, exc))
+    return WorkspaceError(
+        f"Không ghi được vào thư mục lưu trữ {dest.parent} ({reason(exc)}). Các tệp đã ghi "
+        "sổ nhưng chưa lưu trữ vẫn ở inbox/; kiểm tra quyền ghi và ổ đĩa rồi chạy lại lệnh.")
+
+
+# -- checking (optionally in a process pool) ---------------------------------------------
+_PLAN: Plan | None = None
+_PERIOD: str | None = None
+
+
+def _init_worker(plan: Plan, period: str | None) -> None:
+    global _PLAN, _PERIOD
+    _PLAN, _PERIOD = plan, period
+
+
+def _check_one(args: tuple[str, str | None]) -> CheckedReturn:
+    """Safety scan, reading and checking of one file, inside its boundary: whatever goes
+    wrong becomes a finding and the file is recorded as rejected. Library warnings
+    (openpyxl, calamine …) are for developers, never for the officer's console."""
+    path, sender = args
+    name = text_name(os.path.basename(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            chk = check_return(read_return(Path(path), name), _PLAN, period=_PERIOD,
+                               sender=sender)
+        except Exception as exc:  # noqa: BLE001 - one file never stops the run
+            chk = failed_check(Path(path), name, exc)
+    # the raw rows are checked: what is recorded is in chk.values / chk.tasks. Dropping
+    # them halves what a worker sends back (pickled, unpickled in the main process).
+    chk.data.targets, chk.data.tasks = {}, {}
+    _clean_check(chk)
+    return chk
+
+
+def failed_check(path: Path, name: str, exc: BaseException) -> CheckedReturn:
+    """The check of a file whose processing failed: rejected, with the reason."""
+    data = ReturnData(path=path, name=name, readable=False)
+    try:
+        from .untrusted import sniff
+
+        data.kind = sniff(path)
+    except Exception:  # noqa: BLE001
+        data.kind = None
+    data.finding("processing_failed", f"Không xử lý được tệp {name} ({reason(exc)}). Tệp đã "
+                 "được lưu trữ nguyên vẹn. Mở tệp bằng Excel, lưu lại dưới dạng .xlsx rồi gửi "
+                 "lại; nếu vẫn lỗi, báo cho người hỗ trợ.")
+    return CheckedReturn(data=data, findings=list(data.findings))
+
+
+# characters XML 1.0 cannot hold (Excel writes them as _x0007_, calamine gives them back),
+# and lone surrogates (no encoding can write them)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with what no workbook, XML file or database can hold shown as U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def _clean_value(v):
+    if isinstance(v, str):
+        return xml_safe(v) if _NOT_XML.search(v) else v
+    if v is None or isinstance(v, (float, bool)):
+        return v
+    if isinstance(v, int):
+        return v if -(1 << 63) <= v < (1 << 63) else float(v)
+    return xml_safe(str(v))
+
+
+def _clean_check(chk: CheckedReturn) -> None:
+    """What is recorded and quoted back (findings, values, tasks) holds only what the
+    ledger, the feedback workbook and the report can store: text quoting a unit's cell
+    may carry control characters or undecodable bytes."""
+    for i, f in enumerate(chk.findings):
+        bad = {attr: xml_safe(v) for attr, v in vars(f).items()
+               if isinstance(v, str) and _NOT_XML.search(v)}
+        if bad:
+            chk.findings[i] = dataclasses.replace(f, **bad)
+    for v in chk.values:
+        for attr, x in vars(v).items():
+            if isinstance(x, str) and _NOT_XML.search(x):
+                setattr(v, attr, xml_safe(x))
+    chk.tasks = [{k: _clean_value(x) for k, x in t.items()} for t in chk.tasks]
+    meta = chk.data.meta
+    if any(isinstance(x, str) and _NOT_XML.search(x) for x in meta.values()):
+        chk.data.meta = {k: _clean_value(x) for k, x in meta.items()}
+
+
+class _Checker:
+    """Checks batches of files, in a process pool kept for the whole run when there are
+    enough of them."""
+
+    def __init__(self, plan: Plan, period: str | None, workers: int | None, total: int):
+        workers = workers if workers is not None else (os.cpu_count() or 1)
+        self.pool = None
+        self.workers = workers
+        if workers > 1 and total >= PARALLEL_THRESHOLD:
+            self.pool = ProcessPoolExecutor(workers, initializer=_init_worker,
+                                            initargs=(plan, period))
+        _init_worker(plan, period)
+
+    def submit(self, paths: list[Path], sender_of: dict[str, str]
+               ) -> Callable[[], list[CheckedReturn]]:
+        """Start checking ``paths``; the returned function gives the results in order."""
+        jobs = [(str(p), sender_of.get(text_name(p.name))) for p in paths]
+        if self.pool is not None and len(jobs) > 1:
+            # small chunks: every worker gets a share of each batch
+            chunk = max(1, min(16, len(jobs) // (self.workers * 4)))
+            try:
+                results = self.pool.map(_check_one, jobs, chunksize=chunk)
+            except BrokenProcessPool:   # a worker died earlier: :meth:`results` recovers
+                def broken():
+                    raise BrokenProcessPool("pool")
+                return broken
+            return lambda: list(results)
+        return lambda: [_check_one(job) for job in jobs]
+
+    def check(self, paths: list[Path], sender_of: dict[str, str]) -> list[CheckedReturn]:
+        return self.submit(paths, sender_of)()
+
+    def results(self, paths: list[Path], get: Callable[[], list[CheckedReturn]]
+                ) -> list[CheckedReturn]:
+        """``get()``; when a worker died (a reader crashed the process: out of memory, a
+        fault in native code), each file is checked again alone in a process of its own,
+        so only the file that kills its reader is rejected, and the pool is renewed."""
+        try:
+            return get()
+        except BrokenProcessPool:
+            pass
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = ProcessPoolExecutor(self.workers, initializer=_init_worker,
+                                            initargs=(_PLAN, _PERIOD))
+        out = []
+        for p in paths:
+            with ProcessPoolExecutor(1, initializer=_init_worker,
+                                     initargs=(_PLAN, _PERIOD)) as alone:
+                try:
+                    out.append(alone.submit(_check_one, (str(p), None)).result())
+                except BrokenProcessPool as exc:
+                    out.append(failed_check(p, text_name(p.name), exc))
+        return out
+
+    def __enter__(self) -> "_Checker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
+def _identity(plan: Plan, chk: CheckedReturn) -> dict:
+    meta = chk.data.meta
+    return {"plan_identity": plan.identity() if chk.plan_matches else meta.get("plan_identity"),
+            "plan_name": plan.name if chk.plan_matches else meta.get("plan_name"),
+            "plan_fingerprint": meta.get("plan_fingerprint"),
+            "unit_key": chk.unit.key if chk.unit else None,
+            "unit_name": chk.unit.name if chk.unit else meta.get("unit"),
+            "period": chk.period, "form_version": chk.form_version}
+
+
+def _iso(when: datetime) -> str:
+    if when.tzinfo is not None:
+        when = when.astimezone().replace(tzinfo=None)
+    return when.replace(microsecond=0).isoformat()
+
+

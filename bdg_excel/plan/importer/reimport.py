@@ -1,0 +1,96 @@
+"""Importing a plan document over an existing plan workbook without losing the officer's
+edits.
+
+The officer completes the imported workbook by hand: unit e-mail addresses and contacts,
+and assignments the document did not state. :func:`reimport` keeps a dated backup of the
+existing workbook (never overwritten), carries those additions over to the units of the
+same name in the new plan (names compared in canonical form: "Văn hoá"/"Văn hóa", dashes,
+case), and says what it could not carry (a unit or an indicator the new plan no longer
+has; both stay in the backup).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from ...core.errors import OutputLocked, PlanError
+from ..model import Plan
+
+
+@dataclass
+class CarryOver:
+    backup: Path
+    #: units whose e-mail or contact came from the old workbook
+    contacts: list[str] = field(default_factory=list)
+    #: (unit, indicator code) assignments from the old workbook the document does not state
+    assignments: list[tuple[str, str]] = field(default_factory=list)
+    #: units of the old workbook with no unit of the same name in the new plan
+    lost_units: list[str] = field(default_factory=list)
+    #: (unit, code) assignments of indicators the new plan does not have
+    lost_assignments: list[tuple[str, str]] = field(default_factory=list)
+    #: the old workbook could not be read: nothing carried (it is in the backup)
+    unreadable: str | None = None
+
+
+def backup_path(path: Path, today: date) -> Path:
+    """``ke-hoach.xlsx`` -> ``ke-hoach.truoc-nhap-2026-04-10.xlsx`` (then ``…-2``, ``…-3``:
+    a backup is never overwritten)."""
+    base = f"{path.stem}.truoc-nhap-{today.isoformat()}"
+    candidate = path.with_name(base + path.suffix)
+    n = 2
+    while candidate.exists():
+        candidate = path.with_name(f"{base}-{n}{path.suffix}")
+        n += 1
+    return candidate
+
+
+def carry_over(old: Plan, new: Plan, result: CarryOver) -> None:
+    """Copy the officer's additions from ``old`` into ``new`` (in place)."""
+    codes = {i.code for i in new.indicators}
+    for ou in old.units:
+        nu = new.unit(ou.name)
+        if nu is None:
+            if ou.email or ou.contact or ou.indicators:
+                result.lost_units.append(ou.name)
+            continue
+        if (ou.email and not nu.email) or (ou.contact and not nu.contact):
+            nu.email = nu.email or ou.email
+            nu.contact = nu.contact or ou.contact
+            result.contacts.append(nu.name)
+        for code in ou.indicators:
+            if code in nu.indicators:
+                continue
+            if code in codes:
+                nu.indicators.append(code)
+                result.assignments.append((nu.name, code))
+            else:
+                result.lost_assignments.append((ou.name, code))
+
+
+def reimport(new: Plan, path: str | Path, *, today: date) -> CarryOver:
+    """Replace the plan workbook at ``path`` by ``new``, keeping a dated backup of it and
+    the officer's additions. Raises OutputLocked when the workbook cannot be replaced."""
+    from ..planbook import load_plan, save_plan
+
+    path = Path(path)
+    backup = backup_path(path, today)
+    try:
+        shutil.copy2(path, backup)
+    except OSError as exc:
+        raise OutputLocked(f"Không sao lưu được tệp {path.name} thành {backup.name}: {exc}. "
+                           "Tệp cũ chưa bị thay đổi.") from exc
+    result = CarryOver(backup=backup)
+    try:
+        old = load_plan(path)
+    except PlanError as exc:
+        result.unreadable = str(exc)
+    else:
+        carry_over(old, new, result)
+    save_plan(new, path)
+    return result
+
+
+__all__ = ["CarryOver", "backup_path", "carry_over", "reimport"]

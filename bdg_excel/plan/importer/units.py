@@ -1,0 +1,341 @@
+"""The TỔ CHỨC THỰC HIỆN part: responsible units, their tasks, assignments, deadlines.
+
+- A numbered heading names a unit ("2.4. Trạm Y tế xã", "3. Công an phường"), possibly
+  with its text on the same line ("8. Công an huyện: Chủ trì …", "2. Phòng Hành chính –
+  Quản trị theo dõi …"), possibly two units ("Phòng Văn hóa và Thông tin; Đài Truyền
+  thanh – Truyền hình huyện"). "Đề nghị" / "Trách nhiệm của" in front are dropped.
+- A general heading ("Trách nhiệm của các cơ quan đơn vị thuộc xã", "Chế độ báo cáo")
+  names no unit: its paragraphs are listed for review, its report sentence gives the
+  deadlines.
+- A paragraph starting with a bold unit name belongs to that unit only.
+- A sentence naming indicators ("… báo cáo kết quả triển khai Mục tiêu 1; chỉ tiêu 1, 2
+  của mục tiêu 2 …") assigns them to the unit(s) of its section and is not a task; the
+  rest of its paragraph is.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ...core import vn
+from ...core.findings import INFO
+from ..model import Plan, Report, Unit, Upward
+from . import deadlines
+from .parse import Context
+from .text import Line, drop_prefix, key, keys, split_sentences, strip_end
+
+_GENERAL = keys("trách nhiệm chung", "chế độ", "công tác báo cáo", "thông tin báo cáo",
+            "kinh phí", "tổ chức thực hiện", "phân công", "nhiệm vụ chung", "trách nhiệm thi hành",
+            "hiệu lực", "điều khoản")
+_PREFIXES = re.compile(r"^(?:Đề\s+nghị|Giao|Trách\s+nhiệm\s+của|Nhiệm\s+vụ\s+của)\s+", re.I)
+_VERBS = ("căn cứ", "theo dõi", "chủ trì", "phối hợp", "có trách nhiệm", "chịu trách nhiệm",
+          "thực hiện", "tham mưu", "triển khai", "xây dựng", "tổ chức", "hướng dẫn",
+          "là cơ quan", "là đầu mối", "tăng cường", "nghiên cứu", "đẩy mạnh", "rà soát",
+          "bố trí", "lồng ghép", "tuyên truyền", "kiểm tra", "đôn đốc", "tổng hợp", "báo cáo",
+          "quan tâm", "cung cấp", "thu thập", "phổ biến", "giám sát", "được giao", "có nhiệm vụ",
+          "trên cơ sở", "theo chức năng")
+_ALL_UNITS = re.compile(r"^(?:Các|Mọi|Tất\s+cả\s+các)\s+(?:cơ\s+quan|đơn\s+vị|tổ|phòng|bộ\s+phận|"
+                        r"ban|ngành|khoa|thành\s+viên|trường)\b", re.I)
+_SUBJECT = re.compile(r"^(?:Giao\s+|Đề\s+nghị\s+)?(?P<name>[A-ZĐÀ-Ỹ][^,;:.()]{2,80}?)\s+"
+                      r"(?:chịu\s+trách\s+nhiệm|có\s+trách\s+nhiệm)\b")
+_VERB_RX = re.compile(r"(?<!các )(?<!Các )\b(" + "|".join(_VERBS) + r")\b")
+_REF = re.compile(
+    r"chỉ\s+tiêu\s+(?:số\s+)?(\d+)\.(\d+)"
+    r"|(?:các\s+)?chỉ\s+tiêu(?:\s+số)?\s*((?:\d+\s*(?:,|và|-|–|đến|tới)\s*)*\d+)?\s*"
+    r"(?:của|thuộc|tại|trong)\s+(?:các\s+)?mục(?:\s+tiêu)?(?:\s+số)?\s+(\d+)"
+    r"|mục(?:\s+tiêu)?(?:\s+số)?\s+(\d+)")
+_HAS_REF = re.compile(r"(?:chỉ\s+tiêu|mục(?:\s+tiêu)?)(?:\s+số)?\s+\d")
+
+
+class Organisation:
+    def __init__(self, plan: Plan, ctx: Context) -> None:
+        self.plan = plan
+        self.ctx = ctx
+        self.current: list[Unit] | None = None   # None: general part
+        self.assignments = 0
+        self.depth = 0                           # label depth of the current unit heading
+
+    # -- units ---------------------------------------------------------------------------
+    def unit(self, name: str) -> Unit:
+        existing = self.plan.unit(name)
+        if existing:
+            return existing
+        u = Unit(name=name)
+        self.plan.units.append(u)
+        return u
+
+    def feed(self, line: Line) -> None:
+        if line.label and line.kind != "bullet":
+            head = self.heading(line)
+            if head is not None:
+                names, rest = head
+                self.current = [self.unit(n) for n in names] if names else None
+                if rest:
+                    self.paragraph(rest, self.current, line)
+                return
+        if line.bold_prefix:
+            name = _PREFIXES.sub("", line.bold_prefix).strip(" :")
+            units = [u for u in (self.current or []) if u.key == vn.canonical(name)]
+            if not units and _looks_like_name(name):
+                units = [self.unit(name)]
+            if units:
+                self.paragraph(drop_prefix(line.text, line.bold_prefix), units, line)
+                return
+        if not line.label and self._unlabelled_heading(line):
+            names, rest = self.heading(line) or ([], "")
+            if names:
+                self.current = [self.unit(n) for n in names]
+                if rest:
+                    self.paragraph(rest, self.current, line)
+                return
+        self.paragraph(line.text, self.current, line)
+
+    def _unlabelled_heading(self, line: Line) -> bool:
+        t = line.text
+        return (len(t.split()) <= 12 and t[-1:] not in ".;" and _looks_like_name(t)
+                and (line.all_bold or t.endswith(":") or _starts_with_unit_word(t)))
+
+    def heading(self, line: Line) -> tuple[list[str], str] | None:
+        """(unit names, text after them) for a heading; ([], "") for a general one;
+        None when the labelled line is not a heading but a task."""
+        text = line.text
+        k = key(text)
+        if k.startswith(_GENERAL) or re.match(r"trách nhiệm của (các|một số|những)\b", k):
+            rest = text.split(":", 1)[1].strip() if ":" in text[:60] else ""
+            if rest:
+                self.paragraph(rest, None, line)
+            return [], ""
+        if self.current and _depth(line.label) > self.depth:
+            return None  # "a) …" under "1. Phòng …": a task of that unit
+        body = _PREFIXES.sub("", text)
+        name, rest = _split_name(body)
+        if name is None or (self.current and rest and not _starts_with_unit_word(name)):
+            return None
+        names = [strip_end(n).strip(" :") for n in name.split(";") if n.strip(" :")]
+        names = [p for n in names for p in _several(n)]
+        if len(names) == 1 and _ALL_UNITS.match(names[0]) and rest \
+                and self._is_report_sentence(rest):
+            # "3. Các cơ quan, đơn vị … gửi báo cáo … trước ngày …": the units' deadline
+            self.paragraph(text, None, line)
+            return [], ""
+        self.depth = _depth(line.label)
+        return names, rest
+
+    # -- paragraphs ----------------------------------------------------------------------
+    def paragraph(self, text: str, units: list[Unit] | None, line: Line) -> None:
+        text = strip_end(text)
+        if not text:
+            return
+        if units and _ALL_UNITS.match(text) and self._is_report_sentence(text):
+            units = None  # "Các tổ, bộ phận gửi báo cáo … trước ngày …" after the last unit
+        m = _SUBJECT.match(text)
+        if m and _starts_with_unit_word(m.group("name")) and not any(
+                u.key == vn.canonical(m.group("name")) for u in units or []):
+            # "Hội Liên hiệp Phụ nữ phường chịu trách nhiệm báo cáo chỉ tiêu 2 …": a unit
+            # named only in its responsibility sentence reports what the sentence says
+            units = [self.unit(strip_end(m.group("name")))]
+        self.reports(text, line)
+        task, refs = self.assignment(text, line)
+        if units is None:
+            if self._is_report_sentence(text):
+                return
+            self.ctx.add("general_task", f"Nhiệm vụ chung, không gắn với đơn vị cụ thể: "
+                         f"“{text}”.", line, severity=INFO)
+            if refs:
+                self.ctx.add("assignment_no_unit", "Câu giao chỉ tiêu nằm ngoài phần của một "
+                             "đơn vị, chưa giao cho ai: " f"“{text}”.", line)
+            return
+        for u in units:
+            for code in refs:
+                if code not in u.indicators:
+                    u.indicators.append(code)
+                    self.assignments += 1
+            if task:
+                u.tasks.append(task)
+
+    def assignment(self, text: str, line: Line) -> tuple[str, list[str]]:
+        """(task text without the assignment, indicator codes named)."""
+        if not _HAS_REF.search(text.lower()):
+            return text, []
+        kept: list[str] = []
+        codes: list[str] = []
+        for sentence in split_sentences(text):
+            low = sentence.lower()
+            if not _HAS_REF.search(low):
+                kept.append(sentence)
+                continue
+            clauses = sentence.split(";")
+            first = next(i for i, c in enumerate(clauses) if _HAS_REF.search(c.lower()))
+            if first and re.match(r"\s*(chịu trách nhiệm|báo cáo|theo dõi|tổng hợp|thu thập)",
+                                  clauses[first].lower()):
+                kept.append(strip_end(";".join(clauses[:first])))
+            codes.extend(self.refs(low, line))
+        task = ". ".join(kept)
+        return strip_end(task), codes
+
+    def refs(self, low: str, line: Line) -> list[str]:
+        low = re.sub(r"\([^)]*\)", " ", low)
+        low = re.sub(r"\s+", " ", low)
+        out: list[str] = []
+        for m in _REF.finditer(low):
+            if m.group(1):
+                wanted = [f"{int(m.group(1))}.{int(m.group(2))}"]
+            elif m.group(4):
+                goal = int(m.group(4))
+                nums = _numbers(m.group(3)) if m.group(3) else None
+                wanted = ([f"{goal}.{n}" for n in nums] if nums
+                          else self._goal_codes(goal, line))
+            else:
+                wanted = self._goal_codes(int(m.group(5)), line)
+            for code in wanted:
+                if self.plan.indicator(code) is None:
+                    self.ctx.add("unknown_indicator", f"Câu giao chỉ tiêu nhắc tới chỉ tiêu "
+                                 f"{code} nhưng kế hoạch không có chỉ tiêu này.", line,
+                                 target=code)
+                elif code not in out:
+                    out.append(code)
+        return out
+
+    def _goal_codes(self, goal: int, line: Line) -> list[str]:
+        codes = [i.code for i in self.plan.indicators if i.goal == goal]
+        if not codes:
+            self.ctx.add("unknown_goal", f"Câu giao chỉ tiêu nhắc tới mục tiêu {goal} nhưng "
+                         "kế hoạch không có chỉ tiêu nào của mục tiêu này.", line)
+        return codes
+
+    # -- deadlines -----------------------------------------------------------------------
+    @staticmethod
+    def _is_report_sentence(text: str) -> bool:
+        found = deadlines.scan(text)
+        return bool(found.reports or found.upward)
+
+    def reports(self, text: str, line: Line) -> None:
+        found = deadlines.scan(text)
+        for bad in found.bad or []:
+            self.ctx.add("bad_deadline", f"Hạn báo cáo không hợp lệ: “{bad}”.", line)
+        for r in found.reports:
+            if any(x.kind == r.kind and x.due == r.due for x in self.plan.reports):
+                continue
+            self.plan.reports.append(Report(kind=r.kind, due=r.due, to=r.to))
+        if found.upward and deadlines.is_own(found.upward_to, self.plan.issuer, []):
+            # "Tổng hợp, báo cáo kết quả về UBND xã trước ngày 20/12": the plan's own
+            # office is the recipient, so this is the units' report, not the one upward
+            if found.upward_due and not any(x.kind == found.upward_kind and
+                                            x.due == found.upward_due for x in self.plan.reports):
+                self.plan.reports.append(Report(found.upward_kind, found.upward_due,
+                                                found.upward_to))
+        elif found.upward:
+            up = self.plan.upward or Upward()
+            up.to = up.to or found.upward_to
+            up.due = up.due or found.upward_due
+            self.plan.upward = up
+
+
+def _depth(label: str | None) -> int:
+    if not label:
+        return 0
+    if label[0].isdigit():
+        return label.strip(".)").count(".") + 1
+    if label[0] in "IVXL":
+        return 0
+    return 10 if label[0].isalpha() else 20
+
+
+def _numbers(text: str) -> list[int]:
+    out: list[int] = []
+    parts = re.split(r"\s*(?:,|và)\s*", text)
+    for p in parts:
+        m = re.match(r"(\d+)\s*(?:-|–|đến|tới)\s*(\d+)", p)
+        if m:
+            out.extend(range(int(m.group(1)), int(m.group(2)) + 1))
+        elif p.strip().isdigit():
+            out.append(int(p))
+    return out
+
+
+_UNIT_WORDS = keys("phòng", "ban", "trung tâm", "trạm", "công an", "văn phòng", "ubnd", "ủy ban",
+               "uỷ ban", "đài", "chi cục", "sở", "hội", "đoàn", "liên đoàn", "trường", "các",
+               "bệnh viện", "bộ chỉ huy", "ban chỉ huy", "đồn", "huyện đoàn", "tỉnh đoàn",
+               "mặt trận", "hợp tác xã", "báo", "kho bạc", "ngân hàng", "bảo hiểm", "thanh tra",
+               "cục", "viện", "tòa án", "toà án", "đảng ủy", "đảng uỷ", "thường trực", "trưởng",
+               "công chức", "cán bộ", "bưu điện", "chi nhánh", "quân sự", "ủy ban nhân dân",
+               "tổ", "khoa", "bộ phận", "chi đoàn", "công đoàn", "chi bộ", "nhóm", "hạt",
+               "ban giám hiệu", "liên đội", "chi hội", "tổ chức")
+
+
+def _starts_with_unit_word(text: str) -> bool:
+    k = key(text)
+    return any(k == w or k.startswith(w + " ") for w in _UNIT_WORDS)
+
+
+def _looks_like_name(text: str) -> bool:
+    t = text.strip()
+    return bool(t) and t[0].isupper() and len(t.split()) <= 16
+
+
+def _split_name(text: str) -> tuple[str | None, str]:
+    """("Công an huyện", "Chủ trì …") from "Công an huyện: Chủ trì …"."""
+    if ":" in text:
+        name, rest = text.split(":", 1)
+        if _looks_like_name(name) and len(name.split()) <= 16:
+            return name.strip(), rest.strip()
+    if text[-1:] not in ".;" and _looks_like_name(text) and len(text.split()) <= 16:
+        return strip_end(text), ""
+    m = _VERB_RX.search(text)
+    if m and m.start() > 0 and 2 <= len(text[:m.start()].split()) <= 16 \
+            and text[:m.start()].strip()[:1].isupper():
+        return text[:m.start()].strip(" ,"), text[m.start():].strip()
+    return None, text
+
+
+def parse_organisation(lines: list[Line], plan: Plan, ctx: Context) -> int:
+    """Units, tasks, assignments and deadlines from the lines of TỔ CHỨC THỰC HIỆN.
+    Returns the number of assignments (unit × indicator)."""
+    org = Organisation(plan, ctx)
+    for line in lines:
+        org.feed(line)
+    return org.assignments
+
+
+def parse_report_lines(lines: list[Line], plan: Plan, ctx: Context) -> None:
+    """Deadlines from any other part of the plan (a separate "Chế độ báo cáo" section)."""
+    org = Organisation(plan, ctx)
+    for line in lines:
+        org.reports(strip_end(line.text), line)
+
+
+def assign_from_table(rows: list, plan: Plan) -> int:
+    """Assignments from the "Đơn vị chủ trì" column of a table of indicators: each
+    named unit (one of the plan's, or a new one) reports that indicator. Several units
+    in one cell are separated by ";" or by a comma before a capital letter."""
+    added = 0
+    for names, code, _line in rows:
+        for name in re.split(r"\s*;\s*|\s*\n\s*|,\s*(?=[A-ZĐÀ-Ỹ])", names):
+            name = strip_end(name).strip(" ,")
+            if not name:
+                continue
+            unit = plan.unit(name)
+            if unit is None:
+                unit = Unit(name=name)
+                plan.units.append(unit)
+            if code not in unit.indicators:
+                unit.indicators.append(code)
+                added += 1
+    return added
+
+
+def _several(name: str) -> list[str]:
+    """"Công an huyện và Ban Chỉ huy Quân sự huyện" -> two units, when every part starts
+    with a unit word and ends with the same level ("Văn phòng HĐND và UBND xã", "Phòng Văn
+    hóa và Thông tin", "Trung tâm Văn hóa, Thể thao và Truyền thông huyện", "… và các
+    đoàn thể" stay one)."""
+    parts = [p.strip() for p in re.split(r",\s*|\s+và\s+", name) if p.strip()]
+    levels = {_LEVEL.search(key(p)).group(0) if _LEVEL.search(key(p)) else None for p in parts}
+    if len(parts) > 1 and None not in levels and len(levels) == 1 and all(
+            _starts_with_unit_word(p) and not key(p).startswith("các ") and p[:1].isupper()
+            for p in parts):
+        return parts
+    return [name]
+
+
+_LEVEL = re.compile(r"\b(?:xã|phường|thị trấn|huyện|quận|thị xã|thành phố|tỉnh)$")

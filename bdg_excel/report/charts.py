@@ -1,0 +1,194 @@
+"""Native Excel charts of the consolidated workbook (xlsxwriter).
+
+Sheet "Biểu đồ" holds only the charts, four to an A4 landscape page (two across, two
+down), each inside one page area: the sheet prints at a fixed scale with a page break every
+:data:`PAGE_ROWS` rows, so no chart is ever cut by a break. The figures the charts read
+are on the hidden sheet :data:`CHART_DATA` (never printed). Charts: who reported on time,
+late or not at all; how far each target row is toward its target (%); then, per goal and unit of measure, the result against the target of
+every target row that has a numeric target (and the previous period when known).
+"""
+
+from __future__ import annotations
+
+from ..core.xlsx import Formats, put
+from .results import Consolidation
+
+CHARTS = "Biểu đồ"
+CHART_DATA = "Số liệu biểu đồ"
+ROW_PX = 20              # default row: 15 pt
+COL_PX = 64              # default column: 8.43 characters
+PAGE_ROWS = 32           # rows of one printed page (see PRINT_SCALE)
+SLOT_ROWS = 15           # rows a chart occupies (288 px + a gap)
+SLOT_COLS = 7            # columns a chart occupies (430 px + a gap)
+CHART_PX = (430, 288)
+PER_PAGE = 4
+#: The grid is 14 columns of 64 px (9.3 in at 100 %). A renderer without the default font
+#: (Calibri) draws a column wider (LibreOffice with DejaVu: about 75 px), so the sheet
+#: prints at 85 %: at most 9.3 in of the 10.8 in of A4 landscape; 32 rows of 15 pt are
+#: 408 pt of the 508 printable.
+PRINT_SCALE = 85
+#: (row, column) of each chart slot within a page; the title takes row 0 of the first page
+SLOTS = [(1, 0), (1, SLOT_COLS), (1 + SLOT_ROWS, 0), (1 + SLOT_ROWS, SLOT_COLS)]
+
+
+def _quote(sheet: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+def result_groups(c: Consolidation) -> list[tuple[str, list]]:
+    """(title, target results) per goal and unit of measure, numeric targets only."""
+    goals = {g.number: g.title for g in c.plan.goals}
+    groups: dict[tuple[int, str], list] = {}
+    for res in c.results:
+        t = res.target
+        if t.measure == "yesno" or t.value is None or not res.unit_values:
+            continue
+        groups.setdefault((t.goal, t.unit or ""), []).append(res)
+    out = []
+    for (goal, unit), results in groups.items():
+        title = f"Mục tiêu {goal}: {goals.get(goal, '')}"
+        if len(title) > 60:
+            title = title[:59] + "…"
+        out.append((f"{title} ({unit})" if unit else title, results))
+    return out
+
+
+PROGRESS_CAP = 150       # a share above this is drawn at the cap (one outlier flattens the rest)
+
+
+def progress_shares(c: Consolidation) -> list[tuple[str, float]]:
+    """(code, % of the target reached) of every numeric target row with a result: the
+    result over the target for "at least" targets, the target over the result for "at most"
+    ones (100 % = reached), capped at :data:`PROGRESS_CAP`."""
+    out = []
+    for res in c.results:
+        t, v = res.target, res.value
+        if t.measure == "yesno" or t.value is None or v is None or not res.unit_values:
+            continue
+        if t.op in (">=", ">", "=", "between"):
+            share = 100.0 * v / t.value if t.value else None
+        elif t.op in ("<=", "<"):
+            share = 100.0 if v <= t.value else (100.0 * t.value / v if v else None)
+        else:
+            share = None
+        if share is not None:
+            out.append((t.code, round(min(share, PROGRESS_CAP), 1)))
+    return out
+
+
+def chart_anchor(i: int) -> tuple[int, int]:
+    """(row, column) of the i-th chart: page i // 4, slot i % 4."""
+    r, col = SLOTS[i % PER_PAGE]
+    return (i // PER_PAGE) * PAGE_ROWS + r, col
+
+
+def write_charts(wb, fm: Formats, c: Consolidation) -> int:
+    """Write the chart sheet and its hidden data sheet; returns the number of charts."""
+    ws = wb.add_worksheet(CHARTS)
+    data = wb.add_worksheet(CHART_DATA)
+    name = _quote(CHART_DATA)
+    ws.set_default_row(15)
+    ws.set_column_pixels(0, 2 * SLOT_COLS - 1, COL_PX)   # explicit: renderers' defaults differ
+    ws.merge_range(0, 0, 0, 2 * SLOT_COLS - 1,
+                   f"BIỂU ĐỒ KẾT QUẢ – {c.plan.issuer or c.plan.name} – kỳ {c.period}",
+                   fm(bold=True, font_size=14, align="center"))
+    charts = []
+    # Submissions first: it always exists.
+    k = c.completeness
+    row = 0
+    data.write_string(row, 0, "Tình hình nộp", fm.header)
+    data.write_string(row, 1, "Số đơn vị", fm.header)
+    figures = [("Đúng hạn", k.on_time), ("Trễ hạn", k.late), ("Chưa nộp", k.missing)]
+    for i, (label, value) in enumerate(figures, 1):
+        put(data, row + i, 0, label, fm.text)
+        put(data, row + i, 1, value, fm.center)
+    chart = wb.add_chart({"type": "column"})
+    chart.add_series({
+        "name": "Số đơn vị",
+        "categories": f"={name}!$A${row + 2}:$A${row + 4}",
+        "values": f"={name}!$B${row + 2}:$B${row + 4}",
+        "points": [{"fill": {"color": "#70AD47"}}, {"fill": {"color": "#FFC000"}},
+                   {"fill": {"color": "#C00000"}}],
+        "data_labels": {"value": True},
+    })
+    chart.set_title({"name": "Tình hình nộp báo cáo của các đơn vị", "name_font": {"size": 12}})
+    chart.set_legend({"none": True})
+    chart.set_x_axis({"name": "Tình hình nộp"})
+    chart.set_y_axis({"name": "Số đơn vị", "min": 0, "major_gridlines": {"visible": True}})
+    charts.append(chart)
+    row += len(figures) + 2
+
+    # How far each target row is toward its target (100 % = reached)
+    shares = progress_shares(c)
+    if shares:
+        data.write_string(row, 0, "Mã", fm.header)
+        data.write_string(row, 1, "Mức đạt (%)", fm.header)
+        for i, (code, share) in enumerate(shares, 1):
+            put(data, row + i, 0, code, fm.center)
+            put(data, row + i, 1, share, fm.number)
+        first, last = row + 2, row + 1 + len(shares)
+        chart = wb.add_chart({"type": "column"})
+        chart.add_series({
+            "name": "Mức đạt so với mục tiêu (%)",
+            "categories": f"={name}!$A${first}:$A${last}",
+            "values": f"={name}!$B${first}:$B${last}",
+            "points": [{"fill": {"color": "#70AD47" if s >= 100 else "#ED7D31"}}
+                       for _, s in shares],
+            "data_labels": {"value": True},
+        })
+        chart.set_title({"name": "Mức đạt so với mục tiêu của từng chỉ tiêu (100 % = đạt)",
+                         "name_font": {"size": 11}})
+        chart.set_legend({"none": True})
+        chart.set_x_axis({"name": "Mã chỉ tiêu"})
+        chart.set_y_axis({"name": "% so với mục tiêu", "min": 0,
+                          "major_gridlines": {"visible": True}})
+        charts.append(chart)
+        row += len(shares) + 2
+
+    for title, results in result_groups(c):
+        for col, head in enumerate(("Mã", "Kết quả", "Mục tiêu", "Kỳ trước")):
+            data.write_string(row, col, head, fm.header)
+        for i, res in enumerate(results, 1):
+            put(data, row + i, 0, res.target.code, fm.center)
+            put(data, row + i, 1, res.value, fm.number)
+            put(data, row + i, 2, res.target.value, fm.number)
+            put(data, row + i, 3, res.previous, fm.number)
+        first, last = row + 2, row + 1 + len(results)   # 1-based rows of the data
+        chart = wb.add_chart({"type": "column"})
+        cats = f"={name}!$A${first}:$A${last}"
+        chart.add_series({"name": "Kết quả", "categories": cats,
+                          "values": f"={name}!$B${first}:$B${last}",
+                          "fill": {"color": "#4472C4"}, "data_labels": {"value": True}})
+        if c.previous_period:
+            chart.add_series({"name": f"Kỳ trước ({c.previous_period})", "categories": cats,
+                              "values": f"={name}!$D${first}:$D${last}",
+                              "fill": {"color": "#A5A5A5"}})
+        chart.add_series({"name": "Mục tiêu", "categories": cats,
+                          "values": f"={name}!$C${first}:$C${last}",
+                          "fill": {"color": "#ED7D31"}, "data_labels": {"value": True}})
+        chart.set_title({"name": title, "name_font": {"size": 11}})
+        chart.set_legend({"position": "bottom"})
+        unit = results[0].target.unit or ""
+        chart.set_x_axis({"name": "Mã chỉ tiêu"})
+        chart.set_y_axis({"name": f"Giá trị ({unit})" if unit else "Giá trị", "min": 0,
+                          "major_gridlines": {"visible": True}})
+        chart.show_blanks_as("gap")
+        charts.append(chart)
+        row += len(results) + 2
+
+    for i, chart in enumerate(charts):
+        chart.set_size({"width": CHART_PX[0], "height": CHART_PX[1]})
+        r, col = chart_anchor(i)
+        ws.insert_chart(r, col, chart)
+    pages = max(1, -(-len(charts) // PER_PAGE))
+    ws.set_h_pagebreaks([p * PAGE_ROWS for p in range(1, pages)])
+    ws.print_area(0, 0, pages * PAGE_ROWS - 1, 2 * SLOT_COLS - 1)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.set_print_scale(PRINT_SCALE)
+    ws.set_margins(left=0.5, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer("&CTrang &P/&N")
+    ws.center_horizontally()
+    data.set_column(0, 3, 12)
+    data.hide()
+    return len(charts)

@@ -1,0 +1,236 @@
+"""Consolidation: from the ledger to results against targets, submissions and findings.
+
+Reads only the ledger (never the returned files), so it is cheap to re-run. Ratios roll
+up from numerators and denominators (Σ tử số × hệ số / Σ mẫu số), never by averaging
+percentages; counts are summed; yes/no rows are tallied.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from ..core.findings import ERROR
+from ..core.perf import no_gc
+from ..core.workspace import Workspace
+from ..intake import ledger as lg
+from ..intake.ledger import FileRecord, Ledger
+from ..plan import targets as tg
+from ..plan.model import Plan, Target, Unit, period_year
+from . import consistency
+from .results import MISSING, Consolidation, Submission, TargetResult, TaskResult, UnitValue
+
+def consolidate(ws: Workspace, plan: Plan, period: str, *,
+                now: datetime | None = None) -> Consolidation:
+    with Ledger(ws.ledger_path) as led:
+        return build(led, plan, period, now=now)
+
+
+def previous_period(period: str) -> str:
+    """The period compared with: the year before ("2026" -> "2025", "2026-H1" -> "2025-H1")."""
+    year, _, half = period.partition("-")
+    return f"{int(year) - 1}" + (f"-{half}" if half else "")
+
+
+def build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None,
+          compare: bool = True) -> Consolidation:
+    """The consolidation of ``period``; with ``compare`` also the previous period's values
+    (when the ledger holds any return of it) and the checks against them."""
+    with no_gc():       # objects per unit and target row: 100,000s for 10,000 units
+        return _build(led, plan, period, now=now, compare=compare)
+
+
+def _build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None,
+           compare: bool = True) -> Consolidation:
+    files = led.files(plan.identity(), period)
+    deadline = plan.deadline(period)
+    sends = {}
+    for s in led.sends(plan.identity(), period):
+        if s["kind"] == "send" and not s["dry_run"]:
+            sends[s["unit_key"]] = s["sent_at"]
+    current: dict[str, FileRecord] = {}
+    superseded: dict[str, list[FileRecord]] = {}
+    for rec in files:
+        if rec.status in (lg.ACCEPTED, lg.NEEDS_FIXES):
+            current[rec.unit_key] = rec   # Ledger.resolve_all leaves one per unit
+        elif rec.status == lg.SUPERSEDED:
+            superseded.setdefault(rec.unit_key, []).append(rec)
+
+    submissions = []
+    # unit_key -> code -> (value, numerator, denominator, answer, source, note, cell)
+    values: dict[str, dict[str, tuple]] = {}
+    task_rows: dict[str, dict[str, tuple]] = {}  # unit_key -> code -> (status, result)
+    ids = [rec.id for rec in current.values()]
+    all_values = led.value_tuples_of(ids, _VALUE_FIELDS)   # one query per 500, not per file
+    all_tasks = led.task_tuples_of(ids, ("status", "result"))
+    keys = [unit.key for unit in plan.units]
+    for unit, key in zip(plan.units, keys):
+        rec = current.get(key)
+        submissions.append(Submission(unit, rec.status if rec else MISSING, rec, deadline,
+                                      superseded.get(key, []), sends.get(key)))
+        if rec:
+            values[key] = all_values.get(rec.id, {})
+            task_rows[key] = all_tasks.get(rec.id, {})
+    all_findings = led.findings_of(rec.id for rec in files if rec.status != lg.DUPLICATE)
+    findings = [(rec, f) for rec in files if rec.status != lg.DUPLICATE
+                for f in all_findings.get(rec.id, ())]
+    doubtful = _doubtful(findings)
+
+    year = period_year(period)
+    by_unit = {key: s for key, s in zip(keys, submissions)}
+    results = []
+    responsible = plan.responsible()
+    # plan.unit(name) for every name in responsible (the first unit with its canonical
+    # key), with its submission and values: once per name, not per target row
+    first: dict[str, Unit] = {}
+    for u, key in zip(plan.units, keys):
+        first.setdefault(key, u)
+    named = {u.name: (first[key], by_unit[key], values.get(key, {}))
+             for u, key in zip(plan.units, keys)}
+    for ind in plan.indicators:
+        for t in ind.targets:
+            uvs = []
+            for name in responsible.get(ind.code, []):
+                unit, sub, mine = named[name]
+                value, num, den, answer, source, note, cell = mine.get(t.code, _NO_VALUE)
+                uvs.append(UnitValue(unit, sub.status, value, num, den, answer, source, note,
+                                     sub.record, cell, sub.record is not None and
+                                     (sub.record.id, t.code) in doubtful))
+            res = TargetResult(t, ind.text, responsible.get(ind.code, []), uvs)
+            res.units_reported = sum(1 for uv in uvs if uv.status != MISSING)
+            roll_up(res)
+            res.assessment = tg.evaluate(t, res.value, year)
+            results.append(res)
+
+    tasks = []
+    for unit, key in zip(plan.units, keys):
+        rows = task_rows.get(key, {})
+        status = by_unit[key].status
+        for i, text in enumerate(unit.tasks):
+            code = f"NV{i + 1}"
+            task_status, result = rows.get(code, _NO_TASK)
+            tasks.append(TaskResult(unit, code, text, task_status, result, status))
+
+    tidy = tidy_rows(plan, period, results, superseded, led)
+    if now is None:
+        from ..core.clock import now as clock_now
+        now = clock_now()
+    c = Consolidation(plan, period, now, submissions, results, tasks,
+                      findings, tidy, files)
+    previous = None
+    prev = previous_period(period)
+    if compare and led.has_files(plan.identity(), prev):
+        previous = build(led, plan, prev, now=now, compare=False)
+        c.previous_period = prev
+        by_code = {r.target.code: r for r in previous.results}
+        for res in results:
+            if res.target.code in by_code:
+                res.previous = by_code[res.target.code].value
+    stored = {(rec.id, f.code, f.target) for rec, f in findings}
+    c.checks = [(rec, f) for rec, f in consistency.check(c, previous)
+                if (rec.id, f.code, f.target) not in stored]
+    c.findings = findings + c.checks
+    return c
+
+
+def _doubtful(findings) -> set[tuple[int, str]]:
+    """(file id, target code) of every value an error finding of its return concerns."""
+    out = set()
+    for rec, f in findings:
+        if f.severity == ERROR and f.target and rec.status == lg.NEEDS_FIXES:
+            for code in f.target.split(","):
+                out.add((rec.id, code.strip()))
+    return out
+
+
+_VALUE_FIELDS = ("value", "numerator", "denominator", "answer", "source", "note", "cell")
+_NO_VALUE = (None,) * len(_VALUE_FIELDS)
+_NO_TASK = (None, None)
+
+
+def roll_up(res: TargetResult) -> None:
+    """Aggregate the units' values of one target row into ``res``."""
+    t = res.target
+    reported = [uv for uv in res.unit_values if uv.status != MISSING]
+    res.unconfirmed = [uv for uv in reported if uv.doubtful and
+                       (uv.value is not None or uv.answer)]
+    reported = [uv for uv in reported if not uv.doubtful]
+    if t.measure == "yesno":
+        for uv in reported:
+            if uv.answer:
+                res.answers[uv.answer] = res.answers.get(uv.answer, 0) + 1
+        return
+    nums = [uv for uv in reported if uv.value is not None]
+    if not nums:
+        return
+    if len(nums) == 1:
+        uv = nums[0]
+        res.value, res.numerator, res.denominator = uv.value, uv.numerator, uv.denominator
+        return
+    if t.measure == "count":
+        res.value = sum(uv.value for uv in nums)
+        return
+    fractions = [uv for uv in nums if uv.numerator is not None and uv.denominator]
+    if len(fractions) == len(nums):
+        res.numerator = sum(uv.numerator for uv in fractions)
+        res.denominator = sum(uv.denominator for uv in fractions)
+        res.value = tg.compute(t.measure, t.factor, res.numerator, res.denominator)
+    # Without every numerator and denominator a ratio cannot be rolled up correctly:
+    # leave it empty rather than average percentages (the report says why).
+
+
+def tidy_rows(plan: Plan, period: str, results: list[TargetResult],
+              superseded: dict[str, list[FileRecord]], led: Ledger) -> list[dict]:
+    year = period_year(period)
+    rows = []
+    for res in results:
+        for uv in res.unit_values:
+            rec = uv.record
+            value = uv.value
+            if res.target.measure == "yesno":
+                value = yes_no_value(uv.answer)
+            assessment = "no_data" if uv.doubtful else \
+                unit_assessment(res.target, value, year)
+            rows.append(_tidy(plan, period, uv.unit.name, res.target.code, value, uv.numerator,
+                              uv.denominator, assessment, uv.status, rec))
+    old_values = led.value_tuples_of((rec.id for recs in superseded.values() for rec in recs),
+                                     ("value", "numerator", "denominator", "answer"))
+    for unit_key, recs in superseded.items():
+        unit = plan.unit(recs[0].unit_name or "") if recs else None
+        if unit is None:
+            continue
+        for rec in recs:
+            vals = old_values.get(rec.id, {})
+            for t in plan.unit_targets(unit):
+                value, num, den, answer = vals.get(t.code, (None, None, None, None))
+                if t.measure == "yesno":
+                    value = yes_no_value(answer)
+                assessment = unit_assessment(t, value, year)
+                rows.append(_tidy(plan, period, unit.name, t.code, value, num, den,
+                                  assessment, lg.SUPERSEDED, rec))
+    return rows
+
+
+def yes_no_value(answer: str | None) -> int | None:
+    """CONTRACT section 5: a yes/no row's value is 1 (Có) or 0 (Không)."""
+    return {tg.YES: 1, tg.NO: 0}.get(answer or "")
+
+
+def unit_assessment(t: Target, value, year: int) -> str:
+    """A unit's assessment: a yes/no row follows its answer (Có: met, Không: not_met)."""
+    if t.measure == "yesno":
+        return "no_data" if value is None else ("met" if value == 1 else "not_met")
+    return tg.evaluate(t, value, year).code
+
+
+def _finite(x):
+    """Only finite numbers reach the export (CONTRACT section 5)."""
+    return x if x is None or not isinstance(x, float) or math.isfinite(x) else None
+
+
+def _tidy(plan, period, unit, code, value, num, den, assessment, status, rec) -> dict:
+    return {"plan": plan.name, "period": period, "unit": unit, "code": code,
+            "value": _finite(value), "numerator": _finite(num), "denominator": _finite(den), "assessment": assessment, "status": status,
+            "received_at": rec.received_at if rec else None,
+            "source_file": rec.original_name if rec else None,
+            "source_sha256": rec.sha256 if rec else None}
