@@ -349,6 +349,23 @@ def _run(ws, env):
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+def recorded_files(ws) -> int:
+    """Files the ledger has recorded so far, read while another process may be writing it
+    (0 before the ledger or its table exists)."""
+    if not ws.ledger_path.exists():
+        return 0
+    db = sqlite3.connect(ws.ledger_path, timeout=5)
+    try:
+        if not db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'files'"
+                          ).fetchone()[0]:
+            return 0
+        return db.execute("SELECT count(*) FROM files").fetchone()[0]
+    except sqlite3.DatabaseError:
+        return 0
+    finally:
+        db.close()
+
+
 def test_sigkill_mid_run_then_rerun_equals_clean_run(make_workspace, tmp_path):
     ws, plan, period, forms = make_workspace("binh-lu")
     _populate(ws, plan, forms, tmp_path / "bases")
@@ -365,18 +382,7 @@ def test_sigkill_mid_run_then_rerun_equals_clean_run(make_workspace, tmp_path):
     reference = _state(clean, plan, period)
 
     def recorded() -> int:
-        if not ws.ledger_path.exists():
-            return 0
-        db = sqlite3.connect(ws.ledger_path, timeout=5)
-        try:
-            if not db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'files'"
-                              ).fetchone()[0]:
-                return 0
-            return db.execute("SELECT count(*) FROM files").fetchone()[0]
-        except sqlite3.DatabaseError:
-            return 0
-        finally:
-            db.close()
+        return recorded_files(ws)
 
     def mid() -> bool:
         left = sum(1 for x in ws.inbox.iterdir() if x.is_file())

@@ -482,7 +482,7 @@ def test_sigkill_with_inbox_on_tmpfs_then_rerun_equals_clean_run(make_workspace,
     import signal
     import subprocess
 
-    from test_collect import _run, _state, _variant
+    from test_collect import _run, _state, _variant, recorded_files
 
     ws, plan, period, forms = make_workspace("binh-lu")
     bases = [fill(plan, forms, u.name, tmp_path / f"base-{i}.xlsx", value=10 + i)
@@ -508,18 +508,7 @@ def test_sigkill_with_inbox_on_tmpfs_then_rerun_equals_clean_run(make_workspace,
     reference = _state(clean, plan, period)
 
     def recorded() -> int:
-        if not ws.ledger_path.exists():
-            return 0
-        db = sqlite3.connect(ws.ledger_path, timeout=5)
-        try:
-            if not db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'files'"
-                              ).fetchone()[0]:
-                return 0
-            return db.execute("SELECT count(*) FROM files").fetchone()[0]
-        except sqlite3.DatabaseError:
-            return 0
-        finally:
-            db.close()
+        return recorded_files(ws)
 
     def kill(p) -> None:
         os.killpg(p.pid, signal.SIGKILL)

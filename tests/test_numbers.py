@@ -286,10 +286,7 @@ def _sample(n: int = 150):
     pytest.param("soffice", "ods", marks=pytest.mark.libreoffice),
     pytest.param("soffice", "xls", marks=pytest.mark.libreoffice),
     pytest.param("soffice", "xlsx", marks=pytest.mark.libreoffice),
-    pytest.param("ssconvert", "ods", marks=pytest.mark.xfail(
-        raises=Exception, strict=False,
-        reason="python-calamine cannot read Gnumeric's indented content.xml: such a return "
-               "is an 'unreadable' finding, not a wrong number")),
+    ("ssconvert", "ods"),
     ("ssconvert", "xls")])
 def test_notations_saved_by_other_programs(tmp_path, program, fmt):
     """Text and number cells written by openpyxl, saved again by LibreOffice or Gnumeric,
@@ -314,9 +311,16 @@ def test_notations_saved_by_other_programs(tmp_path, program, fmt):
                         str(out.parent), str(src)], check=True, capture_output=True, timeout=300)
     else:
         subprocess.run([exe, str(src), str(out)], check=True, capture_output=True, timeout=300)
-    cw = CalamineWorkbook.from_path(str(out))
-    rows = cw.get_sheet_by_index(0).to_python()
-    cw.close()
+    try:
+        cw = CalamineWorkbook.from_path(str(out))
+        rows = cw.get_sheet_by_index(0).to_python()
+        cw.close()
+    except Exception:
+        # calamine cannot read Gnumeric's .ods: the reader falls back to odfpy (returns.py)
+        assert program == "ssconvert" and fmt == "ods"
+        from bdg_excel.returns import _fallback_book
+        book = _fallback_book(out, fmt)
+        rows = next(iter(book.sheets.values()))
     read = flagged = 0
     for (number, cell), row in zip(sample, rows):
         try:
