@@ -318,7 +318,7 @@ def test_notations_saved_by_other_programs(tmp_path, program, fmt):
     except Exception:
         # calamine cannot read Gnumeric's .ods: the reader falls back to odfpy (returns.py)
         assert program == "ssconvert" and fmt == "ods"
-        from bdg_excel.returns import _fallback_book
+        from bdg_excel.intake.returns import _fallback_book
         book = _fallback_book(out, fmt)
         rows = next(iter(book.sheets.values()))
     read = flagged = 0
