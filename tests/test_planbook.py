@@ -379,6 +379,29 @@ def test_plan_cache_follows_the_workbook_and_survives_a_corrupt_cache(tmp_path):
     assert [p.name for p in ws.state_dir.iterdir() if p.name.endswith(".tmp")] == []
 
 
+def test_plan_cache_of_the_flat_layout_is_read_again(tmp_path):
+    """A cache written before the stage packages (issue 18) names ``bdg_excel.model.Plan``,
+    which no longer exists: the workbook is read again and the cache rewritten."""
+    import pickle
+
+    from bdg_excel.workflow import PLAN_CACHE_FORMAT, init_workspace, load
+
+    ws = init_workspace(tmp_path / "ws")
+    path = ws.templates / "ke-hoach.xlsx"
+    pb.save_plan(small_plan(), path)
+    load(ws)
+    cache, = ws.state_dir.glob("plan-*.pickle")
+    # (1, Plan()) as pickle wrote it then: MARK, INT 1, GLOBAL of the class at its old
+    # path, EMPTY_TUPLE, NEWOBJ, TUPLE, STOP
+    old = b"(I1\ncbdg_excel.model\nPlan\n)\x81t."
+    with pytest.raises(ModuleNotFoundError, match="bdg_excel.model"):
+        pickle.loads(old)
+    cache.write_bytes(old)
+    assert load(ws) == pb.load_plan(path)
+    key, plan = pickle.loads(cache.read_bytes())
+    assert key[0] == PLAN_CACHE_FORMAT == 2 and type(plan).__module__ == "bdg_excel.plan.model"
+
+
 def test_every_unit_without_an_address_is_warned_about():
     plan = small_plan()
     plan.units[0].email = None
