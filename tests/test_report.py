@@ -333,3 +333,46 @@ def test_rows_are_as_tall_as_their_wrapped_text(report):
                     assert height and height >= need * LINE_PT - 1, (name, c.coordinate, need)
                     checked += 1
         assert checked, name
+
+
+def _all_values(path):
+    wb = openpyxl.load_workbook(path)
+    return {s.title: [list(r) for r in s.iter_rows(values_only=True)] for s in wb.worksheets}
+
+
+def test_internal_workbook_is_the_same_written_beside_or_in_process(report, tmp_path,
+                                                                    monkeypatch):
+    """The internal workbook is written by a forked copy of the process while the upward one
+    is written (POSIX, no other thread); in process otherwise, and again in process when the
+    copy fails. The same workbooks every way."""
+    import os
+
+    from bdg_excel.report import workbook as wbmod
+
+    c = report.consolidation
+    forks, real_os_fork = [], os.fork
+
+    def counted_fork():
+        pid = real_os_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+    monkeypatch.setattr(wbmod.os, "fork", counted_fork)
+    forked = wbmod.write_report(c, tmp_path / "a" / "Tong-hop.xlsx")
+    assert len(forks) == 1           # this test process has no other thread: it forked
+    real_fork = wbmod._fork
+    monkeypatch.setattr(wbmod, "_fork", lambda job: None)
+    alone = wbmod.write_report(c, tmp_path / "b" / "Tong-hop.xlsx")
+    for one, two in ((forked, alone), (internal_path(forked), internal_path(alone))):
+        assert _all_values(one) == _all_values(two)
+    # the forked copy fails: this process writes the internal workbook itself
+    monkeypatch.setattr(wbmod, "_fork", real_fork)
+    parent, real_write = os.getpid(), wbmod._write
+
+    def fails_in_the_child(*a, **k):
+        if os.getpid() != parent:
+            raise OSError("disk gone in the child")
+        return real_write(*a, **k)
+    monkeypatch.setattr(wbmod, "_write", fails_in_the_child)
+    third = wbmod.write_report(c, tmp_path / "c" / "Tong-hop.xlsx")
+    assert _all_values(internal_path(third)) == _all_values(internal_path(alone))

@@ -18,6 +18,8 @@ The sheet writers are in :mod:`bdg_excel.report.sheets` and :mod:`bdg_excel.repo
 
 from __future__ import annotations
 
+import os
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -119,10 +121,45 @@ def write_report(c: Consolidation, path: Path, *, config: dict | None = None,
     the officer's layout of the summary sheet (:mod:`bdg_excel.report.summarytemplate`)."""
     address = addressing(c.plan, config, c.period, c.generated_at)
     with no_gc():       # half a million cell records for 10,000 units
+        child = _fork(lambda: _write(c, internal_path(path), INTERNAL_SHEETS, address,
+                                     meta=False)) if internal else None
         _write(c, path, sheet_names(c), address, meta=True, summary_template=summary_template)
-        if internal:
+        if internal and not _joined(child):
+            # not forked, or the copy failed: written here, where its error (if any) is raised
             _write(c, internal_path(path), INTERNAL_SHEETS, address, meta=False)
     return path
+
+
+def _fork(job) -> int | None:
+    """Run ``job`` in a forked copy of this process, beside the caller (the two workbooks
+    of 10,000 units take a second each to write): the child's pid, or None where forking
+    is not safe or not possible (Windows; a process with other threads, such as the web
+    page's or a progress bar's), so the caller does the job itself."""
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:                               # the child: do the job, never return
+        code = 1
+        try:
+            job()
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
+
+
+def _joined(pid: int | None) -> bool:
+    """Whether the forked job finished well (False: not forked, or it failed)."""
+    if pid is None:
+        return False
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return False
+    return os.waitstatus_to_exitcode(status) == 0
 
 
 def _write(c: Consolidation, path: Path, names: list[str], address: Address, *,
