@@ -829,9 +829,7 @@ def generate_forms(template: Path, plan: Plan, out_dir: Path, period: str, *,
     """``generate`` when ``templates/bieu-mau.xlsx`` exists: one form per unit, built
     from the template (same file names, identification and results as
     :func:`bdg_excel.forms.generate.generate_forms`), in plan order whatever ``workers`` is."""
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    from .generate import _check_period, _chunks, _select_units
+    from .generate import _check_period, _chunks, _select_units, run_chunks
 
     _check_period(period)
     template = Path(template)
@@ -855,18 +853,8 @@ def generate_forms(template: Path, plan: Plan, out_dir: Path, period: str, *,
                 progress(n, total)
         return results
     chunks = _chunks(indices, workers)
-    by_chunk: dict[int, list] = {}
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), initializer=_init_worker,
-                             initargs=(plan, period, template, data)) as pool:
-        futures = {pool.submit(_build_chunk, chunk, out, stamp): k
-                   for k, chunk in enumerate(chunks)}
-        done = 0
-        for fut in as_completed(futures):
-            by_chunk[futures[fut]] = fut.result()
-            done += len(by_chunk[futures[fut]])
-            if progress:
-                progress(done, total)
-    return [g for k in range(len(chunks)) for g in by_chunk[k]]
+    return run_chunks(chunks, workers, (_init_worker, (plan, period, template, data)),
+                      (_build_chunk, (out, stamp)), progress, total)
 
 
 def _run(plan: Plan, period: str, template: Path, data: bytes) -> dict:

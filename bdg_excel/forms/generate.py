@@ -138,11 +138,20 @@ def generate_forms(plan: Plan, out_dir: str | Path, period: str, *,
                 progress(n, total)
         return results
     chunks = _chunks(indices, workers)
-    by_chunk: dict[int, list[GeneratedForm]] = {}
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)),
-                             initializer=_init_worker, initargs=(plan, period)) as pool:
-        futures = {pool.submit(_write_chunk, chunk, out, period, stamp): k
-                   for k, chunk in enumerate(chunks)}
+    return run_chunks(chunks, workers, (_init_worker, (plan, period)),
+                      (_write_chunk, (out, period, stamp)), progress, total)
+
+
+def run_chunks(chunks: list, workers: int, init: tuple, job: tuple, progress,
+               total: int) -> list:
+    """Run ``job = (function, extra args)`` on each chunk in a process pool whose workers
+    start with ``init = (initializer, initargs)``; the results in chunk order, progress
+    counted in forms as chunks finish."""
+    by_chunk: dict[int, list] = {}
+    fn, args = job
+    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), initializer=init[0],
+                             initargs=init[1]) as pool:
+        futures = {pool.submit(fn, chunk, *args): k for k, chunk in enumerate(chunks)}
         done = 0
         for fut in as_completed(futures):
             by_chunk[futures[fut]] = fut.result()
