@@ -10,6 +10,7 @@ import types
 import zipfile
 from datetime import date, datetime
 from itertools import count
+from pathlib import Path
 
 from xlsxwriter import workbook as _workbook_module
 from xlsxwriter.utility import xl_col_to_name
@@ -314,3 +315,17 @@ def a4_landscape(ws, repeat_rows: tuple[int, int] | None = None) -> None:
     ws.set_footer("&CTrang &P/&N")
     if repeat_rows:
         ws.repeat_rows(*repeat_rows)
+
+
+def new_template_workbook(path: str | Path) -> Workbook:
+    """A new workbook at ``path`` for the officer to restyle (``template init``): text
+    stays text (a placeholder is never taken for a formula or a number); an existing file
+    is never overwritten."""
+    from .errors import UsageError
+
+    path = Path(path)
+    if path.exists():
+        raise UsageError(f"Tệp {path} đã có; không ghi đè. Xóa hoặc đổi tên tệp đó, "
+                         f"hoặc ghi ra tệp khác bằng -o TỆP.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False})

@@ -89,17 +89,11 @@ def template_path(templates_dir: Path) -> Path | None:
 
 def write_template(path: str | Path) -> Path:
     """Write today's form as a template: the prefilled parts are placeholders."""
-    import xlsxwriter
-
+    from ..core.xlsx import new_template_workbook
     from .generate import _Formats, _column_keys
 
     path = Path(path)
-    if path.exists():
-        raise errors.UsageError(f"Tệp {path} đã có; không ghi đè. Xóa hoặc đổi tên tệp đó, "
-                                f"hoặc ghi ra tệp khác bằng -o TỆP.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
-                                        "strings_to_numbers": False})
+    wb = new_template_workbook(path)
     f = _Formats(wb)
     ws = wb.add_worksheet(layout.FORM_SHEET)
     last = len(layout.PART_A) - 1

@@ -242,17 +242,10 @@ def write_sheet(template: Path, name: str, wb, fm, c: Consolidation) -> None:
 
 def write_template(path: str | Path) -> Path:
     """A starting summary template (the officer restyles it in Excel)."""
-    import xlsxwriter
-
-    from ..core.xlsx import FONT
+    from ..core.xlsx import FONT, new_template_workbook
 
     path = Path(path)
-    if path.exists():
-        raise errors.UsageError(f"Tệp {path} đã có; không ghi đè. Xóa hoặc đổi tên tệp đó, "
-                                f"hoặc ghi ra tệp khác bằng -o TỆP.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
-                                        "strings_to_numbers": False})
+    wb = new_template_workbook(path)
     base = {"font_name": FONT, "font_size": 12, "valign": "vcenter", "text_wrap": True}
     bold = wb.add_format({**base, "bold": True, "align": "center"})
     plain = wb.add_format({**base, "align": "center"})
