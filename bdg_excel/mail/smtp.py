@@ -190,16 +190,9 @@ def send_forms(ws: Workspace, plan: Plan, period: str, *, units: list[str] | Non
     ``now``: when (the messages' date, and the day their deadline wording is for: after
     the period's deadline they ask for the return now, or by ``new_due``, and
     ``result.warnings`` tells the officer). The caller holds the workspace lock."""
-    config = ws.config() if config is None else config
-    office = office_of(config)
-    sender = sender_address(config, settings, given=sender, required=not dry_run)
-    reply = office.email or (parseaddr(sender)[1] if sender else None)
-    now = now or clock.now()
-    today = now.date()
-    check_new_due(new_due, today)
-    result = MailResult("send", period, dry_run, test_to, sender=sender)
-    result.warnings += filter(None, [late_warning(plan, period, today, new_due)])
-    stems = unit_file_stems(plan)
+    result, office, reply, now, stems = _begin("send", ws, plan, period, config, settings,
+                                               sender, dry_run, test_to, now, new_due)
+    sender, today = result.sender, now.date()
     batch: list[_Outgoing] = []
     for unit in select_units(plan, units):
         addresses = unit_addresses(unit)
@@ -218,6 +211,22 @@ def send_forms(ws: Workspace, plan: Plan, period: str, *, units: list[str] | Non
     return result
 
 
+def _begin(kind: str, ws: Workspace, plan: Plan, period: str, config: dict | None,
+           settings, sender: str | None, dry_run: bool, test_to: str | None,
+           now: datetime | None, new_due: date | None):
+    """What sending and reminding both start with: the office and its sender, the day,
+    a checked new due date, the result with the deadline warning, the units' file stems."""
+    config = ws.config() if config is None else config
+    office = office_of(config)
+    sender = sender_address(config, settings, given=sender, required=not dry_run)
+    reply = office.email or (parseaddr(sender)[1] if sender else None)
+    now = now or clock.now()
+    check_new_due(new_due, now.date())
+    result = MailResult(kind, period, dry_run, test_to, sender=sender)
+    result.warnings += filter(None, [late_warning(plan, period, now.date(), new_due)])
+    return result, office, reply, now, unit_file_stems(plan)
+
+
 def send_reminders(ws: Workspace, plan: Plan, period: str, *, units: list[str] | None = None,
                    settings: ServerSettings | None = None, dry_run: bool = False,
                    test_to: str | None = None, config: dict | None = None,
@@ -231,16 +240,9 @@ def send_reminders(ws: Workspace, plan: Plan, period: str, *, units: list[str] |
     from ..report.consolidate import build
     from ..report.results import MISSING
 
-    config = ws.config() if config is None else config
-    office = office_of(config)
-    sender = sender_address(config, settings, given=sender, required=not dry_run)
-    reply = office.email or (parseaddr(sender)[1] if sender else None)
-    now = now or clock.now()
-    today = now.date()
-    check_new_due(new_due, today)
-    result = MailResult("remind", period, dry_run, test_to, sender=sender)
-    result.warnings += filter(None, [late_warning(plan, period, today, new_due)])
-    stems = unit_file_stems(plan)
+    result, office, reply, now, stems = _begin("remind", ws, plan, period, config, settings,
+                                               sender, dry_run, test_to, now, new_due)
+    sender, today = result.sender, now.date()
     chosen = {u.key for u in select_units(plan, units)}
     batch: list[_Outgoing] = []
     with Ledger(ws.ledger_path) as led:
