@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from .core import clock
 from .core.errors import UsageError
 from .core.workspace import Workspace
 from .forms import layout
@@ -100,11 +101,13 @@ TASK_TEXTS = ("Đã tổ chức {n} buổi tuyên truyền, {m} lượt người
 
 
 def simulate_returns(ws: Workspace, plan: Plan, period: str, forms: list, *,
-                     seed: int = 2026) -> dict[str, str]:
+                     seed: int = 2026, now: datetime | None = None) -> dict[str, str]:
     """Fill the forms as units would and drop them into inbox/.
 
-    One unit does not report, one types text into a number cell, one reports late.
-    Returns unit name -> what was simulated.
+    One unit does not report, one types text into a number cell, one reports late (three
+    days after the deadline). With ``now`` (when the demo runs) no file arrives after it:
+    before the deadline the "late" unit is simply on time, and what the story says is what
+    the files' times say. Returns unit name -> what was simulated.
     """
     rnd = random.Random(seed)
     deadline = plan.deadline(period) or datetime(int(period[:4]), 12, 31).date()
@@ -130,8 +133,12 @@ def simulate_returns(ws: Workspace, plan: Plan, period: str, forms: list, *,
         late = len(reporting) > 3 and i == len(reporting) - 2
         when = datetime.combine(deadline, datetime.min.time()) + (
             timedelta(days=3, hours=9) if late else -timedelta(days=rnd.randint(1, 12), hours=-10))
+        if now is not None:
+            when = min(when, now - timedelta(minutes=len(reporting) - i))
         os.utime(out, (when.timestamp(), when.timestamp()))
-        story.setdefault(unit.name, "nộp trễ 3 ngày" if late else "nộp đúng hạn")
+        days_late = (when.date() - deadline).days
+        story.setdefault(unit.name, f"nộp trễ {days_late} ngày" if days_late > 0
+                         else "nộp đúng hạn")
     return story
 
 
@@ -152,12 +159,13 @@ def run_demo(root: str | Path | None = None, example: str = "binh-lu",
     if root.exists() and any(root.iterdir()):
         raise UsageError(f"Thư mục {root} đã có dữ liệu: chọn một thư mục mới (hoặc trống) cho "
                          "bản chạy thử.")
+    now = now or clock.now()
     ws = init_workspace(root, example, email=DEMO_OFFICE_EMAIL)
     plan = load(ws)
-    period = period or plan.default_period(now.date() if now else None)
+    period = period or plan.default_period(now.date())
     forms = generate(ws, plan, period, now=now)
     sent = send_forms(ws, plan, period, dry_run=True, now=now)   # the mail step, as drafts
-    story = simulate_returns(ws, plan, period, forms)
+    story = simulate_returns(ws, plan, period, forms, now=now)
     result = consolidate_workspace(ws, plan, period, workers=1, now=now)
     return DemoResult(ws, period, forms, story, result, sent)
 

@@ -11,7 +11,7 @@ import copy
 import os
 import random
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -460,3 +460,26 @@ def test_forms_of_each_kind_of_period_name_it(workspace, tmp_path, period):
                              generated_at=datetime(2026, 6, 1, 8, 0).astimezone())
     data = read_return(form.path)
     assert data.meta["period"] == period and data.header_period == period
+
+
+@pytest.mark.parametrize("day,late", [(datetime(2026, 11, 20, 9), False),
+                                      (datetime(2026, 12, 1, 9), True),
+                                      (datetime(2027, 2, 10, 9), True)])
+def test_demo_files_never_arrive_after_the_day_it_runs(tmp_path, day, late):
+    """The demo's story is what the files' times say: no return arrives after the day the
+    demo runs; before the deadline nobody is late, after it one unit is."""
+    import os
+
+    from bdg_excel.demo import run_demo
+
+    res = run_demo(tmp_path / "demo", "binh-lu", now=day)
+    due = date(2026, 11, 30)          # the Bình Lư deadline of 2026
+    stamps = [datetime.fromtimestamp(os.stat(res.workspace.root / f.archive_path).st_mtime)
+              for f in res.result.collected.files if f.archive_path]
+    assert stamps and max(stamps) < day
+    lates = [u for u, s in res.story.items() if s.startswith("nộp trễ")]
+    assert bool(lates) == late
+    for unit in lates:
+        days = int(res.story[unit].split()[2])
+        assert days == (min(datetime.combine(due, datetime.min.time()) +
+                            timedelta(days=3, hours=9), day).date() - due).days
