@@ -24,7 +24,6 @@ header row above each template row must keep a cell ``Mã`` and one starting wit
 
 from __future__ import annotations
 
-import os
 import re
 from copy import copy
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..core import clock, errors, vn
+from ..core.workspace import atomic_output
 from ..core.findings import ERROR, WARNING, Finding
 from ..core.xlsx import FONT, LINE_PT, wrapped_lines
 from ..plan.model import Plan, Target, Unit, period_label, period_year
@@ -454,16 +454,8 @@ def build_form(template: str | Path, plan: Plan, unit: Unit, period: str, path: 
     _meta_sheet(wb, meta)
     wb.properties.creator = layout.TOOL_MARK
     wb.properties.title = layout.TITLE
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
-    try:
+    with atomic_output(path) as tmp:     # OutputLocked when Excel holds it open
         wb.save(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise errors.OutputLocked(f"Không ghi được tệp {path}: {exc}. Tệp có thể đang mở trong "
-                                  f"Excel: đóng tệp rồi chạy lại.") from exc
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 

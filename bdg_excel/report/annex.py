@@ -15,12 +15,12 @@ the result goes to another file.
 from __future__ import annotations
 
 import csv
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core import errors, vn
+from ..core.workspace import atomic_output
 from ..core.findings import ERROR, WARNING, Finding
 from ..plan import targets as tg
 from ..plan.model import period_label
@@ -142,17 +142,8 @@ def fill_annex(c: Consolidation, annex: str | Path, out: str | Path, *,
         cell.value = value
         result.filled.append(Filled(sheet, ref, key, value))
     wb.calculation.fullCalcOnLoad = True     # formulas over our figures recompute on opening
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp{out.suffix}")
-    try:
+    with atomic_output(out) as tmp:     # OutputLocked when Excel holds it open
         wb.save(tmp)
-        os.replace(tmp, out)
-    except OSError as exc:
-        raise errors.OutputLocked(f"Không ghi được tệp {out}: {exc}. Tệp có thể đang mở trong "
-                                  "Excel: đóng tệp rồi chạy lại.") from exc
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return result
 
 
