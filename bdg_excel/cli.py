@@ -213,6 +213,18 @@ def plan_group():
     """Kế hoạch: nhập từ văn bản, kiểm tra, xem."""
 
 
+def _show_findings(path: Path, findings: list, clean: str) -> int | None:
+    """Print a checked file's findings and their count; None when there are none."""
+    if not findings:
+        echo(f"{path.name}: {clean}.")
+        return None
+    for f in findings:
+        echo(str(f))
+    n_err = sum(f.severity == ERROR for f in findings)
+    echo(f"{path.name}: {n_err} lỗi, {len(findings) - n_err} cảnh báo.")
+    return n_err
+
+
 @plan_group.command("check", context_settings=CONTEXT)
 @click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-w", "--workspace", default=".", type=click.Path(file_okay=False, path_type=Path),
@@ -224,13 +236,9 @@ def plan_check_cmd(plan_file: Path | None, workspace: Path, plan_name: str | Non
 
     path = plan_file or Workspace.open(workspace).plan_path(plan_name)
     findings = check_plan_file(path)
-    if not findings:
-        echo(f"{path.name}: không phát hiện vấn đề.")
+    n_err = _show_findings(path, findings, "không phát hiện vấn đề")
+    if n_err is None:
         return
-    for f in findings:
-        echo(str(f))
-    n_err = sum(f.severity == ERROR for f in findings)
-    echo(f"{path.name}: {n_err} lỗi, {len(findings) - n_err} cảnh báo.")
     if n_err:
         echo(f"Bước tiếp theo: mở {path} bằng Excel, sửa các lỗi ở trang và dòng đã ghi, lưu lại "
              "rồi chạy lại bdg-excel plan check.")
@@ -797,14 +805,7 @@ def template_check_cmd(template_file: Path | None, workspace: Path):
     for path in paths:
         module = summarytemplate if path.name.lower() == summarytemplate.TEMPLATE_NAME \
             else formtemplate
-        findings = module.check_template(path)
-        if not findings:
-            echo(f"{path.name}: mẫu không có lỗi.")
-            continue
-        for f in findings:
-            echo(str(f))
-        n_err = sum(f.severity == ERROR for f in findings)
-        echo(f"{path.name}: {n_err} lỗi, {len(findings) - n_err} cảnh báo.")
+        _show_findings(path, module.check_template(path), "mẫu không có lỗi")
 
 
 @cli.command("report", context_settings=CONTEXT)
