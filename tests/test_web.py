@@ -4,6 +4,8 @@ a busy workspace). The real server in a real browser: tests/test_web_browser.py.
 
 from __future__ import annotations
 
+import contextlib
+
 import io
 import os
 import re
@@ -632,22 +634,33 @@ def test_serve_command_help_and_refusals(tmp_path, capsys, monkeypatch):
 def test_serve_listens_on_loopback_only(tmp_path):
     """The real command (waitress): bound to 127.0.0.1, answering there, refusing a
     foreign Host; stopped by a signal as by Ctrl+C."""
+    ws = init_workspace(tmp_path / "ws", "binh-lu")
+    with serving(ws.root, TODAY) as url:
+        _check_loopback_server(url)
+
+
+@contextlib.contextmanager
+def serving(root, today: str):
+    """The real `bdg-excel serve` (waitress) on a free loopback port, as on day ``today``:
+    yields its address; stopped by a signal afterwards."""
     import subprocess
     import sys
 
-    ws = init_workspace(tmp_path / "ws", "binh-lu")
-    env = {**os.environ, "BDG_TODAY": TODAY, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "bdg_excel.cli", "serve", "-w", str(ws.root),
+    env = {**os.environ, "BDG_TODAY": today, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "bdg_excel.cli", "serve", "-w", str(root),
                              "--port", "0", "--no-browser"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, encoding="utf-8")
     try:
         line = proc.stdout.readline()
         m = re.search(r"http://127\.0\.0\.1:\d+/", line)
-        assert m, line
-        _check_loopback_server(m.group(0))
+        assert m, line + proc.stdout.read() if proc.poll() is not None else line
+        yield m.group(0)
     finally:
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            proc.kill()
 
 
 def _check_loopback_server(url):

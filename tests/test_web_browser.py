@@ -13,8 +13,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -24,6 +22,8 @@ from bdg_excel.forms import layout
 from bdg_excel.demo import Fill, fill_form
 from bdg_excel.plan.planbook import save_plan
 from bdg_excel.workflow import generate, init_workspace, load
+
+from test_web import serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -42,21 +42,8 @@ def server(tmp_path):
     save_plan(plan, ws.plan_path())
     plan = load(ws)
     forms = generate(ws, plan, "2025")
-    env = {**os.environ, "BDG_TODAY": TODAY, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "bdg_excel.cli", "serve", "-w", str(ws.root),
-                             "--port", "0", "--no-browser"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, encoding="utf-8")
-    try:
-        line = proc.stdout.readline()
-        m = re.search(r"http://127\.0\.0\.1:\d+/", line)
-        assert m, line + proc.stdout.read() if proc.poll() is not None else line
-        yield ws, plan, forms, m.group(0)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            proc.kill()
+    with serving(ws.root, TODAY) as url:
+        yield ws, plan, forms, url
 
 
 @pytest.fixture
