@@ -366,6 +366,32 @@ def recorded_files(ws) -> int:
         db.close()
 
 
+def kill_when_recorded(ws, env, kill) -> bool:
+    """Run collection in a child process and ``kill`` it the moment the ledger has
+    recorded its first batch; False when it finished first."""
+    p = _run(ws, env)
+    while p.poll() is None:
+        if recorded_files(ws):
+            kill(p)
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def kill_at_growing_delays(ws, env, kill, *, delay: float, step: float, tries: int) -> None:
+    """Run collection again and again, each run ``kill``-ed after a longer delay, until one
+    finishes on its own."""
+    for _ in range(tries):
+        p = _run(ws, env)
+        try:
+            p.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            kill(p)
+            delay += step
+            continue
+        break
+
+
 def test_sigkill_mid_run_then_rerun_equals_clean_run(make_workspace, tmp_path):
     ws, plan, period, forms = make_workspace("binh-lu")
     _populate(ws, plan, forms, tmp_path / "bases")
@@ -381,36 +407,19 @@ def test_sigkill_mid_run_then_rerun_equals_clean_run(make_workspace, tmp_path):
     assert p.wait(timeout=120) == 0, p.stderr.read()
     reference = _state(clean, plan, period)
 
-    def recorded() -> int:
-        return recorded_files(ws)
+    mid_run = 0
 
-    def mid() -> bool:
+    def kill(p) -> None:
+        nonlocal mid_run
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
         left = sum(1 for x in ws.inbox.iterdir() if x.is_file())
-        return bool(recorded() and (left or not list(ws.outbox.glob("*.xlsx"))))
+        mid_run += bool(recorded_files(ws) and (left or not list(ws.outbox.glob("*.xlsx"))))
 
     # first: killed the moment the first batch is recorded (whatever the machine's load)
-    mid_run = 0
-    p = _run(ws, env)
-    while p.poll() is None:
-        if recorded():
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
-            mid_run += mid()
-            break
-        time.sleep(0.005)
+    kill_when_recorded(ws, env, kill)
     # then killed at growing delays, whatever it is doing
-    delay = 0.4
-    for _ in range(30):
-        p = _run(ws, env)
-        try:
-            p.wait(timeout=delay)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
-            mid_run += mid()
-            delay += 0.4
-            continue
-        break   # finished on its own
+    kill_at_growing_delays(ws, env, kill, delay=0.4, step=0.4, tries=30)
     assert mid_run >= 1, "no kill landed mid-run"
     p = _run(ws, env)
     assert p.wait(timeout=120) == 0, p.stderr.read()

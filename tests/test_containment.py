@@ -480,9 +480,9 @@ def _inbox_on(ws, where: Path) -> None:
 def test_sigkill_with_inbox_on_tmpfs_then_rerun_equals_clean_run(make_workspace, tmp_path,
                                                                  tmpfs_dir):
     import signal
-    import subprocess
 
-    from test_collect import _run, _state, _variant, recorded_files
+    from test_collect import (_run, _state, _variant, kill_at_growing_delays,
+                              kill_when_recorded)
 
     ws, plan, period, forms = make_workspace("binh-lu")
     bases = [fill(plan, forms, u.name, tmp_path / f"base-{i}.xlsx", value=10 + i)
@@ -507,9 +507,6 @@ def test_sigkill_with_inbox_on_tmpfs_then_rerun_equals_clean_run(make_workspace,
     assert p.wait(timeout=180) == 0, p.stderr.read()
     reference = _state(clean, plan, period)
 
-    def recorded() -> int:
-        return recorded_files(ws)
-
     def kill(p) -> None:
         os.killpg(p.pid, signal.SIGKILL)
         p.wait()
@@ -520,27 +517,11 @@ def test_sigkill_with_inbox_on_tmpfs_then_rerun_equals_clean_run(make_workspace,
 
     # first: killed the moment the batch is recorded, while its files are being copied
     # across file systems (recorded, not all moved)
-    import time
-
-    p = _run(ws, env)
     mid_run = 0
-    while p.poll() is None:
-        if recorded():
-            kill(p)
-            mid_run += any(ws.inbox.iterdir())
-            break
-        time.sleep(0.005)
+    if kill_when_recorded(ws, env, kill):
+        mid_run += any(ws.inbox.iterdir())
     # then killed at growing delays, whatever it is doing
-    delay = 0.3
-    for _ in range(40):
-        p = _run(ws, env)
-        try:
-            p.wait(timeout=delay)
-        except subprocess.TimeoutExpired:
-            kill(p)
-            delay += 0.25
-            continue
-        break
+    kill_at_growing_delays(ws, env, kill, delay=0.3, step=0.25, tries=40)
     assert mid_run >= 1, "no kill landed mid-run"
     p = _run(ws, env)
     assert p.wait(timeout=180) == 0, p.stderr.read()
