@@ -19,11 +19,12 @@ import pytest
 from openpyxl.cell.cell import MergedCell
 from python_calamine import CalamineWorkbook
 
-from bdg_excel.core import errors, vn
+from bdg_excel.core import errors, vn, xlsx
 from bdg_excel.forms import generate as forms, layout
 from bdg_excel.plan import targets
 from bdg_excel.forms.layout import PART_A, PART_B, col_index
 from bdg_excel.plan.model import Indicator, Plan, Target, Unit
+from print_helpers import excel_pages
 
 PLANS = Path(__file__).parent / "data" / "plans"
 STAMP = datetime(2026, 5, 4, 8, 30, tzinfo=timezone.utc)
@@ -343,9 +344,9 @@ def test_print_setup(generated):
     ws, a = form["ws"], form["a_header"]
     assert ws.page_setup.orientation == "landscape"
     assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4) == 9
-    assert ws.sheet_properties.pageSetUpPr.fitToPage
-    assert int(ws.page_setup.fitToWidth or 1) == 1  # 1 is the OOXML default
-    assert int(ws.page_setup.fitToHeight) == 0
+    # a fixed scale, not "fit to page": Excel ignores manual page breaks on a fitted sheet
+    assert not (ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage)
+    scale = int(ws.page_setup.scale)
     # parts A and B: part A's header is never repeated above part B
     assert not ws.print_title_rows
     assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text
@@ -354,8 +355,17 @@ def test_print_setup(generated):
     for dim in list(ws.column_dimensions.values()):
         if dim.min:
             widths.update({c: dim.width for c in range(dim.min, dim.max + 1)})
-    assert [widths[i + 1] for i in range(len(PART_A))] == pytest.approx(
-        [c.width for c in PART_A], abs=1)
+    # the default font (Normal style) is Times New Roman 12: 8 px a width unit, the same in
+    # Excel and LibreOffice; each column keeps its layout width in pixels (7 px a character)
+    with zipfile.ZipFile(g.path) as z:
+        styles = z.read("xl/styles.xml").decode()
+    first_font = re.search(r"<font>(.*?)</font>", styles).group(1)
+    assert 'val="Times New Roman"' in first_font and '<sz val="12"/>' in first_font
+    px = [widths[i + 1] * 8 for i in range(len(PART_A))]
+    assert px == pytest.approx([c.width * 7 + 5 for c in PART_A], abs=2)
+    # the whole width fits the printable width of A4 landscape at that scale
+    assert sum(px) * scale / 100 <= xlsx.PRINTABLE_PX[0]
+    assert scale >= 70
     # a part-A-only form repeats the part-A header; a part-B-only form the part-B header
     _, _, g = form_for(generated, "binh-lu", "Trung tâm Dịch vụ tổng hợp")
     if not load_plan("binh-lu").unit("Trung tâm Dịch vụ tổng hợp").tasks:
@@ -587,3 +597,45 @@ def test_long_form_prints_parts_apart_and_the_signature_with_rows(tmp_path, plan
     # nothing cut at the right: every page's table keeps its last column
     assert all("Ghi chú" in p or "đề xuất" in p or "NGƯỜI" in p
                for p in form_pages if "STT" in p)
+
+
+@pytest.mark.parametrize("plan_name,n_tasks,n_targets", [
+    ("binh-lu", 0, None), ("binh-lu", 7, None), ("tam-duong", 18, None),
+    ("lai-chau-vp", 30, None), ("tam-duong", 44, 1), ("binh-lu", 12, 0),
+    ("lai-chau-vp", 0, 40)])
+def test_excel_prints_the_form_on_our_page_breaks(tmp_path, plan_of, plan_name, n_tasks,
+                                                  n_targets):
+    """Simulating Excel's pagination from the file (fixed scale, row heights, manual
+    breaks): every page starts where bdg-excel broke it (no automatic break, so Excel and
+    LibreOffice print the same pages), the signature block shares its page with the last
+    table rows, and part B's title, header and first task start a page together."""
+    plan = plan_of(plan_name)
+    unit = max(plan.units, key=lambda u: len(u.indicators))
+    words = ["tuyên truyền", "phổ biến pháp luật về bình đẳng giới", "cho cán bộ, hội viên",
+             "và nhân dân", "ở các thôn, bản vùng sâu, vùng xa", "lồng ghép giới"]
+    if n_tasks:
+        unit.tasks = [f"Nhiệm vụ {i}: " + ", ".join(words[: 1 + (i * 5) % len(words)])
+                      for i in range(1, n_tasks + 1)]
+    else:
+        unit.tasks = []
+    if n_targets is not None:          # 0, one, or every indicator of the plan
+        unit.indicators = [i.code for i in plan.indicators][:n_targets]
+    (g,) = forms.generate_forms(plan, tmp_path, str(plan.period_start), units=[unit.name],
+                                generated_at=STAMP)
+    pages, automatic = excel_pages(g.path, layout.FORM_SHEET)
+    assert not automatic, [len(p) for p in pages]
+    ws = openpyxl.load_workbook(g.path)[layout.FORM_SHEET]
+    text = {r: " ".join(str(c.value) for c in row if c.value is not None)
+            for r, row in enumerate(ws.iter_rows(), 1)}
+    sign_row = next(r for r, t in text.items() if "NGƯỜI LẬP BIỂU" in t)
+    sign_page = next(p for p in pages if sign_row in p)
+    table_rows = [r for r in sign_page if r < sign_row and re.match(r"^\d+ ", text[r])]
+    assert table_rows, "the signature block sits alone on its page"
+    part_b = next((r for r, t in text.items() if t.startswith("B. KẾT QUẢ")), None)
+    if part_b is not None:
+        page = next(p for p in pages if part_b in p)
+        assert part_b + 2 in page                         # title, header, first task
+        a_header = next((r for r, t in text.items() if t.startswith("STT Mã Chỉ tiêu")), None)
+        for p in pages:
+            if any(r > part_b for r in p) and a_header:
+                assert ws.print_title_rows is None        # part A's header never repeated

@@ -31,7 +31,7 @@ def test_plan_workbook_rows_fit_their_text_and_pages_fit_the_width(tmp_path, pla
             for c in row:
                 if isinstance(c.value, str) and not c.value.startswith("="):
                     width = widths.get(c.column_letter) or 8.43
-                    need = max(need, wrapped_lines(c.value, width * 1.2))
+                    need = max(need, wrapped_lines(c.value, width * 8 / 7))  # layout chars
             if need > 1:
                 height = ws.row_dimensions[row[0].row].height
                 assert height and height >= need * LINE_PT, (ws.title, row[0].row, need, height)

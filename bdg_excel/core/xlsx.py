@@ -7,9 +7,10 @@ starts with = + - @ can never become a formula in anything we produce.
 from __future__ import annotations
 
 import types
+from functools import lru_cache
 import zipfile
 from datetime import date, datetime
-from itertools import count
+from itertools import count, repeat
 from pathlib import Path
 
 from xlsxwriter import workbook as _workbook_module
@@ -26,18 +27,148 @@ except ImportError:   # pragma: no cover
 FONT = "Times New Roman"
 NUMBER_FORMAT = "#,##0.##"
 DATE_FORMAT = "dd/mm/yyyy"
-WORKBOOK_OPTIONS = {"in_memory": True, "strings_to_formulas": False,
-                    "strings_to_numbers": False, "strings_to_urls": False}
-
+#: Every workbook bdg-excel writes has Times New Roman 12 as its default font (the Normal
+#: style), as administrative documents do (:func:`workbook_options`). The default font sets the unit of column widths
+#: (its digit: 8 px at 96 dpi) and Times New Roman has the same metrics everywhere (Liberation
+#: Serif, metric-compatible, stands in for it in LibreOffice), so a sheet's printed width and
+#: its wrapped lines are known before Excel or LibreOffice opens it. (With Excel's Calibri,
+#: a reader without Calibri draws every column a different width.)
+def workbook_options(**extra) -> dict:
+    """Options for a new xlsxwriter Workbook: text stays text, Times New Roman 12 default.
+    A new dict each time: xlsxwriter keeps and changes the default format's dict. Fonts
+    carry no theme scheme (Excel would show a "minor" scheme font in the theme's Calibri)
+    and the family of Times New Roman (1, serif: what a reader without it substitutes)."""
+    return {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+            "strings_to_urls": False,
+            "default_format_properties": {"font_name": FONT, "font_size": 12,
+                                          "font_family": 1, "font_scheme": "none"},
+            "default_column_width": 72, "default_row_height": 21, **extra}
+DIGIT_PX, PADDING_PX = 8, 5
+#: Widths in bdg-excel's layouts are "characters" of 7 px (Excel's classic unit, the digit
+#: of Calibri 11); :func:`col_units` turns one into the workbook's unit, same pixels.
+LAYOUT_CHAR_PX = 7
 
 LINE_PT = 15.75   # height of one line of 12 pt Times New Roman
 
 
-def wrapped_lines(text: str, chars_per_line: float) -> int:
-    """How many lines ``text`` takes wrapped at ``chars_per_line`` (explicit breaks kept):
-    xlsxwriter cannot autofit row heights, so writers set them from this."""
-    per = max(1, int(chars_per_line))
-    return sum(max(1, -(-len(part) // per)) for part in text.split("\n"))
+def col_units(width: float) -> float:
+    """A layout width (characters of 7 px) in the column unit of a workbook made with
+    :func:`workbook_options` (Times New Roman 12 digits, 8 px): the same width in pixels."""
+    return width * LAYOUT_CHAR_PX / DIGIT_PX
+
+
+def col_px(width: float) -> int:
+    """Pixels (96 dpi) of a column of layout width ``width``, as Excel draws it."""
+    return int(col_units(width) * DIGIT_PX + 0.5) + PADDING_PX
+
+
+# Advance widths of Times New Roman in 1/2048 em, read from Liberation Serif 2 (same
+# metrics); letters with tone marks are as wide as their base letter.
+_METRIC_CHARS = (" !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`"
+                 "abcdefghijklmnopqrstuvwxyz{|}~ăâđêôơưĂÂĐÊÔƠƯ–—“”‘’…≥≤×·•")
+_TNR_REGULAR = dict(zip(_METRIC_CHARS, (
+    512, 682, 836, 1024, 1024, 1706, 1593, 369, 682, 682, 1024, 1155, 512, 682, 512,
+    569, 1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024, 569, 569, 1155,
+    1155, 1155, 909, 1886, 1479, 1366, 1366, 1479, 1251, 1139, 1479, 1479, 682, 797,
+    1479, 1251, 1821, 1479, 1479, 1139, 1479, 1366, 1139, 1251, 1479, 1479, 1933, 1479,
+    1479, 1251, 682, 569, 682, 961, 1024, 682, 909, 1024, 909, 1024, 909, 682, 1024,
+    1024, 569, 569, 1024, 569, 1593, 1024, 1024, 1024, 1024, 682, 797, 569, 1024, 1024,
+    1479, 1024, 1024, 909, 983, 410, 983, 1108, 909, 909, 1024, 909, 1024, 1083, 1110,
+    1479, 1479, 1479, 1251, 1479, 1479, 1589, 1024, 2048, 909, 909, 682, 682, 2048,
+    1124, 1124, 1155, 682, 717,)))
+_TNR_BOLD = dict(zip(_METRIC_CHARS, (
+    512, 682, 1137, 1024, 1024, 2048, 1706, 569, 682, 682, 1024, 1167, 512, 682, 512,
+    569, 1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024, 682, 682, 1167,
+    1167, 1167, 1024, 1905, 1479, 1366, 1479, 1479, 1366, 1251, 1593, 1593, 797, 1024,
+    1593, 1366, 1933, 1479, 1593, 1251, 1593, 1479, 1139, 1366, 1479, 1479, 2048, 1479,
+    1479, 1366, 682, 569, 682, 1190, 1024, 682, 1024, 1139, 909, 1139, 909, 682, 1024,
+    1139, 569, 682, 1139, 569, 1706, 1139, 1024, 1139, 1139, 909, 797, 682, 1139, 1024,
+    1479, 1024, 1024, 909, 807, 451, 807, 1065, 1024, 1024, 1139, 909, 1024, 1134, 1229,
+    1479, 1479, 1479, 1366, 1593, 1593, 1630, 1024, 2048, 1024, 1024, 682, 682, 2048,
+    1124, 1124, 1167, 683, 717,)))
+_EM = 2048
+_WIDE = 2048          # a character outside the table: as wide as an em (never too narrow)
+#: Room kept in every wrapped line: Excel draws text on screen with whole-pixel glyphs,
+#: slightly wider than the printed font, and the cell keeps a margin each side
+_LINE_ROOM = 0.96
+_CELL_MARGIN_PX = 6
+
+
+def _with_tones(table: dict[str, int]) -> dict[str, int]:
+    import unicodedata
+    out = dict(table)
+    for ch in list(table):
+        for mark in "\u0300\u0301\u0303\u0309\u0323":
+            toned = unicodedata.normalize("NFC", ch + mark)
+            if len(toned) == 1:
+                out.setdefault(toned, table[ch])
+    return out
+
+
+_TNR_REGULAR = _with_tones(_TNR_REGULAR)
+_TNR_BOLD = _with_tones(_TNR_BOLD)
+
+
+def text_px(text: str, size: float = 12, bold: bool = False) -> float:
+    """Width in pixels (96 dpi) of ``text`` on one line in Times New Roman ``size`` pt."""
+    table = _TNR_BOLD if bold else _TNR_REGULAR
+    units = sum(map(table.get, text, repeat(_WIDE)))
+    return units * size * 4 / 3 / _EM
+
+
+#: the width of a digit in em, by font, for the default fonts workbooks come with
+_DIGIT_EM = {"calibri": 0.507, "carlito": 0.507, "arial": 0.556, "liberation sans": 0.556,
+             "times new roman": 0.5, "liberation serif": 0.5, "aptos narrow": 0.47,
+             "cambria": 0.555, "tahoma": 0.546, "verdana": 0.636}
+
+
+def default_digit_px(wb) -> int:
+    """Pixels of a digit of an openpyxl workbook's default font (the unit of its column
+    widths): 7 for Excel's Calibri 11, 8 for Times New Roman 12."""
+    try:
+        font = wb._fonts[0]
+        name, size = (font.name or "Calibri").lower(), float(font.sz or 11)
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return 7
+    return max(1, round(size * 4 / 3 * _DIGIT_EM.get(name, 0.507)))
+
+
+def one_line_chars(width: float, size: float = 12) -> int:
+    """Text of at most this many characters certainly fits one line of a cell ``width``
+    layout characters wide (no character in the table is wider than an em)."""
+    room = (col_px(width) - _CELL_MARGIN_PX) * _LINE_ROOM
+    return max(0, int(room / (size * 4 / 3)))
+
+
+@lru_cache(maxsize=1 << 16)
+def wrapped_lines(text: str, width: float, *, size: float = 12, bold: bool = False) -> int:
+    """How many lines ``text`` takes in a cell ``width`` layout characters wide (the sum of
+    the merged columns' widths), wrapped at spaces as Excel and LibreOffice wrap it, in
+    Times New Roman ``size`` pt; explicit line breaks are kept. xlsxwriter cannot autofit
+    row heights, so writers set them from this."""
+    room = (col_px(width) - _CELL_MARGIN_PX) * _LINE_ROOM * _EM * 3 / 4 / size
+    table = _TNR_BOLD if bold else _TNR_REGULAR
+    get = table.get
+    text = str(text)
+    if "\n" not in text and sum(map(get, text, repeat(_WIDE))) <= room:
+        return 1                                        # the common case: one line
+    space = table[" "]
+    total = 0
+    for para in text.split("\n"):
+        lines, used = 1, 0.0
+        for word in para.split(" "):
+            w = sum(map(get, word, repeat(_WIDE)))
+            if used and used + space + w > room:        # the word starts a new line
+                lines += 1
+                used = 0.0
+            elif used:
+                used += space
+            while w > room:                             # a word longer than the line
+                lines += 1
+                w -= room
+            used += w
+        total += lines
+    return total
 
 
 def put(ws, row: int, col: int, value, fmt=None) -> None:
@@ -307,6 +438,76 @@ class Formats:
         return self(italic=True, border=1, align="center", font_size=10)
 
 
+#: A4 landscape less the margins of :func:`a4_landscape` (0.5 + 0.4 in, 0.6 + 0.6 in), in
+#: px at 96 dpi: 10.79 in × 7.07 in
+PRINTABLE_PX = (1036, 679)
+#: a little room for rounding in the renderer's column widths
+PRINT_WIDTH_SLACK = 1.03
+
+
+def print_scale(ws, last_col: int) -> int:
+    """The print scale (%) at which columns 0..last_col fill at most the printable width
+    of A4 landscape, from the widths the sheet was given (exact: see workbook_options)."""
+    default = ws.default_col_width                      # px
+    px = 0
+    for col in range(last_col + 1):
+        info = ws.col_info.get(col)
+        px += info.width if info is not None and info.width is not None else default
+    return max(10, min(100, int(PRINTABLE_PX[0] * 100 / (px * PRINT_WIDTH_SLACK))))
+
+
+def paginate(ws, last_row: int, last_col: int, *, repeat: tuple[int, int] | None = None,
+             keep: dict[int, int] | None = None, table_end: int | None = None) -> list[int]:
+    """Print rows 0..last_row of ``ws`` on A4 landscape at a fixed scale that fits the
+    width, with manual page breaks placed by the rows' heights so that every group in
+    ``keep`` (last row -> first row: rows first..last on one page) stays together: a
+    heading with its first rows, a signature block with the last rows of the table.
+    A fixed scale, not "fit to page width": Excel ignores manual page breaks on a sheet
+    printed fitted to the page. With ``table_end``, the header rows ``repeat`` are
+    repeated only when the table they head (ending at that row) continues on another page.
+    Returns the breaks (the first row of each new page)."""
+    scale = print_scale(ws, last_col)
+    page = PRINTABLE_PX[1] * 100 / scale * 0.985       # px of rows one page holds
+    default = ws.default_row_height
+    info = ws.row_info
+    heights = [info[r].height if r in info and info[r].height is not None else default
+               for r in range(last_row + 1)]
+    breaks = _breaks(heights, page, 0, keep or {})
+    if repeat and (table_end is None or any(b <= table_end for b in breaks)):
+        breaks = _breaks(heights, page, sum(heights[repeat[0]:repeat[1] + 1]), keep or {},
+                         repeat[1])
+    else:
+        repeat = None
+    a4_landscape(ws, repeat)
+    ws.set_print_scale(scale)
+    if breaks:
+        ws.set_h_pagebreaks(breaks)
+    return breaks
+
+
+def _breaks(heights: list[float], page: float, repeat_px: float, keep: dict[int, int],
+            repeat_last: int = -1) -> list[int]:
+    covers: dict[int, list[int]] = {}      # row -> first rows of the groups it would split
+    for last, first in keep.items():
+        for row in range(first + 1, last + 1):
+            covers.setdefault(row, []).append(first)
+    breaks: list[int] = []
+    used, start = 0.0, 0
+    for r, h in enumerate(heights):
+        if used + h > page and r > start:
+            b = r
+            while True:                            # move the break up to keep groups,
+                firsts = [f for f in covers.get(b, ()) if start < f < b]
+                if not firsts:                     # also a group it then splits
+                    break
+                b = min(firsts)
+            breaks.append(b)
+            start = b
+            used = sum(heights[b:r]) + (repeat_px if b > repeat_last else 0)
+        used += h
+    return breaks
+
+
 def a4_landscape(ws, repeat_rows: tuple[int, int] | None = None) -> None:
     ws.set_landscape()
     ws.set_paper(9)  # A4
@@ -328,4 +529,4 @@ def new_template_workbook(path: str | Path) -> Workbook:
         raise UsageError(f"Tệp {path} đã có; không ghi đè. Xóa hoặc đổi tên tệp đó, "
                          f"hoặc ghi ra tệp khác bằng -o TỆP.")
     path.parent.mkdir(parents=True, exist_ok=True)
-    return Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False})
+    return Workbook(str(path), workbook_options(in_memory=False))

@@ -33,7 +33,7 @@ from pathlib import Path
 from ..core import clock, errors, vn
 from ..core.workspace import atomic_output
 from ..core.findings import ERROR, WARNING, Finding
-from ..core.xlsx import FONT, LINE_PT, wrapped_lines
+from ..core.xlsx import FONT, LINE_PT, col_units, wrapped_lines
 from ..plan.model import Plan, Target, Unit, period_label, period_year
 from . import layout
 
@@ -89,7 +89,7 @@ def template_path(templates_dir: Path) -> Path | None:
 
 def write_template(path: str | Path) -> Path:
     """Write today's form as a template: the prefilled parts are placeholders."""
-    from ..core.xlsx import new_template_workbook
+    from ..core.xlsx import col_units, new_template_workbook
     from .generate import _Formats, _column_keys
 
     path = Path(path)
@@ -98,7 +98,7 @@ def write_template(path: str | Path) -> Path:
     ws = wb.add_worksheet(layout.FORM_SHEET)
     last = len(layout.PART_A) - 1
     for i, col in enumerate(layout.PART_A):
-        ws.set_column(i, i, col.width)
+        ws.set_column(i, i, col_units(col.width))
 
     def line(r, text, fmt, height=None):
         ws.merge_range(r, 0, r, last, text, fmt)
@@ -172,8 +172,8 @@ def _write_help(wb) -> None:
     bold = wb.add_format({"font_name": FONT, "font_size": 12, "bold": True})
     text = wb.add_format({"font_name": FONT, "font_size": 12, "text_wrap": True,
                           "valign": "top"})
-    ws.set_column(0, 0, 22)
-    ws.set_column(1, 1, 90)
+    ws.set_column(0, 0, col_units(22))
+    ws.set_column(1, 1, col_units(90))
     rows = [
         ("MẪU BIỂU BÁO CÁO", ""),
         ("", "Sửa trình bày của trang “Biểu mẫu” tùy ý (phông chữ, cỡ chữ, quốc hiệu, biểu "
@@ -198,7 +198,7 @@ def _write_help(wb) -> None:
         ws.write_string(r, 0, a, bold)
         if b:
             ws.write_string(r, 1, b, text)
-            ws.set_row(r, wrapped_lines(b, 90 * 1.05 - 1) * LINE_PT + 3)
+            ws.set_row(r, wrapped_lines(b, 90) * LINE_PT + 3)
     ws.set_landscape()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
@@ -726,7 +726,7 @@ def _fit_height(ws, r: int, cells) -> None:
             dim = ws.column_dimensions.get(layout.col_letter(col - 1))
             width += (dim.width if dim is not None and dim.width else 8.43)
         size = (cell.font.sz or 11) if cell.font else 11
-        lines = max(lines, wrapped_lines(str(text), (width * 1.05 - 1) * 12 / size))
+        lines = max(lines, wrapped_lines(str(text), width, size=size))
     need = lines * LINE_PT + 3
     current = ws.row_dimensions[r].height
     if current is None or current < need:
@@ -792,7 +792,7 @@ def _guide_sheet(wb, plan: Plan, unit: Unit, period: str, version: str, sheet: s
         cell.font = Font(name=FONT, size=12)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         cell.protection = Protection(locked=True)
-        ws.row_dimensions[r].height = wrapped_lines(text, 110 * 1.05 - 1) * LINE_PT + 3
+        ws.row_dimensions[r].height = wrapped_lines(text, 110) * LINE_PT + 3
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = 9
     ws.protection.sheet = True

@@ -39,7 +39,8 @@ import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
 from ..core import clock, errors, vn
-from ..core.xlsx import FONT, LINE_PT, NUMBER_FORMAT as NUM_FORMAT, wrapped_lines
+from ..core.xlsx import (FONT, LINE_PT, NUMBER_FORMAT as NUM_FORMAT,
+                         col_units, paginate, workbook_options, wrapped_lines)
 from ..plan import targets
 from ..plan.model import PERIOD_RE, Plan, Target, Unit, period_label, period_year
 from . import layout
@@ -47,11 +48,6 @@ from .layout import PART_A, PART_B, col_index
 
 SIGN_ROWS = 3                     # unlocked rows under the signature titles
 LAST_COL = len(PART_A) - 1        # the sheet's last table column (J)
-#: A4 landscape less the margins, in px at 96 dpi: 10.79 in × 7.07 in
-PRINTABLE_PX = (1036, 679)
-#: LibreOffice without the default font (Calibri) draws columns wider than Excel: the
-#: page breaks are placed for the smaller scale that gives (an earlier break is harmless)
-PRINT_WIDTH_SLACK = 1.15
 LEFT_BLOCK = (0, 3)               # A–D: Biểu số, Người lập biểu
 RIGHT_BLOCK = (5, LAST_COL)       # F–J: reporting units, Thủ trưởng đơn vị
 INT_FORMAT = "#,##0"
@@ -226,8 +222,7 @@ def write_form(plan: Plan, unit: Unit, period: str, path: str | Path, *,
 def _write(plan: Plan, unit: Unit, period: str, path: Path, meta: dict[str, str]) -> Path:
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
     try:
-        wb = xlsxwriter.Workbook(str(tmp), {"in_memory": True, "strings_to_formulas": False,
-                                           "strings_to_numbers": False})
+        wb = xlsxwriter.Workbook(str(tmp), workbook_options())
         wb.set_properties({"title": layout.TITLE, "subject": period_label(period),
                            "author": layout.TOOL_MARK, "company": vn.nfc(plan.issuer or "")})
         _FormWriter(wb, plan, unit, period).write()
@@ -261,7 +256,7 @@ class _FormWriter:
     def write(self) -> None:
         ws = self.ws
         for i, w in enumerate(self.widths):
-            ws.set_column(i, i, w)
+            ws.set_column(i, i, col_units(w))
         self._heading()
         header_rows = None
         part_b = None
@@ -278,50 +273,19 @@ class _FormWriter:
         self._signatures()
         ws.protect("", {"format_rows": True, "format_columns": True,
                         "select_locked_cells": True, "select_unlocked_cells": True})
-        ws.set_landscape()
-        ws.set_paper(9)  # A4
-        ws.set_margins(left=0.5, right=0.4, top=0.6, bottom=0.6)
         ws.center_horizontally()
-        ws.set_footer("&CTrang &P/&N")
         ws.print_area(0, 0, self.row - 1, LAST_COL)
-        if header_rows:
-            ws.repeat_rows(*header_rows)
         self._paginate(header_rows, part_b, signature)
         ws.activate()
 
     def _paginate(self, header_rows, part_b: int | None, signature: int) -> None:
-        """Fit to the page width, with page breaks placed by the rows' heights (at the
-        scale the renderer will use, estimated) so that part B's title and header start a
-        page together with its first task, and the signature block never sits alone: it
-        takes the last rows of the table above it onto its page. LibreOffice keeps these
-        breaks under fit-to-width; Excel may re-break (it ignores manual breaks when
-        fitting), never splitting the width."""
-        ws = self.ws
-        width_px = sum(w * 7 + 5 for w in self.widths) * PRINT_WIDTH_SLACK
-        scale = max(10, min(100, int(PRINTABLE_PX[0] * 100 / width_px)))
-        ws.fit_to_pages(1, 0)
-        page = PRINTABLE_PX[1] * 100 / scale * 0.95       # px of rows one page holds
-        heights = [ws.row_info[r].height if r in ws.row_info else ws.default_row_height
-                   for r in range(self.row)]
-        repeat = sum(heights[r] for r in range(header_rows[0], header_rows[1] + 1)) \
-            if header_rows else 0
-        keep = {}                      # row -> the row its page must start at, at the latest
+        """Print at a fixed scale (see :func:`core.xlsx.paginate`): part B's title and
+        header start a page together with its first task, and the signature block never
+        sits alone: it takes the last two rows of the table above it onto its page."""
+        keep = {self.row - 1: max(0, signature - 2)}
         if part_b is not None:
-            keep[part_b + 2] = part_b      # title, header and first task together
-        keep[self.row - 1] = max(0, signature - 2)   # two table rows with the signature
-        breaks, used, start = [], 0.0, 0
-        for r, h in enumerate(heights):
-            if used + h > page and r > start:
-                b = r
-                for last, first in keep.items():     # move the break up to keep groups
-                    if first < r <= last and first > start:
-                        b = min(b, first)
-                breaks.append(b)
-                start = b
-                used = sum(heights[b:r]) + (repeat if b > (header_rows or (0, 0))[1] else 0)
-            used += h
-        if breaks:
-            ws.set_h_pagebreaks(breaks)
+            keep[part_b + 2] = part_b
+        paginate(self.ws, self.row - 1, LAST_COL, repeat=header_rows, keep=keep)
 
     # heading block ---------------------------------------------------------------------
     def _heading(self) -> None:
@@ -494,8 +458,8 @@ class _FormWriter:
         """Row height (pt) so that every (text, (first_col, last_col)) fits wrapped."""
         lines = 1
         for text, (c1, c2) in cells:
-            chars = sum(self.widths[c1:c2 + 1]) * (0.95 if bold else 1.05) - 1
-            lines = max(lines, wrapped_lines(str(text), chars))
+            lines = max(lines, wrapped_lines(str(text), sum(self.widths[c1:c2 + 1]),
+                                             bold=bold))
         return lines * LINE_PT + 3
 
 
@@ -664,13 +628,13 @@ def _write_guide(wb: xlsxwriter.Workbook, plan: Plan, unit: Unit, period: str,
     ws = wb.add_worksheet(layout.GUIDE_SHEET)
     fmt = wb.add_format({"font_name": FONT, "font_size": 12, "text_wrap": True,
                          "valign": "top"})
-    ws.set_column(0, 0, 110)
+    ws.set_column(0, 0, col_units(110))
     lines = guide_lines(plan, unit, period, version)
     ws.write_string(0, 0, "HƯỚNG DẪN ĐIỀN BIỂU", wb.add_format(
         {"font_name": FONT, "font_size": 14, "bold": True}))
     for i, text in enumerate(lines, 2):
         ws.write_string(i, 0, vn.nfc(text), fmt)
-        ws.set_row(i, wrapped_lines(text, 110 * 1.05 - 1) * LINE_PT + 3)
+        ws.set_row(i, wrapped_lines(text, 110) * LINE_PT + 3)
     ws.set_landscape()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
@@ -727,8 +691,8 @@ def meta_values(plan: Plan, unit: Unit, period: str, generated_at: datetime, *,
 
 def _write_meta(wb: xlsxwriter.Workbook, meta: dict[str, str]) -> None:
     ws = wb.add_worksheet(layout.META_SHEET)
-    ws.set_column(0, 0, 18)
-    ws.set_column(1, 1, 60)
+    ws.set_column(0, 0, col_units(18))
+    ws.set_column(1, 1, col_units(60))
     for r, (key, value) in enumerate(meta.items()):
         ws.write_string(r, 0, key)
         ws.write_string(r, 1, value)

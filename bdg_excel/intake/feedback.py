@@ -571,7 +571,7 @@ def _list_sheet(rows: list[tuple[list, str]], xf: dict[str, int]) -> str:
                            f'{_xml_text(value)}</t></is></c>')
                 width = widths[col] if col < len(widths) else 10
                 from ..core.xlsx import wrapped_lines
-                lines = max(lines, wrapped_lines(str(value), width * 1.1))
+                lines = max(lines, wrapped_lines(str(value), width))
         if style not in ("head", "error", "warning") and cells:
             merges.append(f'<mergeCell ref="A{r}:{chr(64 + ncols)}{r}"/>')
         height = max(1, lines) * (19 if style == "title" else 15.75) + 3

@@ -17,7 +17,7 @@ import re
 
 from ..core import vn
 from ..core.findings import ERROR, INFO, WARNING
-from ..core.xlsx import a4_landscape, put
+from ..core.xlsx import a4_landscape, col_units, put
 from ..forms import layout
 from ..plan import targets as tg
 from ..plan.model import Plan, Unit
@@ -38,7 +38,7 @@ def write_sheet(wb, fm, c) -> None:
     ws = wb.add_worksheet(DATA_SHEET)
     for col, name in enumerate(FIELDS):
         ws.write_string(0, col, name, fm.header)
-        ws.set_column(col, col, 13)
+        ws.set_column(col, col, col_units(13))
     for r, res in enumerate(c.results, 1):
         t = res.target
         yes, no = res.answers.get(tg.YES, 0), res.answers.get(tg.NO, 0)

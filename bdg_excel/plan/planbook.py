@@ -30,7 +30,8 @@ from ..core import vn
 from ..core.errors import OutputLocked, PlanError, PlanHasErrors, UsageError
 from ..core.findings import ERROR, WARNING, Finding
 from ..core.perf import no_gc
-from ..core.xlsx import DATE_FORMAT, FONT, LINE_PT, wrapped_lines
+from ..core.xlsx import (DATE_FORMAT, FONT, LINE_PT, col_units, workbook_options,
+                         wrapped_lines)
 from .model import MEASURES, OPS, RATIO_MEASURES, REPORT_KINDS, Goal, Indicator, Plan, \
     Report, Target, Unit, Upward, infer_measure
 from .targets import MEASURE_FROM_LABEL, MEASURE_LABELS, OP_FROM_LABEL, OP_LABELS
@@ -230,9 +231,7 @@ def save_plan(plan: Plan, path) -> None:
 
 
 def _write(plan: Plan, filename: str) -> None:
-    wb = xlsxwriter.Workbook(filename, {"strings_to_formulas": False,
-                                        "strings_to_numbers": False,
-                                        "strings_to_urls": False})
+    wb = xlsxwriter.Workbook(filename, workbook_options(in_memory=False))
     # A fixed creation date makes the file depend on the plan only (reproducible builds).
     wb.set_properties({"title": plan.title, "created": datetime.combine(
         _iso_date(plan.date) or date(2000, 1, 1), datetime.min.time())})
@@ -249,7 +248,7 @@ def _write(plan: Plan, filename: str) -> None:
     }
 
     guide = wb.add_worksheet(GUIDE_SHEET)
-    guide.set_column(0, 0, 110, fmt["text"])
+    guide.set_column(0, 0, col_units(110), fmt["text"])
     guide.write_string(0, 0, "HƯỚNG DẪN SỬ DỤNG TỆP KẾ HOẠCH", fmt["title"])
     guide.set_row(0, 22)
     lines = [(1, plan.title or "")] + [(3 + i, f"{i + 1}. {line}")
@@ -306,7 +305,7 @@ def _write(plan: Plan, filename: str) -> None:
 def _sheet(wb, name: str, cols: tuple[_Col, ...], fmt: dict):
     ws = wb.add_worksheet(name)
     for c, col in enumerate(cols):
-        ws.set_column(c, c, col.width, fmt[col.kind])
+        ws.set_column(c, c, col_units(col.width), fmt[col.kind])
         ws.write_string(0, c, col.header, fmt["header"])
     ws.freeze_panes(1, 0)
     _fit_row(ws, 0, [(col.header, col.width) for col in cols], bold=True)
@@ -327,8 +326,7 @@ def _print_setup(ws) -> None:
 def _fit_row(ws, r: int, texts: list[tuple[str, float]], bold: bool = False) -> None:
     """Make row ``r`` as tall as its longest wrapped text (xlsxwriter cannot autofit, and
     LibreOffice shows a default-height row's wrapped text over the next rows)."""
-    per = 0.95 if bold else 1.05
-    lines = max((wrapped_lines(t, w * per - 1) for t, w in texts if t), default=1)
+    lines = max((wrapped_lines(t, w, bold=bold) for t, w in texts if t), default=1)
     if lines > 1:
         ws.set_row(r, lines * LINE_PT + 3)
 

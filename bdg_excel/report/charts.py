@@ -10,7 +10,7 @@ every target row that has a numeric target (and the previous period when known).
 
 from __future__ import annotations
 
-from ..core.xlsx import Formats, put
+from ..core.xlsx import Formats, col_units, put
 from .results import Consolidation
 
 CHARTS = "Biểu đồ"
@@ -22,10 +22,10 @@ SLOT_ROWS = 15           # rows a chart occupies (288 px + a gap)
 SLOT_COLS = 7            # columns a chart occupies (430 px + a gap)
 CHART_PX = (430, 288)
 PER_PAGE = 4
-#: The grid is 14 columns of 64 px (9.3 in at 100 %). A renderer without the default font
-#: (Calibri) draws a column wider (LibreOffice with DejaVu: about 75 px), so the sheet
-#: prints at 85 %: at most 9.3 in of the 10.8 in of A4 landscape; 32 rows of 15 pt are
-#: 408 pt of the 508 printable.
+#: The grid is 14 columns of 64 px (9.3 in at 100 %), the same in Excel and LibreOffice
+#: (the default font is Times New Roman, see core.xlsx.workbook_options). Printed at 85 %:
+#: 7.9 in of the 10.8 in of A4 landscape, and 32 rows of 15 pt are 408 pt of the 508
+#: printable, so a chart never reaches a page's edge.
 PRINT_SCALE = 85
 #: (row, column) of each chart slot within a page; the title takes row 0 of the first page
 SLOTS = [(1, 0), (1, SLOT_COLS), (1 + SLOT_ROWS, 0), (1 + SLOT_ROWS, SLOT_COLS)]
@@ -189,6 +189,6 @@ def write_charts(wb, fm: Formats, c: Consolidation) -> int:
     ws.set_margins(left=0.5, right=0.4, top=0.6, bottom=0.6)
     ws.set_footer("&CTrang &P/&N")
     ws.center_horizontally()
-    data.set_column(0, 3, 12)
+    data.set_column(0, 3, col_units(12))
     data.hide()
     return len(charts)

@@ -13,7 +13,8 @@ from itertools import zip_longest
 
 from ..core import vn
 from ..core.findings import SEVERITY_LABELS
-from ..core.xlsx import LINE_PT, Formats, a4_landscape, put, put_row, wrapped_lines
+from ..core.xlsx import (LINE_PT, Formats, a4_landscape, col_units, one_line_chars, paginate, put,
+                         put_row, wrapped_lines)
 from ..forms.layout import TASK_STATUSES
 from ..intake import ledger as lg
 from ..plan import targets as tg
@@ -89,26 +90,21 @@ def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int
         lens = [len(s) if s is not None else 0 for s in shown]
         longest = max(max((len(w) for w in text.split()), default=0), max(lens, default=0))
         width = max(lo, min(hi, longest * 1.1 + 2), numbers * 1.1 + 2)
-        ws.set_column(col, col, width)
+        ws.set_column(col, col, col_units(width))
         widths[col] = width
-        # text no longer than a line of the column, without line breaks, takes one line
-        per = max(1, int(width * 1.05) - 1)
-        if "\n" in "\x00".join(filter(None, shown)):
-            for i, s in enumerate(shown):
-                if s is not None and (len(s) > per or "\n" in s):
-                    n = wrapped_lines(s, per)
-                    if n > lines[i]:
-                        lines[i] = n
-        else:
-            for i in [i for i, n in enumerate(lens) if n > per]:
-                n = -(-lens[i] // per)
-                if n > lines[i]:
-                    lines[i] = n
+        # text of at most `sure` characters, without line breaks, takes one line (no
+        # character is wider than an em); longer text is measured
+        sure = one_line_chars(width)
+        newline = "\n" in "\x00".join(filter(None, shown))
+        for i in [i for i, n in enumerate(lens) if n > sure or (newline and n)]:
+            n = wrapped_lines(shown[i], width)
+            if n > lines[i]:
+                lines[i] = n
     for (row, _), n in zip(rows, lines):
         if n > 1:
             ws.set_row(row, n * LINE_PT + 3)
     if head_row is not None:    # the header row (bold, wrapped): as tall as its longest
-        n = max(wrapped_lines(text, widths[col] * 0.95 - 1)
+        n = max(wrapped_lines(text, widths[col], bold=True)
                 for col, (text, _, _) in enumerate(headers))
         ws.set_row(head_row, max(45, n * LINE_PT + 3))
     return widths
@@ -234,8 +230,20 @@ def _colour_by_prefix(ws, wb, first: int, last: int, col: int, colours: dict) ->
 
 
 def _finish(ws, head: int, freeze_cols: int = 0) -> None:
+    """An internal sheet (any number of rows): printed fitted to the page width."""
     ws.freeze_panes(head + 2, freeze_cols)
     a4_landscape(ws, (head, head + 1))
+
+
+def _finish_upward(ws, head: int, last_row: int, last_col: int, keep: dict[int, int],
+                   freeze_cols: int = 0, table_end: int | None = None) -> None:
+    """A sheet that goes up: printed at a fixed scale with page breaks that keep each
+    group in ``keep`` (last row -> first row) on one page, in Excel as in LibreOffice;
+    the table's header repeated on its next pages (with ``table_end``: only if the table
+    ending there goes on to another page)."""
+    ws.freeze_panes(head + 2, freeze_cols)
+    ws.print_area(0, 0, last_row, last_col)
+    paginate(ws, last_row, last_col, repeat=(head, head + 1), keep=keep, table_end=table_end)
 
 
 # -- Tổng hợp ------------------------------------------------------------------------
@@ -253,12 +261,14 @@ def summary(wb, fm: Formats, c: Consolidation) -> None:
     goals = {g.number: g.title for g in c.plan.goals}
     year = int(c.period[:4])
     current_goal, n, table = None, 0, []
+    keep = {}                     # a goal's band row stays with its first target row
     for res in c.results:
         t = res.target
         if t.goal != current_goal:
             current_goal = t.goal
             ws.merge_range(row, 0, row, last, f"Mục tiêu {t.goal}: {goals.get(t.goal, '')}",
                            fm(bold=True, border=1, bg_color="#F2F2F2", text_wrap=True))
+            keep[row + 1] = row
             row += 1
         n += 1
         target_text = tg.describe(t) if t.text == res.indicator_text else \
@@ -285,8 +295,9 @@ def summary(wb, fm: Formats, c: Consolidation) -> None:
         row += 1
     _colour_by_prefix(ws, wb, first, row - 1, 9, ASSESSMENT_COLOURS)
     fit_widths(ws, headers, table, head_row=head)
-    signature(ws, fm, c, row + 1, last)
-    _finish(ws, head, 2)
+    end = signature(ws, fm, c, row + 1, last)
+    keep[end - 1] = max(first, row - 2)      # the signature with the last two rows
+    _finish_upward(ws, head, end - 1, last, keep, 2)
 
 
 def _note(res) -> str | None:
@@ -355,6 +366,7 @@ def task_matrix(wb, fm: Formats, c: Consolidation) -> None:
     formats = [fm.center, fm.center, fm.text, fm.center, fm.text]
     table = []
     n_unit = 0
+    keep = {}                     # a unit's band row stays with its first task
     for sub in c.submissions:
         mine = by_unit.get(sub.unit.key)
         if not mine:
@@ -373,6 +385,7 @@ def task_matrix(wb, fm: Formats, c: Consolidation) -> None:
         text = f"{n_unit}. {sub.unit.name} ({state}) – {tally}"
         ws.merge_range(row, 0, row, last, text, band)
         ws.set_row(row, wrapped_lines(text, 150) * LINE_PT + 3)
+        keep[row + 1] = row
         row += 1
         for i, values in enumerate(rows, 1):
             values[0] = i
@@ -385,8 +398,9 @@ def task_matrix(wb, fm: Formats, c: Consolidation) -> None:
             + "; ".join(f"{k}: {v}" for k, v in total.items() if v))
     ws.merge_range(row, 0, row, last, text, fm(bold=True, border=1, text_wrap=True))
     ws.set_row(row, wrapped_lines(text, 150) * LINE_PT + 3)
-    signature(ws, fm, c, row + 2, last)
-    _finish(ws, head)
+    end = signature(ws, fm, c, row + 2, last)
+    keep[end - 1] = max(first, row - 1)      # the last task, the totals and the signature
+    _finish_upward(ws, head, end - 1, last, keep)
 
 
 # -- Tình hình nộp -----------------------------------------------------------------------
@@ -426,9 +440,11 @@ def submissions(wb, fm: Formats, c: Consolidation) -> dict[str, tuple[int, int]]
     _colour_by_prefix(ws, wb, first, row - 1, 3, {"Đúng hạn": "#C6EFCE", "Trễ": "#FFEB9C",
                                                   "Chưa nộp": "#FFC7CE"})
     table_widths = fit_widths(ws, headers, table, head_row=head)
+    table_end = row - 1
 
     k = c.completeness
     row += 1
+    keep = {row + 7: row}         # the totals on one page
     ws.merge_range(row, 0, row, 3, "TỔNG HỢP", fm(bold=True))
     cells = {}
     totals = [("Tổng số đơn vị phải báo cáo", k.expected), ("Đã nộp", k.received),
@@ -442,6 +458,8 @@ def submissions(wb, fm: Formats, c: Consolidation) -> dict[str, tuple[int, int]]
         cells[label] = (row, 3)
     row += 2
     ws.merge_range(row, 0, row, 3, "ĐƠN VỊ CẦN NHẮC", fm(bold=True))
+    heading = row
+    keep[row + 2] = row           # the heading with its header and first unit
     row += 1
     # STT, Đơn vị in their columns; Lý do over columns 2-5, Email over 6-last: each text
     # as wide as the table allows, rows as tall as their wrapped text
@@ -463,11 +481,12 @@ def submissions(wb, fm: Formats, c: Consolidation) -> dict[str, tuple[int, int]]
             else:
                 ws.merge_range(row, a, row, b, "", fm.text)
                 put(ws, row, a, value, fm.text)
-        lines = max(wrapped_lines(str(v), w * 1.05 - 1) for v, w in zip(values, widths) if v)
+        lines = max(wrapped_lines(str(v), w) for v, w in zip(values, widths) if v)
         if lines > 1:
             ws.set_row(row, lines * LINE_PT + 3)
-    signature(ws, fm, c, row + 2, last)
-    _finish(ws, head)
+    end = signature(ws, fm, c, row + 2, last)
+    keep[end - 1] = max(heading, row - 1)    # the last unit to remind and the signature
+    _finish_upward(ws, head, end - 1, last, keep, table_end=table_end)
     return cells
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..core import errors, vn
 from ..core.findings import ERROR, Finding
-from ..core.xlsx import put
+from ..core.xlsx import LAYOUT_CHAR_PX, default_digit_px, put
 from ..plan import targets as tg
 from ..plan.model import period_label
 from .annex import _NoData, _result
@@ -175,11 +175,13 @@ def write_sheet(template: Path, name: str, wb, fm, c: Consolidation) -> None:
     def out_row(r: int) -> int:                 # 1-based template row -> 0-based output row
         return r - 1 if trow is None or r <= trow else r - 1 + extra
 
+    digit = default_digit_px(src.parent)
     for dim in list(src.column_dimensions.values()):
         if dim.width and dim.customWidth is not False and dim.min:
-            # the file stores the width with the cell padding; xlsxwriter adds it again
-            w = dim.width
-            ws.set_column(dim.min - 1, (dim.max or dim.min) - 1, w - 0.7109375 if w > 1.7 else w)
+            # the file stores the width in digits of its own default font, with the cell
+            # padding: the same pixels here, whatever the template's default font
+            ws.set_column_pixels(dim.min - 1, (dim.max or dim.min) - 1,
+                                 max(0, round(dim.width * digit)))
     for r, dim in src.row_dimensions.items():
         if dim.height and r != trow:
             ws.set_row(out_row(r), dim.height)
@@ -242,7 +244,7 @@ def write_sheet(template: Path, name: str, wb, fm, c: Consolidation) -> None:
 
 def write_template(path: str | Path) -> Path:
     """A starting summary template (the officer restyles it in Excel)."""
-    from ..core.xlsx import FONT, new_template_workbook
+    from ..core.xlsx import FONT, col_units, new_template_workbook
 
     path = Path(path)
     wb = new_template_workbook(path)
@@ -269,7 +271,7 @@ def write_template(path: str | Path) -> Path:
     ws.merge_range(4, 0, 4, last, "Kỳ báo cáo: {{ky}} — {{so_don_vi_da_nop}}/{{so_don_vi}} đơn "
                    "vị đã nộp", plain)
     for c, (text, width, ph, f) in enumerate(cols):
-        ws.set_column(c, c, width)
+        ws.set_column(c, c, col_units(width))
         ws.write_string(6, c, text, head)
         ws.write_string(7, c, ph, f)
     ws.set_row(6, 2 * 15.75 + 3)
@@ -293,6 +295,7 @@ def _text_height(src, cell, text: str, merged: dict) -> float:
         if dim.width and dim.min:
             for col in range(dim.min, (dim.max or dim.min) + 1):
                 widths[col] = dim.width
-    width = sum(widths.get(col, 8.43) for col in cols)
+    width = sum(widths.get(col, 8.43) for col in cols) \
+        * default_digit_px(src.parent) / LAYOUT_CHAR_PX       # in layout characters
     size = float(cell.font.sz or 11) if cell.font is not None else 11.0
-    return wrapped_lines(text, (width * 1.05 - 1) * 12 / size) * LINE_PT * size / 12 + 3
+    return wrapped_lines(text, width, size=size) * LINE_PT * size / 12 + 3

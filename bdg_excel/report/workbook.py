@@ -26,7 +26,8 @@ from pathlib import Path
 from ..core import vn
 from ..core.perf import no_gc
 from ..core.workspace import Workspace, atomic_output
-from ..core.xlsx import WORKBOOK_OPTIONS, FastWorkbook, Formats, Sheet, a4_landscape, put_row
+from ..core.xlsx import (FastWorkbook, Formats, Sheet, a4_landscape, col_units,
+                         put_row, workbook_options)
 from ..forms import layout
 from ..intake import rollup
 from ..plan.model import Plan, Upward
@@ -173,7 +174,7 @@ def _write(c: Consolidation, path: Path, names: list[str], address: Address, *,
         from .summarytemplate import write_sheet
         writers[SUMMARY] = partial(write_sheet, summary_template, SUMMARY)
     with atomic_output(path) as tmp:
-        wb = FastWorkbook(str(tmp), WORKBOOK_OPTIONS)
+        wb = FastWorkbook(str(tmp), workbook_options())
         wb.worksheet_class = Sheet      # fast rows: the tables hold 10,000s of rows
         wb.set_properties({"title": sheets.TITLE, "author": c.plan.issuer or "",
                            "comments": "bdg-excel"})
@@ -203,7 +204,7 @@ def _data(wb, fm, c: Consolidation) -> None:
     ws = wb.add_worksheet(DATA)
     for col, name in enumerate(TIDY_FIELDS):
         ws.write_string(0, col, name, fm.header)
-        ws.set_column(col, col, DATA_WIDTHS.get(name, 14))
+        ws.set_column(col, col, col_units(DATA_WIDTHS.get(name, 14)))
     plain = [None] * len(TIDY_FIELDS)
     for r, rec in enumerate(c.tidy, 1):
         put_row(ws, r, [rec[name] for name in TIDY_FIELDS], plain)
