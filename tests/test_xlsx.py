@@ -203,3 +203,14 @@ def test_every_workbook_has_the_same_times_new_roman_fonts_without_a_theme_schem
     assert fonts and all('<name val="Times New Roman"/>' in f and '<family val="1"/>' in f
                          and "scheme" not in f for f in fonts)
     assert '<sz val="12"/>' in fonts[0]
+
+
+def test_one_line_chars_counts_the_widest_character_present():
+    any_text = xlsx.one_line_chars(30)
+    digits = xlsx.one_line_chars(30, chars=set("0123456789"))
+    assert digits == 2 * any_text or digits == 2 * any_text + 1     # 8 px digits, 16 px em
+    for chars in ("0123456789", "abcdefghijklmnopqrstuvwxyz ", "Công an xã Số 0123456789",
+                  "WMmw@", "中文"):
+        n = xlsx.one_line_chars(30, chars=set(chars))
+        widest = max(chars, key=lambda ch: xlsx.text_px(ch))
+        assert xlsx.wrapped_lines(widest * n, 30) == 1

@@ -133,11 +133,15 @@ def default_digit_px(wb) -> int:
     return max(1, round(size * 4 / 3 * _DIGIT_EM.get(name, 0.507)))
 
 
-def one_line_chars(width: float, size: float = 12) -> int:
+def one_line_chars(width: float, size: float = 12, chars: str | set[str] = "",
+                   bold: bool = False) -> int:
     """Text of at most this many characters certainly fits one line of a cell ``width``
-    layout characters wide (no character in the table is wider than an em)."""
+    layout characters wide: text made of ``chars`` only (the widest of them counts), or
+    any text (no character is counted wider than an em)."""
     room = (col_px(width) - _CELL_MARGIN_PX) * _LINE_ROOM
-    return max(0, int(room / (size * 4 / 3)))
+    table = _TNR_BOLD if bold else _TNR_REGULAR
+    widest = max(map(table.get, chars, repeat(_WIDE)), default=_WIDE) if chars else _WIDE
+    return max(0, int(room / (size * 4 / 3 * widest / _EM)))
 
 
 @lru_cache(maxsize=1 << 16)

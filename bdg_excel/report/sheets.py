@@ -92,10 +92,11 @@ def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int
         width = max(lo, min(hi, longest * 1.1 + 2), numbers * 1.1 + 2)
         ws.set_column(col, col, col_units(width))
         widths[col] = width
-        # text of at most `sure` characters, without line breaks, takes one line (no
-        # character is wider than an em); longer text is measured
-        sure = one_line_chars(width)
-        newline = "\n" in "\x00".join(filter(None, shown))
+        # text of at most `sure` characters, without line breaks, takes one line (none of
+        # the column's characters is wider than its widest); longer text is measured
+        present = set().union(*filter(None, shown))
+        sure = one_line_chars(width, chars=present)
+        newline = "\n" in present
         for i in [i for i, n in enumerate(lens) if n > sure or (newline and n)]:
             n = wrapped_lines(shown[i], width)
             if n > lines[i]:
@@ -411,7 +412,7 @@ def submissions(wb, fm: Formats, c: Consolidation) -> dict[str, tuple[int, int]]
     headers = [("STT", 4, 5), ("Đơn vị", 18, 34), ("Tình trạng", 14, 20),
                ("Đúng hạn / trễ hạn", 10, 16), ("Số ngày trễ", 7, 9),
                ("Ngày nhận (lần đầu)", 11, 12), ("Ngày nhận bản đang dùng", 11, 12),
-               ("Hạn nộp", 11, 12), ("Số bản bị thay thế", 8, 10), ("Tệp", 14, 34),
+               ("Hạn nộp", 11, 12), ("Số bản bị thay thế", 8, 10), ("Tệp", 14, 40),
                ("Email", 12, 28)]
     last = len(headers) - 1
     head = title_block(ws, fm, c, "TÌNH HÌNH NỘP BÁO CÁO CỦA CÁC ĐƠN VỊ", last)
