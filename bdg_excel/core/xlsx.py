@@ -190,6 +190,16 @@ def put(ws, row: int, col: int, value, fmt=None) -> None:
         ws.write_string(row, col, str(value), fmt)
 
 
+def merge_row(ws, row: int, first_col: int, last_col: int, value, fmt) -> None:
+    """Merge columns first_col..last_col of ``row`` holding ``value``: at once on a
+    :class:`Sheet`, by ``merge_range`` on any other worksheet."""
+    fast = getattr(ws, "merge_row", None)
+    if fast is not None:
+        fast(row, first_col, last_col, value, fmt)
+    else:
+        ws.merge_range(row, first_col, row, last_col, value, fmt)
+
+
 def put_row(ws, row: int, values: list, formats: list, col: int = 0) -> None:
     """:func:`put` for each of ``values`` (with the format at the same position), from
     column ``col``: at once on a :class:`Sheet`, cell by cell on any other worksheet."""
@@ -251,6 +261,17 @@ class Sheet(Worksheet):
         if cells:           # the dimensions (cells stored before were counted then)
             self._check_dimensions(row, min(cells))
             self._check_dimensions(row, max(cells))
+
+    def merge_row(self, row: int, first_col: int, last_col: int, value, fmt) -> None:
+        """``merge_range`` over columns of one row, without xlsxwriter's per-cell overlap
+        bookkeeping (the caller merges rows it writes once): a heading row per unit of a
+        10,000-unit table."""
+        if not self._fast or self.constant_memory or last_col <= first_col:
+            self.merge_range(row, first_col, row, last_col, value, fmt)
+            return
+        self.merge.append([row, first_col, row, last_col])
+        n = last_col - first_col + 1
+        self.put_row(row, [value] + [None] * (n - 1), [fmt] * n, first_col)
 
     def release(self) -> None:
         """Drop the cell records once the workbook is closed. The workbook and its sheets

@@ -13,8 +13,8 @@ from itertools import zip_longest
 
 from ..core import vn
 from ..core.findings import SEVERITY_LABELS
-from ..core.xlsx import (LINE_PT, Formats, a4_landscape, col_units, one_line_chars, paginate, put,
-                         put_row, wrapped_lines)
+from ..core.xlsx import (LINE_PT, Formats, a4_landscape, col_units, merge_row, one_line_chars, paginate,
+                         put, put_row, wrapped_lines)
 from ..forms.layout import TASK_STATUSES
 from ..intake import ledger as lg
 from ..plan import targets as tg
@@ -384,7 +384,7 @@ def task_matrix(wb, fm: Formats, c: Consolidation) -> None:
         tally = "; ".join(f"{k}: {v}" for k, v in counts.items() if v)
         state = "chưa nộp báo cáo" if sub.status == MISSING else f"{len(mine)} nhiệm vụ"
         text = f"{n_unit}. {sub.unit.name} ({state}) – {tally}"
-        ws.merge_range(row, 0, row, last, text, band)
+        merge_row(ws, row, 0, last, text, band)
         ws.set_row(row, wrapped_lines(text, 150) * LINE_PT + 3)
         keep[row + 1] = row
         row += 1
