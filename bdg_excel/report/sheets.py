@@ -94,7 +94,7 @@ def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int
         widths[col] = width
         # text of at most `sure` characters, without line breaks, takes one line (none of
         # the column's characters is wider than its widest); longer text is measured
-        present = set().union(*filter(None, shown))
+        present = set().union(*set(filter(None, shown)))      # distinct texts' characters
         sure = one_line_chars(width, chars=present)
         newline = "\n" in present
         for i in [i for i, n in enumerate(lens) if n > sure or (newline and n)]:
