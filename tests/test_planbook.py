@@ -349,6 +349,17 @@ def test_bundled_examples_hold_the_plan_json(name):
     assert (ROOT / "templates" / f"{name}.xlsx").read_bytes() == path.read_bytes()
 
 
+@pytest.mark.parametrize("name", pb.EXAMPLES)
+def test_bundled_examples_are_what_the_writer_writes_today(name, tmp_path):
+    """A change to the plan workbook's layout (fonts, widths, row heights) reaches the
+    bundled examples: they are byte for byte what save_plan writes now (the build is
+    reproducible). If this fails, run tools/build_examples.py."""
+    out = tmp_path / f"{name}.xlsx"
+    pb.save_plan(plan_json(name), out)
+    assert out.read_bytes() == pb.example_path(name).read_bytes(), \
+        "run tools/build_examples.py"
+
+
 def test_unknown_example_is_a_usage_error():
     with pytest.raises(UsageError, match="binh-lu"):
         pb.example_path("ha-noi")
