@@ -20,10 +20,11 @@ def excel_pages(path: Path, sheet: str) -> tuple[list[list[int]], bool]:
     ws = openpyxl.load_workbook(path)[sheet]
     props = ws.sheet_properties.pageSetUpPr
     assert not (props and props.fitToPage), f"{sheet}: printed fitted to the page"
-    assert ws.page_setup.orientation == "landscape" and str(ws.page_setup.paperSize) == "9"
+    assert str(ws.page_setup.paperSize) == "9"                       # A4
+    tall = A4_LANDSCAPE_HEIGHT_IN if ws.page_setup.orientation == "landscape" else 11.69
     scale = int(ws.page_setup.scale) / 100
     m = ws.page_margins
-    page_pt = (A4_LANDSCAPE_HEIGHT_IN - m.top - m.bottom) * 72 / scale
+    page_pt = (tall - m.top - m.bottom) * 72 / scale
     default = ws.sheet_format.defaultRowHeight or 15.75
     breaks = {b.id + 1 for b in ws.row_breaks.brk}            # a break after row id
     repeat = []

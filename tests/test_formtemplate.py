@@ -534,3 +534,59 @@ def test_a_formula_in_the_template_row_follows_each_row(tmp_path):
     # the unit has 3 target rows and 2 tasks: 2 + 1 rows inserted
     assert form.cell(row=r + 8 + 3, column=11).value == f"=SUM(K{r}:K{r + 2})+0*$F${r + 3}"
     assert form.cell(row=r - 1, column=11).value == f"=COUNT(F{r}:F{r + 2})"
+
+
+@pytest.mark.parametrize("template", ["init", "restyled"])
+def test_a_long_template_made_form_keeps_its_signature_with_the_table_in_excel(tmp_path,
+                                                                              template):
+    """A template printed "fit to page width" (template init's, or an officer's portrait
+    one in Arial with a Calibri default font) made into a form longer than a page: printed
+    at the fixed scale that fits the width, with page breaks Excel follows (no automatic
+    break is needed), and the signature block on a page with table rows."""
+    from print_helpers import excel_pages
+
+    src = tmp_path / "bieu-mau.xlsx"
+    if template == "init":
+        formtemplate.write_template(src)
+    else:
+        restyled_template(src)
+    ws, plan = _workspace(tmp_path, src)
+    unit = plan.unit(UNITS[1])
+    unit.tasks = [f"Nhiệm vụ {i}: tuyên truyền, phổ biến pháp luật về bình đẳng giới cho "
+                  f"cán bộ, hội viên và nhân dân trên địa bàn" for i in range(1, 41)]
+    (form,) = formtemplate.generate_forms(src, plan, tmp_path / "out", "2026",
+                                          units=[unit.name])
+    pages, automatic = excel_pages(form.path, layout.FORM_SHEET)
+    assert len(pages) >= 2 and not automatic
+    sheet = openpyxl.load_workbook(form.path)[layout.FORM_SHEET]
+    text = {c.row: str(c.value) for row in sheet.iter_rows() for c in row
+            if isinstance(c.value, str)}
+    sign = min(r for r, t in text.items() if "THỦ TRƯỞNG" in t.upper())
+    page = next(p for p in pages if sign in p)
+    assert any(t.startswith("Nhiệm vụ") for r, t in text.items() if r in page and r < sign)
+    if SOFFICE is None:
+        return
+    # LibreOffice prints the same pages: none more (a column cut off onto pages of its
+    # own), each with the form's rows on it
+    import re as _re
+    subprocess.run([SOFFICE, f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
+                    "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"),
+                    str(form.path)], check=True, capture_output=True, timeout=180)
+    pdf = tmp_path / "pdf" / (form.path.stem + ".pdf")
+    n = int(_re.search(r"Pages:\s+(\d+)", subprocess.run(
+        ["pdfinfo", str(pdf)], capture_output=True, text=True).stdout).group(1))
+    printed = [subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), str(pdf), "-"],
+                              capture_output=True, text=True).stdout for i in range(1, n + 1)]
+    form_pages = [t for t in printed if "HƯỚNG DẪN" not in t and "thay mẫu cũ" not in t]
+    assert len(form_pages) == len(pages)
+    assert all("Nhiệm vụ" in t for t in form_pages)
+
+
+def test_a_short_template_made_form_prints_as_the_template_says(tmp_path):
+    src = restyled_template(tmp_path / "bieu-mau.xlsx")
+    ws, plan = _workspace(tmp_path, src)
+    (form,) = formtemplate.generate_forms(src, plan, tmp_path / "out", "2026",
+                                          units=[UNITS[0]])
+    sheet = openpyxl.load_workbook(form.path)[layout.FORM_SHEET]
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage       # one page: left fitted
+    assert not sheet.row_breaks.brk

@@ -122,15 +122,18 @@ _DIGIT_EM = {"calibri": 0.507, "carlito": 0.507, "arial": 0.556, "liberation san
              "cambria": 0.555, "tahoma": 0.546, "verdana": 0.636}
 
 
-def default_digit_px(wb) -> int:
+def default_digit_px(wb, exact: bool = False) -> float:
     """Pixels of a digit of an openpyxl workbook's default font (the unit of its column
-    widths): 7 for Excel's Calibri 11, 8 for Times New Roman 12."""
+    widths): 7 for Excel's Calibri 11 (Excel rounds to whole pixels), 8 for Times New
+    Roman 12. ``exact``: the unrounded width (7.4 for Calibri 11), which LibreOffice uses:
+    the wider of the two is what a page must hold."""
     try:
         font = wb._fonts[0]
         name, size = (font.name or "Calibri").lower(), float(font.sz or 11)
     except (AttributeError, IndexError, TypeError, ValueError):
-        return 7
-    return max(1, round(size * 4 / 3 * _DIGIT_EM.get(name, 0.507)))
+        name, size = "calibri", 11.0
+    px = size * 4 / 3 * _DIGIT_EM.get(name, 0.507)
+    return px if exact else max(1, round(px))
 
 
 def one_line_chars(width: float, size: float = 12, chars: str | set[str] = "",
@@ -492,15 +495,13 @@ def paginate(ws, last_row: int, last_col: int, *, repeat: tuple[int, int] | None
     repeated only when the table they head (ending at that row) continues on another page.
     Returns the breaks (the first row of each new page)."""
     scale = print_scale(ws, last_col)
-    page = PRINTABLE_PX[1] * 100 / scale * 0.985       # px of rows one page holds
     default = ws.default_row_height
     info = ws.row_info
     heights = [info[r].height if r in info and info[r].height is not None else default
                for r in range(last_row + 1)]
-    breaks = _breaks(heights, page, 0, keep or {})
+    breaks = page_breaks(heights, PRINTABLE_PX[1], scale, keep or {})
     if repeat and (table_end is None or any(b <= table_end for b in breaks)):
-        breaks = _breaks(heights, page, sum(heights[repeat[0]:repeat[1] + 1]), keep or {},
-                         repeat[1])
+        breaks = page_breaks(heights, PRINTABLE_PX[1], scale, keep or {}, repeat)
     else:
         repeat = None
     a4_landscape(ws, repeat)
@@ -510,8 +511,14 @@ def paginate(ws, last_row: int, last_col: int, *, repeat: tuple[int, int] | None
     return breaks
 
 
-def _breaks(heights: list[float], page: float, repeat_px: float, keep: dict[int, int],
-            repeat_last: int = -1) -> list[int]:
+def page_breaks(heights: list[float], printable_px: float, scale: int,
+                keep: dict[int, int], repeat: tuple[int, int] | None = None) -> list[int]:
+    """Where pages start (0-based rows) when rows of ``heights`` (px) print at ``scale`` %
+    on pages ``printable_px`` tall, with the rows ``repeat`` on top of every later page,
+    and each group of ``keep`` (last row -> first row) kept on one page where it fits."""
+    page = printable_px * 100 / scale * 0.985           # px of rows one page holds
+    repeat_px = sum(heights[repeat[0]:repeat[1] + 1]) if repeat else 0.0
+    repeat_last = repeat[1] if repeat else -1
     covers: dict[int, list[int]] = {}      # row -> first rows of the groups it would split
     for last, first in keep.items():
         for row in range(first + 1, last + 1):

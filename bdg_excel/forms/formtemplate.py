@@ -33,7 +33,8 @@ from pathlib import Path
 from ..core import clock, errors, vn
 from ..core.workspace import atomic_output
 from ..core.findings import ERROR, WARNING, Finding
-from ..core.xlsx import FONT, LINE_PT, col_units, wrapped_lines
+from ..core.xlsx import (FONT, LAYOUT_CHAR_PX, LINE_PT, PADDING_PX, PRINT_WIDTH_SLACK, col_units,
+                         default_digit_px, page_breaks, wrapped_lines)
 from ..plan.model import Plan, Target, Unit, period_label, period_year
 from . import layout
 
@@ -442,6 +443,7 @@ def build_form(template: str | Path, plan: Plan, unit: Unit, period: str, path: 
         if tr.kind == "targets" and items:
             _whole_numbers(ws, tr, len(items))
     if form_ws is not None:
+        _paginate(form_ws)
         form_ws.protection.sheet = True
         form_ws.protection.formatRows = False
         form_ws.protection.formatColumns = False
@@ -457,6 +459,83 @@ def build_form(template: str | Path, plan: Plan, unit: Unit, period: str, path: 
     with atomic_output(path) as tmp:     # OutputLocked when Excel holds it open
         wb.save(tmp)
     return path
+
+
+#: inches of the paper sizes a template may use (A4 when unknown): width × height, portrait
+_PAPER_IN = {1: (8.5, 11.0), 9: (8.27, 11.69), 11: (5.83, 8.27)}
+_SIGNERS = ("LẬP BIỂU", "THỦ TRƯỞNG")
+
+
+def _col_widths(ws) -> dict[int, float]:
+    """Column (1-based) -> width as the file stores it (digits of its default font,
+    padding included); hidden columns 0. A <col> element may span several columns."""
+    out: dict[int, float] = {}
+    for dim in list(ws.column_dimensions.values()):
+        if dim.min and dim.width:
+            for col in range(dim.min, (dim.max or dim.min) + 1):
+                out[col] = 0.0 if dim.hidden else dim.width
+    return out
+
+
+def _paginate(ws) -> None:
+    """A form made from a template printed "fit to page width" (as ``template init``
+    writes it) and longer than a page: print it at the fixed scale that fits the width,
+    with page breaks that keep the signature block with the last two rows of the table
+    above it. Excel ignores manual page breaks on a sheet fitted to the page, and would
+    otherwise leave the signature alone on the last page. A template with its own scale or
+    page breaks is left as the officer set it."""
+    props = ws.sheet_properties.pageSetUpPr
+    if not (props and props.fitToPage) or (ws.page_setup.fitToWidth or 1) != 1:
+        return
+    # Excel draws a column in whole-pixel digits, LibreOffice in exact ones: the wider
+    digit = max(default_digit_px(ws.parent), default_digit_px(ws.parent, exact=True))
+    fmt = ws.sheet_format
+    default_w = (fmt.defaultColWidth or (fmt.baseColWidth or 8) + 0.71) * digit
+    widths = _col_widths(ws)
+    width = sum(widths[col] * digit if col in widths else default_w
+                for col in range(1, (ws.max_column or 1) + 1))
+    paper = _PAPER_IN.get(int(ws.page_setup.paperSize or 9), _PAPER_IN[9])
+    if ws.page_setup.orientation == "landscape":
+        paper = paper[::-1]
+    m = ws.page_margins
+    printable = ((paper[0] - m.left - m.right) * 96, (paper[1] - m.top - m.bottom) * 96)
+    scale = max(10, min(100, int(printable[0] * 100 / (width * PRINT_WIDTH_SLACK))))
+    default_h = (fmt.defaultRowHeight or 15) * 4 / 3
+    last = ws.max_row
+    heights = [0.0] * last                               # 0-based rows
+    for r in range(1, last + 1):
+        dim = ws.row_dimensions.get(r)
+        if dim is not None and dim.hidden:
+            continue
+        heights[r - 1] = dim.ht * 4 / 3 if dim is not None and dim.ht else default_h
+    texts = {}
+    for row in ws.iter_rows(min_row=1, max_row=last):
+        text = " ".join(str(c.value) for c in row if isinstance(c.value, str)).upper()
+        if text:
+            texts[row[0].row] = text
+    sign = next((r for r, t in texts.items() if any(s in t for s in _SIGNERS)), None)
+    keep: dict[int, int] = {}
+    if sign is not None:
+        if "NGÀY" in texts.get(sign - 1, "") and "THÁNG" in texts.get(sign - 1, ""):
+            sign -= 1                                    # the place-and-date line above
+        above = [r for r in texts if r < sign]
+        if above:                                        # two table rows, 0-based
+            keep[last - 1] = max(0, max(above) - 2)
+    repeat = None
+    if ws.print_title_rows:
+        found = re.findall(r"\$?(\d+)", str(ws.print_title_rows))
+        if len(found) >= 2:
+            repeat = (int(found[0]) - 1, int(found[1]) - 1)
+    breaks = page_breaks(heights, printable[1], scale, keep, repeat)
+    if not breaks:
+        return                                           # one page: as the template says
+    from openpyxl.worksheet.pagebreak import Break, RowBreak
+
+    props.fitToPage = False
+    ws.page_setup.scale = scale
+    ws.row_breaks = RowBreak()
+    for b in breaks:                                     # a break after 1-based row b
+        ws.row_breaks.append(Break(id=b))
 
 
 def _refuse_broken(template: Path, wb) -> None:
@@ -718,13 +797,13 @@ def _fill_task(ws, tr: TemplateRow, r: int, i: int, task: str) -> None:
 def _fit_height(ws, r: int, cells) -> None:
     """Grow the row so every wrapped text fits (openpyxl cannot autofit heights)."""
     lines = 1
+    widths = _col_widths(ws)
     for cell, text in cells:
-        width = 0.0
         span = next((m for m in ws.merged_cells.ranges if cell.coordinate in m), None)
         cols = range(span.min_col, span.max_col + 1) if span else [cell.column]
-        for col in cols:
-            dim = ws.column_dimensions.get(layout.col_letter(col - 1))
-            width += (dim.width if dim is not None and dim.width else 8.43)
+        width = sum(widths.get(col, 8.43) for col in cols)
+        # the file's widths are digits of its default font, padding included
+        width = (width * default_digit_px(ws.parent) - PADDING_PX) / LAYOUT_CHAR_PX
         size = (cell.font.sz or 11) if cell.font else 11
         lines = max(lines, wrapped_lines(str(text), width, size=size))
     need = lines * LINE_PT + 3
