@@ -106,3 +106,91 @@ def test_template_init_tong_hop_and_check(tmp_path, capsys):
     assert main(["template", "check", "-w", str(ws.root)]) == 0
     out = capsys.readouterr().out
     assert "tong-hop.xlsx" in out and "ô A3" in out and "khong_co" in out
+
+
+@pytest.mark.parametrize("saved_by", ["xlsxwriter", "openpyxl", "libreoffice"])
+def test_pictures_of_the_template_are_kept_in_place_and_size(tmp_path, saved_by):
+    """An emblem above the table stays where it is; a seal below the table moves down with
+    the rows the table gained; both keep their size (two-cell anchors from Excel and
+    LibreOffice, one-cell anchors from openpyxl)."""
+    import io
+    import shutil
+    import subprocess
+
+    from test_formtemplate import SOFFICE, _png
+
+    src = tmp_path / "src" / summarytemplate.TEMPLATE_NAME
+    src.parent.mkdir()
+    province_layout(src)
+    wb = openpyxl.load_workbook(src)
+    sheet = wb.worksheets[0]
+    from openpyxl.drawing.image import Image
+
+    emblem = Image(io.BytesIO(_png()))
+    emblem.width, emblem.height = 60, 60
+    sheet.add_image(emblem, "I1")
+    seal = Image(io.BytesIO(_png()))
+    seal.width, seal.height = 80, 40
+    sheet.add_image(seal, "B9")
+    wb.save(src)
+    if saved_by == "xlsxwriter":          # pictures with two-cell anchors
+        src = _province_layout_with_pictures(tmp_path / "xw" / summarytemplate.TEMPLATE_NAME)
+    elif saved_by == "libreoffice":
+        if SOFFICE is None:
+            pytest.skip("LibreOffice not installed")
+        subprocess.run([SOFFICE, f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
+                        "--headless", "--convert-to", "xlsx:Calc MS Excel 2007 XML",
+                        "--outdir", str(tmp_path / "lo-out"), str(src)],
+                       check=True, capture_output=True, timeout=180)
+        src = tmp_path / "lo-out" / src.name
+    ws, plan = _workspace(tmp_path, None)
+    shutil.copyfile(src, ws.templates / summarytemplate.TEMPLATE_NAME)
+    forms = {f.unit: f for f in generate(ws, plan, "2026")}
+    return_form(ws, forms, UNITS[0], {"1.1": Fill(numerator=3, denominator=8)}, TASKS,
+                when=datetime(2026, 11, 20, 9))
+    c = consolidate_workspace(ws, plan, "2026", workers=1)
+    out = openpyxl.load_workbook(c.path)[SUMMARY]
+    images = sorted(out._images, key=lambda im: im.anchor._from.row)
+    assert len(images) == 2
+    n_rows = len(c.consolidation.results)
+    top, low = (im.anchor._from for im in images)
+    assert (top.row, top.col) == (0, 8)                    # I1: above the table, in place
+    assert (low.row, low.col) == (8 + n_rows - 1, 1)       # B9: moved with the table
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(c.path) as z:
+        drawings = "".join(z.read(n).decode() for n in z.namelist()
+                           if n.startswith("xl/drawings/drawing"))
+    sizes = {(round(int(cx) / 9525), round(int(cy) / 9525)) for cx, cy in
+             re.findall(r'<a:ext cx="(\d+)" cy="(\d+)"/>', drawings)}
+    for w, h in [(60, 60), (80, 40)]:
+        assert any(abs(w - a) <= 3 and abs(h - b) <= 3 for a, b in sizes), sizes
+
+
+def _province_layout_with_pictures(path):
+    """province_layout with the two pictures inserted by xlsxwriter (two-cell anchors)."""
+    import io
+
+    from test_formtemplate import _png
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    province_layout(path)
+    wb = openpyxl.load_workbook(path)
+    src_ws = wb.worksheets[0]
+    out = xlsxwriter.Workbook(str(path))
+    ws = out.add_worksheet(src_ws.title)
+    ws.set_column("A:A", 6)
+    ws.set_column("C:D", 24)
+    ws.set_column("H:H", 45)
+    for row in src_ws.iter_rows():
+        for c in row:
+            if c.value is not None:
+                ws.write(c.row - 1, c.column - 1, c.value)
+    ws.set_row(4, 45)
+    ws.insert_image("I1", "emblem.png", {"image_data": io.BytesIO(_png()),
+                                         "x_scale": 1.5, "y_scale": 1.5})
+    ws.insert_image("B9", "seal.png", {"image_data": io.BytesIO(_png()),
+                                       "x_scale": 2, "y_scale": 1})
+    out.close()
+    return path

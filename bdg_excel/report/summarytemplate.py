@@ -233,6 +233,7 @@ def write_sheet(template: Path, name: str, wb, fm, c: Consolidation) -> None:
         for i in range(len(c.results)):
             if template_height or heights.get(i):
                 ws.set_row(trow - 1 + i, max(template_height, heights.get(i, 0)))
+    _pictures(src, ws, out_row, digit)
     if src.page_setup.orientation == "landscape":
         ws.set_landscape()
     else:
@@ -240,6 +241,55 @@ def write_sheet(template: Path, name: str, wb, fm, c: Consolidation) -> None:
     ws.set_paper(int(src.page_setup.paperSize or 9))
     ws.fit_to_pages(1, 0)
     ws.hide_gridlines(2 if not src.sheet_view.showGridLines else 0)
+
+
+EMU_PER_PX = 9525
+
+
+def _pictures(src, ws, out_row, digit: float) -> None:
+    """The template's pictures (an emblem, a logo) at the same place and size: rows below
+    the template row move down with the table. openpyxl reads them with Pillow."""
+    from io import BytesIO
+
+    def col_px(col: int) -> float:          # 0-based column's width in pixels
+        dim = src.column_dimensions.get(_letter(col))
+        return dim.width * digit if dim is not None and dim.width else 8.43 * digit + 5
+
+    def row_px(row: int) -> float:          # 0-based row's height in pixels
+        dim = src.row_dimensions.get(row + 1)
+        return (dim.height if dim is not None and dim.height else 15) * 4 / 3
+
+    for img in getattr(src, "_images", []):
+        anchor = img.anchor
+        start = getattr(anchor, "_from", None)
+        if start is None:                   # an absolute anchor: not kept
+            continue
+        x_off, y_off = start.colOff / EMU_PER_PX, start.rowOff / EMU_PER_PX
+        ext = getattr(anchor, "ext", None)
+        end = getattr(anchor, "to", None)
+        if ext is not None and ext.width:   # one-cell anchor: the size is given
+            width, height = ext.width / EMU_PER_PX, ext.height / EMU_PER_PX
+        elif end is not None:               # two-cell anchor: from cell to cell
+            width = sum(col_px(c) for c in range(start.col, end.col)) \
+                - x_off + end.colOff / EMU_PER_PX
+            height = sum(row_px(r) for r in range(start.row, end.row)) \
+                - y_off + end.rowOff / EMU_PER_PX
+        else:
+            width, height = img.width, img.height
+        try:
+            data = img._data()
+        except Exception:  # noqa: BLE001 — a picture Pillow cannot re-read is left out
+            continue
+        ws.insert_image(out_row(start.row + 1), start.col, f"hinh.{img.format or 'png'}", {
+            "image_data": BytesIO(data), "x_offset": round(x_off), "y_offset": round(y_off),
+            "x_scale": width / img.width if img.width else 1,
+            "y_scale": height / img.height if img.height else 1,
+            "object_position": 1})
+
+
+def _letter(col: int) -> str:
+    from openpyxl.utils import get_column_letter
+    return get_column_letter(col + 1)
 
 
 def write_template(path: str | Path) -> Path:
