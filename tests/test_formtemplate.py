@@ -564,8 +564,8 @@ def test_a_long_template_made_form_keeps_its_signature_with_the_table_in_excel(t
     sign = min(r for r, t in text.items() if "THỦ TRƯỞNG" in t.upper())
     page = next(p for p in pages if sign in p)
     assert any(t.startswith("Nhiệm vụ") for r, t in text.items() if r in page and r < sign)
-    if SOFFICE is None:
-        return
+    if SOFFICE is None or (template == "restyled" and not _has_font("Carlito")):
+        return       # without Calibri's metrics LibreOffice draws Calibri columns wider
     # LibreOffice prints the same pages: none more (a column cut off onto pages of its
     # own), each with the form's rows on it
     import re as _re
@@ -580,6 +580,14 @@ def test_a_long_template_made_form_keeps_its_signature_with_the_table_in_excel(t
     form_pages = [t for t in printed if "HƯỚNG DẪN" not in t and "thay mẫu cũ" not in t]
     assert len(form_pages) == len(pages)
     assert all("Nhiệm vụ" in t for t in form_pages)
+
+
+def _has_font(family: str) -> bool:
+    """Whether fontconfig knows ``family`` (LibreOffice draws with what it finds)."""
+    if shutil.which("fc-list") is None:
+        return False
+    out = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True).stdout
+    return family.lower() in out.lower()
 
 
 def test_a_short_template_made_form_prints_as_the_template_says(tmp_path):
