@@ -122,6 +122,18 @@ _DIGIT_EM = {"calibri": 0.507, "carlito": 0.507, "arial": 0.556, "liberation san
              "cambria": 0.555, "tahoma": 0.546, "verdana": 0.636}
 
 
+def stored_col_widths(ws) -> dict[int, float]:
+    """Column (1-based) -> width as an openpyxl sheet's file stores it (digits of its
+    default font, padding included); hidden columns 0. One <col> element may span several
+    columns (xlsxwriter groups equal neighbours)."""
+    out: dict[int, float] = {}
+    for dim in list(ws.column_dimensions.values()):
+        if dim.min and dim.width:
+            for col in range(dim.min, (dim.max or dim.min) + 1):
+                out[col] = 0.0 if dim.hidden else dim.width
+    return out
+
+
 def default_digit_px(wb, exact: bool = False) -> float:
     """Pixels of a digit of an openpyxl workbook's default font (the unit of its column
     widths): 7 for Excel's Calibri 11 (Excel rounds to whole pixels), 8 for Times New

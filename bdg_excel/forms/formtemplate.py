@@ -34,7 +34,7 @@ from ..core import clock, errors, vn
 from ..core.workspace import atomic_output
 from ..core.findings import ERROR, WARNING, Finding
 from ..core.xlsx import (FONT, LAYOUT_CHAR_PX, LINE_PT, PADDING_PX, PRINT_WIDTH_SLACK, col_units,
-                         default_digit_px, page_breaks, wrapped_lines)
+                         default_digit_px, page_breaks, stored_col_widths, wrapped_lines)
 from ..plan.model import Plan, Target, Unit, period_label, period_year
 from . import layout
 
@@ -466,17 +466,6 @@ _PAPER_IN = {1: (8.5, 11.0), 9: (8.27, 11.69), 11: (5.83, 8.27)}
 _SIGNERS = ("LẬP BIỂU", "THỦ TRƯỞNG")
 
 
-def _col_widths(ws) -> dict[int, float]:
-    """Column (1-based) -> width as the file stores it (digits of its default font,
-    padding included); hidden columns 0. A <col> element may span several columns."""
-    out: dict[int, float] = {}
-    for dim in list(ws.column_dimensions.values()):
-        if dim.min and dim.width:
-            for col in range(dim.min, (dim.max or dim.min) + 1):
-                out[col] = 0.0 if dim.hidden else dim.width
-    return out
-
-
 def _paginate(ws) -> None:
     """A form made from a template printed "fit to page width" (as ``template init``
     writes it) and longer than a page: print it at the fixed scale that fits the width,
@@ -491,7 +480,7 @@ def _paginate(ws) -> None:
     digit = max(default_digit_px(ws.parent), default_digit_px(ws.parent, exact=True))
     fmt = ws.sheet_format
     default_w = (fmt.defaultColWidth or (fmt.baseColWidth or 8) + 0.71) * digit
-    widths = _col_widths(ws)
+    widths = stored_col_widths(ws)
     width = sum(widths[col] * digit if col in widths else default_w
                 for col in range(1, (ws.max_column or 1) + 1))
     paper = _PAPER_IN.get(int(ws.page_setup.paperSize or 9), _PAPER_IN[9])
@@ -797,7 +786,7 @@ def _fill_task(ws, tr: TemplateRow, r: int, i: int, task: str) -> None:
 def _fit_height(ws, r: int, cells) -> None:
     """Grow the row so every wrapped text fits (openpyxl cannot autofit heights)."""
     lines = 1
-    widths = _col_widths(ws)
+    widths = stored_col_widths(ws)
     for cell, text in cells:
         span = next((m for m in ws.merged_cells.ranges if cell.coordinate in m), None)
         cols = range(span.min_col, span.max_col + 1) if span else [cell.column]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..core import errors, vn
 from ..core.findings import ERROR, Finding
-from ..core.xlsx import LAYOUT_CHAR_PX, default_digit_px, put
+from ..core.xlsx import LAYOUT_CHAR_PX, default_digit_px, put, stored_col_widths
 from ..plan import targets as tg
 from ..plan.model import period_label
 from .annex import _NoData, _result
@@ -251,9 +251,10 @@ def _pictures(src, ws, out_row, digit: float) -> None:
     the template row move down with the table. openpyxl reads them with Pillow."""
     from io import BytesIO
 
+    widths = stored_col_widths(src)
+
     def col_px(col: int) -> float:          # 0-based column's width in pixels
-        dim = src.column_dimensions.get(_letter(col))
-        return dim.width * digit if dim is not None and dim.width else 8.43 * digit + 5
+        return widths[col + 1] * digit if col + 1 in widths else 8.43 * digit + 5
 
     def row_px(row: int) -> float:          # 0-based row's height in pixels
         dim = src.row_dimensions.get(row + 1)
@@ -285,11 +286,6 @@ def _pictures(src, ws, out_row, digit: float) -> None:
             "x_scale": width / img.width if img.width else 1,
             "y_scale": height / img.height if img.height else 1,
             "object_position": 1})
-
-
-def _letter(col: int) -> str:
-    from openpyxl.utils import get_column_letter
-    return get_column_letter(col + 1)
 
 
 def write_template(path: str | Path) -> Path:
@@ -340,11 +336,7 @@ def _text_height(src, cell, text: str, merged: dict) -> float:
 
     m = merged.get((cell.row, cell.column))
     cols = range(m.min_col, m.max_col + 1) if m is not None else [cell.column]
-    widths = {}
-    for dim in src.column_dimensions.values():
-        if dim.width and dim.min:
-            for col in range(dim.min, (dim.max or dim.min) + 1):
-                widths[col] = dim.width
+    widths = stored_col_widths(src)
     width = sum(widths.get(col, 8.43) for col in cols) \
         * default_digit_px(src.parent) / LAYOUT_CHAR_PX       # in layout characters
     size = float(cell.font.sz or 11) if cell.font is not None else 11.0
