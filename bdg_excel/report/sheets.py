@@ -409,7 +409,7 @@ def submissions(wb, fm: Formats, c: Consolidation) -> dict[str, tuple[int, int]]
     """Per unit: status, on time / late (days) / missing, resubmissions; totals; the units
     to remind. Returns label -> (row, col) of each total (for the chart)."""
     ws = wb.add_worksheet(SUBMISSIONS)
-    headers = [("STT", 4, 5), ("Đơn vị", 18, 34), ("Tình trạng", 14, 20),
+    headers = [("STT", 4, 5), ("Đơn vị", 18, 34), ("Tình trạng", 14, 22),
                ("Đúng hạn / trễ hạn", 10, 16), ("Số ngày trễ", 7, 9),
                ("Ngày nhận (lần đầu)", 11, 12), ("Ngày nhận bản đang dùng", 11, 12),
                ("Hạn nộp", 11, 12), ("Số bản bị thay thế", 8, 10), ("Tệp", 14, 40),
