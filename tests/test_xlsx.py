@@ -8,7 +8,8 @@ from datetime import date, datetime
 
 import xlsxwriter
 
-from bdg_excel.core.xlsx import Formats, Sheet, merge_row, put, put_row, workbook_options
+from bdg_excel.core.xlsx import (Formats, Sheet, merge_row, put, put_row, set_heights,
+                                 workbook_options)
 
 ROWS = [
     [1, "Phòng Văn hóa – Xã hội", None, 12.5, "", "=1+1", "a < b & c", True, False],
@@ -39,6 +40,8 @@ def _write(path, fast: bool) -> None:
     put_row(ws, 200, [5, "cột lệch"], [fm.center, fm.text], col=3)
     for r in range(220, 260, 3):                        # heading rows merged across
         merge_row(ws, r, 0, 4, f"{r}. Phòng Văn hóa – Xã hội (3 nhiệm vụ)", fm.header)
+    # heights of rows with cells, of a row with a format, of a row outside the table
+    set_heights(ws, [(r, 15.75 * (1 + r % 3) + 3) for r in range(2, 80)] + [(5, 40), (400, 30)])
     ws.set_row(300, 20)                                 # a row with attributes only
     ws.autofilter(1, 0, 81, 8)
     wb.close()

@@ -23,6 +23,10 @@ try:    # xlsxwriter's cell records (internal; without them Sheet falls back to 
                                       CellNumberTuple as _Number, CellStringTuple as _String)
 except ImportError:   # pragma: no cover
     _Blank = _Datetime = _Number = _String = None
+try:
+    from xlsxwriter.worksheet import RowInfo as _RowInfo
+except ImportError:   # pragma: no cover
+    _RowInfo = None
 
 FONT = "Times New Roman"
 NUMBER_FORMAT = "#,##0.##"
@@ -215,6 +219,16 @@ def merge_row(ws, row: int, first_col: int, last_col: int, value, fmt) -> None:
         ws.merge_range(row, first_col, row, last_col, value, fmt)
 
 
+def set_heights(ws, heights) -> None:
+    """Row heights (row, pt): at once on a :class:`Sheet`, by ``set_row`` elsewhere."""
+    fast = getattr(ws, "set_heights", None)
+    if fast is not None:
+        fast(heights)
+    else:
+        for row, height in heights:
+            ws.set_row(row, height)
+
+
 def put_row(ws, row: int, values: list, formats: list, col: int = 0) -> None:
     """:func:`put` for each of ``values`` (with the format at the same position), from
     column ``col``: at once on a :class:`Sheet`, cell by cell on any other worksheet."""
@@ -287,6 +301,24 @@ class Sheet(Worksheet):
         self.merge.append([row, first_col, row, last_col])
         n = last_col - first_col + 1
         self.put_row(row, [value] + [None] * (n - 1), [fmt] * n, first_col)
+
+    def set_heights(self, heights) -> None:
+        """``set_row(row, height)`` for each (row, height in pt) of rows that already hold
+        cells, without xlsxwriter's per-call checks (a table of 30,000 wrapped rows)."""
+        if not self._fast or self.constant_memory or _RowInfo is None:
+            for row, height in heights:
+                self.set_row(row, height)
+            return
+        info, sizes = self.row_info, self.row_sizes
+        lo, hi = self.dim_rowmin, self.dim_rowmax
+        for row, height in heights:
+            if lo is None or not lo <= row <= hi or row in info:
+                self.set_row(row, height)          # anything unusual: xlsxwriter's path
+                continue
+            px = int(height * 4.0 / 3.0 + 0.5)
+            info[row] = _RowInfo(height=px, row_format=None, hidden=False, level=0,
+                                 collapsed=False)
+            sizes[row] = [px, False]
 
     def release(self) -> None:
         """Drop the cell records once the workbook is closed. The workbook and its sheets

@@ -14,7 +14,7 @@ from itertools import zip_longest
 from ..core import vn
 from ..core.findings import SEVERITY_LABELS
 from ..core.xlsx import (LINE_PT, Formats, a4_landscape, col_units, merge_row, one_line_chars, paginate,
-                         put, put_row, wrapped_lines)
+                         put, put_row, set_heights, wrapped_lines)
 from ..forms.layout import TASK_STATUSES
 from ..intake import ledger as lg
 from ..plan import targets as tg
@@ -101,9 +101,7 @@ def fit_widths(ws, headers: list[tuple[str, float, float]], rows: list[tuple[int
             n = wrapped_lines(shown[i], width)
             if n > lines[i]:
                 lines[i] = n
-    for (row, _), n in zip(rows, lines):
-        if n > 1:
-            ws.set_row(row, n * LINE_PT + 3)
+    set_heights(ws, [(row, n * LINE_PT + 3) for (row, _), n in zip(rows, lines) if n > 1])
     if head_row is not None:    # the header row (bold, wrapped): as tall as its longest
         n = max(wrapped_lines(text, widths[col], bold=True)
                 for col, (text, _, _) in enumerate(headers))
