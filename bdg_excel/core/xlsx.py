@@ -32,8 +32,8 @@ FONT = "Times New Roman"
 NUMBER_FORMAT = "#,##0.##"
 DATE_FORMAT = "dd/mm/yyyy"
 #: Every workbook bdg-excel writes has Times New Roman 12 as its default font (the Normal
-#: style), as administrative documents do (:func:`workbook_options`). The default font sets the unit of column widths
-#: (its digit: 8 px at 96 dpi) and Times New Roman has the same metrics everywhere (Liberation
+#: style), as administrative documents do (:func:`workbook_options`). The default font
+#: sets the unit of column widths (its digit: 8 px at 96 dpi) and Times New Roman has the same metrics everywhere (Liberation
 #: Serif, metric-compatible, stands in for it in LibreOffice), so a sheet's printed width and
 #: its wrapped lines are known before Excel or LibreOffice opens it. (With Excel's Calibri,
 #: a reader without Calibri draws every column a different width.)
@@ -510,9 +510,12 @@ class Formats:
         return self(italic=True, border=1, align="center", font_size=10)
 
 
-#: A4 landscape less the margins of :func:`a4_landscape` (0.5 + 0.4 in, 0.6 + 0.6 in), in
-#: px at 96 dpi: 10.79 in × 7.07 in
-PRINTABLE_PX = (1036, 679)
+A4_IN = (8.27, 11.69)             # width × height, portrait
+#: the margins of every sheet we print (:func:`a4_landscape`)
+MARGINS_IN = {"left": 0.5, "right": 0.4, "top": 0.6, "bottom": 0.6}
+#: A4 landscape less those margins, in px at 96 dpi: 10.79 in × 7.07 in (1036 × 679)
+PRINTABLE_PX = (round((A4_IN[1] - MARGINS_IN["left"] - MARGINS_IN["right"]) * 96),
+                round((A4_IN[0] - MARGINS_IN["top"] - MARGINS_IN["bottom"]) * 96))
 #: a little room for rounding in the renderer's column widths
 PRINT_WIDTH_SLACK = 1.03
 
@@ -543,11 +546,12 @@ def paginate(ws, last_row: int, last_col: int, *, repeat: tuple[int, int] | None
     info = ws.row_info
     heights = [info[r].height if r in info and info[r].height is not None else default
                for r in range(last_row + 1)]
-    breaks = page_breaks(heights, PRINTABLE_PX[1], scale, keep or {})
-    if repeat and (table_end is None or any(b <= table_end for b in breaks)):
-        breaks = page_breaks(heights, PRINTABLE_PX[1], scale, keep or {}, repeat)
-    else:
-        repeat = None
+    keep = keep or {}
+    if repeat and table_end is not None:    # without the header: does the table go on?
+        alone = page_breaks(heights, PRINTABLE_PX[1], scale, keep)
+        if not any(b <= table_end for b in alone):
+            repeat = None
+    breaks = page_breaks(heights, PRINTABLE_PX[1], scale, keep, repeat)
     a4_landscape(ws, repeat)
     ws.set_print_scale(scale)
     if breaks:
@@ -588,7 +592,7 @@ def a4_landscape(ws, repeat_rows: tuple[int, int] | None = None) -> None:
     ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.5, right=0.4, top=0.6, bottom=0.6)
+    ws.set_margins(**MARGINS_IN)
     ws.set_footer("&CTrang &P/&N")
     if repeat_rows:
         ws.repeat_rows(*repeat_rows)

@@ -33,8 +33,9 @@ from pathlib import Path
 from ..core import clock, errors, vn
 from ..core.workspace import atomic_output
 from ..core.findings import ERROR, WARNING, Finding
-from ..core.xlsx import (FONT, LAYOUT_CHAR_PX, LINE_PT, PADDING_PX, PRINT_WIDTH_SLACK, col_units,
-                         default_digit_px, page_breaks, stored_col_widths, wrapped_lines)
+from ..core.xlsx import (A4_IN, FONT, LAYOUT_CHAR_PX, LINE_PT, PADDING_PX, PRINT_WIDTH_SLACK,
+                         col_units, default_digit_px, page_breaks, stored_col_widths,
+                         wrapped_lines)
 from ..plan.model import Plan, Target, Unit, period_label, period_year
 from . import layout
 
@@ -90,7 +91,7 @@ def template_path(templates_dir: Path) -> Path | None:
 
 def write_template(path: str | Path) -> Path:
     """Write today's form as a template: the prefilled parts are placeholders."""
-    from ..core.xlsx import col_units, new_template_workbook
+    from ..core.xlsx import a4_landscape, col_units, new_template_workbook
     from .generate import _Formats, _column_keys
 
     path = Path(path)
@@ -156,12 +157,8 @@ def write_template(path: str | Path) -> Path:
     for k in range(3):
         ws.merge_range(r + 3 + k, 0, r + 3 + k, 3, "", f.input_sign)
         ws.merge_range(r + 3 + k, 5, r + 3 + k, last, "", f.input_sign)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.5, right=0.4, top=0.6, bottom=0.6)
+    a4_landscape(ws)
     ws.center_horizontally()
-    ws.set_footer("&CTrang &P/&N")
     _write_help(wb)
     ws.activate()
     wb.close()
@@ -462,7 +459,7 @@ def build_form(template: str | Path, plan: Plan, unit: Unit, period: str, path: 
 
 
 #: inches of the paper sizes a template may use (A4 when unknown): width × height, portrait
-_PAPER_IN = {1: (8.5, 11.0), 9: (8.27, 11.69), 11: (5.83, 8.27)}
+_PAPER_IN = {1: (8.5, 11.0), 9: A4_IN, 11: (5.83, 8.27)}
 _SIGNERS = ("LẬP BIỂU", "THỦ TRƯỞNG")
 
 

@@ -30,7 +30,7 @@ from ..core import vn
 from ..core.errors import OutputLocked, PlanError, PlanHasErrors, UsageError
 from ..core.findings import ERROR, WARNING, Finding
 from ..core.perf import no_gc
-from ..core.xlsx import (DATE_FORMAT, FONT, LINE_PT, col_units, workbook_options,
+from ..core.xlsx import (DATE_FORMAT, FONT, LINE_PT, a4_landscape, col_units, workbook_options,
                          wrapped_lines)
 from .model import MEASURES, OPS, RATIO_MEASURES, REPORT_KINDS, Goal, Indicator, Plan, \
     Report, Target, Unit, Upward, infer_measure
@@ -256,7 +256,7 @@ def _write(plan: Plan, filename: str) -> None:
     for r, text in lines:
         guide.write_string(r, 0, text, fmt["text"])
         _fit_row(guide, r, [(text, 110)])
-    _print_setup(guide)
+    a4_landscape(guide)
 
     ws = _sheet(wb, INFO_SHEET, INFO_HEADERS, fmt)
     values = {"number": plan.number, "issuer": plan.issuer, "title": plan.title,
@@ -309,18 +309,9 @@ def _sheet(wb, name: str, cols: tuple[_Col, ...], fmt: dict):
         ws.write_string(0, c, col.header, fmt["header"])
     ws.freeze_panes(1, 0)
     _fit_row(ws, 0, [(col.header, col.width) for col in cols], bold=True)
-    _print_setup(ws)
+    a4_landscape(ws)
     ws.repeat_rows(0)
     return ws
-
-
-def _print_setup(ws) -> None:
-    """A4 landscape fitted to the page width, page numbers."""
-    ws.set_landscape()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.5, right=0.4, top=0.6, bottom=0.6)
-    ws.set_footer("&CTrang &P/&N")
 
 
 def _fit_row(ws, r: int, texts: list[tuple[str, float]], bold: bool = False) -> None:

@@ -10,7 +10,7 @@ every target row that has a numeric target (and the previous period when known).
 
 from __future__ import annotations
 
-from ..core.xlsx import Formats, col_units, put
+from ..core.xlsx import Formats, a4_landscape, col_units, put
 from .results import Consolidation
 
 CHARTS = "Biểu đồ"
@@ -183,11 +183,8 @@ def write_charts(wb, fm: Formats, c: Consolidation) -> int:
     pages = max(1, -(-len(charts) // PER_PAGE))
     ws.set_h_pagebreaks([p * PAGE_ROWS for p in range(1, pages)])
     ws.print_area(0, 0, pages * PAGE_ROWS - 1, 2 * SLOT_COLS - 1)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.set_print_scale(PRINT_SCALE)
-    ws.set_margins(left=0.5, right=0.4, top=0.6, bottom=0.6)
-    ws.set_footer("&CTrang &P/&N")
+    a4_landscape(ws)
+    ws.set_print_scale(PRINT_SCALE)         # a fixed scale: the page breaks above hold
     ws.center_horizontally()
     data.set_column(0, 3, col_units(12))
     data.hide()
