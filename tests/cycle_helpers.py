@@ -16,7 +16,7 @@ from bdg_excel.workflow import consolidate_workspace, generate, init_workspace, 
 DATA = Path(__file__).parent / "data"
 
 __all__ = ["DATA", "drop", "Fill", "plan_workspace", "return_form", "arrive", "consolidate", "sheet_rows",
-           "table"]
+           "table", "run_cli"]
 
 
 def plan_workspace(root: Path, data: dict, name: str = "ke-hoach", period: str = "2026"):
@@ -76,3 +76,12 @@ def table(path: Path, sheet: str, key: str = "Mã", must: str = "Kết quả") -
         if isinstance(k, str) and k:
             out[k] = {n: r[i] for i, n in enumerate(names) if n}
     return out
+
+
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    """``bdg-excel ARGS`` in process: (exit code, standard output, standard error)."""
+    from bdg_excel.cli import main
+
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -4,9 +4,16 @@ here; LibreOffice follows the same breaks)."""
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import openpyxl
+
+from bdg_excel.core.xlsx import stored_col_widths
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 A4_LANDSCAPE_HEIGHT_IN = 8.27
 
@@ -52,11 +59,23 @@ def printed_width_fits(path: Path, sheet: str, last_col: int) -> bool:
     """Columns 1..last_col at the sheet's print scale fit A4 landscape less its margins
     (widths in digits of the default font, Times New Roman 12: 8 px)."""
     ws = openpyxl.load_workbook(path)[sheet]
-    widths = {}
-    for dim in list(ws.column_dimensions.values()):
-        if dim.min and dim.width:
-            widths.update({c: dim.width for c in range(dim.min, dim.max + 1)})
+    widths = stored_col_widths(ws)
     px = sum(widths.get(c, 9) * 8 for c in range(1, last_col + 1))
     m = ws.page_margins
     printable = (11.69 - m.left - m.right) * 96
     return px * int(ws.page_setup.scale) / 100 <= printable
+
+
+def libreoffice_pages(path: Path, tmp: Path, layout: bool = False) -> list[str]:
+    """The text of each page LibreOffice prints of the workbook ``path`` (PDF through
+    soffice, then pdftotext page by page; ``layout``: keep the columns' layout)."""
+    assert SOFFICE, "LibreOffice not installed"
+    subprocess.run([SOFFICE, f"-env:UserInstallation={(tmp / 'lo').as_uri()}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp / "pdf"), str(path)],
+                   check=True, capture_output=True, timeout=180)
+    pdf = tmp / "pdf" / (path.stem + ".pdf")
+    n = int(re.search(r"Pages:\s+(\d+)", subprocess.run(
+        ["pdfinfo", str(pdf)], capture_output=True, text=True).stdout).group(1))
+    flags = ["-layout"] if layout else []
+    return [subprocess.run(["pdftotext", *flags, "-f", str(i), "-l", str(i), str(pdf), "-"],
+                           capture_output=True, text=True).stdout for i in range(1, n + 1)]

@@ -8,6 +8,7 @@ import click
 import pytest
 
 from bdg_excel.cli import cli, main
+from cycle_helpers import run_cli
 
 
 def _commands(group: click.Group, prefix=()):
@@ -29,10 +30,7 @@ def test_every_command_has_vietnamese_help(capsys):
         assert "Cách dùng:" in out and "Usage:" not in out
 
 
-def run(capsys, *args):
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
+run = run_cli      # (exit code, stdout, stderr) of bdg-excel ARGS, in process
 
 
 def test_init_generate_collect_consolidate_status_export(tmp_path, capsys):

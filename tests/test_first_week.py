@@ -22,7 +22,6 @@ from bdg_excel import cli as cli_mod
 from bdg_excel.intake import collect as collect_mod
 from bdg_excel.forms import generate as forms_mod
 from bdg_excel.core import vn
-from bdg_excel.cli import main
 from bdg_excel.core.config import template
 from bdg_excel.core.errors import WorkspaceError
 from bdg_excel.intake.feedback import feedback_stem
@@ -31,12 +30,10 @@ from bdg_excel.mail.messages import RENAME_RULE, form_message_text
 from bdg_excel.intake.ledger import Ledger
 from bdg_excel.workflow import collect_inbox, generate, init_workspace, load
 from bdg_excel.core.workspace import Workspace, atomic_output, check_path_length, find_root
+from cycle_helpers import run_cli
 
 
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli      # (exit code, stdout, stderr) of bdg-excel ARGS, in process
 
 
 # -- 3. the workspace is found from any folder inside it ---------------------------------

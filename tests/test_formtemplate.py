@@ -24,7 +24,7 @@ from bdg_excel.cli import main
 from bdg_excel.plan.model import Plan
 from bdg_excel.workflow import consolidate_workspace, generate, init_workspace, load
 
-from cycle_helpers import Fill, return_form
+from cycle_helpers import Fill, return_form, run_cli
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 UNITS = ("Trường Tiểu học Nậm Loỏng", "Trạm Y tế phường")
@@ -255,10 +255,7 @@ def test_restyled_template_generates_forms_whose_returns_read_back(tmp_path, sav
     assert tasks[(UNITS[1], "NV2")] == TASKS["NV2"]
 
 
-def run(capsys, *args):
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
+run = run_cli      # (exit code, stdout, stderr) of bdg-excel ARGS, in process
 
 
 def test_template_init_writes_todays_form_and_generate_uses_it(tmp_path, capsys):
@@ -568,15 +565,9 @@ def test_a_long_template_made_form_keeps_its_signature_with_the_table_in_excel(t
         return       # without Calibri's metrics LibreOffice draws Calibri columns wider
     # LibreOffice prints the same pages: none more (a column cut off onto pages of its
     # own), each with the form's rows on it
-    import re as _re
-    subprocess.run([SOFFICE, f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
-                    "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"),
-                    str(form.path)], check=True, capture_output=True, timeout=180)
-    pdf = tmp_path / "pdf" / (form.path.stem + ".pdf")
-    n = int(_re.search(r"Pages:\s+(\d+)", subprocess.run(
-        ["pdfinfo", str(pdf)], capture_output=True, text=True).stdout).group(1))
-    printed = [subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), str(pdf), "-"],
-                              capture_output=True, text=True).stdout for i in range(1, n + 1)]
+    from print_helpers import libreoffice_pages
+
+    printed = libreoffice_pages(form.path, tmp_path)
     form_pages = [t for t in printed if "HƯỚNG DẪN" not in t and "thay mẫu cũ" not in t]
     assert len(form_pages) == len(pages)
     assert all("Nhiệm vụ" in t for t in form_pages)

@@ -24,12 +24,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bdg_excel.cli import main
 from bdg_excel.plan.importer import import_plan, import_text, plan_import_summary
 from bdg_excel.plan.model import Plan, Report, Upward
 from bdg_excel.plan import planbook as pb
 
 from docx_writer import write_docx
+from cycle_helpers import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "import" / "corpus"
@@ -247,10 +247,7 @@ def test_imported_corpus_plan_round_trips_through_the_workbook(tmp_path):
 
 
 # -- re-import protection ----------------------------------------------------------------
-def _run(capsys, *args):
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
+_run = run_cli      # (exit code, stdout, stderr) of bdg-excel ARGS, in process
 
 
 def test_reimport_refuses_without_force(tmp_path, capsys):

@@ -22,13 +22,13 @@ from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
 
 from bdg_excel import mail
 from bdg_excel.core import vn  # noqa: E402
-from bdg_excel.cli import main  # noqa: E402
 from bdg_excel.demo import Fill, fill_form  # noqa: E402
 from bdg_excel.core.errors import MailError, UsageError  # noqa: E402
 from bdg_excel.forms.generate import form_filename, form_version  # noqa: E402
 from bdg_excel.intake.ledger import Ledger  # noqa: E402
 from bdg_excel.plan.planbook import save_plan  # noqa: E402
 from bdg_excel.workflow import collect_inbox, load, send_forms, send_reminders, status  # noqa: E402
+from cycle_helpers import run_cli
 
 PERIOD = "2026"
 BEFORE = datetime(2026, 11, 10, 9, 0)        # twenty days before the 30/11/2026 deadline
@@ -443,10 +443,7 @@ def _toml(ws, port, extra: str = "") -> None:
         f'security = "none"\n{extra}', encoding="utf-8")
 
 
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli      # (exit code, stdout, stderr) of bdg-excel ARGS, in process
 
 
 def test_cli_send_status_remind(mail_ws, smtp_server, capsys, monkeypatch):
