@@ -49,6 +49,9 @@ class Target:
     text: str = ""
     measure: str = "count"
     factor: float | None = None
+    #: The national code (CONTRACT section 2: ``QG-4.1``, ``QG-3.2a``) this row implements,
+    #: or None for a local indicator; see :mod:`bdg_excel.plan.catalog`.
+    national: str | None = None
 
     @property
     def indicator_code(self) -> str:
@@ -68,7 +71,8 @@ class Target:
         return self.measure in RATIO_MEASURES
 
     def to_json(self) -> dict:
-        return {"code": self.code, "op": self.op, "value": _num(self.value),
+        return {"code": self.code, "national": self.national, "op": self.op,
+                "value": _num(self.value),
                 "max": _num(self.max), "unit": self.unit, "year": self.year,
                 "text": self.text}
 
@@ -162,6 +166,20 @@ class Upward:
         return Report("annual", self.due).deadline(year)
 
 
+@dataclass
+class ReviewItem:
+    """One thing plan import read and the officer may want to check: a target, an
+    assignment, a deadline or a national link, with the sentence it came from.
+    Not part of the plan JSON; the plan workbook lists them on its sheet "Rà soát"."""
+    kind: str                 # "target" | "assignment" | "deadline" | "national" | "unit" | "upward"
+    ref: str                  # what it is about: a target code, a unit name, a report kind
+    value: str                # what the importer read, as the officer would say it
+    source: str = ""          # where: "trang 3", "đoạn 41", "bảng 2, hàng 5"
+    sentence: str = ""        # the source sentence, verbatim
+    confidence: float = 1.0   # 0 … 1: how sure the importer is
+    note: str = ""            # why it is unsure, in Vietnamese
+
+
 _IDENTITIES: dict[tuple, str] = {}   # Plan.identity() by its inputs (called per return)
 
 
@@ -182,6 +200,8 @@ class Plan:
     upward: Upward | None = None
     #: The plan workbook's file name without .xlsx; not part of the plan JSON.
     name: str = ""
+    #: What plan import read, with sources and confidence; not part of the plan JSON.
+    review: list[ReviewItem] = field(default_factory=list)
 
     # -- lookups ---------------------------------------------------------------------
     def targets(self) -> list[Target]:
@@ -343,7 +363,8 @@ class Plan:
                 targets.append(Target(
                     code=t["code"], op=t["op"], value=t.get("value"), max=t.get("max"),
                     unit=t.get("unit"), year=t.get("year"), text=t.get("text", ""),
-                    measure=t.get("measure", measure), factor=t.get("factor", factor)))
+                    measure=t.get("measure", measure), factor=t.get("factor", factor),
+                    national=t.get("national")))
             indicators.append(Indicator(code=ind["code"], goal=ind["goal"],
                                         number=ind["number"], text=ind.get("text", ""),
                                         targets=targets))
