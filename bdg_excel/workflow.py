@@ -10,19 +10,22 @@ import shutil
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .core import clock, vn
 from .core.errors import OutputLocked, UsageError, WorkspaceError
 from .core.workspace import Workspace, atomic_output, open_elsewhere
-from .forms.generate import GeneratedForm, generate_forms
-from .intake.collect import CollectResult, collect
-from .plan import planbook
 from .plan.deadlines import deadline_state
 from .plan.model import PERIOD_RE, Plan, period_label
-from .report.consolidate import consolidate
-from .report.results import Consolidation
-from .report.workbook import internal_path, report_path, write_report
+
+# A command imports the stages it runs when it runs them: `bdg-excel --version` or `status`
+# need not load the form generator, collection, the report writer, xlsxwriter or the
+# process pool (tests/test_startup.py holds it).
+if TYPE_CHECKING:
+    from .forms.generate import GeneratedForm
+    from .intake.collect import CollectResult
+    from .report.results import Consolidation
 
 GUIDE_NOTE = """Thư mục làm việc bdg-excel
   templates/  tệp kế hoạch (.xlsx)
@@ -61,6 +64,7 @@ def init(root: str | Path, example: str | None = None, *, office: str | None = N
     from .core import config as cfg
     from .mail import is_address
     from .core.workspace import CONFIG_NAME, find_root
+    from .plan import planbook
 
     target = Path(root).resolve()
     outer = None if nested_ok or (target / "templates").is_dir() else find_root(target.parent)
@@ -106,7 +110,9 @@ def load(ws: Workspace, plan_name: str | None = None) -> Plan:
     try:
         data = path.read_bytes()
     except OSError:
-        return planbook.load_plan(path)   # let the reader report it
+        from .plan.planbook import load_plan
+
+        return load_plan(path)   # let the reader report it
     key = (PLAN_CACHE_FORMAT, __version__, path.name, hashlib.sha256(data).hexdigest())
     cache = ws.state_dir / f"plan-{hashlib.sha256(path.name.encode()).hexdigest()[:16]}.pickle"
     try:
@@ -116,7 +122,9 @@ def load(ws: Workspace, plan_name: str | None = None) -> Plan:
             return plan
     except Exception:   # missing, corrupt, from another version: read the workbook
         pass
-    plan = planbook.load_plan(path)
+    from .plan.planbook import load_plan   # not for a cached plan: status starts faster
+
+    plan = load_plan(path)
     tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
     try:
         ws.state_dir.mkdir(parents=True, exist_ok=True)
@@ -164,6 +172,8 @@ def generate(ws: Workspace, plan: Plan, period: str, *, units: list[str] | None 
              workers: int = 1, progress=None, now: datetime | None = None
              ) -> list[GeneratedForm]:
     from .forms import formtemplate
+    from .forms.generate import generate_forms
+    from .plan import planbook
 
     planbook.require_no_errors(plan)
     with ws.lock():
@@ -183,6 +193,8 @@ def collect_inbox(ws: Workspace, plan: Plan, period: str, *, received_at: dateti
                   now: datetime | None = None) -> CollectResult:
     """``now``: when the run happens (the archive folder's day, the ledger's collected-at
     time, the day feedback texts are written for)."""
+    from .intake.collect import collect
+
     with ws.lock():
         return collect(ws, plan, period=period, received_at=received_at, workers=workers,
                        progress=progress, now=now)
@@ -199,6 +211,10 @@ class ConsolidateResult:
 def consolidate_workspace(ws: Workspace, plan: Plan, period: str, *,
                           received_at: datetime | None = None, workers: int | None = None,
                           progress=None, now: datetime | None = None) -> ConsolidateResult:
+    from .intake.collect import collect
+    from .report.consolidate import consolidate
+    from .report.workbook import internal_path, report_path, write_report
+
     with ws.lock():
         collected = collect(ws, plan, period=period, received_at=received_at,
                             workers=workers, progress=progress, now=now)
@@ -225,6 +241,8 @@ def consolidate_workspace(ws: Workspace, plan: Plan, period: str, *,
 
 def _beside(path: Path) -> Path:
     """"name (2).xlsx" … where neither it nor its internal workbook exists yet."""
+    from .report.workbook import internal_path
+
     n = 2
     while True:
         candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
@@ -271,7 +289,8 @@ def status(ws: Workspace, plan: Plan, period: str, *, today: date | None = None)
     inbox/, not collected yet) / accepted / needs fixes / late / missing, with the days
     left before the deadline or the days late."""
     from .intake.ledger import Ledger
-    from .mail import unit_addresses
+    from .mail.settings import unit_addresses
+    from .report.consolidate import consolidate
 
     if today is None:
         today = clock.today()
@@ -357,6 +376,7 @@ def accept_return(ws: Workspace, plan: Plan, name: str, unit_name: str, *,
     from .intake.returns import read_return
     from .intake.validate import check_return
     from .core import vn
+    from .plan import planbook
 
     unit = plan.unit(unit_name)
     if unit is None:
@@ -394,6 +414,7 @@ def accept_return(ws: Workspace, plan: Plan, name: str, unit_name: str, *,
 def send_forms(ws: Workspace, plan: Plan, period: str, **options):
     """``bdg-excel send``: see :func:`bdg_excel.mail.send_forms`."""
     from . import mail
+    from .plan import planbook
 
     planbook.require_no_errors(plan)
     with ws.lock():
@@ -403,6 +424,7 @@ def send_forms(ws: Workspace, plan: Plan, period: str, **options):
 def send_reminders(ws: Workspace, plan: Plan, period: str, **options):
     """``bdg-excel remind``: see :func:`bdg_excel.mail.send_reminders`."""
     from . import mail
+    from .plan import planbook
 
     planbook.require_no_errors(plan)   # a reminder may attach a form
     with ws.lock():
@@ -418,6 +440,7 @@ def fetch_mail(ws: Workspace, settings, **options):
 
 
 def export(ws: Workspace, plan: Plan, period: str, fmt: str, out: Path | None = None) -> str:
+    from .report.consolidate import consolidate
     from .report.export import to_csv, to_json
 
     if fmt not in ("csv", "json"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import shutil
 from datetime import datetime
 
@@ -37,13 +38,13 @@ def test_parallel_and_sequential_collection_agree(tmp_path, monkeypatch):
     assert len(returns) >= 4
     monkeypatch.setattr(collect_mod, "PARALLEL_THRESHOLD", 2)   # use the pool for a few files
     pools = []
-    real_pool = collect_mod.ProcessPoolExecutor
+    real_pool = concurrent.futures.ProcessPoolExecutor   # collect imports it when it needs it
 
     def counting_pool(*args, **kwargs):
         pools.append(args)
         return real_pool(*args, **kwargs)
 
-    monkeypatch.setattr(collect_mod, "ProcessPoolExecutor", counting_pool)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", counting_pool)
 
     results = {}
     for workers in (1, 2):

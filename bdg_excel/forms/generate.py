@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -143,6 +142,8 @@ def run_chunks(chunks: list, workers: int, init: tuple, job: tuple, progress,
     """Run ``job = (function, extra args)`` on each chunk in a process pool whose workers
     start with ``init = (initializer, initargs)``; the results in chunk order, progress
     counted in forms as chunks finish."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed   # only with workers
+
     by_chunk: dict[int, list] = {}
     fn, args = job
     with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), initializer=init[0],

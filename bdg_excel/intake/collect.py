@@ -15,11 +15,8 @@ import os
 import re
 import shutil
 import sqlite3
-import uuid
 import warnings
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -381,14 +378,14 @@ def _keep_signed_copies(ws: Workspace, plan: Plan, period: str, entries: list[Pa
     inbox/, or a name that begins with a unit's form name) is that unit's signed copy: it
     is moved, never overwriting anything, to archive/ban-ky/<period>/ and listed in
     ``result.signed``, not read as a return. Returns the entries left to collect."""
-    from ..forms.generate import form_filenames
-
     def key(name: str) -> str:
         return vn.canonical(os.path.splitext(name)[0]).replace(" ", "-")
 
     if not any(p.suffix.lower() in _SCAN_SUFFIXES for p in entries):
         return entries
     workbooks = {key(p.name) for p in entries if p.suffix.lower() not in _SCAN_SUFFIXES}
+    from ..forms.generate import form_filenames   # the form writer: only beside a scan
+
     names = form_filenames(plan, period)
     forms = {key(names[u.key]): u.name for u in plan.units if u.key in names}
     left = []
@@ -511,6 +508,8 @@ def text_name(name: str) -> str:
 
 def reason(exc: BaseException) -> str:
     """Why something failed, in Vietnamese, with the technical name for the helper."""
+    from concurrent.futures.process import BrokenProcessPool
+
     if isinstance(exc, PermissionError):
         what = "không có quyền truy cập, hoặc tệp đang được chương trình khác mở"
     elif isinstance(exc, FileNotFoundError):
@@ -605,6 +604,8 @@ def _place(src: Path, dest: Path) -> bool:
         if exc.errno in DISK_FULL:
             raise
         # another file system (EXDEV), or one without hard links: copy
+    import uuid
+
     tmp = dest.parent.parent / f"{TEMP_PREFIX}{uuid.uuid4().hex}{dest.suffix}"
     try:
         with src.open("rb") as fin, open(tmp, "xb") as fout:
@@ -817,6 +818,10 @@ class _Checker:
         self.pool = None
         self.workers = workers
         if workers > 1 and total >= PARALLEL_THRESHOLD:
+            # the process pool is loaded only when files are many: a run with none or a
+            # few starts faster
+            from concurrent.futures import ProcessPoolExecutor
+
             self.pool = ProcessPoolExecutor(workers, initializer=_init_worker,
                                             initargs=(plan, period))
         _init_worker(plan, period)
@@ -826,6 +831,8 @@ class _Checker:
         """Start checking ``paths``; the returned function gives the results in order."""
         jobs = [(str(p), sender_of.get(text_name(p.name))) for p in paths]
         if self.pool is not None and len(jobs) > 1:
+            from concurrent.futures.process import BrokenProcessPool
+
             # small chunks: every worker gets a share of each batch
             chunk = max(1, min(16, len(jobs) // (self.workers * 4)))
             try:
@@ -845,6 +852,9 @@ class _Checker:
         """``get()``; when a worker died (a reader crashed the process: out of memory, a
         fault in native code), each file is checked again alone in a process of its own,
         so only the file that kills its reader is rejected, and the pool is renewed."""
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
         try:
             return get()
         except BrokenProcessPool:

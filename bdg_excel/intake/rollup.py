@@ -17,7 +17,6 @@ import re
 
 from ..core import vn
 from ..core.findings import ERROR, INFO, WARNING
-from ..core.xlsx import a4_landscape, col_units, put
 from ..forms import layout
 from ..plan import targets as tg
 from ..plan.model import Plan, Unit
@@ -35,6 +34,8 @@ FIELDS = ("code", "measure", "factor", "value", "numerator", "denominator", "ans
 # -- writing ---------------------------------------------------------------------------
 def write_sheet(wb, fm, c) -> None:
     """The machine-readable figures per target code of a consolidation."""
+    from ..core.xlsx import a4_landscape, col_units, put   # xlsxwriter: only when writing
+
     ws = wb.add_worksheet(DATA_SHEET)
     for col, name in enumerate(FIELDS):
         ws.write_string(0, col, name, fm.header)

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import ssl
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import getaddresses, parseaddr
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..core import vn
 from ..core.errors import UsageError
 from ..plan.model import Unit
 
+if TYPE_CHECKING:
+    import ssl
 
 SMTP_PASSWORD_ENV = "BDG_SMTP_PASSWORD"
 IMAP_PASSWORD_ENV = "BDG_IMAP_PASSWORD"
@@ -56,6 +56,8 @@ class ServerSettings:
     timeout: float = TIMEOUT
 
     def ssl_context(self) -> ssl.SSLContext:
+        import ssl      # only when connecting: `status` reads addresses from here
+
         ctx = ssl.create_default_context()
         if self.cafile:
             ctx.load_verify_locations(cafile=self.cafile)
@@ -190,6 +192,8 @@ def _quietly(fn) -> None:
 
 
 def _connect_message(what: str, s: ServerSettings, exc: BaseException) -> str:
+    import socket
+
     if isinstance(exc, ConnectionRefusedError):
         why = "máy chủ từ chối kết nối"
     elif isinstance(exc, (socket.timeout, TimeoutError)):

@@ -23,15 +23,10 @@ from functools import lru_cache
 from datetime import date, datetime
 from pathlib import Path
 
-import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name
-
 from ..core import vn
 from ..core.errors import OutputLocked, PlanError, PlanHasErrors, UsageError
 from ..core.findings import ERROR, WARNING, Finding
 from ..core.perf import no_gc
-from ..core.xlsx import (DATE_FORMAT, FONT, LINE_PT, a4_landscape, col_units, workbook_options,
-                         wrapped_lines)
 from .model import MEASURES, OPS, RATIO_MEASURES, REPORT_KINDS, Goal, Indicator, Plan, \
     Report, Target, Unit, Upward, infer_measure
 from .targets import MEASURE_FROM_LABEL, MEASURE_LABELS, OP_FROM_LABEL, OP_LABELS
@@ -231,6 +226,12 @@ def save_plan(plan: Plan, path) -> None:
 
 
 def _write(plan: Plan, filename: str) -> None:
+    # xlsxwriter only when writing: reading a plan (a cached one too) does not load it
+    import xlsxwriter
+    from xlsxwriter.utility import xl_col_to_name
+
+    from ..core.xlsx import DATE_FORMAT, FONT, a4_landscape, col_units, workbook_options
+
     wb = xlsxwriter.Workbook(filename, workbook_options(in_memory=False))
     # A fixed creation date makes the file depend on the plan only (reproducible builds).
     wb.set_properties({"title": plan.title, "created": datetime.combine(
@@ -303,6 +304,8 @@ def _write(plan: Plan, filename: str) -> None:
 
 
 def _sheet(wb, name: str, cols: tuple[_Col, ...], fmt: dict):
+    from ..core.xlsx import a4_landscape, col_units
+
     ws = wb.add_worksheet(name)
     for c, col in enumerate(cols):
         ws.set_column(c, c, col_units(col.width), fmt[col.kind])
@@ -317,6 +320,8 @@ def _sheet(wb, name: str, cols: tuple[_Col, ...], fmt: dict):
 def _fit_row(ws, r: int, texts: list[tuple[str, float]], bold: bool = False) -> None:
     """Make row ``r`` as tall as its longest wrapped text (xlsxwriter cannot autofit, and
     LibreOffice shows a default-height row's wrapped text over the next rows)."""
+    from ..core.xlsx import LINE_PT, wrapped_lines
+
     lines = max((wrapped_lines(t, w, bold=bold) for t, w in texts if t), default=1)
     if lines > 1:
         ws.set_row(r, lines * LINE_PT + 3)
@@ -349,6 +354,8 @@ def _col_index(sheet: str, key: str) -> int:
 
 
 def _column_ref(sheet: str, key: str) -> str:
+    from xlsxwriter.utility import xl_col_to_name
+
     letter = xl_col_to_name(_col_index(sheet, key))
     return f"'{sheet}'!${letter}$2:${letter}${MAX_ROWS}"
 
