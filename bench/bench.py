@@ -16,6 +16,16 @@ then measures:
   (``pandas.read_excel(engine="openpyxl", sheet_name=None)`` per file, ``concat``,
   ``to_excel``), on ``--hand-sample`` files and extrapolated linearly to N when smaller.
 
+Other scenarios (``--scenario``):
+
+* ``startup``: the wall-clock time of whole ``bdg-excel`` commands that do little
+  (``--version``, ``--help``, ``status``, ``consolidate`` on a workspace with an empty
+  ``inbox/``), each run ``--repeats`` times in a fresh process, median, against a bare
+  ``python -c pass`` on the same machine, and the heavy libraries each command imports;
+* ``hierarchy``: a province of 120 units (100 communes' consolidated workbooks and 20
+  department forms) and a ministry rolling up 34 provinces' consolidated workbooks
+  (``bench/hierarchy.py``).
+
 Every measured phase runs in a fresh subprocess, so its peak memory (``ru_maxrss`` of the
 process and, separately, of its process-pool workers) is its own. Setup (plan, filling)
 is not measured. Run from the repository root::
@@ -275,6 +285,89 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
+def machine() -> str:
+    """nproc, CPU model, Python and the load average: the figures depend on them."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        info = dict(line.split(":", 1) for line in
+                    Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
+                    if ":" in line)
+        info = {k.strip(): v.strip() for k, v in info.items()}
+        cpu = (f"{info['model name']} (family {info.get('cpu family', '?')} model "
+               f"{info.get('model', '?')}, {info.get('cpu MHz', '?')} MHz)")
+    except (OSError, KeyError, ValueError):
+        pass
+    return (f"nproc={os.cpu_count()}, {cpu}, Python {platform.python_version()}, "
+            f"{platform.system()}, load average {os.getloadavg()[0]:.2f}")
+
+
+#: libraries a command that does little should not load (the guard test,
+#: tests/test_startup.py, holds the same list)
+HEAVY = ("pandas", "numpy", "openpyxl", "xlsxwriter", "python_calamine", "flask", "docx",
+         "rich", "multiprocessing", "concurrent")
+
+
+def _medians(commands: list[list[str]], repeats: int, env: dict, cwd: Path) -> list[float]:
+    """The median wall-clock time of each command, run in rounds (every command once per
+    round), so that other work on the machine weighs on them alike."""
+    times: list[list[float]] = [[] for _ in commands]
+    for _ in range(repeats):
+        for i, cmd in enumerate(commands):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, check=True, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            times[i].append(time.perf_counter() - t0)
+    return [sorted(t)[len(t) // 2] for t in times]
+
+
+def _heavy_loaded(cmd: list[str], env: dict, cwd: Path) -> list[str]:
+    """The heavy libraries the command imports, from ``-X importtime``."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", *cmd[1:]], env=env, cwd=cwd,
+                          capture_output=True, text=True, check=True)
+    found = set()
+    for line in proc.stderr.splitlines():
+        name = line.rpartition("|")[2].strip()
+        if name.split(".")[0] in HEAVY:
+            found.add(name.split(".")[0])
+    return sorted(found)
+
+
+def startup(out: Path, repeats: int) -> int:
+    """Time commands that do little, each in a fresh process, against a bare Python."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    say(f"# bdg-excel start-up: {machine()}; {repeats} runs each, median")
+    # as installed by pip: compiled modules (.pyc) are written once and then read
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["BDG_TODAY"] = "2026-11-20"
+    script = Path(sys.executable).with_name("bdg-excel")
+    cli = [sys.executable, str(script)] if script.exists() else \
+        [sys.executable, "-c", "import sys; from bdg_excel.cli import entry; sys.exit(entry())"]
+    from bdg_excel.workflow import init_workspace
+
+    ws = init_workspace(out / "ws", "binh-lu").root     # bench/out sits in the repository
+    commands = [("python -c pass", [sys.executable, "-c", "pass"]),
+                ("--version", [*cli, "--version"]), ("--help", [*cli, "--help"]),
+                ("status", [*cli, "status"]), ("consolidate (empty inbox/)", [*cli, "consolidate"])]
+    for _, cmd in commands:           # warm the file cache, .pyc files and the plan cache
+        subprocess.run(cmd, check=True, env=env, cwd=ws, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    medians = _medians([cmd for _, cmd in commands], repeats, env, ws)
+    rows = [(label, seconds, cmd) for (label, cmd), seconds in zip(commands, medians)]
+    base = rows[0][1]
+    say("")
+    say("| command | median s | × bare Python | heavy libraries loaded |")
+    say("|---|---:|---:|---|")
+    for label, seconds, cmd in rows:
+        heavy = "" if cmd[1] == "-c" and cmd[2] == "pass" else \
+            ", ".join(_heavy_loaded(cmd, env, ws)) or "none"
+        say(f"| `{label}` | {seconds:.3f} | {seconds / base:.1f} | {heavy} |")
+    say("")
+    say(f"load average at the end: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=1000, help="returns to consolidate (default 1000)")
@@ -291,6 +384,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fix-share", type=float, default=0.0,
                     help="share of returns (0 to 1) with a number typed as words, which "
                          "need fixes and get feedback (default 0)")
+    ap.add_argument("--scenario", choices=("returns", "startup", "hierarchy"),
+                    default="returns", help="returns (default): generate, consolidate N "
+                    "returns, re-run; startup: the start-up of every command; hierarchy: "
+                    "a province of 120 units and a ministry of 34 provinces")
+    ap.add_argument("--repeats", type=int, default=15,
+                    help="startup / hierarchy: runs of each measurement, median (default 15)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -301,6 +400,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(fn(*conv)))
         return 0
 
+    if args.scenario == "startup":
+        return startup(args.out.resolve(), args.repeats)
+    if args.scenario == "hierarchy":
+        import hierarchy
+
+        return hierarchy.main(args.out.resolve(), args.workers, args.repeats)
+
     from bdg_excel.plan import planbook
     from bdg_excel.workflow import init_workspace
 
@@ -308,8 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    say(f"# bdg-excel benchmark: N={n}, workers={workers}, nproc={os.cpu_count()}, "
-        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f}")
+    say(f"# bdg-excel benchmark: N={n}, workers={workers}, {machine()}")
 
     # setup: plan workbook in a fresh workspace
     t0 = time.perf_counter()
