@@ -388,8 +388,9 @@ def main(argv: list[str] | None = None) -> int:
                     default="returns", help="returns (default): generate, consolidate N "
                     "returns, re-run; startup: the start-up of every command; hierarchy: "
                     "a province of 120 units and a ministry of 34 provinces")
-    ap.add_argument("--repeats", type=int, default=15,
-                    help="startup / hierarchy: runs of each measurement, median (default 15)")
+    ap.add_argument("--repeats", type=int, default=None,
+                    help="runs of each measurement, median (startup: default 15; "
+                         "hierarchy: default 3)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -401,11 +402,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.scenario == "startup":
-        return startup(args.out.resolve(), args.repeats)
+        return startup(args.out.resolve(), args.repeats or 15)
     if args.scenario == "hierarchy":
         import hierarchy
 
-        return hierarchy.main(args.out.resolve(), args.workers, args.repeats)
+        return hierarchy.main(args.out.resolve(), args.workers, args.repeats or 3)
 
     from bdg_excel.plan import planbook
     from bdg_excel.workflow import init_workspace
