@@ -289,7 +289,6 @@ def status(ws: Workspace, plan: Plan, period: str, *, today: date | None = None)
     inbox/, not collected yet) / accepted / needs fixes / late / missing, with the days
     left before the deadline or the days late."""
     from .intake.ledger import Ledger
-    from .mail.settings import unit_addresses
     from .report.consolidate import consolidate
 
     if today is None:
@@ -299,7 +298,11 @@ def status(ws: Workspace, plan: Plan, period: str, *, today: date | None = None)
         reminded = {r["unit_key"]: r["sent_at"] for r in led.sends(plan.identity(), period)
                     if r["kind"] == "remind" and not r["dry_run"]}
         waiting = [m for m in led.mail_files() if (ws.inbox / m["name"]).is_file()]
-    by_address = {a.lower(): u.key for u in plan.units for a in unit_addresses(u)}
+    by_address = {}
+    if waiting:             # fetched mail not collected yet: whose is it (by address)
+        from .mail.settings import unit_addresses
+
+        by_address = {a.lower(): u.key for u in plan.units for a in unit_addresses(u)}
     in_inbox: dict[str, dict] = {}
     for m in waiting:
         key = by_address.get((m["sender"] or "").lower())

@@ -26,7 +26,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "bdg_excel"
 #: libraries (and standard modules) a command that does little has no use for
 HEAVY = ("pandas", "numpy", "openpyxl", "xlsxwriter", "python_calamine", "flask", "werkzeug",
          "jinja2", "docx", "lxml", "pypdf", "pdfminer", "rich", "multiprocessing",
-         "concurrent.futures", "smtplib", "imaplib", "ssl")
+         "concurrent.futures", "smtplib", "imaplib", "ssl", "filelock")
 
 PROBE = r"""
 import json, sys, traceback
@@ -135,3 +135,48 @@ def test_the_probe_names_the_module_that_pulled_a_library(tmp_path):
     assert text.startswith("xlsxwriter: imported by bdg_excel.core.xlsx (line "), text
     assert text.split("; via ")[1].startswith("bdg_excel.report.workbook:"), text
     assert "openpyxl" not in found and "pandas" not in found
+
+
+# -- the workspace lock without filelock's import ------------------------------------------
+def _second_run_is_refused(ws) -> None:
+    from bdg_excel.core.errors import WorkspaceBusy
+
+    with ws.lock():
+        with pytest.raises(WorkspaceBusy, match="đang được một lệnh bdg-excel khác sử dụng"):
+            with ws.lock():
+                pass
+    with ws.lock():          # released: the next run gets it
+        pass
+
+
+@pytest.mark.skipif(os.name != "posix", reason="fcntl.flock is POSIX")
+def test_workspace_lock_is_flock_and_refuses_a_second_run(tmp_path):
+    ws = init_workspace(tmp_path / "ws")
+    _second_run_is_refused(ws)
+    # another process sees it held, as filelock's lock would be
+    script = ("import sys, fcntl, os\nfd = os.open(sys.argv[1], os.O_RDWR)\n"
+              "try:\n    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n    print('free')\n"
+              "except BlockingIOError:\n    print('held')\n")
+    with ws.lock():
+        out = subprocess.run([sys.executable, "-c", script, str(ws.state_dir / "lock")],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "held"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="fcntl.flock is POSIX")
+def test_workspace_lock_falls_back_to_filelock_without_flock(tmp_path, monkeypatch):
+    """A file system without flock (some network shares): filelock takes over."""
+    import errno
+    import fcntl
+
+    calls = []
+
+    def no_flock(fd, op):
+        calls.append(op)
+        raise OSError(errno.ENOSYS, "flock not supported")
+
+    monkeypatch.setattr(fcntl, "flock", no_flock)
+    ws = init_workspace(tmp_path / "ws")
+    _second_run_is_refused(ws)
+    assert calls                                    # flock was tried first
+    assert "filelock" in sys.modules

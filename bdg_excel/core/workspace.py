@@ -122,21 +122,13 @@ class Workspace:
     @contextmanager
     def lock(self):
         """Exclusive lock on the workspace: a second run gets WorkspaceBusy at once."""
-        from filelock import FileLock, Timeout
-
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.state_dir / "lock"), timeout=0)
-        try:
-            lock.acquire()
-        except Timeout as exc:
-            raise WorkspaceBusy(
-                f"Thư mục làm việc {self.root} đang được một lệnh bdg-excel khác sử dụng. "
-                "Chờ lệnh đó chạy xong rồi thử lại.") from exc
-        try:
+        busy = WorkspaceBusy(
+            f"Thư mục làm việc {self.root} đang được một lệnh bdg-excel khác sử dụng. "
+            "Chờ lệnh đó chạy xong rồi thử lại.")
+        with _exclusive(self.state_dir / "lock", busy):
             self.remove_stale_temp_files()
             yield self
-        finally:
-            lock.release()
 
     def remove_stale_temp_files(self) -> list[Path]:
         """Temporary files of :func:`atomic_output` left by a run that was killed. Only
@@ -151,6 +143,50 @@ class Workspace:
                         continue
                     gone.append(p)
         return gone
+
+
+@contextmanager
+def _exclusive(path: Path, busy: WorkspaceBusy):
+    """Hold an exclusive lock on ``path``, or raise ``busy`` at once. On POSIX with
+    :func:`fcntl.flock`, the lock filelock itself takes there (importing filelock costs
+    every command about half a bare Python start); on Windows, or a file system without
+    flock, through filelock."""
+    try:
+        import fcntl
+    except ImportError:     # Windows
+        fcntl = None
+    fd = None
+    if fcntl is not None:
+        existed = path.exists()
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            os.close(fd)
+            raise busy from exc
+        except OSError:     # no flock on this file system: filelock's fallback below,
+            os.close(fd)    # which marks the lock by the file's existence
+            fd = None
+            if not existed:
+                path.unlink(missing_ok=True)
+    if fd is not None:
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+        return
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(path), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise busy from exc
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 SUBFOLDERS = ("templates", "inbox", "outbox", "archive", ".bdg")

@@ -14,7 +14,6 @@ from typing import Iterator
 from ..core import vn
 from ..core.findings import WARNING, Finding
 from ..forms import layout
-from ..intake import rollup
 from ..intake.ledger import FileRecord
 from ..plan.model import RATIO_MEASURES
 from .results import Consolidation
@@ -69,6 +68,8 @@ def check(c: "Consolidation", previous: "Consolidation | None" = None
 
 
 def _sheet(rec: "FileRecord") -> str:
+    from ..intake import rollup   # its reader: only for a file with a finding to place
+
     if rec.form_version == rollup.FORM_VERSION:
         return rollup.DATA_SHEET
     return layout.FORM_SHEET
