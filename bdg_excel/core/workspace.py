@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import tomllib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +109,8 @@ class Workspace:
         return self.templates / f"{names[0]}.xlsx"
 
     def config(self) -> dict:
+        import tomllib      # only for the commands that read the configuration
+
         path = self.root / CONFIG_NAME
         if not path.is_file():
             return {}
