@@ -197,7 +197,8 @@ def test_workbook_holds_quarterly_reports_and_upward(tmp_path):
     pb.save_plan(plan, tmp_path / "x.xlsx")
     back = pb.load_plan(tmp_path / "x.xlsx")
     assert back.to_json() == plan.to_json()
-    assert [f.code for f in pb.check_plan(back)] == ["unassigned"]   # 3.1, as in Bình Lư
+    assert [f.code for f in pb.check_plan(back)] == [    # 3.1 and 6.3, as in Bình Lư
+        "unassigned", "national_unit_mismatch"]
     ws = openpyxl.load_workbook(tmp_path / "x.xlsx")["Báo cáo"]
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2, max_row=4)]
     assert rows == [["Hằng quý", "20/03", "UBND xã"], ["Hằng năm", "10/12", "UBND xã"],

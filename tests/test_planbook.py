@@ -191,7 +191,9 @@ def test_correct_plan_has_no_findings(tmp_path):
 def test_binh_lu_warns_exactly_about_3_1(tmp_path):
     path = saved(plan_json("binh-lu"), tmp_path, "binh-lu")
     findings = pb.check_plan_file(path)
-    assert [(f.code, f.severity, f.target) for f in findings] == [("unassigned", WARNING, "3.1")]
+    # 6.3 counts news items per quarter; the national indicator QG-6.3 is a percentage
+    assert [(f.code, f.severity, f.target) for f in findings] == [
+        ("unassigned", WARNING, "3.1"), ("national_unit_mismatch", WARNING, "6.3")]
     f = findings[0]
     assert f.message == ("Chỉ tiêu 3.1 chưa được giao cho đơn vị nào báo cáo: ghi tên đơn vị "
                          "vào trang Phân công.")

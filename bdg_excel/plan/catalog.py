@@ -27,7 +27,7 @@ from functools import lru_cache
 from importlib import resources
 
 from ..core import vn
-from .model import infer_measure
+from .model import ReviewItem, infer_measure
 
 #: Confidence at or above which a link is taken without asking the officer.
 SURE = 0.8
@@ -272,6 +272,120 @@ def link_plan(plan, *, overwrite: bool = False) -> dict[str, Link]:
             out[t.code] = lk
             t.national = lk.code
     return out
+
+
+def review_links(plan, links: dict[str, Link]) -> list[ReviewItem]:
+    """One review item (kind "national") per link the officer should check: a link below
+    SURE, and a row left local whose best match was worth suggesting."""
+    out = []
+    for t in plan.targets():
+        lk = links.get(t.code)
+        if lk is None or lk.sure or (lk.code is None and lk.candidate is None):
+            continue
+        if lk.code:
+            value = f"{lk.code} (chưa chắc chắn)"
+            note = f"Chưa chắc dòng này thực hiện chỉ tiêu quốc gia {lk.code} ({lk.reason})."
+        else:
+            value = "chỉ tiêu riêng của địa phương"
+            note = (f"Chưa gắn mã quốc gia; gần nhất là {lk.candidate} ({lk.reason}). Nếu đúng, "
+                    "ghi mã đó vào cột Mã quốc gia.")
+        out.append(ReviewItem("national", t.code, value, sentence=t.text,
+                              confidence=lk.confidence, note=note))
+    return out
+
+
+# -- the plan workbook's column "Mã quốc gia" -------------------------------------------
+#: Written after a code the officer should check ("QG-4.2?"); removing it confirms the link.
+UNSURE_MARK = "?"
+_CELL = re.compile(r"(?i)\s*(?:QG)?\s*[-‐–.:]?\s*(\d+)\s*\.\s*(\d+)\s*([a-z]?)\s*(\??)\s*")
+
+
+def unsure_rows(plan) -> dict[str, ReviewItem]:
+    """The plan's review items about national links, by target-row code."""
+    return {r.ref: r for r in plan.review if r.kind == "national"}
+
+
+def cell_text(plan, target) -> str | None:
+    """What the plan workbook shows for a row's national code: "QG-4.2", "QG-4.2?" when the
+    link is not sure, nothing for a local indicator."""
+    if not target.national:
+        return None
+    return target.national + (UNSURE_MARK if target.code in unsure_rows(plan) else "")
+
+
+def read_cell(value) -> tuple[str | None, bool]:
+    """(national code, unsure) from what the officer left in the column: "QG-4.2",
+    "qg 4.2", "QG-3.2A?" … Text that is no code is kept as written (plan check names it)."""
+    text = vn.clean(value if isinstance(value, str) else "" if value is None else str(value))
+    if not text:
+        return None, False
+    m = _CELL.fullmatch(text)
+    if not m:
+        return text, False
+    return f"QG-{int(m[1])}.{int(m[2])}{m[3].lower()}", bool(m[4])
+
+
+def mark_unsure(plan, code: str) -> None:
+    """The row ``code`` was read as "QG-…?": list it for review like an unsure import."""
+    t = plan.target(code)
+    if t is None or code in unsure_rows(plan):
+        return
+    lk = link(t.text, t.unit if t.op != "qualitative" else None)
+    plan.review.append(ReviewItem(
+        "national", code, f"{t.national} (chưa chắc chắn)", sentence=t.text,
+        confidence=lk.confidence if lk.code == t.national else min(lk.confidence, KEEP),
+        note=f"Chưa chắc dòng này thực hiện chỉ tiêu quốc gia {t.national}."))
+
+
+# -- plan check ---------------------------------------------------------------------------
+def link_findings(plan) -> list[tuple[str, str, str, str]]:
+    """(row code, finding code, severity, Vietnamese message) for plan check: links not
+    sure, codes not in the catalog, one national code on rows with different units of
+    measure, a row whose unit of measure contradicts the national one."""
+    cat = load()
+    out: list[tuple[str, str, str, str]] = []
+    review = unsure_rows(plan)
+    first: dict[str, object] = {}
+    for t in plan.targets():
+        item = review.get(t.code)
+        if item is not None and t.national:
+            out.append((t.code, "national_unsure", "warning",
+                        f"Dòng {t.code}: chưa chắc là chỉ tiêu quốc gia {t.national} "
+                        f"(độ tin cậy {item.confidence:.0%}). Kiểm tra cột Mã quốc gia: đúng thì "
+                        f"xóa dấu “?”, sai thì sửa mã, hoặc để trống nếu là chỉ tiêu riêng."))
+        elif item is not None:
+            out.append((t.code, "national_suggested", "info",
+                        f"Dòng {t.code} chưa gắn mã quốc gia. {item.note}"))
+        if not t.national:
+            continue
+        nat = cat.get(t.national)
+        if nat is None:
+            out.append((t.code, "national_unknown", "warning",
+                        f"Dòng {t.code}: mã quốc gia “{t.national}” không có trong danh mục "
+                        f"chỉ tiêu quốc gia (xem: bdg-excel catalog). Sửa mã hoặc để trống."))
+            continue
+        if t.op == "qualitative" or t.measure == "yesno":
+            continue            # a yes/no row: counted as a share of units above, no unit
+        other = first.setdefault(t.national, t)
+        if other is not t and not _same_target_measure(other, t):
+            out.append((t.code, "national_units_differ", "warning",
+                        f"Dòng {t.code} và dòng {other.code} cùng mã quốc gia {t.national} "
+                        f"nhưng khác đơn vị tính (“{t.unit or ''}” và “{other.unit or ''}”): "
+                        f"số liệu khác đơn vị không cộng được với nhau. Sửa đơn vị tính hoặc "
+                        f"mã quốc gia của một dòng."))
+        if nat.measure != "yesno" and (t.measure, t.factor) != (nat.measure, nat.factor):
+            out.append((t.code, "national_unit_mismatch", "warning",
+                        f"Dòng {t.code}: đơn vị tính “{t.unit or 'không ghi'}” khác đơn vị của "
+                        f"chỉ tiêu quốc gia {nat.code} ({nat.unit}): khi tổng hợp lên cấp trên, "
+                        f"số liệu dòng này không được cộng vào chỉ tiêu quốc gia. Nếu dòng "
+                        f"này không phải chỉ tiêu {nat.code}, sửa hoặc xóa mã quốc gia."))
+    return out
+
+
+def _same_target_measure(a, b) -> bool:
+    if (a.measure, a.factor) != (b.measure, b.factor):
+        return False
+    return a.measure != "count" or same_measure(a.unit, b.unit)
 
 
 # -- units of measure --------------------------------------------------------------------
