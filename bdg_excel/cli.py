@@ -623,6 +623,22 @@ def fetch_cmd(ws, imap_host, imap_port, imap_user, security, folder, since, mark
         echo("Chưa có tệp mới. Xem đơn vị nào chưa nộp: bdg-excel status")
 
 
+@cli.command("catalog", context_settings=CONTEXT)
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text",
+              show_default=True, help="text: danh sách dễ đọc; json: cho phần mềm khác.")
+def catalog_cmd(fmt: str):
+    """In danh mục chỉ tiêu quốc gia (mã QG-4.1, QG-3.2a…) của Chiến lược quốc gia về bình
+    đẳng giới: nội dung, đơn vị tính, chỉ tiêu năm 2025 và 2030, cách các kế hoạch thường ghi."""
+    from .plan import catalog
+
+    cat = catalog.load()
+    if fmt == "json":
+        echo(json.dumps(cat.to_json(), ensure_ascii=False, indent=2))
+        return
+    for line in catalog.describe(cat):
+        echo(line)
+
+
 @cli.command("export", context_settings=CONTEXT)
 @workspace_option
 @plan_option

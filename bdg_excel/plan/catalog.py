@@ -66,6 +66,17 @@ class Catalog:
     def get(self, code: str | None) -> NationalTarget | None:
         return next((t for t in self.targets if t.code == code), None)
 
+    def to_json(self) -> dict:
+        """The catalog as ``bdg-excel catalog --format json`` prints it."""
+        return {"source": self.source, "version": self.version, "note": self.note,
+                "goals": [{"number": n, "title": t} for n, t in self.goals],
+                "targets": [{
+                    "code": t.code, "indicator": t.indicator, "goal": t.goal, "text": t.text,
+                    "unit": t.unit, "measure": t.measure, "factor": t.factor,
+                    "direction": t.direction, "target_2025": t.target_2025,
+                    "target_2030": t.target_2030, "figures_checked": t.figures_checked,
+                    "phrases": list(t.phrases)} for t in self.targets]}
+
 
 @dataclass(frozen=True)
 class Link:
@@ -403,3 +414,42 @@ def same_measure(unit_a: str | None, unit_b: str | None) -> bool:
     """Two units of measure mean the same scale: "/100.000" and "/100.000 trẻ đẻ sống" do,
     "%" and "phần trăm" do, "%" and "/100.000" do not, nor "tin, bài/quý" and "tin, bài/tháng"."""
     return _measure_key(unit_a) == _measure_key(unit_b)
+
+
+# -- the catalog as text (bdg-excel catalog) ----------------------------------------------
+_OPS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}
+_DIRECTIONS = {"increase": "tăng", "decrease": "giảm", "keep": "giữ vững"}
+
+
+def _figure(target: dict | None, unit: str | None) -> str:
+    if not target:
+        return "chưa ghi"
+    if target["op"] == "qualitative":
+        return "định tính (có/không)"
+    value = vn.format_number(target["value"])
+    if target["op"] == "between":
+        value += f" – {vn.format_number(target['max'])}"
+    u = unit or ""
+    sep = "" if u.startswith(("%", "/")) else " "
+    return f"{_OPS.get(target['op'], target['op'])} {value}{sep}{u}".strip()
+
+
+def describe(cat: Catalog) -> list[str]:
+    """Vietnamese lines for ``bdg-excel catalog``: every national target under its goal."""
+    out = ["DANH MỤC CHỈ TIÊU QUỐC GIA VỀ BÌNH ĐẲNG GIỚI",
+           f"Nguồn: {cat.source}", f"Phiên bản danh mục: {cat.version}"]
+    if cat.note:
+        out.append(f"Ghi chú: {cat.note}")
+    for number, title in cat.goals:
+        out += ["", f"Mục tiêu {number}: {title}"]
+        for t in (t for t in cat.targets if t.goal == number):
+            unit = t.unit or "có/không"
+            checked = "" if t.figures_checked else " (số liệu chưa đối chiếu văn bản gốc)"
+            out += [f"  {t.code}  {t.text}",
+                    f"      Đơn vị tính: {unit}; chiều mong muốn: "
+                    f"{_DIRECTIONS.get(t.direction, t.direction)}; năm 2025: "
+                    f"{_figure(t.target_2025, t.unit)}; năm 2030: "
+                    f"{_figure(t.target_2030, t.unit)}{checked}",
+                    f"      Kế hoạch thường ghi: {'; '.join(t.phrases)}"]
+    return out
+
