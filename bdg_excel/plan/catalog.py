@@ -27,7 +27,7 @@ from functools import lru_cache
 from importlib import resources
 
 from ..core import vn
-from .model import ReviewItem, infer_measure
+from .model import Plan, ReviewItem, infer_measure
 
 #: Confidence at or above which a link is taken without asking the officer.
 SURE = 0.8
@@ -154,7 +154,9 @@ def _features(tokens: list[str]) -> dict[str, float]:
 @dataclass(frozen=True)
 class _Index:
     idf: dict[str, float]
-    docs: tuple[tuple[NationalTarget, dict[str, float], float, tuple[tuple[str, ...], ...]], ...]
+    #: per national target: its weighted features, their norm, its phrases (tokens, as written)
+    docs: tuple[tuple[NationalTarget, dict[str, float], float,
+                      tuple[tuple[tuple[str, ...], str], ...]], ...]
     unknown_idf: float
 
 
@@ -167,7 +169,7 @@ def _index() -> _Index:
         for part in (t.text, *t.phrases):
             for k, v in _features(_tokens(part)).items():
                 f[k] = f.get(k, 0) + v
-        phrases = tuple(tuple(_tokens(p)) for p in t.phrases if len(_tokens(p)) >= 2)
+        phrases = tuple((tuple(_tokens(p)), p) for p in t.phrases if len(_tokens(p)) >= 2)
         raw.append((t, f, phrases))
     n = len(raw)
     df: dict[str, int] = {}
@@ -180,6 +182,10 @@ def _index() -> _Index:
         w = {k: (1 + math.log(v)) * idf[k] for k, v in f.items()}
         docs.append((t, w, math.sqrt(sum(x * x for x in w.values())), phrases))
     return _Index(idf, tuple(docs), math.log((n + 1) / 0.5))
+
+
+def _phrase_weight(ix: _Index, phrase: tuple[str, ...]) -> float:
+    return sum(ix.idf.get(" ".join(phrase[i:i + 2]), 0) for i in range(len(phrase) - 1))
 
 
 def _contains(tokens: list[str], phrase: tuple[str, ...]) -> bool:
@@ -215,13 +221,10 @@ def _scores(text: str, unit: str | None, goal: int | None):
     for nat, dw, dn, phrases in ix.docs:
         dot = sum(w * dw[k] for k, w in qw.items() if k in dw)
         cos = dot / (qn * dn) if dn else 0.0
-        hits = [p for p in phrases if _contains(tokens, p)]
-        best = max(hits, key=lambda p: sum(ix.idf.get(" ".join(p[i:i + 2]), 0)
-                                          for i in range(len(p) - 1)), default=None)
-        bonus = 0.0
-        if best:
-            weight = sum(ix.idf.get(" ".join(best[i:i + 2]), 0) for i in range(len(best) - 1))
-            bonus = min(0.45, 0.12 * weight)
+        weights = [(_phrase_weight(ix, p), written) for p, written in phrases
+                   if _contains(tokens, p)]
+        weight, best = max(weights, default=(0.0, None))
+        bonus = min(0.45, 0.12 * weight)
         ev, why_unit = _unit_evidence(unit, text, nat)
         score = cos + bonus + ev + (0.03 if goal == nat.goal else 0.0)
         out.append((score, nat, best, why_unit, cos))
@@ -243,7 +246,7 @@ def link(text: str, unit: str | None = None, *, goal: int | None = None) -> Link
     margin = score - rival[0] if rival else score
     confidence = max(0.0, min(1.0, score)) * min(1.0, 0.55 + margin * 2.5)
     confidence = round(confidence, 2)
-    reasons = [f"khớp cụm từ «{' '.join(phrase)}»" if phrase else "giống lời văn"]
+    reasons = [f"khớp cụm từ «{phrase}»" if phrase else "giống lời văn"]
     if why_unit:
         reasons.append(why_unit)
     if rival and margin < 0.1:
@@ -268,21 +271,34 @@ def goal_of(title: str | None) -> int | None:
     return found.pop() if len(found) == 1 else None
 
 
-def link_plan(plan, *, overwrite: bool = False) -> dict[str, Link]:
+def link_plan(plan, *, overwrite: bool = False, only: set[str] | None = None) -> dict[str, Link]:
     """Link every target row of ``plan`` that has no national code yet (all of them with
-    ``overwrite``); returns the link computed for each row it looked at, by row code."""
+    ``overwrite``; only the rows coded in ``only`` when given); returns the link computed
+    for each row it looked at, by row code."""
     titles = {g.number: g.title for g in plan.goals}
     out: dict[str, Link] = {}
     for ind in plan.indicators:
         goal = goal_of(titles.get(ind.goal))
         for t in ind.targets:
-            if t.national and not overwrite:
+            if (t.national and not overwrite) or (only is not None and t.code not in only):
                 continue
             text = t.text if len(ind.targets) > 1 or not ind.text else ind.text
             lk = link(text or t.text, t.unit if t.op != "qualitative" else None, goal=goal)
             out[t.code] = lk
             t.national = lk.code
     return out
+
+
+def plan_from_json(data: dict, *, name: str = ""):
+    """A plan from its JSON (CONTRACT section 3); target rows written without ``national``
+    (JSON from before the national codes) are linked from their text and the unsure links
+    listed in ``plan.review``. A row with ``"national": null`` is a local indicator."""
+    plan = Plan.from_json(data, name=name)
+    unlinked = {t["code"] for i in data.get("indicators", []) for t in i.get("targets", [])
+                if "national" not in t}
+    if unlinked:
+        plan.review.extend(review_links(plan, link_plan(plan, only=unlinked)))
+    return plan
 
 
 def review_links(plan, links: dict[str, Link]) -> list[ReviewItem]:
