@@ -412,7 +412,7 @@ def test_plan_cache_of_the_flat_layout_is_read_again(tmp_path):
     cache.write_bytes(old)
     assert load(ws) == pb.load_plan(path)
     key, plan = pickle.loads(cache.read_bytes())
-    assert key[0] == PLAN_CACHE_FORMAT == 2 and type(plan).__module__ == "bdg_excel.plan.model"
+    assert key[0] == PLAN_CACHE_FORMAT == 3 and type(plan).__module__ == "bdg_excel.plan.model"
 
 
 def test_every_unit_without_an_address_is_warned_about():
