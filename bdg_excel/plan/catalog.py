@@ -110,15 +110,16 @@ def load() -> Catalog:
 
 
 # -- matching text -----------------------------------------------------------------------
-#: Abbreviations plans use, on accent-less lower-case tokens.
+#: Abbreviations plans use, on accent-less lower-case tokens (not "TT", "TH": "Đài TT-TH"
+#: is truyền thanh – truyền hình, not thông tin, tiểu học).
 _ABBREV = {
     "bdg": "binh dang gioi", "blgd": "bao luc gia dinh", "bltcsg": "bao luc tren co so gioi",
     "blg": "bao luc tren co so gioi", "dtts": "dan toc thieu so", "thcs": "trung hoc co so",
-    "th": "tieu hoc", "htx": "hop tac xa", "dn": "doanh nghiep", "vtn": "vi thanh nien",
+    "htx": "hop tac xa", "dn": "doanh nghiep", "vtn": "vi thanh nien",
     "tsgtks": "ty so gioi tinh khi sinh", "tsgtkhs": "ty so gioi tinh khi sinh",
     "srb": "ty so gioi tinh khi sinh", "qlnn": "quan ly nha nuoc", "gdnn": "giao duc nghe nghiep",
     "ubnd": "uy ban nhan dan", "hdnd": "hoi dong nhan dan", "ld": "lao dong",
-    "tt": "thong tin", "ttdt": "thong tin dien tu", "tttt": "thong tin truyen thong",
+    "ttdt": "thong tin dien tu", "tttt": "thong tin truyen thong",
     "ti": "ty", "cctvtv": "co so tu van",
 }
 #: Words that carry no meaning of their own in a target's sentence.
