@@ -278,6 +278,7 @@ def plan_show_cmd(plan_file: Path | None, workspace: Path, plan_name: str | None
 def plan_import_cmd(document: Path, output: Path | None, fmt: str, force: bool, quiet: bool):
     """Đọc văn bản kế hoạch (.docx hoặc .txt) thành tệp kế hoạch Excel."""
     from .core import clock
+    from .plan import catalog
     from .plan.importer import import_plan, plan_import_summary
     from .plan.importer.reimport import reimport
     from .plan.planbook import save_plan
@@ -309,6 +310,7 @@ def plan_import_cmd(document: Path, output: Path | None, fmt: str, force: bool, 
         return
     for line in plan_import_summary(result):
         echo(line)
+    echo(catalog.summary(result.plan))
     if carried is not None:
         for line in _carry_over_lines(carried):
             echo(line)

@@ -199,3 +199,17 @@ def test_plan_json_without_national_gets_links():
     local = copy.deepcopy(data)
     local["indicators"][0]["targets"][0]["national"] = None     # null: a local indicator
     assert catalog.plan_from_json(local).targets()[0].national is None
+
+
+def test_plan_import_says_how_rows_were_linked(tmp_path, capsys):
+    from cycle_helpers import run_cli
+
+    doc = tmp_path / "ke-hoach-thu.txt"
+    doc.write_text(COMMUNE.replace("Tỷ lệ tử vong mẹ dưới 50/100.000 trẻ đẻ sống",
+                                   "Tỷ lệ tử vong mẹ giảm còn dưới 1%"), encoding="utf-8")
+    code, out, _ = run_cli(capsys, "plan", "import", doc, "-o", tmp_path / "thu.xlsx")
+    assert code == 0
+    assert ("Mã quốc gia: 5/8 dòng chỉ tiêu đã gắn, 1 dòng chưa chắc chắn (dấu ? ở cột Mã "
+            "quốc gia, trang Chỉ tiêu); 3 dòng là chỉ tiêu riêng của kế hoạch.") in out
+    code, out, _ = run_cli(capsys, "plan", "check", tmp_path / "thu.xlsx")
+    assert code == 0 and "chưa chắc là chỉ tiêu quốc gia QG-4.2" in out and "ô N" in out

@@ -302,6 +302,17 @@ def plan_from_json(data: dict, *, name: str = ""):
     return plan
 
 
+def summary(plan) -> str:
+    """One Vietnamese line on the plan's national links (after plan import)."""
+    rows = plan.targets()
+    linked = [t for t in rows if t.national]
+    unsure = sum(1 for t in linked if t.code in unsure_rows(plan))
+    text = f"Mã quốc gia: {len(linked)}/{len(rows)} dòng chỉ tiêu đã gắn"
+    if unsure:
+        text += f", {unsure} dòng chưa chắc chắn (dấu ? ở cột Mã quốc gia, trang Chỉ tiêu)"
+    return text + f"; {len(rows) - len(linked)} dòng là chỉ tiêu riêng của kế hoạch."
+
+
 def review_links(plan, links: dict[str, Link]) -> list[ReviewItem]:
     """One review item (kind "national") per link the officer should check: a link below
     SURE, and a row left local whose best match was worth suggesting."""
