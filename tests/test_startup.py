@@ -116,8 +116,9 @@ def test_light_commands_load_no_heavy_library(argv, ws_root):
 @pytest.mark.parametrize("argv, needs", [
     # consolidating an empty inbox/ writes the (empty) consolidated workbook: xlsxwriter only
     (["consolidate"], {"xlsxwriter"}),
-    # checking the plan reads its workbook: python-calamine, but not the writer
-    (["plan", "check"], {"python_calamine"}),
+    # checking the plan reads its workbook (python-calamine) and names the cells of its
+    # findings in xlsxwriter's column letters
+    (["plan", "check"], {"python_calamine", "xlsxwriter"}),
 ])
 def test_commands_load_only_what_their_work_needs(argv, needs, ws_root):
     found = loaded(argv, ws_root)
