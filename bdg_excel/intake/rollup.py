@@ -280,8 +280,14 @@ def match_rows(expected: list, rows: dict[str, dict], indicator_texts: dict | No
                 why_not.setdefault(c, f"cùng nội dung với chỉ tiêu {t.code} nhưng đơn vị tính "
                                    f"khác ('{_unit(rows[c]) or 'không ghi'}' so với "
                                    f"'{t.unit or 'không ghi'}'), số liệu không quy đổi được")
-        unmatched.append((t, "không có trong bảng tổng hợp" if not fits else
-                          "khớp nhiều dòng của bảng tổng hợp"))
+        if fits:
+            unmatched.append((t, "khớp nhiều dòng của bảng tổng hợp "
+                              f"({', '.join(fits)}), không biết dòng nào"))
+        elif alike:
+            unmatched.append((t, f"có trong bảng tổng hợp (dòng {', '.join(alike)}) nhưng "
+                              "khác đơn vị tính"))
+        else:
+            unmatched.append((t, "không có trong bảng tổng hợp"))
     codes = {t.code: t for t in expected}
     left_out = []
     for c, r in rows.items():
@@ -293,7 +299,8 @@ def match_rows(expected: list, rows: dict[str, dict], indicator_texts: dict | No
                    if _national(r) else "chỉ tiêu địa phương (không có mã quốc gia) không "
                    "trùng nội dung và đơn vị tính với chỉ tiêu nào kế hoạch giao cho đơn vị")
         t = codes.get(c)
-        if t is not None and pairs.get(c) != c:
+        if t is not None and pairs.get(c) != c and _national(r) != t.national and \
+                not (_national(r) is None and {_norm(t.text)} & _texts(r)):
             why += (f"; mã {c} trong kế hoạch này là chỉ tiêu khác ('{_short(t.text, 50)}'"
                     f"{', ' + t.national if t.national else ''}, {t.unit or 'không ghi đơn vị'})")
         left_out.append((c, why))
