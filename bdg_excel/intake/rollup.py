@@ -20,6 +20,7 @@ from ..core.findings import ERROR, INFO, WARNING
 from ..core.xlsx import a4_landscape, col_units, put
 from ..forms import layout
 from ..plan import targets as tg
+from ..plan.admin import admin_key
 from ..plan.model import Plan, Unit
 from .checked import CheckedReturn, CheckedValue
 from .returns import ReturnData
@@ -59,18 +60,8 @@ def write_sheet(wb, fm, c) -> None:
 
 
 # -- matching units ----------------------------------------------------------------------
-_ADMIN_WORDS = (("ủy ban nhân dân", "ubnd"), ("hội đồng nhân dân", "hđnd"))
 _LEVELS = ("xã ", "phường ", "thị trấn ", "đặc khu ", "huyện ", "quận ", "thị xã ",
            "thành phố ", "tỉnh ")
-
-
-def admin_key(name: str) -> str:
-    """Canonical form with "Ủy ban nhân dân" written "ubnd": "Ủy ban nhân dân xã Bình Lư",
-    "UBND xã Bình Lư" and "ubnd Xã  Bình Lư" give the same key."""
-    key = vn.canonical(name)
-    for long, short in _ADMIN_WORDS:
-        key = key.replace(long, short)
-    return key
 
 
 def _bare(key: str) -> str | None:
