@@ -298,7 +298,7 @@ def plan_show_cmd(plan_file: Path | None, workspace: Path, plan_name: str | None
               "(kèm ngày), email, người liên hệ và phân công đã nhập tay được giữ lại.")
 @quiet_option
 def plan_import_cmd(document: Path, output: Path | None, fmt: str, force: bool, quiet: bool):
-    """Đọc văn bản kế hoạch (.docx hoặc .txt) thành tệp kế hoạch Excel."""
+    """Đọc văn bản kế hoạch (.docx, .txt) hoặc kế hoạch dạng JSON (.json) thành tệp kế hoạch Excel."""
     from .core import clock
     from .plan.importer import import_plan, plan_import_summary
     from .plan.importer.reimport import reimport
