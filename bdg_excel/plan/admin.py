@@ -56,7 +56,7 @@ class AdminUnit:
 @dataclass(frozen=True)
 class Province:
     code: int
-    name: str            # "Tỉnh Lai Châu", "Thành phố Hà Nội"
+    name: str            # as the official list writes it: "Lai Châu", "Thành phố Hà Nội"
     kind: str            # "tỉnh" | "thành phố trung ương"
     units: tuple[AdminUnit, ...]
 
@@ -105,10 +105,9 @@ def load() -> AdminList:
 def _loose(text: str) -> str:
     """A province name as typed: accents and case optional, "tỉnh"/"thành phố"/"TP." and
     "UBND" aside ("lai chau", "Tỉnh Lai Châu", "TP Hồ Chí Minh")."""
-    key = admin_key(text)
-    key = re.sub(r"^(ubnd|hđnd)\s+", "", key)
-    key = re.sub(r"^(tỉnh|thành phố|tp\.?)\s+", "", key)
-    return " ".join(re.findall(r"[a-z0-9]+", vn.strip_accents(key)))
+    key = " ".join(re.findall(r"[a-z0-9]+", vn.strip_accents(admin_key(text))))
+    key = re.sub(r"^(ubnd|hdnd) ", "", key)
+    return re.sub(r"^(tinh|thanh pho|tp) ", "", key)
 
 
 def find_province(name: str | None) -> Province | None:
