@@ -153,12 +153,10 @@ def national_indicators(year: int = 2030) -> tuple[list, list[Indicator]]:
         goal, number = (int(x) for x in local.split("."))
         targets = []
         for t in rows:
-            # the target for ``year``, else the other one the resolution gives; a row with
-            # none keeps its unit with no figure ("≥ …"), for the officer to set
-            target, when = t.target_2030, 2030
-            if year < 2030 or not target:
-                target, when = (t.target_2025, 2025) if t.target_2025 else (target, 2030)
-            target = target or {}
+            # the resolution's target for ``year``; a row without one keeps its unit with
+            # no figure, for the officer to set (plan check says so): never guessed
+            when = 2030 if year >= 2030 else 2025
+            target = (t.target_2030 if when == 2030 else t.target_2025) or {}
             op = target.get("op") or ("qualitative" if t.measure == "yesno" else
                                       _DIRECTION_OPS.get(t.direction, ">="))
             value = target.get("value") if op != "qualitative" else None
@@ -186,14 +184,14 @@ def _common_text(rows) -> str:
 def plan_of_units(issuer: str, place: str, units: list[str], *, title: str,
                   start: int = 2026, end: int = 2030, upward: str | None = None) -> Plan:
     """A plan whose ``units`` each report every national indicator (2030 targets)."""
-    from .model import Report, Upward
+    from .model import Upward
 
     goals, indicators = national_indicators(end)
     codes = [i.code for i in indicators]
     plan = Plan(title=title, issuer=issuer, place=place, period_start=start, period_end=end,
                 goals=goals, indicators=indicators,
-                units=[Unit(name, indicators=list(codes)) for name in units],
-                reports=[Report("annual", "11-30", issuer)])
+                units=[Unit(name, indicators=list(codes)) for name in units])
+    # no deadline is guessed: plan check asks the officer for the units' deadline
     if upward:
         plan.upward = Upward(upward, None)
     return plan
