@@ -223,13 +223,14 @@ def tidy_rows(plan: Plan, period: str, results: list[TargetResult],
             rows.append(_tidy(plan, period, uv.unit.name, res.target, value, uv.numerator,
                               uv.denominator, assessment, uv.status, rec))
     old_values = led.value_tuples_of((rec.id for recs in superseded.values() for rec in recs),
-                                     ("value", "numerator", "denominator", "answer"))
+                                     ("value", "numerator", "denominator", "answer", "national"))
+    meaning = _Meaning(plan)
     for unit_key, recs in superseded.items():
         unit = plan.unit(recs[0].unit_name or "") if recs else None
         if unit is None:
             continue
         for rec in recs:
-            vals = old_values.get(rec.id, {})
+            vals = meaning.keyed(old_values.get(rec.id, {}))
             for t in plan.unit_targets(unit):
                 value, num, den, answer = vals.get(t.code, (None, None, None, None))
                 if t.measure == "yesno":
