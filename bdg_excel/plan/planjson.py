@@ -5,8 +5,8 @@ The JSON is checked field by field before it becomes a :class:`Plan`; every prob
 named by its field ("indicators[2].targets[0].op") in a Vietnamese sentence, and all of
 them are reported at once (:class:`~bdg_excel.core.errors.PlanError`). A target row that
 omits ``national`` is linked to the national catalog from its text
-(:func:`bdg_excel.plan.catalog.link_plan`); ``"national": null`` is a local indicator and
-stays one.
+(:func:`bdg_excel.plan.catalog.plan_from_json`); ``"national": null`` is a local indicator
+and stays one.
 """
 
 from __future__ import annotations
@@ -185,11 +185,4 @@ def read_plan_json(path: str | Path, *, name: str | None = None) -> Plan:
         raise PlanError(f"Tệp {p.name} không đúng dạng kế hoạch JSON ({len(problems)} lỗi):\n"
                         + "\n".join(f"  - {x}" for x in shown)
                         + (f"\n  … và {more} lỗi khác" if more > 0 else ""))
-    plan = Plan.from_json(data, name=name if name is not None else p.stem)
-    local = {t["code"] for ind in data["indicators"] for t in ind["targets"]
-             if "national" in t and t["national"] is None}
-    catalog.link_plan(plan)
-    for t in plan.targets():
-        if t.code in local:
-            t.national = None
-    return plan
+    return catalog.plan_from_json(data, name=name if name is not None else p.stem)
