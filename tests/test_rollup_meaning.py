@@ -18,7 +18,7 @@ from bdg_excel.intake import rollup
 from bdg_excel.plan import planbook
 from bdg_excel.plan.model import Plan
 from bdg_excel.report.workbook import FINDINGS, SUMMARY, internal_path
-from bdg_excel.workflow import consolidate_workspace, export, generate, init_workspace
+from bdg_excel.workflow import consolidate_workspace, export, generate, init_workspace, load
 
 from cycle_helpers import Fill, drop, return_form, run_cli, sheet_rows, table
 
@@ -298,22 +298,29 @@ def test_a_workbook_without_identity_counts_nothing(province, tmp_path):
 
 
 def test_consolidate_prints_the_rows_left_out(province, tmp_path, capsys, monkeypatch):
-    """The officer's console: a province plan read from its workbook (local indicators
-    only here), two communes' workbooks dropped in; what is left out, and why, is
-    printed under each file."""
-    ws, plan, res = province
-    data = plan_json("Ủy ban nhân dân tỉnh Lai Châu", "98/KH-UBND", {"6.1": TALKS},
-                     {u: ["6.1"] for u in PROVINCE_UNITS})
+    """The officer's console: the province plan read from its workbook by the CLI, the six
+    communes' workbooks dropped in; what is left out, and why, is printed under each file."""
+    data = plan_json("Ủy ban nhân dân tỉnh Lai Châu", "99/KH-UBND", PROVINCE_ROWS,
+                     {u: list(PROVINCE_ROWS) for u in PROVINCE_UNITS})
     ws2, _, _ = workspace(tmp_path / "tinh", data)
-    for issuer in ("UBND xã Hà Giang", "Ủy ban nhân dân xã Kim Long"):
-        drop(BOOKS[issuer], ws2.inbox, datetime(2026, 12, 10),
-             name=f"{_place(issuer)}.xlsx")
+    for issuer in COMMUNES:
+        drop(BOOKS[issuer], ws2.inbox, datetime(2026, 12, 10), name=f"{_place(issuer)}.xlsx")
     monkeypatch.setenv("BDG_TODAY", "2026-12-20")
-    code, out, err = run_cli(capsys, "consolidate", "-w", ws2.root)
+    code, out, err = run_cli(capsys, "consolidate", "-w", ws2.root, "--period", "2026")
     assert code == 0, err
-    block = out.split("Hà Giang.xlsx")[1].split("Kim Long.xlsx")[0] \
-        if out.index("Hà Giang.xlsx") < out.index("Kim Long.xlsx") else \
-        out.split("Hà Giang.xlsx")[1]
-    assert "dòng 6.1" in block and "'lượt' so với 'buổi'" in block
-    assert "dòng 6.5 'Số câu lạc bộ gia đình phát triển bền vững'" in out
-    assert "UBND xã Kim Long: dòng 6.5" in out
+    blocks, current = {}, None        # file name -> the lines printed under it
+    for line in out.splitlines():
+        if not line.startswith(" ") and ".xlsx (" in line:
+            current = line.split(".xlsx")[0]
+            blocks[current] = []
+        elif line.startswith("    ") and current:
+            blocks[current].append(line)
+    for place, code_, words in LEFT_OUT:
+        block = "\n".join(blocks[place])
+        assert f"xã {place}: dòng {code_}" in block and words[0] in block, (place, block)
+    for place, code_ in NO_FIGURE:
+        assert f"chỉ tiêu {code_} (" in "\n".join(blocks[place])
+    assert blocks["An Thạnh"] == []
+    by = {r["code"]: r for r in json.loads(export(ws2, load(ws2), "2026", "json"))
+          if r["unit"] == "UBND xã Đông Phú"}
+    assert by["4.1"]["value"] == pytest.approx(110) and by["4.1"]["national"] == "QG-4.1"
