@@ -81,7 +81,7 @@ def import_plan(path: str | Path, *, name: str | None = None) -> ImportResult:
     elif suffix == ".json":
         from ..planjson import read_plan_json
         plan = read_plan_json(p, name=name if name is not None else p.stem)
-        return finish(ImportResult(plan, [], summarise(plan), source=p.name))
+        return finish(ImportResult(plan, [], _summary_of_json(plan), source=p.name))
     elif suffix == ".doc":
         raise PlanError(f"Tệp {p.name} là định dạng Word cũ (.doc). Hãy mở bằng Word và "
                         "lưu lại dưới dạng .docx rồi nhập lại.")
@@ -97,26 +97,27 @@ def finish(result: ImportResult) -> ImportResult:
     commune ("UBND các xã, phường") becomes the province's communes."""
     from ..admin import expand_communes, province_of
 
-    added = expand_communes(result.plan)
+    plan = result.plan
+    added = expand_communes(plan)
     if added:
-        province = province_of(result.plan.issuer)
+        province = province_of(plan.issuer)
         result.unparsed.append(Finding(
             "communes_expanded", f"“UBND các xã, phường” được thay bằng {len(added)} xã, "
             f"phường, đặc khu của {province.level} {province.short} theo danh mục đơn vị hành "
             "chính hiện hành; mỗi đơn vị nhận các chỉ tiêu và nhiệm vụ đã giao cho “các xã, "
             "phường”.", "info", file=result.source))
-        result.summary = summarise(result.plan, result.summary.skipped)
+    s = result.summary
+    s.units, s.tasks = len(plan.units), sum(len(u.tasks) for u in plan.units)
+    s.assignments = sum(len(u.indicators) for u in plan.units)
     return result
 
 
-def summarise(plan: Plan, skipped: dict[str, int] | None = None) -> ImportSummary:
+def _summary_of_json(plan: Plan) -> ImportSummary:
+    """The summary of a plan read from plan JSON (its units are counted by finish)."""
     assigned = {c for u in plan.units for c in u.indicators}
-    return ImportSummary(
-        goals=len(plan.goals), indicators=len(plan.indicators), targets=len(plan.targets()),
-        units=len(plan.units), assignments=sum(len(u.indicators) for u in plan.units),
-        tasks=sum(len(u.tasks) for u in plan.units), deadlines=len(plan.reports),
-        skipped=skipped or {},
-        unassigned=[i.code for i in plan.indicators if i.code not in assigned])
+    return ImportSummary(goals=len(plan.goals), indicators=len(plan.indicators),
+                         targets=len(plan.targets()), units=0, deadlines=len(plan.reports),
+                         unassigned=[i.code for i in plan.indicators if i.code not in assigned])
 
 
 def import_text(text: str, *, source: str | None = None, name: str = "") -> ImportResult:
@@ -171,8 +172,14 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
         ctx.add("no_deadline", "Không tìm thấy hạn gửi báo cáo (“… trước ngày …”); hãy điền "
                 "trong sổ kế hoạch.")
     plan.review.extend(review_links(plan, link_plan(plan)))   # national codes (CONTRACT 2)
-    return ImportResult(plan=plan, unparsed=ctx.findings, summary=summarise(plan, skipped),
-                        source=source)
+    assigned = {c for u in plan.units for c in u.indicators}
+    summary = ImportSummary(
+        goals=len(plan.goals), indicators=len(plan.indicators), targets=len(plan.targets()),
+        units=len(plan.units), assignments=sum(len(u.indicators) for u in plan.units),
+        tasks=sum(len(u.tasks) for u in plan.units), deadlines=len(plan.reports),
+        skipped=skipped,
+        unassigned=[i.code for i in plan.indicators if i.code not in assigned])
+    return ImportResult(plan=plan, unparsed=ctx.findings, summary=summary, source=source)
 
 
 def _closing_text(closing):
