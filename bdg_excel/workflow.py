@@ -128,8 +128,10 @@ def _init_with_plan(root, plan: Plan, name: str, office: str, email, nested_ok) 
     res = init(root, office=office, email=email, nested_ok=nested_ok)
     dest = res.workspace.templates / f"{vn.safe_filename(vn.strip_accents(name).lower().replace(' ', '-'))}.xlsx"
     if not dest.exists():
+        from .plan.planbook import save_plan
+
         plan.name = dest.stem
-        planbook.save_plan(plan, dest)
+        save_plan(plan, dest)
     res.plan = dest
     return res
 
