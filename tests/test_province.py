@@ -117,6 +117,8 @@ def test_match_unit_uses_official_names():
         "UBND tỉnh Lai Châu"
     assert rollup.match_unit(national, "UBND thành phố Hồ Chí Minh").name == \
         "UBND thành phố Hồ Chí Minh"
+    assert rollup.match_unit(national, "Sở Nội vụ tỉnh Lai Châu").name == "UBND tỉnh Lai Châu"
+    assert rollup.match_unit(national, "Sở Y tế tỉnh Lai Châu") is None
 
 
 def _plan_with(issuer: str, units: list[Unit]) -> Plan:

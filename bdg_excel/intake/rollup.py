@@ -69,8 +69,9 @@ _LEVELS = ("xã ", "phường ", "thị trấn ", "đặc khu ", "huyện ", "qu
 
 
 def _bare(key: str) -> str | None:
-    """"ubnd xã bình lư" -> "xã bình lư"; None unless it names an administrative level."""
-    key = re.sub(r"^(ubnd|hđnd)( và ubnd)? ", "", key)
+    """"ubnd xã bình lư" -> "xã bình lư"; None unless it names an administrative level.
+    "Sở Nội vụ tỉnh Lai Châu" is the province too (the office that consolidates for it)."""
+    key = re.sub(r"^(ubnd|hđnd|sở nội vụ)( và ubnd)? ", "", key)
     return key if key.startswith(_LEVELS) else None
 
 

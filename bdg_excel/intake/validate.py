@@ -227,8 +227,9 @@ def _map_by_national(out: CheckedReturn, expected: list[Target]) -> bool:
         if national in by_national:
             continue
         here = current.get(code)
-        if national is None and code not in mapped and (here is None or here.national is None):
-            mapped[code] = row          # a local indicator keeps its code
+        if code not in mapped and (here is None or (national is None and here.national is None)):
+            mapped[code] = row          # a local row keeps its code; a code the unit no
+            #                             longer reports is named below (unexpected_row)
         else:
             what = f"chỉ tiêu quốc gia {national}" if national else "chỉ tiêu địa phương"
             out.add("row_left_out", f"Dòng mã {code} của biểu mẫu cũ là {what}, không khớp chỉ "
