@@ -19,7 +19,10 @@ API (stable; other modules build on it):
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 
 #: Confidence at or above which a link is taken without asking the officer.
 SURE = 0.8
@@ -31,13 +34,15 @@ class NationalTarget:
     indicator: str                  # "QG-3.2"
     goal: int
     text: str
-    unit: str                       # as the resolution writes it: "%", "/100.000", …
+    unit: str | None                # as the resolution writes it: "%", "/100.000", …; None: yes/no
     measure: str                    # plan.model.MEASURES
     factor: float | None
     direction: str                  # "increase" | "decrease" | "keep"
     target_2025: dict | None        # {"op": ">=", "value": 80, "max": None} or None
     target_2030: dict | None
     phrases: tuple[str, ...] = ()
+    #: False where the 2025/2030 figures were not checked against the resolution's text
+    figures_checked: bool = True
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,8 @@ class Catalog:
     source: str
     version: str
     targets: tuple[NationalTarget, ...] = field(default_factory=tuple)
+    goals: tuple[tuple[int, str], ...] = ()    # (number, title) of the strategy's six goals
+    note: str = ""
 
     def get(self, code: str | None) -> NationalTarget | None:
         return next((t for t in self.targets if t.code == code), None)
@@ -61,8 +68,22 @@ class Link:
         return self.code is not None and self.confidence >= SURE
 
 
+DATA = "data/national-catalog.json"
+
+
+@lru_cache(maxsize=1)
 def load() -> Catalog:
-    raise NotImplementedError("national catalog: being built")
+    """The catalog shipped with the package (read once)."""
+    raw = json.loads(resources.files(__package__).joinpath(DATA).read_text(encoding="utf-8"))
+    return Catalog(
+        source=raw["source"], version=raw["version"], note=raw.get("note", ""),
+        goals=tuple((g["number"], g["title"]) for g in raw.get("goals", ())),
+        targets=tuple(NationalTarget(
+            code=t["code"], indicator=t["indicator"], goal=t["goal"], text=t["text"],
+            unit=t["unit"], measure=t["measure"], factor=t["factor"], direction=t["direction"],
+            target_2025=t["target_2025"], target_2030=t["target_2030"],
+            phrases=tuple(t.get("phrases", ())), figures_checked=t.get("figures_checked", True))
+            for t in raw["targets"]))
 
 
 def link(text: str, unit: str | None = None, *, goal: int | None = None) -> Link:
