@@ -30,7 +30,7 @@ from ..core import vn
 from ..core.errors import OutputLocked, PlanEditError
 from ..core.workspace import atomic_output, open_elsewhere
 from ..core.xlsx import DATE_FORMAT
-from .model import OPS, REPORT_KINDS, Plan, Target, infer_measure
+from .model import OPS, REPORT_KINDS, Plan, ReviewItem, Target, infer_measure
 from .planbook import (ASSIGN_SHEET, COLUMNS, REPORT_KIND_LABELS, REPORTS_SHEET, TARGETS_SHEET,
                        TASKS_SHEET, UNITS_SHEET, UPWARD_LABEL, _KIND_FROM_TEXT, _OP_FROM_TEXT,
                        _match_key, load_plan)
@@ -161,7 +161,9 @@ class _Book:
             if vn.canonical(str(ws.cell(r, 2).value or "")) in labels and \
                     vn.canonical(str(ws.cell(r, 3).value or "")) in keys:
                 self.put(ws, r, 1, 100)
-                self.put(ws, r, 7, note)
+                old = _text(ws.cell(r, 7).value) or ""
+                if note not in old:
+                    self.put(ws, r, 7, f"{old} {note}".strip())
 
     def save(self) -> list[Change]:
         if not self.changes:
@@ -422,7 +424,8 @@ def _copy_formula(ws, col: int | None, src: int, dst: int) -> None:
 # ---------------------------------------------------------------------------------
 # Report deadlines
 
-def _kind(value) -> str | None:
+def report_kind(value) -> str | None:
+    """``annual`` … ``once`` or ``upward`` from a kind or its Vietnamese name."""
     raw = _text(value) or ""
     return _KIND_FROM_TEXT.get(vn.canonical(raw))
 
@@ -466,13 +469,13 @@ def set_deadline(path, kind: str, *, due=KEEP, to=KEEP, new_kind=KEEP,
     book = _Book(path)
     plan = book.plan
     ws, header, cols = book.columns(REPORTS_SHEET)
-    wanted = _kind(kind)
+    wanted = report_kind(kind)
     if wanted is None:
         raise book.error(REPORTS_SHEET, None, f"loại báo cáo “{kind}” không hợp lệ: chọn "
                          f"{', '.join(REPORT_KIND_LABELS.values())} hoặc “{UPWARD_LABEL}”.")
     final = wanted
     if new_kind is not KEEP:
-        final = _kind(new_kind) or ""
+        final = report_kind(new_kind) or ""
         if final not in REPORT_KINDS or wanted == "upward":
             raise book.error(REPORTS_SHEET, None, f"không đổi được loại báo cáo thành "
                              f"“{new_kind}”: chọn {', '.join(REPORT_KIND_LABELS.values())}.")
@@ -515,3 +518,37 @@ def confirm(path, kind: str, ref: str, note: str) -> list[Change]:
     book.mark_reviewed(kind, refs, note)
     return book.save()
 
+
+
+def review_items(plan: Plan, path) -> list[ReviewItem]:
+    """The plan's review items: ``plan.review`` when the workbook reader filled it, else
+    the rows of the sheet "Rà soát" read here (a workbook reader without that sheet)."""
+    if plan.review:
+        return list(plan.review)
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception:   # the plan was read already; a review it cannot give is no review
+        return []
+    try:
+        ws = next((w for w in wb.worksheets if vn.canonical(w.title) == vn.canonical(REVIEW_SHEET)),
+                  None)
+        if ws is None:
+            return []
+        kinds = {vn.canonical(v): k for k, v in REVIEW_KIND_LABELS.items()}
+        out = []
+        for row in ws.iter_rows(min_row=2, max_col=7, values_only=True):
+            conf, kind, ref, value, source, sentence, note = (tuple(row) + (None,) * 7)[:7]
+            kind = kinds.get(vn.canonical(str(kind or "")))
+            if kind is None:
+                continue
+            try:
+                confidence = float(conf) / 100 if conf is not None else 1.0
+            except (TypeError, ValueError):
+                confidence = 1.0
+            out.append(ReviewItem(kind, _text(ref) or "", _text(value) or "", _text(source) or "",
+                                  _text(sentence) or "", confidence, _text(note) or ""))
+        return out
+    finally:
+        wb.close()
