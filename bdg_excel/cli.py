@@ -304,6 +304,9 @@ def plan_import_cmd(document: Path, output: Path | None, fmt: str, force: bool, 
             carried = reimport(result.plan, output, today=clock.today())
         else:
             save_plan(result.plan, output)
+        if result.paragraphs:   # the page's review shows each sentence in its place
+            from .plan.source_text import save_text
+            save_text(output, result.paragraphs)
     if fmt == "json":
         echo(json.dumps(result.plan.to_json(), ensure_ascii=False, indent=2))
         return

@@ -116,7 +116,7 @@ def review_view(items: list[ReviewItem], paragraphs: list[str] | None) -> Review
                     marks.setdefault(p, []).append((start, end, n))
                 view.located[n] = n if same is None else same
         view.paragraphs = [Paragraph(p + 1, _segments(text, marks.get(p, [])))
-                           for p, text in enumerate(paragraphs)]
+                           for p, text in enumerate(paragraphs) if text]
         return view
     view = ReviewView(ordered, [], False)
     by_sentence: dict[str, Paragraph] = {}
@@ -142,8 +142,9 @@ def locate(paragraphs: list[str], sentence: str) -> tuple[int, int, int] | None:
     if not wanted:
         return None
     probes = [(wanted, False), (wanted.lower(), True)]
-    if len(wanted) > 60:
-        probes.append((wanted[:60].lower(), True))
+    for head in (60, 30):      # a sentence the document wraps over several lines
+        if len(wanted) > head:
+            probes.append((wanted[:head].lower(), True))
     for probe, fold in probes:
         for p, text in enumerate(paragraphs):
             hay = text.lower() if fold else text

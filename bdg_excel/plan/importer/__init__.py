@@ -55,6 +55,9 @@ class ImportResult:
     unparsed: list[Finding]
     summary: ImportSummary
     source: str | None = None
+    #: the document's paragraphs in order, paragraph N at index N - 1 (findings and the
+    #: review name "đoạn N"); kept beside the plan workbook by ``plan import``
+    paragraphs: list[str] = field(default_factory=list)
 
 
 def import_plan(path: str | Path, *, name: str | None = None) -> ImportResult:
@@ -144,7 +147,19 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
         tasks=sum(len(u.tasks) for u in plan.units), deadlines=len(plan.reports),
         skipped=skipped,
         unassigned=[i.code for i in plan.indicators if i.code not in assigned])
-    return ImportResult(plan=plan, unparsed=ctx.findings, summary=summary, source=source)
+    return ImportResult(plan=plan, unparsed=ctx.findings, summary=summary, source=source,
+                        paragraphs=_paragraphs(raw))
+
+
+def _paragraphs(raw: list[RawLine]) -> list[str]:
+    """The document's text by line/paragraph number (a number read twice, as a table row's
+    cells, is joined)."""
+    out: list[str] = [""] * max((r.lineno for r in raw), default=0)
+    for r in raw:
+        if 0 < r.lineno <= len(out):
+            text = f"{r.label} {r.text}" if r.label else r.text
+            out[r.lineno - 1] = f"{out[r.lineno - 1]} {text}".strip()
+    return out
 
 
 def _closing_text(closing):
