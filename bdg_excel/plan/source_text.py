@@ -149,8 +149,11 @@ def locate(paragraphs: list[str], sentence: str) -> tuple[int, int, int] | None:
         for p, text in enumerate(paragraphs):
             hay = text.lower() if fold else text
             at = hay.find(probe) if len(hay) == len(text) else -1
-            if at >= 0:
-                return p, at, at + len(probe)
+            if at >= 0:   # a start found: mark as far as the sentence goes on in this line
+                end, folded = at + len(probe), wanted.lower()
+                while end < len(hay) and end - at < len(folded) and hay[end] == folded[end - at]:
+                    end += 1
+                return p, at, end
     return None
 
 
