@@ -192,7 +192,12 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
             return form.get(name, "")
 
         with ws.lock():
-            if kind == "target":
+            if form.get("xac_nhan"):       # the item is right as read: nothing to correct
+                if kind not in edit.REVIEW_KIND_LABELS:
+                    abort(400)
+                changes = edit.confirm(path, kind, ref, f"Đã xem, đúng (ngày "
+                                       f"{_dmy(clock.today())}).")
+            elif kind == "target":
                 changes = edit.set_target(path, ref, op=field("so_sanh"), value=field("gia_tri"),
                                           max=field("toi_da"), unit=field("don_vi_tinh"),
                                           year=field("nam"), review_note=note)
@@ -205,9 +210,6 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
                 new_kind = field("loai_moi") or edit.KEEP
                 changes = edit.set_deadline(path, ref, due=field("han"), to=field("gui_ve"),
                                             new_kind=new_kind, review_note=note)
-            elif kind in edit.REVIEW_KIND_LABELS and form.get("xac_nhan"):
-                changes = edit.confirm(path, kind, ref, f"Đã xem, đúng (ngày "
-                                       f"{_dmy(clock.today())}).")
             else:
                 abort(400)
         key = secrets.token_urlsafe(8)
