@@ -49,6 +49,13 @@ def test_target_value_year_and_comparison(book):
     assert str(changes[0]) == "trang Chỉ tiêu, ô H2: 35 → 37,5"
 
 
+def test_the_targets_words_follow_the_correction(book):
+    changes = edit.set_target(book, "2.2", value="2", text=" dưới  2 vụ ")
+    assert [(c.cell, c.new) for c in changes if c.sheet == "Chỉ tiêu"] == [("H4", 2),
+                                                                          ("F4", "dưới 2 vụ")]
+    assert load_plan(book).target("2.2").text == "dưới 2 vụ"
+
+
 def test_between_and_back(book):
     edit.set_target(book, "2.1", op="từ … đến", value="45", max="55")
     t = load_plan(book).target("2.1")

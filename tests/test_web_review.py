@@ -218,3 +218,13 @@ def test_what_the_document_says_is_shown_as_text_never_as_markup(tmp_path, monke
     _, html = page(client, "/ke-hoach")
     assert "<img" not in html and "<b>đậm" not in html
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in html
+
+
+def test_a_field_the_form_does_not_send_is_kept(site):
+    ws, path, client = site
+    r = post(client, "/ke-hoach/sua", {"loai": "assignment", "ma": "Công an phường",
+                                       "chi_tieu": "2.2, 1.1"})
+    saved_message(client, r)
+    unit = load_plan(path).unit("Công an phường")
+    assert unit.indicators == ["2.2", "1.1"]
+    assert unit.tasks == ["Thu thập số liệu về số vụ bạo lực gia đình."]

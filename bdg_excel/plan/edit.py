@@ -207,9 +207,10 @@ def _find_target(book: _Book, code: str) -> tuple[Target, int]:
 
 
 def set_target(path, code: str, *, op=KEEP, value=KEEP, max=KEEP, unit=KEEP, year=KEEP,
-               review_note: str | None = None) -> list[Change]:
+               text=KEEP, review_note: str | None = None) -> list[Change]:
     """Correct target row ``code``: comparison (``>=``, ``≥``, ``between``/“từ … đến”,
-    ``qualitative``/“Định tính” …), value, upper bound, unit of measure, year."""
+    ``qualitative``/“Định tính” …), value, upper bound, unit of measure, year, and the
+    target's words as the form shows them (``text``)."""
     book = _Book(path)
     t, row = _find_target(book, code)
     ws, _, cols = book.columns(TARGETS_SHEET)
@@ -270,6 +271,8 @@ def set_target(path, code: str, *, op=KEEP, value=KEEP, max=KEEP, unit=KEEP, yea
             book.put(ws, row, cols[key], new)
     if "unit" in cols:
         book.put(ws, row, cols["unit"], new_unit)
+    if text is not KEEP and "text" in cols:
+        book.put(ws, row, cols["text"], _text(text))
     # how the figure is computed follows the unit, unless the officer chose it by hand
     old_measure, old_factor = infer_measure(t.unit, t.op, t.text)
     if (new_unit, new_op) != (t.unit, t.op) and (t.measure, t.factor) == (old_measure, old_factor):

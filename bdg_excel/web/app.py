@@ -189,7 +189,8 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
         note = f"Đã sửa trên trang web ngày {_dmy(clock.today())}."
 
         def field(name: str):
-            return form.get(name, "")
+            """A field the form sent (empty: clear the cell); one it did not send: keep."""
+            return form.get(name, edit.KEEP)
 
         with ws.lock():
             if form.get("xac_nhan"):       # the item is right as read: nothing to correct
@@ -200,16 +201,18 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
             elif kind == "target":
                 changes = edit.set_target(path, ref, op=field("so_sanh"), value=field("gia_tri"),
                                           max=field("toi_da"), unit=field("don_vi_tinh"),
-                                          year=field("nam"), review_note=note)
+                                          year=field("nam"), text=field("noi_dung"),
+                                          review_note=note)
             elif kind == "national":
-                changes = edit.set_national(path, ref, field("ma_quoc_gia"), review_note=note)
+                changes = edit.set_national(path, ref, form.get("ma_quoc_gia", ""),
+                                            review_note=note)
             elif kind == "assignment":
                 changes = edit.set_assignment(path, ref, indicators=field("chi_tieu"),
                                               tasks=field("nhiem_vu"), review_note=note)
             elif kind == "deadline":
-                new_kind = field("loai_moi") or edit.KEEP
                 changes = edit.set_deadline(path, ref, due=field("han"), to=field("gui_ve"),
-                                            new_kind=new_kind, review_note=note)
+                                            new_kind=field("loai_moi") or edit.KEEP,
+                                            review_note=note)
             else:
                 abort(400)
         key = secrets.token_urlsafe(8)
