@@ -228,3 +228,34 @@ def test_a_field_the_form_does_not_send_is_kept(site):
     unit = load_plan(path).unit("Công an phường")
     assert unit.indicators == ["2.2", "1.1"]
     assert unit.tasks == ["Thu thập số liệu về số vụ bạo lực gia đình."]
+
+
+def test_plan_import_keeps_the_text_the_page_shows(tmp_path, capsys, monkeypatch):
+    """`plan import` writes the document's text beside the plan workbook, line N the
+    document's line N; the page then shows the whole text (and a re-import renews it)."""
+    from pathlib import Path
+
+    from bdg_excel.core import vn
+    from cycle_helpers import run_cli
+
+    monkeypatch.setenv("BDG_TODAY", "2026-05-01")
+    doc = Path(__file__).parent / "data" / "import" / "ke-hoach-tam-duong-2021-2025.txt"
+    ws = Workspace.open(tmp_path / "ws", create=True)
+    out = ws.templates / "tam-duong.xlsx"
+    code, _, err = run_cli(capsys, "plan", "import", doc, "-o", out, "-q")
+    assert code == 0, err
+    kept = source_text.load_text(out)
+    lines = doc.read_text(encoding="utf-8-sig").splitlines()
+    assert len(kept) >= len([x for x in lines if x.strip()])
+    numbered = {n: vn.clean(x) for n, x in enumerate(lines, 1) if x.strip()}
+    assert sum(kept[n - 1].endswith(text) for n, text in numbered.items()) >= 0.95 * len(numbered)
+    assert ws.plan_names() == ["tam-duong"]
+    client = create_app(ws.root).test_client()
+    r, html = page(client, "/ke-hoach")
+    assert r.status_code == 200
+    if 'id="review"' in html:      # plan import lists what it read for review
+        assert "Văn bản kế hoạch" in readable(html)
+    source_text.text_path(out).write_text("cũ", encoding="utf-8")
+    code, _, err = run_cli(capsys, "plan", "import", doc, "-o", out, "--force", "-q")
+    assert code == 0, err
+    assert source_text.load_text(out) == kept
