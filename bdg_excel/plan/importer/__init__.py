@@ -1,4 +1,4 @@
-"""Plan-document importer: a Kế hoạch (.docx or .txt) -> a :class:`~bdg_excel.plan.model.Plan`.
+"""Plan-document importer: a Kế hoạch (.docx, .doc, .pdf or .txt) -> a :class:`~bdg_excel.plan.model.Plan`.
 
 >>> result = import_plan("ke-hoach.docx")          # doctest: +SKIP
 >>> result.plan.to_json(); result.unparsed; plan_import_summary(result)   # doctest: +SKIP
@@ -8,7 +8,8 @@ Rule-based and explainable: every sentence the importer could not interpret is i
 number and a Vietnamese message); nothing is dropped silently. The library never prints.
 
 Modules: :mod:`.text` (line model, clean-up, page-break joins), :mod:`.docx` (Word
-paragraphs and automatic numbering), :mod:`.parse` (plan details, sections, goals,
+paragraphs and automatic numbering), :mod:`.pdf` (PDF text layer), :mod:`.legacy`
+(.doc through LibreOffice), :mod:`.parse` (plan details, sections, goals,
 indicators), :mod:`.targets` (target sentences), :mod:`.units` (units, tasks,
 assignments, deadlines).
 """
@@ -58,7 +59,8 @@ class ImportResult:
 
 
 def import_plan(path: str | Path, *, name: str | None = None) -> ImportResult:
-    """Read a plan document (.docx, .txt or .md). Raises PlanError when it cannot be read."""
+    """Read a plan document (.docx, .doc, .pdf, .txt or .md). Raises PlanError when it
+    cannot be read."""
     p = Path(path)
     if not p.is_file():
         raise PlanError(f"Không tìm thấy tệp kế hoạch {p}. Hãy kiểm tra lại đường dẫn.")
@@ -77,13 +79,17 @@ def import_plan(path: str | Path, *, name: str | None = None) -> ImportResult:
         else:  # pragma: no cover - cp1258 decodes nearly anything
             raise PlanError(f"Không đọc được tệp {p.name}: hãy lưu lại với mã UTF-8.")
         raw = lines_from_text(text)
+    elif suffix == ".pdf":
+        from .pdf import read_pdf
+        raw = read_pdf(p)
     elif suffix == ".doc":
-        raise PlanError(f"Tệp {p.name} là định dạng Word cũ (.doc). Hãy mở bằng Word và "
-                        "lưu lại dưới dạng .docx rồi nhập lại.")
+        from .legacy import read_doc
+        raw = read_doc(p)
     else:
-        raise PlanError(f"Không nhận dạng được tệp {p.name}: chỉ nhập được .docx hoặc .txt.")
+        raise PlanError(f"Không nhận dạng được tệp {p.name}: chỉ nhập được kế hoạch dạng "
+                        ".docx, .doc, .pdf (có lớp chữ) hoặc .txt.")
     return import_lines(raw, source=p.name, name=name if name is not None else p.stem,
-                        paragraphs=suffix == ".docx")
+                        paragraphs=suffix in (".docx", ".doc"), pages=suffix == ".pdf")
 
 
 def import_text(text: str, *, source: str | None = None, name: str = "") -> ImportResult:
@@ -92,10 +98,11 @@ def import_text(text: str, *, source: str | None = None, name: str = "") -> Impo
 
 
 def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "",
-                 paragraphs: bool = False) -> ImportResult:
+                 paragraphs: bool = False, pages: bool = False) -> ImportResult:
     """``paragraphs``: the lines are Word paragraphs (findings then name the paragraph
-    number and its first words instead of a line number)."""
-    ctx = Context(source, paragraphs=paragraphs)
+    number and its first words instead of a line number); ``pages``: they come from a
+    PDF (findings name the page and the first words)."""
+    ctx = Context(source, paragraphs=paragraphs, pages=pages)
     lines = prepare(raw)
     plan = Plan(name=name)
     header, sections, closing = split_sections(lines)

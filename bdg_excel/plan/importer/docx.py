@@ -211,7 +211,7 @@ def _blocks(body):
                 yield from _blocks(content)
 
 
-def _table_lines(rows: list[list[str]], n: int) -> list[RawLine]:
+def table_lines(rows: list[list[str]], n: int) -> list[RawLine]:
     """One line per row: a row of one (merged) cell is a heading ("Mục tiêu 1: …"), a row
     with an indicator is "Chỉ tiêu N: text" with its target cell (and unit) beside it."""
     from .targets import find_year
@@ -260,7 +260,7 @@ def read_docx(path: str | Path) -> list[RawLine]:
     blank = False
     for n, p in enumerate(_blocks(document.element.body), start=1):
         if isinstance(p, tuple):
-            lines.extend(_table_lines(p[1], n))
+            lines.extend(table_lines(p[1], n))
             blank = False
             continue
         ppr = p.find(W + "pPr")

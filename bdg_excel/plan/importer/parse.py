@@ -47,16 +47,27 @@ class Context:
     skipped: dict[str, int] = field(default_factory=dict)
     #: a Word document: findings name the paragraph and its first words, not a line
     paragraphs: bool = False
+    #: a PDF: findings name the page and the first words
+    pages: bool = False
     #: (unit names, indicator code, line) from the "Đơn vị chủ trì" column of a table
     table_assignments: list = field(default_factory=list)
+
+    def where(self, line: Line | None) -> str:
+        """Where a line is, as the officer finds it: "trang 3", "đoạn 41", "dòng 12"."""
+        if line is None:
+            return ""
+        if self.pages and line.page:
+            return f"trang {line.page}"
+        return f"{'đoạn' if self.paragraphs else 'dòng'} {line.lineno}"
 
     def add(self, code: str, message: str, line: Line | None = None, *,
             severity: str = WARNING, target: str | None = None) -> None:
         row = line.lineno if line else None
-        if line is not None and self.paragraphs:
+        if line is not None and (self.paragraphs or self.pages):
             words = line.full.split()
             first = " ".join(words[:8]) + (" …" if len(words) > 8 else "")
-            message = f"Đoạn {line.lineno} (“{first}”): {message}"
+            where = f"Trang {line.page}" if self.pages else f"Đoạn {line.lineno}"
+            message = f"{where} (“{first}”): {message}"
             row = None
         self.findings.append(Finding(code=code, message=message, severity=severity,
                                      file=self.source, row=row, target=target))
