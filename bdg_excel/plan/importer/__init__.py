@@ -117,7 +117,7 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
     org_sections = [s for s in sections if s.kind == "organisation"]
     for s in org_sections:
         assignments += parse_organisation(s.lines, plan, ctx)
-    assignments += assign_from_table(ctx.table_assignments, plan)
+    assignments += assign_from_table(ctx.table_assignments, plan, ctx)
     if not org_sections:
         ctx.add("no_units", "Không thấy phần TỔ CHỨC THỰC HIỆN: chưa có đơn vị nào.")
     skipped: dict[str, int] = {}
@@ -174,6 +174,9 @@ def _issuer_from_closing(plan: Plan, closing, ctx) -> None:
         return
 
 
+_LEVELS = r"(?:xã|phường|thị trấn|huyện|quận|thị xã|thành phố|tỉnh)\b"
+
+
 def _upward_not_to_itself(plan: Plan) -> None:
     """"… định kỳ báo cáo Ủy ban nhân dân xã, Sở Nội vụ": the office does not report to
     itself; the body the units report to is dropped from the upward recipients."""
@@ -182,6 +185,10 @@ def _upward_not_to_itself(plan: Plan) -> None:
         return
     own = [r.to for r in plan.reports if r.to]
     parts = [p.strip() for p in re.split(r",|\s+và\s+(?=[A-ZĐÀ-Ỹ])", up.to)]
+    # "UBND phường, thành phố": the second body is the UBND of the city
+    head = re.match(r"(UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\s+(?=" + _LEVELS + ")", parts[0])
+    if head:
+        parts = [p if not re.match(_LEVELS, p, re.I) else f"{head.group(1)} {p}" for p in parts]
     kept = [p for p in parts if not is_own(p, plan.issuer, own)]
     if kept and len(kept) < len(parts):
         up.to = ", ".join(kept)

@@ -172,7 +172,7 @@ def _drop_running_lines(items: list[_Line]) -> list[_Line]:
 
 
 def _to_raw(items: list[_Line]) -> list[RawLine]:
-    from .docx import indicator_columns, table_lines
+    from .docx import indicator_columns, rows_lines, task_columns
 
     body = [i for i in items if i.table is None and i.text]
     right = max((i.x1 for i in body), default=0)
@@ -183,13 +183,14 @@ def _to_raw(items: list[_Line]) -> list[RawLine]:
     for item in items:
         if item.table is not None:
             rows = [[c or "" for c in row] for row in item.table]
-            if indicator_columns(rows[0]) is None and header is not None \
+            if indicator_columns(rows[0]) is None and task_columns(rows[0]) is None \
+                    and header is not None \
                     and len(rows[0]) == len(header) and prev is None:
                 rows = [header] + rows
             n += 1
-            if indicator_columns(rows[0]) is not None:
+            if indicator_columns(rows[0]) is not None or task_columns(rows[0]) is not None:
                 header = rows[0]
-                lines = table_lines(rows, n)
+                lines = rows_lines(rows, n)
             else:
                 header = None
                 lines = [RawLine(c, n) for row in item.table

@@ -21,7 +21,7 @@ from ...core import vn
 from ...core.findings import INFO
 from ..model import Plan, Report, Unit, Upward
 from . import deadlines
-from .parse import Context
+from .parse import SIGNATURE as _SIGNATURE, Context
 from .text import Line, drop_prefix, key, keys, split_sentences, strip_end
 
 _GENERAL = keys("trách nhiệm chung", "chế độ", "công tác báo cáo", "thông tin báo cáo",
@@ -39,12 +39,19 @@ _ALL_UNITS = re.compile(r"^(?:Các|Mọi|Tất\s+cả\s+các)\s+(?:cơ\s+quan|đ
 _SUBJECT = re.compile(r"^(?:Giao\s+|Đề\s+nghị\s+)?(?P<name>[A-ZĐÀ-Ỹ][^,;:.()]{2,80}?)\s+"
                       r"(?:chịu\s+trách\s+nhiệm|có\s+trách\s+nhiệm)\b")
 _VERB_RX = re.compile(r"(?<!các )(?<!Các )\b(" + "|".join(_VERBS) + r")\b")
+_NUMS = r"((?:\d+\s*(?:,|và|-|–|đến|tới)\s*)*\d+)"
 _REF = re.compile(
     r"chỉ\s+tiêu\s+(?:số\s+)?(\d+)\.(\d+)"
-    r"|(?:các\s+)?chỉ\s+tiêu(?:\s+số)?\s*((?:\d+\s*(?:,|và|-|–|đến|tới)\s*)*\d+)?\s*"
-    r"(?:của|thuộc|tại|trong)\s+(?:các\s+)?mục(?:\s+tiêu)?(?:\s+số)?\s+(\d+)"
-    r"|mục(?:\s+tiêu)?(?:\s+số)?\s+(\d+)")
-_HAS_REF = re.compile(r"(?:chỉ\s+tiêu|mục(?:\s+tiêu)?)(?:\s+số)?\s+\d")
+    r"|(?:các\s+)?chỉ\s+tiêu(?:\s+số)?\s*" + _NUMS + r"?\s*"
+    r"(?:\(\s*|(?:của|thuộc|tại|trong)\s+)?(?:các\s+)?mục(?:\s+tiêu)?(?:\s+số)?\s+(\d+)"
+    r"|mục(?:\s+tiêu)?(?:\s+số)?\s+(\d+)"
+    # "chỉ tiêu 1, 2 lĩnh vực chính trị", "các chỉ tiêu thuộc lĩnh vực kinh tế, lao động"
+    r"|(?:các\s+)?chỉ\s+tiêu(?:\s+số)?\s*" + _NUMS + r"?\s*(?:của\s+|thuộc\s+|trong\s+)?"
+    r"(?:các\s+)?lĩnh\s+vực\s+([^;.()]+?)(?=\s+và\s+(?:các\s+)?chỉ\s+tiêu|\s*[;.(]|$)")
+_HAS_REF = re.compile(r"(?:chỉ\s+tiêu|mục(?:\s+tiêu)?)(?:\s+số)?\s+\d"
+                      r"|chỉ\s+tiêu\s+(?:\d+(?:\s*,\s*\d+)*\s+)?(?:của\s+|thuộc\s+|trong\s+)?"
+                      r"(?:các\s+)?lĩnh\s+vực\s+\w")
+_ONLY_NOTE = re.compile(r"\((?![^)]*(?:chỉ\s+tiêu|mục\s+tiêu))[^)]*\)")
 
 
 class Organisation:
@@ -92,8 +99,9 @@ class Organisation:
 
     def _unlabelled_heading(self, line: Line) -> bool:
         t = line.text
-        return (len(t.split()) <= 12 and t[-1:] not in ".;" and _looks_like_name(t)
-                and (line.all_bold or t.endswith(":") or _starts_with_unit_word(t)))
+        return (len(t.split()) <= 20 and t[-1:] not in ".;" and _looks_like_name(t, 20)
+                and (line.all_bold or t.endswith(":") or _starts_with_unit_word(t))
+                and (len(t.split()) <= 12 or not _VERB_RX.search(t)))
 
     def heading(self, line: Line) -> tuple[list[str], str] | None:
         """(unit names, text after them) for a heading; ([], "") for a general one;
@@ -150,6 +158,7 @@ class Organisation:
                 if code not in u.indicators:
                     u.indicators.append(code)
                     self.assignments += 1
+                    self.ctx.note("assignment", u.name, code, line, 0.9)
             if task:
                 u.tasks.append(task)
 
@@ -174,12 +183,19 @@ class Organisation:
         return strip_end(task), codes
 
     def refs(self, low: str, line: Line) -> list[str]:
-        low = re.sub(r"\([^)]*\)", " ", low)
+        low = _ONLY_NOTE.sub(" ", low)     # "(8/3)" goes, "(chỉ tiêu 1, 2 của Mục tiêu 2)" stays
         low = re.sub(r"\s+", " ", low)
         out: list[str] = []
         for m in _REF.finditer(low):
             if m.group(1):
                 wanted = [f"{int(m.group(1))}.{int(m.group(2))}"]
+            elif m.group(7):
+                goal = self._field_goal(m.group(7), line)
+                if goal is None:
+                    continue
+                nums = _numbers(m.group(6)) if m.group(6) else None
+                wanted = ([f"{goal}.{n}" for n in nums] if nums
+                          else self._goal_codes(goal, line))
             elif m.group(4):
                 goal = int(m.group(4))
                 nums = _numbers(m.group(3)) if m.group(3) else None
@@ -195,6 +211,27 @@ class Organisation:
                 elif code not in out:
                     out.append(code)
         return out
+
+    def _field_goal(self, field: str, line: Line) -> int | None:
+        """The goal a field names ("lĩnh vực văn hóa, thông tin" -> the goal titled "Lĩnh
+        vực văn hóa, thông tin" or "Trong lĩnh vực văn hóa, thông tin"): the goal whose
+        title shares the most leading words with it, at least two (or all of them)."""
+        want = _field_words(field)
+        best, best_n = None, 0
+        for g in self.plan.goals:
+            have = _field_words(g.title)
+            n = 0
+            for a, b in zip(want, have):
+                if a != b:
+                    break
+                n += 1
+            if n > best_n:
+                best, best_n = g.number, n
+        if best is None or best_n < min(2, len(want)):
+            self.ctx.add("unknown_field", f"Câu giao chỉ tiêu nhắc tới lĩnh vực “{field}” nhưng "
+                         "không khớp với mục tiêu nào của kế hoạch.", line)
+            return None
+        return best
 
     def _goal_codes(self, goal: int, line: Line) -> list[str]:
         codes = [i.code for i in self.plan.indicators if i.goal == goal]
@@ -229,6 +266,12 @@ class Organisation:
             up.to = up.to or found.upward_to
             up.due = up.due or found.upward_due
             self.plan.upward = up
+
+
+def _field_words(text: str) -> list[str]:
+    k = re.sub(r"[^\w\s]", " ", key(text))
+    k = re.sub(r"^\s*(?:trong\s+|về\s+)?(?:các\s+)?(?:lĩnh\s+vực\s+)?", "", k)
+    return k.split()
 
 
 def _depth(label: str | None) -> int:
@@ -268,9 +311,12 @@ def _starts_with_unit_word(text: str) -> bool:
     return any(k == w or k.startswith(w + " ") for w in _UNIT_WORDS)
 
 
-def _looks_like_name(text: str) -> bool:
+def _looks_like_name(text: str, words: int = 16) -> bool:
     t = text.strip()
-    return bool(t) and t[0].isupper() and len(t.split()) <= 16
+    return bool(t) and t[0].isupper() and len(t.split()) <= words and not _SIGNATURE.match(t)
+
+
+
 
 
 def _split_name(text: str) -> tuple[str | None, str]:
@@ -279,7 +325,8 @@ def _split_name(text: str) -> tuple[str | None, str]:
         name, rest = text.split(":", 1)
         if _looks_like_name(name) and len(name.split()) <= 16:
             return name.strip(), rest.strip()
-    if text[-1:] not in ".;" and _looks_like_name(text) and len(text.split()) <= 16:
+    if text[-1:] not in ".;" and _looks_like_name(text, 20) and (
+            len(text.split()) <= 16 or not _VERB_RX.search(text)):
         return strip_end(text), ""
     m = _VERB_RX.search(text)
     if m and m.start() > 0 and 2 <= len(text[:m.start()].split()) <= 16 \
@@ -304,16 +351,33 @@ def parse_report_lines(lines: list[Line], plan: Plan, ctx: Context) -> None:
         org.reports(strip_end(line.text), line)
 
 
-def assign_from_table(rows: list, plan: Plan) -> int:
+def _comma_units(text: str) -> list[str]:
+    """"Phòng Kinh tế, Trạm Y tế xã" -> two units; "Trung tâm Văn hóa, Thông tin và Thể
+    thao phường" stays one (what follows the comma does not start like a unit)."""
+    parts = re.split(r",\s*(?=[A-ZĐÀ-Ỹ])", text)
+    out = [parts[0]]
+    for p in parts[1:]:
+        if _starts_with_unit_word(p):
+            out.append(p)
+        else:
+            out[-1] = f"{out[-1]}, {p}"
+    return out
+
+
+def assign_from_table(rows: list, plan: Plan, ctx: Context | None = None) -> int:
     """Assignments from the "Đơn vị chủ trì" column of a table of indicators: each
     named unit (one of the plan's, or a new one) reports that indicator. Several units
     in one cell are separated by ";" or by a comma before a capital letter."""
     added = 0
-    for names, code, _line in rows:
-        for name in re.split(r"\s*;\s*|\s*\n\s*|,\s*(?=[A-ZĐÀ-Ỹ])", names):
+    for names, code, line in rows:
+        parts = [p for chunk in re.split(r"\s*;\s*|\s*\n\s*", names)
+                 for p in _comma_units(chunk)]
+        for name in parts:
             name = strip_end(name).strip(" ,")
             if not name:
                 continue
+            if ctx is not None:
+                ctx.note("assignment", name, code, line, 0.9)
             unit = plan.unit(name)
             if unit is None:
                 unit = Unit(name=name)
