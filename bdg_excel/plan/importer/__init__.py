@@ -103,7 +103,7 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
     number and its first words instead of a line number); ``pages``: they come from a
     PDF (findings name the page and the first words)."""
     ctx = Context(source, paragraphs=paragraphs, pages=pages)
-    lines = prepare(raw)
+    lines = _plan_inside_decision(prepare(raw))
     plan = Plan(name=name)
     header, sections, closing = split_sections(lines)
     parse_details(header, plan, ctx)
@@ -152,6 +152,27 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
         skipped=skipped,
         unassigned=[i.code for i in plan.indicators if i.code not in assigned])
     return ImportResult(plan=plan, unparsed=ctx.findings, summary=summary, source=source)
+
+
+def _plan_inside_decision(lines):
+    """A plan issued with a Quyết định ("QUYẾT ĐỊNH … Điều 1. Ban hành kèm theo … Nơi
+    nhận … KẾ HOẠCH …"): the decision's articles, recipients and signature are left out;
+    its letterhead, number and date stay (a plan without a number of its own is cited by
+    the decision's), unless the plan carries its own "Số: …/KH-…"."""
+    keys_ = [line.key for line in lines]
+    try:
+        q = keys_.index(key("quyết định"))
+        k = keys_.index(key("kế hoạch"), q)
+    except ValueError:
+        return lines
+    between = lines[q:k]
+    if not any(line.key.startswith(key("nơi nhận")) for line in between):
+        return lines
+    own = [line for line in between if re.match(r"Số\s*:?\s*\d+\s*/\s*KH", line.text, re.I)]
+    head = lines[:q]
+    if own:
+        head = [line for line in head if not re.match(r"Số\s*:", line.text, re.I)] + own[:1]
+    return head + lines[k:]
 
 
 def _closing_text(closing):

@@ -42,7 +42,7 @@ _REPORT = re.compile(r"báo\s+cáo", re.I)
 _UPWARD = re.compile(r"\b(?:tổng\s+hợp|chủ\s+trì)\b[^;]*?\bbáo\s+cáo\b", re.I)
 _CUT = re.compile(r"\s*,?\s*\bđể\s+(?=tổng\s+hợp)", re.I)
 _TO = re.compile(r"(?:gửi\s+về|gửi\s+đến|gửi\s+lên|gửi|về|lên|cho)\s+(?=[A-ZĐÀ-Ỹ])")
-_TO_END = re.compile(r"\s+(?:để|theo|trước|chậm\s+nhất|hạn|"
+_TO_END = re.compile(r"\s+(?:để|theo|kết\s+quả|tình\s+hình|trước|chậm\s+nhất|hạn|"
                      r"hàng\s+năm|hằng\s+năm|hằng\s+quý|hàng\s+quý|định\s+kỳ|đúng|trong|"
                      r"khi|khi\s+có|kịp\s+thời)\b|\s*[.;]", re.I)
 _AUTHORITY = re.compile(r"(?:UBND|HĐND|Ủy\s+ban|Uỷ\s+ban|Sở|Bộ|Ban|Phòng|Chủ\s+tịch|Thường\s+"

@@ -271,8 +271,8 @@ _INDICATOR = re.compile(r"^(?:Các\s+)?Chỉ\s+tiêu(?:\s+(?:số|thứ))?\s*(?:
 _STATED_GOAL = re.compile(r"\s*\(\s*(?:thuộc\s+|tương\s+ứng\s+)?Mục\s+tiêu\s+(?:số\s+)?(\d+)"
                           r"[^)]*\)", re.I)
 #: indicators that are to go down (a bare figure in a table is then a ceiling)
-_LOWER = re.compile(r"tử vong|tỷ số giới tính khi sinh|số giờ|nội trợ|việc nhà|bỏ học|tảo hôn|"
-                    r"bạo lực|mua bán|vị thành niên|hộ nghèo|khoảng cách|chênh lệch")
+_LOWER = re.compile(r"^(?!.*\bđược\b).*(?:tử vong|tỷ số giới tính khi sinh|số giờ|nội trợ|việc nhà|"
+                    r"bỏ học|tảo hôn|sinh ở vị thành niên)")
 _BARE = re.compile(r"\s*\d[\d.,]*\s*(?:%|lần|[^\d\s]+(?:/[^\s]+)?)?\s*")
 
 
