@@ -144,6 +144,7 @@ class Organisation:
             units = [self.unit(strip_end(m.group("name")))]
         self.reports(text, line)
         task, refs = self.assignment(text, line)
+        proposed = self.data_duties(text) if units and not refs else []
         if units is None:
             if self._is_report_sentence(text):
                 return
@@ -159,8 +160,55 @@ class Organisation:
                     u.indicators.append(code)
                     self.assignments += 1
                     self.ctx.note("assignment", u.name, code, line, 0.9)
+            for code, how in proposed:
+                if code not in u.indicators:
+                    u.indicators.append(code)
+                    self.assignments += 1
+                    self.ctx.note("assignment", u.name, code, line, 0.4,
+                                  "Đề xuất: câu không ghi số chỉ tiêu mà tả số liệu đơn vị "
+                                  f"thu thập ({how}); hãy xác nhận hoặc bỏ.")
             if task:
                 u.tasks.append(task)
+
+    def data_duties(self, text: str) -> list[tuple[str, str]]:
+        """Indicators a unit is to report that a sentence describes in words, not codes
+        ("thu thập, thống kê số liệu về số nạn nhân bị bạo lực gia đình được tiếp cận các
+        dịch vụ hỗ trợ"): (code, how it was matched) for each clause naming data that
+        matches an indicator's wording, or the same national indicator (catalog)."""
+        out: list[tuple[str, str]] = []
+        for clause in re.split(r";|(?<=[a-zà-ỹ)])\.\s+", text):
+            if not _DATA.search(key(clause)):
+                continue
+            words = _pairs(clause)
+            best = max(((len(words & _pairs(i.text)) / max(len(_pairs(i.text)), 1), i.code)
+                        for i in self.plan.indicators), default=(0, None))
+            if best[0] >= 0.6:
+                if best[1] not in [c for c, _ in out]:
+                    out.append((best[1], "trùng cách diễn đạt của chỉ tiêu"))
+                continue
+            code = self._national_match(clause)
+            if code and code not in [c for c, _ in out]:
+                out.append((code, "cùng chỉ tiêu quốc gia"))
+        return out
+
+    def _national_match(self, clause: str) -> str | None:
+        """The plan's indicator that the national catalog links to the same national
+        target as ``clause``, when both links are kept."""
+        from .. import catalog
+
+        try:
+            want = catalog.link(clause)
+        except Exception:   # noqa: BLE001 - the catalog only helps; a failure proposes nothing
+            return None
+        if want.code is None or want.confidence < catalog.KEEP:
+            return None
+        for ind in self.plan.indicators:
+            for t in ind.targets:
+                got = catalog.link(ind.text, t.unit)
+                if got.code and got.confidence >= catalog.KEEP and \
+                        got.code.rstrip("abcdefgh") == want.code.rstrip("abcdefgh"):
+                    return ind.code
+        return None
 
     def assignment(self, text: str, line: Line) -> tuple[str, list[str]]:
         """(task text without the assignment, indicator codes named)."""
@@ -266,6 +314,20 @@ class Organisation:
             up.to = up.to or found.upward_to
             up.due = up.due or found.upward_due
             self.plan.upward = up
+
+
+#: a sentence about data a unit collects or reports ("thu thập, thống kê số liệu về …")
+_DATA = re.compile(r"thu thập|thống kê|số liệu")
+_STOP = {"tỷ", "lệ", "số", "các", "những", "đạt", "trên", "dưới", "từ", "trở", "lên", "về",
+         "năm", "có", "và", "của", "được"}
+
+
+def _pairs(text: str) -> set[tuple[str, str]]:
+    """Word pairs of a text (Vietnamese words are mostly two syllables), without figures
+    and the words every indicator has ("tỷ lệ", "đạt")."""
+    k = re.sub(r"[^\w\s]|\d", " ", key(text))
+    words = [w for w in k.split() if w not in _STOP]
+    return set(zip(words, words[1:]))
 
 
 def _field_words(text: str) -> list[str]:
