@@ -28,7 +28,10 @@ from .parse import SECTION_LABELS, Context, parse_details, parse_goals, split_se
 from .text import RawLine, key, lines_from_text, prepare
 from .units import assign_from_table, parse_organisation, parse_report_lines
 
-__all__ = ["ImportResult", "ImportSummary", "import_plan", "import_text", "import_lines",
+#: A review item below this confidence needs the officer's look.
+NEEDS_LOOK = 0.8
+
+__all__ = ["NEEDS_LOOK", "ImportResult", "ImportSummary", "import_plan", "import_text", "import_lines",
            "plan_import_summary"]
 
 
@@ -45,6 +48,8 @@ class ImportSummary:
     skipped: dict[str, int] = field(default_factory=dict)
     #: indicator codes no unit reports
     unassigned: list[str] = field(default_factory=list)
+    #: review items the officer should look at (confidence below NEEDS_LOOK)
+    to_check: int = 0
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -145,12 +150,22 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
         ctx.add("no_deadline", "Không tìm thấy hạn gửi báo cáo (“… trước ngày …”); hãy điền "
                 "trong sổ kế hoạch.")
     assigned = {c for u in plan.units for c in u.indicators}
+    for ind in plan.indicators:
+        if ind.code not in assigned:
+            ctx.note("assignment", ind.code, "chưa giao cho đơn vị nào", None, 0.0,
+                     "Không câu nào của kế hoạch giao chỉ tiêu này; hãy chọn đơn vị báo cáo "
+                     "trong trang Đơn vị của sổ kế hoạch.")
+    if not plan.reports:
+        ctx.note("deadline", "annual", "chưa rõ hạn", None, 0.0,
+                 "Kế hoạch không ghi hạn các đơn vị gửi báo cáo; hãy điền trong trang Báo cáo.")
+    plan.review = sorted(ctx.review, key=lambda r: r.confidence)
     summary = ImportSummary(
         goals=len(plan.goals), indicators=len(plan.indicators), targets=len(plan.targets()),
         units=len(plan.units), assignments=sum(len(u.indicators) for u in plan.units),
         tasks=sum(len(u.tasks) for u in plan.units), deadlines=len(plan.reports),
         skipped=skipped,
-        unassigned=[i.code for i in plan.indicators if i.code not in assigned])
+        unassigned=[i.code for i in plan.indicators if i.code not in assigned],
+        to_check=sum(r.confidence < NEEDS_LOOK for r in plan.review))
     return ImportResult(plan=plan, unparsed=ctx.findings, summary=summary, source=source)
 
 
@@ -248,10 +263,15 @@ def plan_import_summary(result: ImportResult) -> list[str]:
         parts = ", ".join(f"{k} ({v} đoạn)" for k, v in s.skipped.items())
         out.append(f"Không dùng cho biểu mẫu (bỏ qua): {parts}.")
     if result.unparsed:
-        out.append(f"Cần xem lại ({len(result.unparsed)} mục):")
+        out.append(f"Câu chưa hiểu được hoặc cần lưu ý ({len(result.unparsed)} mục):")
         out.extend(f"  - {f}" for f in result.unparsed)
-    else:
+    elif not s.unassigned:
         out.append("Không có câu nào chưa hiểu được.")
+    if s.to_check:
+        out.append(f"Cần xem lại {s.to_check} mục (chỉ tiêu, phân công, hạn báo cáo chưa chắc "
+                   "chắn): xem trang “Rà soát” của sổ kế hoạch, các mục chưa chắc xếp trước.")
+    else:
+        out.append("Không có mục nào cần xem lại.")
     return out
 
 
@@ -269,7 +289,6 @@ def _report_due(r) -> str:
         m, d = (int(x) for x in r.due.split("-"))
         months = [(m - 1 + 3 * i) % 12 + 1 for i in range(4)]
         return ", ".join(f"{d:02d}/{x:02d}" for x in sorted(months)) + " hằng năm"
-    if r.kind == "semiannual" and r.due and len(r.due.split("-")) == 2:
-        m, d = (int(x) for x in r.due.split("-"))
-        return f"{d:02d}/{m:02d} và {d:02d}/{(m + 5) % 12 + 1:02d} hằng năm"
+    if r.kind == "semiannual":
+        return f"{_due(r.due)} (báo cáo 6 tháng đầu năm)"
     return _due(r.due)
