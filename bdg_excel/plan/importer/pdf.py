@@ -93,7 +93,8 @@ def _password(p: Path) -> PlanError:
 def _page_items(page, n: int) -> list[_Line]:
     tables = [t for t in page.find_tables() if len(t.rows) >= 2]
     boxes = [t.bbox for t in tables]
-    words = [w for w in page.extract_words(extra_attrs=["size"], keep_blank_chars=False)
+    words = [w for w in page.extract_words(extra_attrs=["size", "fontname"],
+                                           keep_blank_chars=False)
              if not any(_inside(w, box) for box in boxes)]
     items = _lines(words, n)
     for t in tables:
@@ -208,16 +209,42 @@ def _to_raw(items: list[_Line]) -> list[RawLine]:
             n += 1
             gap = prev is not None and item.page == prev.page and \
                 item.top - prev.bottom > 1.2 * max(prev.size, 1)
-            out.append(RawLine(item.text, n, blank_before=bool(gap), page=item.page))
+            bold, all_bold = _bold(item.words)
+            out.append(RawLine(item.text, n, blank_before=bool(gap), page=item.page,
+                               bold_prefix=bold, all_bold=all_bold))
             header = None if prev is not None else header
         prev = item
     return out
 
 
+def _is_bold(word: dict) -> bool:
+    return "bold" in (word.get("fontname") or "").lower()
+
+
+def _bold(words: list[dict]) -> tuple[str | None, bool]:
+    """(leading bold words followed by normal text, whole line bold) of a line: a unit
+    named in bold at the start of a paragraph ("- Phòng Văn hóa và Thông tin: …")."""
+    if not words:
+        return None, False
+    if all(_is_bold(w) for w in words):
+        return None, True
+    start = 1 if split_label(words[0]["text"] + " X")[0] and not _is_bold(words[0]) else 0
+    lead = []
+    for w in words[start:]:
+        if not _is_bold(w):
+            break
+        lead.append(w["text"])
+    if not lead or len(lead) > 15:
+        return None, False
+    return normalise(" ".join(lead)).rstrip(" :"), False
+
+
 def _wrapped(prev: _Line, line: _Line, right: float) -> bool:
     """True when ``line`` continues ``prev`` (a hard wrap of one paragraph)."""
-    if split_label(line.text)[0] is not None:
-        return False
+    label = split_label(line.text)[0]
+    if label is not None and not (label in "-–—" and prev.text[-1:] not in ".:;!?"):
+        return False    # a new item; but a dash after an unfinished full line is a hyphen
+        # of the sentence ("Phòng Lao động" / "– Thương binh và Xã hội")
     if line.page == prev.page and line.top - prev.bottom > 1.2 * max(prev.size, 1):
         return False    # a gap: a new paragraph
     room = right - prev.x1
