@@ -73,25 +73,7 @@ def make_plan() -> Plan:
     return p
 
 
-REVIEW_HEADERS = ("Mức chắc chắn", "Loại", "Mục", "Đã đọc", "Nguồn", "Câu trong văn bản",
-                  "Ghi chú")
-KIND_LABELS = {"target": "Chỉ tiêu", "assignment": "Phân công", "deadline": "Hạn báo cáo",
-               "national": "Mã quốc gia", "unit": "Đơn vị", "upward": "Báo cáo lên"}
-
-
 def save_with_review(plan: Plan, path: Path) -> Path:
-    """save_plan, and the sheet "Rà soát" of the agreed format when save_plan did not
-    write it (a reader and writer of that sheet come with plan import)."""
-    from openpyxl import load_workbook
-
+    """The plan workbook, with its sheet "Rà soát" (save_plan writes it for plan.review)."""
     save_plan(plan, path)
-    wb = load_workbook(path)
-    if "Rà soát" not in wb.sheetnames and plan.review:
-        ws = wb.create_sheet("Rà soát")
-        ws.append(REVIEW_HEADERS)
-        for item in sorted(plan.review, key=lambda i: i.confidence):
-            ws.append([round(item.confidence * 100), KIND_LABELS[item.kind], item.ref,
-                       item.value, item.source, item.sentence, item.note])
-            ws.cell(ws.max_row, 1).number_format = '0"%"'
-        wb.save(path)
     return path

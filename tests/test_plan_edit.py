@@ -12,8 +12,7 @@ from openpyxl import load_workbook
 
 from bdg_excel.core.errors import OutputLocked, PlanEditError
 from bdg_excel.plan import catalog, edit, source_text
-from bdg_excel.plan.model import ReviewItem
-from bdg_excel.plan.planbook import check_plan, load_plan, save_plan
+from bdg_excel.plan.planbook import check_plan, load_plan
 
 from review_helpers import PARAGRAPHS, make_plan, save_with_review
 
@@ -281,23 +280,13 @@ def test_nothing_to_change_writes_nothing(book):
 def test_review_rows_of_the_corrected_thing_are_marked(book):
     edit.set_target(book, "2.2", value="2", review_note="Đã sửa ngày 01/03/2027.")
     edit.confirm(book, "deadline", "annual", "Đã xem.")
-    items = edit.review_items(load_plan(book), book)
+    items = load_plan(book).review
     by = {(i.kind, i.ref): i for i in items}
     assert by[("target", "2.2")].confidence == 1.0
     assert by[("target", "2.2")].note == "Không rõ năm đạt. Đã sửa ngày 01/03/2027."
     assert by[("deadline", "annual")].confidence == 1.0
     assert by[("national", "2.2")].confidence == 0.5          # another kind: untouched
     assert by[("assignment", "Trường Tiểu học Hòa Khánh")].confidence == 0.4
-
-
-def test_review_items_of_a_workbook_without_the_sheet(tmp_path):
-    path = tmp_path / "p.xlsx"
-    plan = make_plan()
-    plan.review = []
-    save_plan(plan, path)
-    assert edit.review_items(load_plan(path), path) == []
-    plan.review = [ReviewItem("target", "1.1", "≥ 35 %")]
-    assert edit.review_items(plan, path) == plan.review
 
 
 # -- the document's text -------------------------------------------------------------------

@@ -30,20 +30,15 @@ from ..core import vn
 from ..core.errors import OutputLocked, PlanEditError
 from ..core.workspace import atomic_output, open_elsewhere
 from ..core.xlsx import DATE_FORMAT
-from .model import OPS, REPORT_KINDS, Plan, ReviewItem, Target, infer_measure
-from .planbook import (ASSIGN_SHEET, COLUMNS, REPORT_KIND_LABELS, REPORTS_SHEET, TARGETS_SHEET,
-                       TASKS_SHEET, UNITS_SHEET, UPWARD_LABEL, _KIND_FROM_TEXT, _OP_FROM_TEXT,
-                       _match_key, load_plan)
+from .model import OPS, REPORT_KINDS, Plan, Target, infer_measure
+from .planbook import (ASSIGN_SHEET, COLUMNS, REPORT_KIND_LABELS, REPORTS_SHEET,
+                       REVIEW_KIND_LABELS, REVIEW_SHEET, TARGETS_SHEET, TASKS_SHEET, UNITS_SHEET,
+                       UPWARD_LABEL, _KIND_FROM_TEXT, _OP_FROM_TEXT, _match_key, load_plan)
 from .targets import MEASURE_LABELS, OP_LABELS
 
 __all__ = ["Change", "KEEP", "set_target", "set_national", "set_assignment", "set_deadline",
-           "confirm", "REVIEW_SHEET", "REVIEW_KIND_LABELS"]
+           "confirm", "report_kind"]
 
-#: The plan workbook's review sheet (written by plan import) and its kind labels.
-REVIEW_SHEET = "Rà soát"
-REVIEW_KIND_LABELS = {"target": "Chỉ tiêu", "assignment": "Phân công",
-                      "deadline": "Hạn báo cáo", "national": "Mã quốc gia",
-                      "unit": "Đơn vị", "upward": "Báo cáo lên"}
 NATIONAL_HEADER = "Mã quốc gia"
 _NATIONAL_RE = re.compile(r"QG-\d{1,2}\.\d{1,2}[a-z]?")
 
@@ -152,18 +147,23 @@ class _Book:
         return last + 1
 
     def mark_reviewed(self, kind: str, refs: tuple[str, ...], note: str | None) -> None:
+        """The rows of the sheet "Rà soát" about (``kind``, one of ``refs``) get 100 % and
+        ``note`` after the importer's own note."""
         if not note or vn.canonical(REVIEW_SHEET) not in self._sheets:
             return
-        ws = self._sheets[vn.canonical(REVIEW_SHEET)]
+        ws, header, cols = self.columns(REVIEW_SHEET)
+        if not all(k in cols for k in ("confidence", "kind", "ref")):
+            return
         labels = {vn.canonical(kind), vn.canonical(REVIEW_KIND_LABELS.get(kind, kind))}
         keys = {vn.canonical(r) for r in refs if r}
-        for r in range(2, ws.max_row + 1):
-            if vn.canonical(str(ws.cell(r, 2).value or "")) in labels and \
-                    vn.canonical(str(ws.cell(r, 3).value or "")) in keys:
-                self.put(ws, r, 1, 100)
-                old = _text(ws.cell(r, 7).value) or ""
-                if note not in old:
-                    self.put(ws, r, 7, f"{old} {note}".strip())
+        for r in range(header + 1, ws.max_row + 1):
+            if vn.canonical(str(ws.cell(r, cols["kind"]).value or "")) in labels and \
+                    vn.canonical(str(ws.cell(r, cols["ref"]).value or "")) in keys:
+                self.put(ws, r, cols["confidence"], 100)
+                if "note" in cols:
+                    old = _text(ws.cell(r, cols["note"]).value) or ""
+                    if note not in old:
+                        self.put(ws, r, cols["note"], f"{old} {note}".strip())
 
     def save(self) -> list[Change]:
         if not self.changes:
@@ -522,36 +522,3 @@ def confirm(path, kind: str, ref: str, note: str) -> list[Change]:
     return book.save()
 
 
-
-def review_items(plan: Plan, path) -> list[ReviewItem]:
-    """The plan's review items: ``plan.review`` when the workbook reader filled it, else
-    the rows of the sheet "Rà soát" read here (a workbook reader without that sheet)."""
-    if plan.review:
-        return list(plan.review)
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception:   # the plan was read already; a review it cannot give is no review
-        return []
-    try:
-        ws = next((w for w in wb.worksheets if vn.canonical(w.title) == vn.canonical(REVIEW_SHEET)),
-                  None)
-        if ws is None:
-            return []
-        kinds = {vn.canonical(v): k for k, v in REVIEW_KIND_LABELS.items()}
-        out = []
-        for row in ws.iter_rows(min_row=2, max_col=7, values_only=True):
-            conf, kind, ref, value, source, sentence, note = (tuple(row) + (None,) * 7)[:7]
-            kind = kinds.get(vn.canonical(str(kind or "")))
-            if kind is None:
-                continue
-            try:
-                confidence = float(conf) / 100 if conf is not None else 1.0
-            except (TypeError, ValueError):
-                confidence = 1.0
-            out.append(ReviewItem(kind, _text(ref) or "", _text(value) or "", _text(source) or "",
-                                  _text(sentence) or "", confidence, _text(note) or ""))
-        return out
-    finally:
-        wb.close()

@@ -40,7 +40,7 @@ from ..core.workspace import Workspace
 from ..intake.ledger import STATUS_LABELS
 from ..plan.deadlines import deadline_state
 from ..plan.model import period_label
-from ..plan.planbook import REPORT_KIND_LABELS, UPWARD_LABEL
+from ..plan.planbook import REPORT_KIND_LABELS, REVIEW_KIND_LABELS, REVIEW_SHEET, UPWARD_LABEL
 from ..plan.targets import OP_LABELS, describe
 from .jobs import DONE, FAILED, BusyJob, Jobs
 
@@ -156,20 +156,19 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
 
     @app.get("/ke-hoach")
     def plan_page():
-        from ..plan import catalog, edit, source_text
+        from ..plan import catalog, source_text
         from ..plan.planbook import check_plan_file
 
         plan, period = load()
         path = ws.plan_path(plan_name)
-        review = source_text.review_view(edit.review_items(plan, path),
-                                         source_text.load_text(path))
+        review = source_text.review_view(plan.review, source_text.load_text(path))
         return render_template("plan.html", plan=plan, period=period,
                                findings=check_plan_file(path), path=path,
                                responsible=plan.responsible(), review=review,
                                national=catalog.load().targets, UNSURE=source_text.UNSURE,
                                saved=saved.get(request.args.get("da_luu", "")),
                                OP_LABELS=OP_LABELS, KIND_LABELS=REPORT_KIND_LABELS,
-                               REVIEW_LABELS=edit.REVIEW_KIND_LABELS,
+                               REVIEW_LABELS=REVIEW_KIND_LABELS,
                                text_name=source_text.text_path(path).name,
                                subject=lambda item: _subject(plan, item),
                                num=lambda x: vn.format_number(x) if x is not None else "",
@@ -194,7 +193,7 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
 
         with ws.lock():
             if form.get("xac_nhan"):       # the item is right as read: nothing to correct
-                if kind not in edit.REVIEW_KIND_LABELS:
+                if kind not in REVIEW_KIND_LABELS:
                     abort(400)
                 changes = edit.confirm(path, kind, ref, f"Đã xem, đúng (ngày "
                                        f"{_dmy(clock.today())}).")
@@ -216,7 +215,7 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
             else:
                 abort(400)
         key = secrets.token_urlsafe(8)
-        saved[key] = (path.name, [str(c) for c in changes if c.sheet != edit.REVIEW_SHEET]
+        saved[key] = (path.name, [str(c) for c in changes if c.sheet != REVIEW_SHEET]
                       or ["đã ghi nhận là đúng"] * bool(changes))
         while len(saved) > 50:
             saved.pop(next(iter(saved)))
