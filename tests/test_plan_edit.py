@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from bdg_excel.core.errors import OutputLocked, PlanEditError
 from bdg_excel.plan import catalog, edit, source_text
+from bdg_excel.plan.model import ReviewItem
 from bdg_excel.plan.planbook import check_plan, load_plan
 
 from review_helpers import PARAGRAPHS, make_plan, save_with_review
@@ -335,3 +336,20 @@ def test_a_sentence_wrapped_over_lines_is_found_by_its_start():
                              "hóa – Xã hội trước ngày 30/11 hằng năm.")
     assert hit == (0, 0, len(lines[0]))
     assert source_text.locate(lines, "Không có câu này.") is None
+
+
+def test_pages_of_a_pdf_are_kept_and_shown(book):
+    from bdg_excel.plan.importer import _paragraphs
+    from bdg_excel.plan.importer.text import RawLine
+
+    raw = [RawLine("KẾ HOẠCH", 1, page=1), RawLine("Mục tiêu 1", 2, page=1),
+           RawLine("Đạt 35% nữ.", 3, page=2), RawLine("Bảng", 5, page=4),
+           RawLine("ô hai", 5, page=4)]
+    paragraphs = _paragraphs(raw)
+    assert paragraphs == ["\fKẾ HOẠCH", "Mục tiêu 1", "\fĐạt 35% nữ.", "", "\f\fBảng ô hai"]
+    source_text.save_text(book, paragraphs)
+    assert source_text.load_text(book) == paragraphs
+    item = ReviewItem("target", "1.1", "≥ 35 %", "trang 2", "Đạt 35% nữ.", 0.5)
+    view = source_text.review_view([item], paragraphs)
+    assert [(p.number, p.page) for p in view.paragraphs] == [(1, 1), (2, None), (3, 2), (5, 4)]
+    assert view.paragraphs[2].segments[0].text == "Đạt 35% nữ." and view.located == {0: 0}

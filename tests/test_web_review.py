@@ -259,3 +259,45 @@ def test_plan_import_keeps_the_text_the_page_shows(tmp_path, capsys, monkeypatch
     code, _, err = run_cli(capsys, "plan", "import", doc, "-o", out, "--force", "-q")
     assert code == 0, err
     assert source_text.load_text(out) == kept
+
+
+@pytest.mark.skipif(not __import__("shutil").which("soffice"), reason="needs LibreOffice")
+def test_a_pdf_plan_is_reviewed_page_by_page(tmp_path, capsys, monkeypatch):
+    """A plan printed to PDF by LibreOffice, imported: the page shows the document's text
+    with its pages, and each review item's sentence is marked in it."""
+    import subprocess
+    from pathlib import Path
+
+    from cycle_helpers import run_cli
+    from docx_writer import write_docx
+
+    monkeypatch.setenv("BDG_TODAY", "2026-05-01")
+    src = Path(__file__).parent / "data" / "import" / "ke-hoach-tam-duong-2021-2025.txt"
+    docx = tmp_path / "tam-duong.docx"
+    write_docx(src.read_text(encoding="utf-8"), docx)
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(docx)],
+                   capture_output=True, timeout=300, check=True)
+    pdf = tmp_path / "tam-duong.pdf"
+    ws = Workspace.open(tmp_path / "ws", create=True)
+    out = ws.templates / "tam-duong.xlsx"
+    code, _, err = run_cli(capsys, "plan", "import", pdf, "-o", out, "-q")
+    assert code == 0, err
+    plan = load_plan(out)
+    assert plan.review and any(i.source.startswith("trang ") for i in plan.review)
+    _, html = page(create_app(ws.root).test_client(), "/ke-hoach")
+    pages = [int(n) for n in re.findall(r'<h4 class="page" id="trang-(\d+)">', html)]
+    assert len(pages) >= 3 and pages == sorted(pages) and pages[0] == 1
+    with_sentence = [i for i in plan.review if i.sentence]
+    marks = re.findall(r'<mark id="cau-[0-9a-f-]+"', html)
+    linked = re.findall(r'<blockquote><a href="#cau-', html)
+    assert len(linked) == len(with_sentence) and marks
+    # each item's sentence is on the page its source names
+    doc = html[html.index('id="van-ban"'):]
+    for item in with_sentence[:10]:
+        if item.source.startswith("trang "):
+            n = int(item.source.split()[1])
+            start = doc.index(f'id="trang-{n}"')
+            nxt = doc.find('<h4 class="page"', start + 1)
+            section = readable(doc[start:nxt if nxt > 0 else None])
+            assert readable(item.sentence)[:30] in section, item

@@ -3,7 +3,8 @@ review (web page) can show each item's sentence in its place.
 
 ``plan import KE-HOACH.docx -o templates/ke-hoach.xlsx`` writes
 ``templates/ke-hoach.van-ban.txt``: UTF-8 (with a BOM, so Notepad shows the accents), one
-paragraph of the document per line, in document order. The file is for reading only;
+paragraph of the document per line, in document order (line N is "đoạn N" / "dòng N" of
+the review); in a PDF's text the first line of each page starts with a form feed (one per page turned). The file is for reading only;
 the plan workbook stays the plan. A workbook without it (made by hand, or imported before
 this file existed) is reviewed from the source sentences alone, in document order.
 """
@@ -34,7 +35,7 @@ def text_path(plan_path) -> Path:
 def save_text(plan_path, paragraphs: list[str]) -> Path:
     """Keep ``paragraphs`` (the document's, in order) beside plan workbook ``plan_path``."""
     path = text_path(plan_path)
-    body = "\n".join(vn.clean(p) for p in paragraphs) + "\n"
+    body = "\n".join(_clean(p) for p in paragraphs) + "\n"
     with atomic_output(path) as tmp:
         tmp.write_text(body, encoding="utf-8-sig")
     return path
@@ -47,8 +48,16 @@ def load_text(plan_path) -> list[str] | None:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return None
-    lines = [vn.clean(line) for line in text.splitlines()]
+    lines = [_clean(line) for line in text.split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
     return lines if any(lines) else None
+
+
+def _clean(line: str) -> str:
+    """vn.clean, keeping the form feeds that start a page."""
+    rest = line.lstrip("\f")
+    return "\f" * (len(line) - len(rest)) + vn.clean(rest)
 
 
 # ---------------------------------------------------------------------------------
@@ -65,6 +74,7 @@ class Paragraph:
     number: int                 # 1-based, as in the text file (the document's paragraphs)
     segments: list[Segment] = field(default_factory=list)
     source: str = ""            # where it is, when shown without the document's text
+    page: int | None = None     # a PDF's page that starts here
 
 
 @dataclass
@@ -104,6 +114,8 @@ def review_view(items: list[ReviewItem], paragraphs: list[str] | None) -> Review
                                                     source_key(items[i].source), i))
     ordered = [items[i] for i in order]
     if paragraphs:
+        pages = _pages(paragraphs)
+        paragraphs = [p.lstrip("\f") for p in paragraphs]
         view = ReviewView(ordered, [], True)
         marks: dict[int, list[tuple[int, int, int]]] = {}
         for n, item in enumerate(ordered):
@@ -115,7 +127,7 @@ def review_view(items: list[ReviewItem], paragraphs: list[str] | None) -> Review
                 if same is None:
                     marks.setdefault(p, []).append((start, end, n))
                 view.located[n] = n if same is None else same
-        view.paragraphs = [Paragraph(p + 1, _segments(text, marks.get(p, [])))
+        view.paragraphs = [Paragraph(p + 1, _segments(text, marks.get(p, [])), page=pages.get(p))
                            for p, text in enumerate(paragraphs) if text]
         return view
     view = ReviewView(ordered, [], False)
@@ -133,6 +145,19 @@ def review_view(items: list[ReviewItem], paragraphs: list[str] | None) -> Review
             view.paragraphs.append(para)
         view.located[n] = para.segments[0].item
     return view
+
+
+def _pages(paragraphs: list[str]) -> dict[int, int]:
+    """Paragraph index -> number of the page that starts there (its first non-empty line)."""
+    out: dict[int, int] = {}
+    page, pending = 0, False
+    for p, text in enumerate(paragraphs):
+        turned = len(text) - len(text.lstrip("\f"))
+        if turned:
+            page, pending = page + turned, True
+        if pending and text.strip("\f"):
+            out[p], pending = page, False
+    return out
 
 
 def locate(paragraphs: list[str], sentence: str) -> tuple[int, int, int] | None:

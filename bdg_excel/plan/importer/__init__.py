@@ -25,7 +25,7 @@ from ...core.findings import Finding
 from ..model import Plan
 from .deadlines import is_own
 from .parse import SECTION_LABELS, Context, parse_details, parse_goals, split_sections
-from .text import RawLine, key, lines_from_text, prepare
+from .text import RawLine, key, lines_from_text, prepare, strip_markdown
 from .units import assign_from_table, parse_organisation, parse_report_lines
 
 #: A review item below this confidence needs the officer's look.
@@ -175,12 +175,18 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
 
 def _paragraphs(raw: list[RawLine]) -> list[str]:
     """The document's text by line/paragraph number (a number read twice, as a table row's
-    cells, is joined)."""
+    cells, is joined); the first line of each page of a PDF starts with a form feed, one
+    per page turned (a page without text: two)."""
     out: list[str] = [""] * max((r.lineno for r in raw), default=0)
+    page = None
     for r in raw:
         if 0 < r.lineno <= len(out):
-            text = f"{r.label} {r.text}" if r.label else r.text
-            out[r.lineno - 1] = f"{out[r.lineno - 1]} {text}".strip()
+            text = strip_markdown(f"{r.label} {r.text}" if r.label else r.text)
+            if r.page is not None and r.page != page:
+                text = "\f" * max(r.page - (page or 0), 1) + text
+                page = r.page
+            out[r.lineno - 1] = (f"{out[r.lineno - 1]} {text}".strip(" ") if out[r.lineno - 1]
+                                 else text)
     return out
 
 
