@@ -315,8 +315,9 @@ def plan_import_cmd(document: Path, output: Path | None, fmt: str, force: bool, 
     if carried is not None:
         for line in _carry_over_lines(carried):
             echo(line)
-    echo(f"Đã ghi tệp kế hoạch: {output}. Mở bằng Excel để rà soát, rồi chạy: "
-         f"bdg-excel plan check {output}")
+    echo(f"Đã ghi tệp kế hoạch: {output}. Rà soát bằng Excel (trang Rà soát) hoặc trên trang "
+         f"web (bdg-excel serve, trang Kế hoạch: từng mục cạnh câu của nó trong văn bản, sửa "
+         f"và lưu ngay), rồi chạy: bdg-excel plan check {output}")
 
 
 def _carry_over_lines(c) -> list[str]:
