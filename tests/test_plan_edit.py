@@ -78,7 +78,8 @@ def test_a_new_unit_of_measure_changes_how_the_figure_is_computed(book):
     edit.set_target(book, "2.2", unit="/100.000", value="20")
     t = load_plan(book).target("2.2")
     assert (t.measure, t.factor) == ("rate", 100000)
-    assert not [f for f in check_plan(load_plan(book)) if f.target == "2.2"]
+    assert not [f for f in check_plan(load_plan(book)) if f.target == "2.2"
+                and f.severity != "info"]
 
 
 def test_a_measure_chosen_by_hand_is_kept(book):
@@ -120,17 +121,47 @@ def test_unknown_target_row(book):
 
 # -- national links ------------------------------------------------------------------------
 def test_national_code_set_changed_and_cleared(book):
-    edit.set_national(book, "2.2", "qg-3.1")
+    changes = edit.set_national(book, "2.2", "qg-3.1")
+    assert [(c.sheet, c.cell, c.old, c.new) for c in changes] == [
+        ("Chỉ tiêu", "N4", None, "QG-3.1")]
+    assert load_plan(book).target("2.2").national == "QG-3.1"
+    assert load_plan(book).target("1.1").national == "QG-1.1"
+    edit.set_national(book, "2.2", "")
+    assert load_plan(book).target("2.2").national is None
+
+
+def test_an_unsure_link_becomes_sure(book):
+    wb = load_workbook(book)
+    wb["Chỉ tiêu"]["N2"] = "QG-1.1?"
+    wb.save(book)
+    assert "1.1" in {i.ref for i in load_plan(book).review if i.kind == "national"}
+    edit.set_national(book, "1.1", "QG-1.1")
+    plan = load_plan(book)
+    assert plan.target("1.1").national == "QG-1.1"
+    assert "1.1" not in {i.ref for i in plan.review if i.kind == "national"}
+
+
+def test_an_older_workbook_gets_the_column_and_keeps_its_other_links(tmp_path):
+    import shutil
+
+    from bdg_excel.plan.planbook import example_path
+
+    book = tmp_path / "tam-duong.xlsx"
+    shutil.copy(example_path("tam-duong"), book)
     wb = load_workbook(book)
     ws = wb["Chỉ tiêu"]
-    header = [c.value for c in ws[1]]
-    col = header.index(next(h for h in header if h and "quốc gia" in h.lower())) + 1
-    assert ws.cell(4, col).value == "QG-3.1"      # row of 2.2
-    assert ws.cell(2, col).value in ("QG-1.1", None)
-    national = load_plan(book).target("2.2").national
-    assert national in ("QG-3.1", None)           # read back once the workbook has the column
-    edit.set_national(book, "2.2", "")
-    assert load_workbook(book)["Chỉ tiêu"].cell(4, col).value is None
+    assert ws["N1"].value == "Mã quốc gia"
+    ws.delete_cols(14)                    # as written before the column existed
+    wb.save(book)
+    plan = load_plan(book)
+    before = {t.code: t.national for t in plan.targets()}
+    unsure = {i.ref for i in plan.review if i.kind == "national"}
+    assert sum(v is not None for v in before.values()) >= 10      # linked from the rows' text
+    edit.set_national(book, "2.1", "QG-2.3")
+    plan = load_plan(book)
+    assert {t.code: t.national for t in plan.targets()} == {**before, "2.1": "QG-2.3"}
+    assert {i.ref for i in plan.review if i.kind == "national"} == unsure - {"2.1"}
+    assert load_workbook(book)["Chỉ tiêu"].cell(1, 14).value == "Mã quốc gia"
 
 
 def test_unknown_national_code_is_refused(book):

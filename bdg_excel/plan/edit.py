@@ -39,7 +39,6 @@ from .targets import MEASURE_LABELS, OP_LABELS
 __all__ = ["Change", "KEEP", "set_target", "set_national", "set_assignment", "set_deadline",
            "confirm", "report_kind"]
 
-NATIONAL_HEADER = "Mã quốc gia"
 _NATIONAL_RE = re.compile(r"QG-\d{1,2}\.\d{1,2}[a-z]?")
 
 
@@ -294,37 +293,43 @@ def _national(text) -> str | None:
 
 
 def _national_column(book: _Book):
-    """(worksheet, 1-based column) of the national code on the Chỉ tiêu sheet; added after
-    the last header when the workbook has none (a workbook written before the column)."""
-    aliases = next(((c.header, *c.aliases) for c in COLUMNS[TARGETS_SHEET]
-                    if c.key == "national"), (NATIONAL_HEADER,))
-    ws, header, cols = book.columns(TARGETS_SHEET, {"national": aliases + ("mã qg",)})
+    """(worksheet, 1-based column) of the national code on the Chỉ tiêu sheet. A workbook
+    written before that column gets it after its last header, filled with the links
+    load_plan made from the rows' text ("QG-4.2?" where it is not sure), so adding it
+    changes no other row."""
+    from . import catalog
+
+    ws, header, cols = book.columns(TARGETS_SHEET)
     if "national" in cols:
         return ws, cols["national"]
     col = max(cols.values()) + 1
     while ws.cell(header, col).value not in (None, ""):
         col += 1
-    book.put(ws, header, col, aliases[0])
+    spec = next(c for c in COLUMNS[TARGETS_SHEET] if c.key == "national")
+    book.put(ws, header, col, spec.header)
     from copy import copy
     ws.cell(header, col)._style = copy(ws.cell(header, cols["code"])._style)
-    ws.column_dimensions[_cell_name(col, 1)[:-1]].width = 12
+    ws.column_dimensions[_cell_name(col, 1)[:-1]].width = spec.width
+    for ii, ind in enumerate(book.plan.indicators):
+        for ti, t in enumerate(ind.targets):
+            row = book.rows.get(("target", ii, ti), (None, None))[1]
+            if row:
+                book.put(ws, row, col, catalog.cell_text(book.plan, t), "@")
     return ws, col
 
 
-def set_national(path, code: str, national: str | None, *, catalog=None,
+def set_national(path, code: str, national: str | None, *,
                  review_note: str | None = None) -> list[Change]:
-    """Link target row ``code`` to national code ``national`` ("QG-3.2a"; None or "" for
-    a local indicator). ``catalog``: the national catalog (default
-    :func:`bdg_excel.plan.catalog.load`); the code must be in it."""
+    """Link target row ``code`` to national code ``national`` ("QG-3.2a", "3.2a"; None or
+    "" for a local indicator). The code must be in the national catalog
+    (:func:`bdg_excel.plan.catalog.load`); the link is then sure (no "?")."""
     book = _Book(path)
     t, row = _find_target(book, code)
     new = _national(national)
     ws, col = _national_column(book)
     if new is not None:
-        if catalog is None:
-            from . import catalog as national_catalog
-            catalog = national_catalog.load()
-        if not _NATIONAL_RE.fullmatch(new) or catalog.get(new) is None:
+        from . import catalog
+        if not _NATIONAL_RE.fullmatch(new) or catalog.load().get(new) is None:
             raise book.error(TARGETS_SHEET, _cell_name(col, row), f"mã quốc gia “{national}” "
                              "không có trong danh mục chỉ tiêu quốc gia (xem: bdg-excel catalog); "
                              "để trống nếu chỉ tiêu là của riêng địa phương.")

@@ -508,8 +508,9 @@ def _load_plan(path: Path) -> Plan:
                                    _text(rec.get("to"))))
         src.rows[("report", len(plan.reports) - 1)] = (REPORTS_SHEET, row)
 
-    plan.review = [_review_item(rec) for _, rec in table(REVIEW_SHEET)
-                   if rec.get("kind") is not None]
+    listed = [_review_item(rec) for _, rec in table(REVIEW_SHEET) if rec.get("kind") is not None]
+    seen = {(r.kind, r.ref) for r in listed}   # links read as "QG-…?" above come after
+    plan.review = listed + [r for r in plan.review if (r.kind, r.ref) not in seen]
     plan._sources = src  # type: ignore[attr-defined]
     return plan
 
