@@ -484,7 +484,7 @@ def _column_keys(columns) -> list[str]:
 
 def _issued_by(plan: Plan) -> str:
     cite = vn.clean(plan.citation())     # "Kế hoạch số …" or "… kèm theo Quyết định số …"
-    parts = [f"Ban hành kèm theo {cite[:1].lower()}{cite[1:]}"]
+    parts = [f"Ban hành kèm theo {cite}"]
     issued = vn.parse_date(plan.date)
     if issued:
         parts.append(f"ngày {vn.format_date(issued)}")

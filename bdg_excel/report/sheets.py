@@ -158,7 +158,7 @@ def title_block(ws, fm: Formats, c: Consolidation, title: str, last_col: int) ->
     left, right = _sides(last_col)
     small = fm(italic=True, font_size=10, text_wrap=True)
     _merge(ws, 0, left, f"Biểu số: {FORM_NUMBER}", fm(bold=True))
-    basis = f"Ban hành kèm theo {plan.citation()[:1].lower()}{plan.citation()[1:]}"
+    basis = f"Ban hành kèm theo {plan.citation()}"
     _merge(ws, 1, left, basis, small)
     if a.due:
         _merge(ws, 2, left, f"Hạn gửi báo cáo: {vn.format_date(a.due)}", small)
