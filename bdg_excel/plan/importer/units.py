@@ -176,9 +176,18 @@ class Organisation:
         dịch vụ hỗ trợ"): (code, how it was matched) for each clause naming data that
         matches an indicator's wording, or the same national indicator (catalog)."""
         out: list[tuple[str, str]] = []
-        for clause in re.split(r";|(?<=[a-zà-ỹ)])\.\s+", text):
-            if not _DATA.search(key(clause)):
-                continue
+        for sentence in re.split(r"(?<=[a-zà-ỹ)])\.\s+", text):
+            # "thu thập số liệu về A; B": the verb covers the whole list after it
+            clauses = sentence.split(";")
+            first = next((i for i, c in enumerate(clauses) if _DATA.search(key(c))), None)
+            if first is not None:
+                out.extend(p for p in self._data_clauses(clauses[first:])
+                           if p[0] not in [c for c, _ in out])
+        return out
+
+    def _data_clauses(self, clauses: list[str]) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for clause in clauses:
             words = _pairs(clause)
             best = max(((len(words & _pairs(i.text)) / max(len(_pairs(i.text)), 1), i.code)
                         for i in self.plan.indicators), default=(0, None))
