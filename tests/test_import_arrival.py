@@ -16,7 +16,6 @@ the first importer did not know, and the review of what was read.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 from pathlib import Path
@@ -32,20 +31,13 @@ from bdg_excel.plan.importer.pdf import read_pdf
 
 from cycle_helpers import run_cli
 from docx_writer import write_docx
+from test_import_family import score_import
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "import" / "corpus"
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def _scorer():
-    spec = importlib.util.spec_from_file_location("score_import", ROOT / "tools" / "score_import.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-score_import = _scorer()
 #: every Word version of the corpus (held-out plans included) and of the three real plans
 WORD = [d for d in score_import.documents(docx_too=True, held=None) if d[0].endswith(".docx")]
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from ...core.errors import PlanError
 from ...core.findings import Finding
 from ..model import Plan
-from .deadlines import is_own
+from .deadlines import due_text, is_own
 from .parse import SECTION_LABELS, Context, parse_details, parse_goals, split_sections
 from .text import RawLine, key, lines_from_text, prepare
 from .units import assign_from_table, parse_organisation, parse_report_lines
@@ -144,7 +144,7 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
     _upward_not_to_itself(plan)
     if not plan.reports and plan.upward and plan.upward.due:
         ctx.add("no_deadline", "Kế hoạch chỉ ghi hạn báo cáo tổng hợp gửi cấp trên "
-                f"({_due(plan.upward.due)}), không ghi hạn các đơn vị gửi báo cáo về; hãy "
+                f"({due_text(plan.upward.due)}), không ghi hạn các đơn vị gửi báo cáo về; hãy "
                 "điền hạn đó (trước hạn gửi cấp trên) trong trang Báo cáo của sổ kế hoạch.")
     elif not plan.reports:
         ctx.add("no_deadline", "Không tìm thấy hạn gửi báo cáo (“… trước ngày …”); hãy điền "
@@ -249,7 +249,7 @@ def plan_import_summary(result: ImportResult) -> list[str]:
                    f"{f' — gửi {r.to}' if r.to else ''}")
     if plan.upward:
         out.append(f"Báo cáo tổng hợp gửi cấp trên: {plan.upward.to or 'chưa rõ nơi nhận'}"
-                   f" — hạn {_due(plan.upward.due)}")
+                   f" — hạn {due_text(plan.upward.due)}")
     else:
         out.append("Kế hoạch không ghi nơi nhận báo cáo tổng hợp (cấp trên); hãy điền trong "
                    "sổ kế hoạch nếu có.")
@@ -275,20 +275,11 @@ def plan_import_summary(result: ImportResult) -> list[str]:
     return out
 
 
-def _due(due: str | None) -> str:
-    if not due:
-        return "chưa rõ"
-    parts = due.split("-")
-    if len(parts) == 3:
-        return f"{parts[2]}/{parts[1]}/{parts[0]}"
-    return f"{parts[1]}/{parts[0]} hằng năm"
-
-
 def _report_due(r) -> str:
     if r.kind == "quarterly" and r.due and len(r.due.split("-")) == 2:
         m, d = (int(x) for x in r.due.split("-"))
         months = [(m - 1 + 3 * i) % 12 + 1 for i in range(4)]
         return ", ".join(f"{d:02d}/{x:02d}" for x in sorted(months)) + " hằng năm"
     if r.kind == "semiannual":
-        return f"{_due(r.due)} (báo cáo 6 tháng đầu năm)"
-    return _due(r.due)
+        return f"{due_text(r.due)} (báo cáo 6 tháng đầu năm)"
+    return due_text(r.due)
