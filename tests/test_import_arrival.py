@@ -16,6 +16,7 @@ the first importer did not know, and the review of what was read.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -52,6 +53,7 @@ def printed(tmp_path_factory):
     built = score_import.build(WORD, tmp, ("pdf",))
     docs = [d for d in WORD if d[0].split(".")[0] in (
         "so-van-hoa-2026", "phuong-tan-hong-2026", "ke-hoach-binh-lu-2026-2030")]
+    (tmp / "doc").mkdir()
     built += [b for b in score_import.build(docs, tmp / "doc", ("doc",)) if b[0].endswith(".doc")]
     return {name: path for name, path, _ in built}
 
@@ -126,8 +128,8 @@ def test_pdf_drops_running_lines_joins_wraps_and_names_pages(tmp_path):
                        "lồng ghép trong các buổi sinh hoạt của tổ dân phố và các đoàn thể."
                        for i in range(1, 40))
     text = text.replace("II. MỤC TIÊU, CHỈ TIÊU", filler + "\n\nII. MỤC TIÊU, CHỈ TIÊU")
-    text = text.replace("IV. CHẾ ĐỘ BÁO CÁO", "Các ngành nghiêm túc thực hiện Kế hoạch này "
-                        "một cách hiệu quả và đúng tiến độ đề ra.\n\nIV. CHẾ ĐỘ BÁO CÁO")
+    text = text.replace("III. TỔ CHỨC THỰC HIỆN", "III. TỔ CHỨC THỰC HIỆN\n\nCác ngành nghiêm "
+                        "túc thực hiện Kế hoạch này một cách hiệu quả và đúng tiến độ đề ra.")
     path = tmp_path / "p.docx"
     write_docx(text, path)
     _with_running_lines(path)
@@ -141,13 +143,13 @@ def test_pdf_drops_running_lines_joins_wraps_and_names_pages(tmp_path):
     assert any(t.startswith("- Tuyên truyền nội dung 7 ") and t.endswith("các đoàn thể.")
                for t in texts)
     result = import_plan(pdf)
-    expected = score_import.documents.__globals__["json"].loads(
+    expected = json.loads(
         (CORPUS / "phuong-tan-hong-2026.expected.json").read_text(encoding="utf-8"))
     assert set(score_import.score(result.plan.to_json(), expected).values()) == {1.0}
     [f] = [f for f in result.unparsed if f.code == "general_task"]
     page = next(line.page for line in lines if line.text.startswith("Các ngành nghiêm túc"))
     assert f.message.startswith(f"Trang {page} (“Các ngành nghiêm túc")
-    assert any(r.source == f"trang {page}" for r in result.plan.review) or page > 0
+    assert page >= 2
     assert all(r.source.startswith("trang ") for r in result.plan.review if r.source)
 
 
