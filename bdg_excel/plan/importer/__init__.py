@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ...core import vn
 from ...core.errors import PlanError
 from ...core.findings import Finding
 from ..model import Plan
@@ -155,6 +156,7 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
             ctx.note("assignment", ind.code, "chưa giao cho đơn vị nào", None, 0.0,
                      "Không câu nào của kế hoạch giao chỉ tiêu này; hãy chọn đơn vị báo cáo "
                      "trong trang Đơn vị của sổ kế hoạch.")
+    _review_units(plan, ctx)
     if not plan.reports:
         ctx.note("deadline", "annual", "chưa rõ hạn", None, 0.0,
                  "Kế hoạch không ghi hạn các đơn vị gửi báo cáo; hãy điền trong trang Báo cáo.")
@@ -167,6 +169,23 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
         unassigned=[i.code for i in plan.indicators if i.code not in assigned],
         to_check=sum(r.confidence < NEEDS_LOOK for r in plan.review))
     return ImportResult(plan=plan, unparsed=ctx.findings, summary=summary, source=source)
+
+
+def _review_units(plan: Plan, ctx) -> None:
+    """Units that may not be units: a group ("Các phòng, đơn vị thuộc Sở"), the issuing
+    office itself, or a name with nothing to report."""
+    issuer = vn.canonical(plan.issuer or "")
+    for u in plan.units:
+        if re.match(r"(các|mọi|tất cả các)\s", u.key):
+            why = "Tên là một nhóm đơn vị, không phải một đơn vị."
+        elif issuer and issuer.startswith(u.key):
+            why = "Tên trùng với cơ quan ban hành kế hoạch."
+        elif not u.indicators and not u.tasks:
+            why = "Đơn vị không có chỉ tiêu, nhiệm vụ nào."
+        else:
+            continue
+        ctx.note("unit", u.name, "đơn vị nhận biểu", None, 0.5, why + " Nếu không phải đơn vị "
+                 "báo cáo, hãy xóa ở trang Đơn vị của sổ kế hoạch.")
 
 
 def _plan_inside_decision(lines):
