@@ -339,6 +339,11 @@ def _carry_over_lines(c) -> list[str]:
 
 
 # -- the cycle ---------------------------------------------------------------------------
+#: plan warnings that change what the forms say (their deadline): generate shows them in
+#: full; the others it counts (plan check lists them)
+_FORM_WARNINGS = {"no_reports", "missing_due", "invalid_due", "unknown_kind"}
+
+
 @cli.command("generate", context_settings=CONTEXT)
 @workspace_option
 @plan_option
@@ -353,13 +358,13 @@ def generate_cmd(ws, plan, period, units, workers, quiet):
     from .plan.planbook import check_plan
 
     findings = check_plan(plan)
-    for f in findings:   # errors stop workflow.generate and are shown in full
-        if f.severity == ERROR:
+    for f in findings:   # errors stop workflow.generate; deadline warnings change the forms
+        if f.severity == ERROR or f.code in _FORM_WARNINGS:
             echo(str(f))
-    warnings = [f for f in findings if f.severity != ERROR]
+    warnings = [f for f in findings if f.severity != ERROR and f.code not in _FORM_WARNINGS]
     unsure = sum(r.confidence < NEEDS_LOOK for r in plan.review)
     if warnings or unsure:
-        parts = ([f"{len(warnings)} cảnh báo (xem bằng: bdg-excel plan check)"] if warnings
+        parts = ([f"{len(warnings)} cảnh báo khác (xem bằng: bdg-excel plan check)"] if warnings
                  else []) + ([f"{unsure} mục nhập từ văn bản cần xem lại (trang “Rà soát” của "
                               "tệp kế hoạch)"] if unsure else [])
         echo("Kế hoạch còn " + "; ".join(parts) + ".")
