@@ -278,6 +278,7 @@ def plan_show_cmd(plan_file: Path | None, workspace: Path, plan_name: str | None
 def plan_import_cmd(document: Path, output: Path | None, fmt: str, force: bool, quiet: bool):
     """Đọc văn bản kế hoạch (.docx, .doc, .pdf có lớp chữ hoặc .txt) thành tệp kế hoạch Excel."""
     from .core import clock
+    from .plan import catalog
     from .plan.importer import import_plan, plan_import_summary
     from .plan.importer.reimport import reimport
     from .plan.planbook import save_plan
@@ -309,6 +310,7 @@ def plan_import_cmd(document: Path, output: Path | None, fmt: str, force: bool, 
         return
     for line in plan_import_summary(result):
         echo(line)
+    echo(catalog.summary(result.plan))
     if carried is not None:
         for line in _carry_over_lines(carried):
             echo(line)
@@ -636,6 +638,22 @@ def fetch_cmd(ws, imap_host, imap_port, imap_user, security, folder, since, mark
         echo("Bước tiếp theo: bdg-excel consolidate (kiểm tra, ghi sổ và ghi bảng tổng hợp)")
     else:
         echo("Chưa có tệp mới. Xem đơn vị nào chưa nộp: bdg-excel status")
+
+
+@cli.command("catalog", context_settings=CONTEXT)
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text",
+              show_default=True, help="text: danh sách dễ đọc; json: cho phần mềm khác.")
+def catalog_cmd(fmt: str):
+    """In danh mục chỉ tiêu quốc gia (mã QG-4.1, QG-3.2a…) của Chiến lược quốc gia về bình
+    đẳng giới: nội dung, đơn vị tính, chỉ tiêu năm 2025 và 2030, cách các kế hoạch thường ghi."""
+    from .plan import catalog
+
+    cat = catalog.load()
+    if fmt == "json":
+        echo(json.dumps(cat.to_json(), ensure_ascii=False, indent=2))
+        return
+    for line in catalog.describe(cat):
+        echo(line)
 
 
 @cli.command("export", context_settings=CONTEXT)

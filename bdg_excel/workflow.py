@@ -92,8 +92,9 @@ def init(root: str | Path, example: str | None = None, *, office: str | None = N
 
 
 #: 2: the plan classes moved to bdg_excel.plan.model (issue 18), so old pickles name
-#: modules that no longer exist
-PLAN_CACHE_FORMAT = 2
+#: modules that no longer exist; 3: plans carry national codes (a workbook without the
+#: column is linked when read), which an older cache of the same workbook lacks
+PLAN_CACHE_FORMAT = 3
 
 
 def load(ws: Workspace, plan_name: str | None = None) -> Plan:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from pathlib import Path
@@ -11,6 +12,8 @@ import pytest
 from bdg_excel.core import vn
 from bdg_excel.plan import catalog
 from bdg_excel.plan.model import MEASURES, infer_measure
+
+from cycle_helpers import run_cli
 
 
 def test_catalog_loads_every_goal_and_target():
@@ -80,7 +83,7 @@ def test_link_ignores_local_numbers_and_case(text, unit, code):
 
 def test_link_carries_confidence_and_reason():
     sure = catalog.link("Tỷ lệ tử vong mẹ không quá 45/100.000 trẻ đẻ sống", "/100.000")
-    assert sure.sure and sure.confidence >= catalog.SURE and "tu vong me" in sure.reason
+    assert sure.sure and sure.confidence >= catalog.SURE and "tử vong mẹ" in sure.reason
     assert unicodedata.is_normalized("NFC", sure.reason)
     local = catalog.link("Tỷ lệ học sinh nữ tham gia câu lạc bộ thể thao đạt 40%", "%")
     assert local.code is None and not local.sure and local.confidence < catalog.KEEP
@@ -111,3 +114,40 @@ def test_a_percent_is_not_a_rate_per_100000():
 def test_same_measure(a, b, same):
     assert catalog.same_measure(a, b) is same
     assert catalog.same_measure(b, a) is same
+
+
+# -- bdg-excel catalog -------------------------------------------------------------------
+def test_catalog_command_json_is_the_catalog(capsys):
+    code, out, _ = run_cli(capsys, "catalog", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["source"] == catalog.load().source and data["version"]
+    assert [t["code"] for t in data["targets"]] == [t.code for t in catalog.load().targets]
+    qg42 = next(t for t in data["targets"] if t["code"] == "QG-4.2")
+    assert (qg42["measure"], qg42["factor"], qg42["direction"]) == ("rate", 100000.0, "decrease")
+    assert qg42["target_2030"] == {"op": "<", "value": 42, "max": None}
+    assert "tử vong mẹ" in qg42["phrases"]
+
+
+def test_catalog_command_text_is_vietnamese(capsys):
+    code, out, _ = run_cli(capsys, "catalog")
+    assert code == 0 and unicodedata.is_normalized("NFC", out)
+    assert "28/NQ-CP" in out and "Mục tiêu 4: Trong lĩnh vực y tế" in out
+    line = next(l for l in out.splitlines() if l.strip().startswith("QG-4.1"))
+    assert "Tỷ số giới tính khi sinh" in line
+    assert "năm 2030: ≤ 109 bé trai/100 bé gái" in out
+    assert "năm 2025: ≥ 80%" in out                      # QG-3.2a
+    code, out, _ = run_cli(capsys, "catalog", "--help")
+    assert code == 0 and "Cách dùng: bdg-excel catalog" in out and "danh mục" in out
+    code, _, err = run_cli(capsys, "catalog", "--format", "xml")
+    assert code == 2 and "xml" in err
+
+
+def test_link_held_out_phrasings_above_the_floor():
+    """heldout.tsv was written before link() and scored once, after tuning: precision 1.00,
+    recall 0.85 (23 of 27 national rows; the 4 missed were left local with the right code
+    suggested, none linked wrongly). The floor: no wrong link in 20, four in five found."""
+    rows = list(phrasings("heldout.tsv"))
+    assert len(rows) >= 25
+    precision, recall, wrong = precision_recall(rows)
+    assert precision >= 0.95 and recall >= 0.80, wrong

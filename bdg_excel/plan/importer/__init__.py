@@ -23,6 +23,7 @@ from pathlib import Path
 from ...core import vn
 from ...core.errors import PlanError
 from ...core.findings import Finding
+from ..catalog import link_plan, review_links
 from ..model import Plan
 from .deadlines import due_text, is_own
 from .parse import SECTION_LABELS, Context, parse_details, parse_goals, split_sections
@@ -150,6 +151,7 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
     elif not plan.reports:
         ctx.add("no_deadline", "Không tìm thấy hạn gửi báo cáo (“… trước ngày …”); hãy điền "
                 "trong sổ kế hoạch.")
+    plan.review.extend(review_links(plan, link_plan(plan)))   # national codes (CONTRACT 2)
     assigned = {c for u in plan.units for c in u.indicators}
     for ind in plan.indicators:
         if ind.code not in assigned:
