@@ -162,7 +162,7 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
     if not plan.reports:
         ctx.note("deadline", "annual", "chưa rõ hạn", None, 0.0,
                  "Kế hoạch không ghi hạn các đơn vị gửi báo cáo; hãy điền trong trang Báo cáo.")
-    plan.review = sorted(ctx.review, key=lambda r: r.confidence)
+    plan.review = sorted(ctx.review + plan.review, key=lambda r: r.confidence)
     summary = ImportSummary(
         goals=len(plan.goals), indicators=len(plan.indicators), targets=len(plan.targets()),
         units=len(plan.units), assignments=sum(len(u.indicators) for u in plan.units),
