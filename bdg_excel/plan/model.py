@@ -206,6 +206,16 @@ class Plan:
     review: list[ReviewItem] = field(default_factory=list)
 
     # -- lookups ---------------------------------------------------------------------
+    def citation(self) -> str:
+        """How the plan is cited: "Kế hoạch số 88/KH-UBND"; a plan without a number of
+        its own, issued with a decision, is cited by it ("Kế hoạch ban hành kèm theo
+        Quyết định số 214/QĐ-UBND"), never as "Kế hoạch số 214/QĐ-UBND"."""
+        if not self.number:
+            return "Kế hoạch"
+        if re.search(r"/\s*QĐ", self.number, re.I):
+            return f"Kế hoạch ban hành kèm theo Quyết định số {self.number}"
+        return f"Kế hoạch số {self.number}"
+
     def targets(self) -> list[Target]:
         """Every target row, in plan order."""
         return [t for ind in self.indicators for t in ind.targets]

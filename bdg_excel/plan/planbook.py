@@ -508,9 +508,12 @@ def _load_plan(path: Path) -> Plan:
                                    _text(rec.get("to"))))
         src.rows[("report", len(plan.reports) - 1)] = (REPORTS_SHEET, row)
 
-    listed = [_review_item(rec) for _, rec in table(REVIEW_SHEET) if rec.get("kind") is not None]
-    seen = {(r.kind, r.ref) for r in listed}   # links read as "QG-…?" above come after
-    plan.review = listed + [r for r in plan.review if (r.kind, r.ref) not in seen]
+    # national links are judged from the column "Mã quốc gia" (its "?" marks, read above);
+    # the sheet's other rows are what plan import read
+    plan.review += [item for item in (_review_item(rec) for _, rec in table(REVIEW_SHEET)
+                                      if rec.get("kind") is not None)
+                    if item.kind != "national"]
+    plan.review.sort(key=lambda r: r.confidence)
     plan._sources = src  # type: ignore[attr-defined]
     return plan
 

@@ -20,11 +20,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ...core import vn
 from ...core.errors import PlanError
 from ...core.findings import Finding
 from ..catalog import link_plan, review_links
 from ..model import Plan
-from .deadlines import is_own
+from .deadlines import due_text, is_own
 from .parse import SECTION_LABELS, Context, parse_details, parse_goals, split_sections
 from .text import RawLine, key, lines_from_text, prepare, strip_markdown
 from .units import assign_from_table, parse_organisation, parse_report_lines
@@ -148,7 +149,7 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
     _upward_not_to_itself(plan)
     if not plan.reports and plan.upward and plan.upward.due:
         ctx.add("no_deadline", "Kế hoạch chỉ ghi hạn báo cáo tổng hợp gửi cấp trên "
-                f"({_due(plan.upward.due)}), không ghi hạn các đơn vị gửi báo cáo về; hãy "
+                f"({due_text(plan.upward.due)}), không ghi hạn các đơn vị gửi báo cáo về; hãy "
                 "điền hạn đó (trước hạn gửi cấp trên) trong trang Báo cáo của sổ kế hoạch.")
     elif not plan.reports:
         ctx.add("no_deadline", "Không tìm thấy hạn gửi báo cáo (“… trước ngày …”); hãy điền "
@@ -160,10 +161,11 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
             ctx.note("assignment", ind.code, "chưa giao cho đơn vị nào", None, 0.0,
                      "Không câu nào của kế hoạch giao chỉ tiêu này; hãy chọn đơn vị báo cáo "
                      "trong trang Đơn vị của sổ kế hoạch.")
+    _review_units(plan, ctx)
     if not plan.reports:
         ctx.note("deadline", "annual", "chưa rõ hạn", None, 0.0,
                  "Kế hoạch không ghi hạn các đơn vị gửi báo cáo; hãy điền trong trang Báo cáo.")
-    plan.review = sorted(ctx.review, key=lambda r: r.confidence)
+    plan.review = sorted(ctx.review + plan.review, key=lambda r: r.confidence)
     summary = ImportSummary(
         goals=len(plan.goals), indicators=len(plan.indicators), targets=len(plan.targets()),
         units=len(plan.units), assignments=sum(len(u.indicators) for u in plan.units),
@@ -190,6 +192,23 @@ def _paragraphs(raw: list[RawLine]) -> list[str]:
             out[r.lineno - 1] = (f"{out[r.lineno - 1]} {text}".strip(" ") if out[r.lineno - 1]
                                  else text)
     return out
+
+
+def _review_units(plan: Plan, ctx) -> None:
+    """Units that may not be units: a group ("Các phòng, đơn vị thuộc Sở"), the issuing
+    office itself, or a name with nothing to report."""
+    issuer = vn.canonical(plan.issuer or "")
+    for u in plan.units:
+        if re.match(r"(các|mọi|tất cả các)\s", u.key):
+            why = "Tên là một nhóm đơn vị, không phải một đơn vị."
+        elif issuer and issuer.startswith(u.key):
+            why = "Tên trùng với cơ quan ban hành kế hoạch."
+        elif not u.indicators and not u.tasks:
+            why = "Đơn vị không có chỉ tiêu, nhiệm vụ nào."
+        else:
+            continue
+        ctx.note("unit", u.name, "đơn vị nhận biểu", None, 0.5, why + " Nếu không phải đơn vị "
+                 "báo cáo, hãy xóa ở trang Đơn vị của sổ kế hoạch.")
 
 
 def _plan_inside_decision(lines):
@@ -272,7 +291,7 @@ def plan_import_summary(result: ImportResult) -> list[str]:
                    f"{f' — gửi {r.to}' if r.to else ''}")
     if plan.upward:
         out.append(f"Báo cáo tổng hợp gửi cấp trên: {plan.upward.to or 'chưa rõ nơi nhận'}"
-                   f" — hạn {_due(plan.upward.due)}")
+                   f" — hạn {due_text(plan.upward.due)}")
     else:
         out.append("Kế hoạch không ghi nơi nhận báo cáo tổng hợp (cấp trên); hãy điền trong "
                    "sổ kế hoạch nếu có.")
@@ -298,20 +317,11 @@ def plan_import_summary(result: ImportResult) -> list[str]:
     return out
 
 
-def _due(due: str | None) -> str:
-    if not due:
-        return "chưa rõ"
-    parts = due.split("-")
-    if len(parts) == 3:
-        return f"{parts[2]}/{parts[1]}/{parts[0]}"
-    return f"{parts[1]}/{parts[0]} hằng năm"
-
-
 def _report_due(r) -> str:
     if r.kind == "quarterly" and r.due and len(r.due.split("-")) == 2:
         m, d = (int(x) for x in r.due.split("-"))
         months = [(m - 1 + 3 * i) % 12 + 1 for i in range(4)]
         return ", ".join(f"{d:02d}/{x:02d}" for x in sorted(months)) + " hằng năm"
     if r.kind == "semiannual":
-        return f"{_due(r.due)} (báo cáo 6 tháng đầu năm)"
-    return _due(r.due)
+        return f"{due_text(r.due)} (báo cáo 6 tháng đầu năm)"
+    return due_text(r.due)

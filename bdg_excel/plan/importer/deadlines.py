@@ -139,6 +139,16 @@ def clause_deadlines(clause: str, bad: list[str]) -> list[tuple[str, str]]:
     return out
 
 
+def due_text(due: str | None) -> str:
+    """"25/11 hằng năm", "10/06/2026", "chưa rõ" for a ``due`` of a plan."""
+    if not due:
+        return "chưa rõ"
+    parts = due.split("-")
+    if len(parts) == 3:
+        return f"{parts[2]}/{parts[1]}/{parts[0]}"
+    return f"{parts[1]}/{parts[0]} hằng năm"
+
+
 def recipient(text: str) -> str | None:
     """The body a report goes to: the last "gửi/về X" with X capitalised."""
     last = None

@@ -11,6 +11,7 @@ from pathlib import Path
 from ...core.errors import PlanError
 from .text import RawLine
 
+_OLE = bytes.fromhex("d0cf11e0a1b11ae1")   # the start of every Word 97-2003 file
 #: LibreOffice gets this long for one document (a first start builds its profile).
 TIMEOUT = 180
 
@@ -23,6 +24,14 @@ def read_doc(path: str | Path) -> list[RawLine]:
     from .docx import read_docx
 
     p = Path(path)
+    with open(p, "rb") as fh:
+        head = fh.read(8)
+    if head.startswith(b"PK"):
+        return read_docx(p)     # a .docx named .doc
+    if head != _OLE and not head.startswith(b"{\\rtf"):
+        raise PlanError(f"Tệp {p.name} không phải văn bản Word (.doc) hoàn chỉnh: có thể tệp "
+                        "bị hỏng hoặc tải về chưa hết. Hãy xin lại tệp gốc, hoặc mở bằng Word "
+                        "và lưu lại dưới dạng .docx rồi nhập lại.")
     exe = soffice()
     if exe is None:
         raise PlanError(f"Tệp {p.name} là định dạng Word cũ (.doc). Máy này chưa cài "

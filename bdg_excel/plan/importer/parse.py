@@ -345,6 +345,9 @@ def _goal_blocks(region: list[Line], ctx: Context):
     """[(heading line, number or None, title, item lines)] for the goals of a region."""
     if any(_goal_match(l) for l in region):
         is_head = lambda l: _goal_match(l) is not None  # noqa: E731
+    elif any(_STATED_GOAL.search(l.text) and not _INDICATOR.match(l.text) for l in region):
+        # "a) Về chính trị (Mục tiêu 1)": headings that state their goal's number
+        is_head = lambda l: bool(_STATED_GOAL.search(l.text)) and not _INDICATOR.match(l.text)  # noqa: E731
     elif any(_FIELD.match(l.text) and not _INDICATOR.match(l.text) for l in region):
         is_head = lambda l: bool(_FIELD.match(l.text))  # noqa: E731
     else:

@@ -180,6 +180,7 @@ def _to_raw(items: list[_Line]) -> list[RawLine]:
     out: list[RawLine] = []
     prev: _Line | None = None
     header: list | None = None       # the header row of a table continued on the next page
+    words: dict[int, list] = {}      # the words of each paragraph (for its bold start)
     n = 0
     for item in items:
         if item.table is not None:
@@ -205,15 +206,18 @@ def _to_raw(items: list[_Line]) -> list[RawLine]:
             continue
         if prev is not None and out and _wrapped(prev, item, right):
             out[-1].text = f"{out[-1].text} {item.text}"
+            words[id(out[-1])].extend(item.words)
         else:
             n += 1
             gap = prev is not None and item.page == prev.page and \
                 item.top - prev.bottom > 1.2 * max(prev.size, 1)
-            bold, all_bold = _bold(item.words)
-            out.append(RawLine(item.text, n, blank_before=bool(gap), page=item.page,
-                               bold_prefix=bold, all_bold=all_bold))
+            out.append(RawLine(item.text, n, blank_before=bool(gap), page=item.page))
+            words[id(out[-1])] = list(item.words)
             header = None if prev is not None else header
         prev = item
+    for line in out:
+        if id(line) in words:
+            line.bold_prefix, line.all_bold = _bold(words[id(line)])
     return out
 
 
@@ -226,9 +230,9 @@ def _bold(words: list[dict]) -> tuple[str | None, bool]:
     named in bold at the start of a paragraph ("- Phòng Văn hóa và Thông tin: …")."""
     if not words:
         return None, False
-    if all(_is_bold(w) for w in words):
-        return None, True
     start = 1 if split_label(words[0]["text"] + " X")[0] and not _is_bold(words[0]) else 0
+    if all(_is_bold(w) for w in words[start:]):
+        return None, True
     lead = []
     for w in words[start:]:
         if not _is_bold(w):

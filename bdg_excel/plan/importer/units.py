@@ -176,9 +176,18 @@ class Organisation:
         dịch vụ hỗ trợ"): (code, how it was matched) for each clause naming data that
         matches an indicator's wording, or the same national indicator (catalog)."""
         out: list[tuple[str, str]] = []
-        for clause in re.split(r";|(?<=[a-zà-ỹ)])\.\s+", text):
-            if not _DATA.search(key(clause)):
-                continue
+        for sentence in re.split(r"(?<=[a-zà-ỹ)])\.\s+", text):
+            # "thu thập số liệu về A; B": the verb covers the whole list after it
+            clauses = sentence.split(";")
+            first = next((i for i, c in enumerate(clauses) if _DATA.search(key(c))), None)
+            if first is not None:
+                out.extend(p for p in self._data_clauses(clauses[first:])
+                           if p[0] not in [c for c, _ in out])
+        return out
+
+    def _data_clauses(self, clauses: list[str]) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for clause in clauses:
             words = _pairs(clause)
             best = max(((len(words & _pairs(i.text)) / max(len(_pairs(i.text)), 1), i.code)
                         for i in self.plan.indicators), default=(0, None))
@@ -302,7 +311,7 @@ class Organisation:
             if any(x.kind == r.kind and x.due == r.due for x in self.plan.reports):
                 continue
             self.plan.reports.append(Report(kind=r.kind, due=r.due, to=r.to))
-            self.ctx.note("deadline", r.kind, _due_text(r.due), line,
+            self.ctx.note("deadline", r.kind, deadlines.due_text(r.due), line,
                           0.9 if r.to else 0.7, "" if r.to else "Không rõ nơi nhận báo cáo.")
         if found.upward and deadlines.is_own(found.upward_to, self.plan.issuer, []):
             # "Tổng hợp, báo cáo kết quả về UBND xã trước ngày 20/12": the plan's own
@@ -311,13 +320,13 @@ class Organisation:
                                             x.due == found.upward_due for x in self.plan.reports):
                 self.plan.reports.append(Report(found.upward_kind, found.upward_due,
                                                 found.upward_to))
-                self.ctx.note("deadline", found.upward_kind, _due_text(found.upward_due), line,
+                self.ctx.note("deadline", found.upward_kind, deadlines.due_text(found.upward_due), line,
                               0.7, "Câu nói báo cáo gửi chính cơ quan ban hành; đã hiểu là "
                               "hạn các đơn vị gửi báo cáo về.")
         elif found.upward:
             up = self.plan.upward or Upward()
             if up.to is None or (up.due is None and found.upward_due):
-                self.ctx.note("upward", found.upward_to or "", _due_text(found.upward_due),
+                self.ctx.note("upward", found.upward_to or "", deadlines.due_text(found.upward_due),
                               line, 0.85)
             up.to = up.to or found.upward_to
             up.due = up.due or found.upward_due
@@ -336,16 +345,6 @@ def _pairs(text: str) -> set[tuple[str, str]]:
     k = re.sub(r"[^\w\s]|\d", " ", key(text))
     words = [w for w in k.split() if w not in _STOP]
     return set(zip(words, words[1:]))
-
-
-def _due_text(due: str | None) -> str:
-    """"25/11 hằng năm", "10/06/2026", "chưa rõ"."""
-    if not due:
-        return "chưa rõ hạn"
-    parts = due.split("-")
-    if len(parts) == 3:
-        return f"{parts[2]}/{parts[1]}/{parts[0]}"
-    return f"{parts[1]}/{parts[0]} hằng năm"
 
 
 def _field_words(text: str) -> list[str]:
