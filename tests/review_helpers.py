@@ -42,7 +42,7 @@ def make_plan() -> Plan:
         Indicator("2.1", 2, 1, "Tỷ lệ lao động nữ được đào tạo nghề",
                   [Target("2.1", "between", 40, 50, "%", 2027, "từ 40% đến 50%", "percent", 100)]),
         Indicator("2.2", 2, 2, "Số vụ bạo lực gia đình",
-                  [Target("2.2", "<", 3, unit="vụ", year=2027, text="dưới 3 vụ")]),
+                  [Target("2.2", "<", 3, unit="vụ", year=2027, text="dưới 3 vụ", national="QG-3.2a")]),
         Indicator("6.1", 6, 1, "Chuyên mục bình đẳng giới trên Đài truyền thanh",
                   [Target("6.1", "qualitative", year=2027, text="Duy trì chuyên mục",
                           measure="yesno")]),

@@ -52,8 +52,8 @@ def test_review_unsure_first_beside_the_text(site):
     r, html = page(client, "/ke-hoach")
     assert r.status_code == 200
     items = review_items(html)
-    assert [int(c) for *_, c in items] == [30, 40, 50, 55, 70, 95]
-    assert items[0][:2] == ("deadline", "annual")
+    assert [int(c) for *_, c in items] == [2, 30, 40, 55, 70, 95]
+    assert [i[:2] for i in items[:2]] == [("national", "2.2"), ("deadline", "annual")]
     text = readable(html)
     assert "6 mục đọc từ văn bản; 5 mục chưa chắc chắn (dưới 80 %) xếp trước" in text
     assert "Văn bản kế hoạch" in text
@@ -77,13 +77,14 @@ def test_without_the_text_the_sentences_stand_in_document_order(site):
     text = readable(html)
     assert "Các câu trong văn bản, theo thứ tự" in text and "hoa-khanh.van-ban.txt" in text
     sources = re.findall(r'<p id="doan-\d+"><span class="no">([^<]+)</span>', html)
-    assert sources == ["đoạn 5", "đoạn 8", "đoạn 12", "đoạn 14", "đoạn 99"]
+    assert sources == ["đoạn 5", "đoạn 8", "đoạn 12", "đoạn 14", "đoạn 99", "chưa rõ chỗ"]
 
 
 def test_a_plan_without_review_still_offers_corrections(site):
     ws, path, client = site
     wb = load_workbook(path)
     del wb["Rà soát"]
+    wb["Chỉ tiêu"]["N4"] = "QG-3.2a"         # no link left unsure either
     wb.save(path)
     _, html = page(client, "/ke-hoach")
     assert 'id="review"' not in html
@@ -139,7 +140,9 @@ def test_link_a_national_code_and_confirm_an_item(site):
     r = post(client, "/ke-hoach/sua", {"loai": "national", "ma": "2.2", "ma_quoc_gia": "QG-3.1"})
     message, _ = saved_message(client, r)
     assert message.startswith("Đã lưu vào tệp hoa-khanh.xlsx: trang Chỉ tiêu, ô ")
-    assert message.endswith("(trống) → QG-3.1.")
+    assert message.endswith("QG-3.2a? → QG-3.1.")     # an unsure link made sure
+    assert load_plan(path).target("2.2").national == "QG-3.1"
+    assert "national" not in {i.kind for i in load_plan(path).review}
     r = post(client, "/ke-hoach/sua", {"loai": "assignment", "ma": "Trường Tiểu học Hòa Khánh",
                                        "xac_nhan": "1"})
     message, html = saved_message(client, r)

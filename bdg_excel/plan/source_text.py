@@ -140,7 +140,7 @@ def review_view(items: list[ReviewItem], paragraphs: list[str] | None) -> Review
         para = by_sentence.get(key)
         if para is None:
             para = Paragraph(len(view.paragraphs) + 1, [Segment(vn.clean(item.sentence), n)],
-                             item.source)
+                             item.source or "chưa rõ chỗ")
             by_sentence[key] = para
             view.paragraphs.append(para)
         view.located[n] = para.segments[0].item
