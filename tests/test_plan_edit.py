@@ -386,3 +386,15 @@ def test_pages_of_a_pdf_are_kept_and_shown(book):
     view = source_text.review_view([item], paragraphs)
     assert [(p.number, p.page) for p in view.paragraphs] == [(1, 1), (2, None), (3, 2), (5, 4)]
     assert view.paragraphs[2].segments[0].text == "Đạt 35% nữ." and view.located == {0: 0}
+
+
+def test_a_link_read_from_a_rows_words_is_marked_where_its_row_was_read():
+    paragraphs = ["Chỉ tiêu chung: dưới 3 vụ mỗi năm trên toàn tỉnh.", "Khác.",
+                  "Số vụ bạo lực gia đình giảm còn dưới 3 vụ."]
+    items = [ReviewItem("national", "2.2", "QG-3.2a", "", "dưới 3 vụ", 0.1),
+             ReviewItem("target", "2.2", "< 3 vụ", "đoạn 3", paragraphs[2], 0.6)]
+    view = source_text.review_view(items, paragraphs)
+    assert view.items[0].kind == "national"
+    assert view.located == {0: 1, 1: 1}            # one mark, in paragraph 3, for both
+    assert [p.number for p in view.paragraphs if any(s.item is not None
+                                                     for s in p.segments)] == [3]

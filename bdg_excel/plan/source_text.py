@@ -118,10 +118,15 @@ def review_view(items: list[ReviewItem], paragraphs: list[str] | None) -> Review
         paragraphs = [p.lstrip("\f") for p in paragraphs]
         view = ReviewView(ordered, [], True)
         marks: dict[int, list[tuple[int, int, int]]] = {}
-        for n, item in enumerate(ordered):
-            hit = locate(paragraphs, item.sentence)
+        found_at: dict[str, int] = {}      # ref -> paragraph of an item about it
+        # items that say where they come from first; one that does not (a national link
+        # read from a row's words) is looked for first where an item about its row was
+        for n in sorted(range(len(ordered)), key=lambda n: (not ordered[n].source, n)):
+            item = ordered[n]
+            hit = locate(paragraphs, item.sentence, found_at.get(item.ref))
             if hit:
                 p, start, end = hit
+                found_at.setdefault(item.ref, p)
                 # a sentence already marked (two items read from it): its mark stands for both
                 same = next((m for a, b, m in marks.get(p, []) if a < end and start < b), None)
                 if same is None:
@@ -160,12 +165,18 @@ def _pages(paragraphs: list[str]) -> dict[int, int]:
     return out
 
 
-def locate(paragraphs: list[str], sentence: str) -> tuple[int, int, int] | None:
+def locate(paragraphs: list[str], sentence: str,
+           near: int | None = None) -> tuple[int, int, int] | None:
     """(paragraph index, start, end) of ``sentence`` in ``paragraphs``: exactly, then
-    ignoring case, then its first words (a sentence the importer joined across lines)."""
+    ignoring case, then its first words (a sentence the importer joined across lines);
+    in paragraph ``near`` first when given."""
     wanted = vn.clean(sentence or "")
     if not wanted:
         return None
+    if near is not None and 0 <= near < len(paragraphs):
+        hit = locate([paragraphs[near]], wanted)
+        if hit:
+            return near, hit[1], hit[2]
     probes = [(wanted, False), (wanted.lower(), True)]
     for head in (60, 30):      # a sentence the document wraps over several lines
         if len(wanted) > head:
