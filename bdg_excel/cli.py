@@ -298,7 +298,7 @@ def plan_show_cmd(plan_file: Path | None, workspace: Path, plan_name: str | None
               "(kèm ngày), email, người liên hệ và phân công đã nhập tay được giữ lại.")
 @quiet_option
 def plan_import_cmd(document: Path, output: Path | None, fmt: str, force: bool, quiet: bool):
-    """Đọc văn bản kế hoạch (.docx, .txt) hoặc kế hoạch dạng JSON (.json) thành tệp kế hoạch Excel."""
+    """Đọc văn bản kế hoạch (.docx, .doc, .pdf có lớp chữ, .txt) hoặc kế hoạch dạng JSON (.json) thành tệp kế hoạch Excel."""
     from .core import clock
     from .plan import catalog
     from .plan.importer import import_plan, plan_import_summary
@@ -363,6 +363,11 @@ def _carry_over_lines(c) -> list[str]:
 
 
 # -- the cycle ---------------------------------------------------------------------------
+#: plan warnings that change what the forms say (their deadline): generate shows them in
+#: full; the others it counts (plan check lists them)
+_FORM_WARNINGS = {"no_reports", "missing_due", "invalid_due", "unknown_kind"}
+
+
 @cli.command("generate", context_settings=CONTEXT)
 @workspace_option
 @plan_option
@@ -373,10 +378,20 @@ def _carry_over_lines(c) -> list[str]:
 @quiet_option
 def generate_cmd(ws, plan, period, units, workers, quiet):
     """Tạo biểu mẫu cho từng đơn vị vào outbox/forms/."""
+    from .plan.importer import NEEDS_LOOK
     from .plan.planbook import check_plan
 
-    for f in check_plan(plan):   # errors stop workflow.generate; warnings are shown
-        echo(str(f))
+    findings = check_plan(plan)
+    for f in findings:   # errors stop workflow.generate; deadline warnings change the forms
+        if f.severity == ERROR or f.code in _FORM_WARNINGS:
+            echo(str(f))
+    warnings = [f for f in findings if f.severity != ERROR and f.code not in _FORM_WARNINGS]
+    unsure = sum(r.confidence < NEEDS_LOOK for r in plan.review)
+    if warnings or unsure:
+        parts = ([f"{len(warnings)} cảnh báo khác (xem bằng: bdg-excel plan check)"] if warnings
+                 else []) + ([f"{unsure} mục nhập từ văn bản cần xem lại (trang “Rà soát” của "
+                              "tệp kế hoạch)"] if unsure else [])
+        echo("Kế hoạch còn " + "; ".join(parts) + ".")
     with progress_bar("Tạo biểu mẫu", quiet) as bar:
         forms = workflow.generate(ws, plan, period, units=list(units) or None,
                                   workers=workers or 1, progress=bar, now=clock.now())

@@ -158,8 +158,7 @@ def title_block(ws, fm: Formats, c: Consolidation, title: str, last_col: int) ->
     left, right = _sides(last_col)
     small = fm(italic=True, font_size=10, text_wrap=True)
     _merge(ws, 0, left, f"Biểu số: {FORM_NUMBER}", fm(bold=True))
-    basis = f"Ban hành kèm theo Kế hoạch số {plan.number}" if plan.number else \
-        "Ban hành kèm theo Kế hoạch"
+    basis = f"Ban hành kèm theo {plan.citation()}"
     _merge(ws, 1, left, basis, small)
     if a.due:
         _merge(ws, 2, left, f"Hạn gửi báo cáo: {vn.format_date(a.due)}", small)
@@ -173,7 +172,7 @@ def title_block(ws, fm: Formats, c: Consolidation, title: str, last_col: int) ->
     ws.merge_range(4, 0, 4, last_col, title, fm(bold=True, align="center", font_size=14,
                                                   text_wrap=True))
     ws.set_row(4, 36)
-    sub = plan.title + (f" (số {plan.number})" if plan.number else "")
+    sub = plan.title + (f" ({plan.citation()[len('Kế hoạch '):]})" if plan.number else "")
     ws.merge_range(5, 0, 5, last_col, sub, fm(italic=True, align="center", text_wrap=True))
     ws.set_row(5, 32)
     ws.merge_range(6, 0, 6, last_col, f"Kỳ báo cáo: {period_label(c.period)}",
