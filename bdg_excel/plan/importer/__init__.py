@@ -89,6 +89,10 @@ def import_plan(path: str | Path, *, name: str | None = None) -> ImportResult:
         else:  # pragma: no cover - cp1258 decodes nearly anything
             raise PlanError(f"Không đọc được tệp {p.name}: hãy lưu lại với mã UTF-8.")
         raw = lines_from_text(text)
+    elif suffix == ".json":
+        from ..planjson import read_plan_json
+        plan = read_plan_json(p, name=name if name is not None else p.stem)
+        return finish(ImportResult(plan, [], _summary_of_json(plan), source=p.name))
     elif suffix == ".pdf":
         from .pdf import read_pdf
         raw = read_pdf(p)
@@ -97,9 +101,37 @@ def import_plan(path: str | Path, *, name: str | None = None) -> ImportResult:
         raw = read_doc(p)
     else:
         raise PlanError(f"Không nhận dạng được tệp {p.name}: chỉ nhập được kế hoạch dạng "
-                        ".docx, .doc, .pdf (có lớp chữ) hoặc .txt.")
-    return import_lines(raw, source=p.name, name=name if name is not None else p.stem,
-                        paragraphs=suffix in (".docx", ".doc"), pages=suffix == ".pdf")
+                        ".docx, .doc, .pdf (có lớp chữ), .txt hoặc .json.")
+    return finish(import_lines(raw, source=p.name, name=name if name is not None else p.stem,
+                               paragraphs=suffix in (".docx", ".doc"), pages=suffix == ".pdf"))
+
+
+def finish(result: ImportResult) -> ImportResult:
+    """What every import ends with: in a province's plan, a unit standing for every
+    commune ("UBND các xã, phường") becomes the province's communes."""
+    from ..admin import expand_communes, province_of
+
+    plan = result.plan
+    added = expand_communes(plan)
+    if added:
+        province = province_of(plan.issuer)
+        result.unparsed.append(Finding(
+            "communes_expanded", f"“UBND các xã, phường” được thay bằng {len(added)} xã, "
+            f"phường, đặc khu của {province.level} {province.short} theo danh mục đơn vị hành "
+            "chính hiện hành; mỗi đơn vị nhận các chỉ tiêu và nhiệm vụ đã giao cho “các xã, "
+            "phường”.", "info", file=result.source))
+    s = result.summary
+    s.units, s.tasks = len(plan.units), sum(len(u.tasks) for u in plan.units)
+    s.assignments = sum(len(u.indicators) for u in plan.units)
+    return result
+
+
+def _summary_of_json(plan: Plan) -> ImportSummary:
+    """The summary of a plan read from plan JSON (its units are counted by finish)."""
+    assigned = {c for u in plan.units for c in u.indicators}
+    return ImportSummary(goals=len(plan.goals), indicators=len(plan.indicators),
+                         targets=len(plan.targets()), units=0, deadlines=len(plan.reports),
+                         unassigned=[i.code for i in plan.indicators if i.code not in assigned])
 
 
 def import_text(text: str, *, source: str | None = None, name: str = "") -> ImportResult:
