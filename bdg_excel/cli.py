@@ -631,9 +631,12 @@ def fetch_cmd(ws, imap_host, imap_port, imap_user, security, folder, since, mark
               help="csv hoặc json.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Ghi ra tệp thay vì in ra màn hình.")
-def export_cmd(ws, plan, period, fmt, output):
-    """Xuất dữ liệu dạng bảng (một dòng cho mỗi đơn vị × chỉ tiêu)."""
-    text = workflow.export(ws, plan, period, fmt, output)
+@click.option("--tasks", is_flag=True,
+              help="Xuất tình trạng nhiệm vụ (một dòng cho mỗi đơn vị × nhiệm vụ).")
+def export_cmd(ws, plan, period, fmt, output, tasks):
+    """Xuất dữ liệu dạng bảng (một dòng cho mỗi đơn vị × chỉ tiêu; với --tasks: mỗi đơn vị
+    × nhiệm vụ)."""
+    text = workflow.export(ws, plan, period, fmt, output, tasks=tasks)
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
     else:

@@ -417,13 +417,15 @@ def fetch_mail(ws: Workspace, settings, **options):
         return mail.fetch(ws, settings, **options)
 
 
-def export(ws: Workspace, plan: Plan, period: str, fmt: str, out: Path | None = None) -> str:
+def export(ws: Workspace, plan: Plan, period: str, fmt: str, out: Path | None = None, *,
+           tasks: bool = False) -> str:
+    """The tidy data (CONTRACT section 5); with ``tasks``, the task statuses instead."""
     from .report.export import to_csv, to_json
 
     if fmt not in ("csv", "json"):
         raise UsageError("Định dạng phải là csv hoặc json.")
     c = consolidate(ws, plan, period)
-    text = to_csv(c) if fmt == "csv" else to_json(c)
+    text = to_csv(c, tasks) if fmt == "csv" else to_json(c, tasks)
     if out is not None:
         with atomic_output(Path(out)) as tmp:
             tmp.write_text(text, encoding="utf-8", newline="")

@@ -89,7 +89,7 @@ def test_ratio_rolls_up_from_numerators_not_average_of_percentages(tmp_path):
     assert rows["1.1"]["Đánh giá"] == "Chưa đạt"
     assert rows["1.2"]["Kết quả"] == pytest.approx(3)
     assert rows["1.3"]["Kết quả"] == 12
-    assert rows["1.4"]["Kết quả"] == "Có: 2, Không: 1"
+    assert rows["1.4"]["Kết quả"] == "Có: 2 đơn vị; Không: 1 đơn vị"
     assert rows["1.1"]["Số đơn vị đã báo cáo"] == "3/3"
 
     tidy = json.loads(export(ws, plan, "2026", "json"))
