@@ -499,8 +499,11 @@ def submissions(wb, fm: Formats, c: Consolidation) -> None:
               if any(sub.deadline for sub in c.submissions) else "Kế hoạch chưa có hạn nộp",
               None, None, None, None, k.resubmitted or None]
     put_row(ws, row, totals, [bold] * len(totals))
-    table.append((row, totals))
-    title_heights(ws, fit_widths(ws, headers, table, head_row=head))
+    widths = fit_widths(ws, headers, table, head_row=head)
+    title_heights(ws, widths)
+    lines = max(wrapped_lines(v, widths[col], bold=True)           # the totals are bold
+                for col, v in enumerate(totals) if isinstance(v, str))
+    ws.set_row(row, lines * LINE_PT + 3)
     table_end = row
     end = signature(ws, fm, c, row + 2, last)
     keep = {end - 1: max(first, row - 2)}    # the last units, the totals and the signature
