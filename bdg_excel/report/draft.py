@@ -59,7 +59,7 @@ def unit_noun(c: Consolidation) -> str:
     the plan is the people's committee of a commune or ward, else "đơn vị"."""
     kinds = []
     for s in c.submissions:
-        m = COMMUNE.match(vn.canonical(s.unit.name))
+        m = COMMUNE.match(vn.strip_accents(vn.canonical(s.unit.name)))
         if not m:
             return "đơn vị"
         kinds.append(m.group(2))
