@@ -1,11 +1,14 @@
 """Native Excel charts of the consolidated workbook (xlsxwriter).
 
-Sheet "Biểu đồ" holds only the charts, four to an A4 landscape page (two across, two
-down), each inside one page area: the sheet prints at a fixed scale with a page break every
-:data:`PAGE_ROWS` rows, so no chart is ever cut by a break. The figures the charts read
-are on the hidden sheet :data:`CHART_DATA` (never printed). Charts: who reported on time,
-late or not at all; how far each target row is toward its target (%); then, per goal and unit of measure, the result against the target of
-every target row that has a numeric target (and the previous period when known).
+Sheet "Biểu đồ" prints on ONE A4 landscape page (the print area), four charts two across
+and two down: who reported on time, late or not at all (or, for a plan without a deadline,
+who reported); the target rows by assessment; how far each target row is toward its
+target (%); the tasks by status. Below the printed page, seen on screen only: per goal and
+unit of measure, the result against the target of every target row that has a numeric
+target (and the previous period when known). Each chart lies inside one page area of
+:data:`PAGE_ROWS` rows. The figures the charts read are on the hidden sheet
+:data:`CHART_DATA` (never printed). Axes that count (units, indicators, tasks) go in whole
+steps.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from itertools import cycle
 
 from ..core.xlsx import Formats, a4_landscape, col_units, put
 from .results import Consolidation
+from .sheets import STATUS_COLOURS
 
 CHARTS = "Biểu đồ"
 CHART_DATA = "Số liệu biểu đồ"
 ROW_PX = 20              # default row: 15 pt
 COL_PX = 64              # default column: 8.43 characters
-PAGE_ROWS = 32           # rows of one printed page (see PRINT_SCALE)
+PAGE_ROWS = 32           # rows of one page area (see PRINT_SCALE); only the first prints
 SLOT_ROWS = 15           # rows a chart occupies (288 px + a gap)
 SLOT_COLS = 7            # columns a chart occupies (430 px + a gap)
 CHART_PX = (430, 288)
@@ -115,7 +119,7 @@ def _counts_chart(wb, fm: Formats, data, row: int, title: str, head: str,
     chart.set_title({"name": title, "name_font": {"size": 12}})
     chart.set_legend({"none": True})
     chart.set_x_axis({"name": x_name})
-    chart.set_y_axis({"name": "Số lượng" if head != "Số đơn vị" else head, "min": 0,
+    chart.set_y_axis({"name": head, "min": 0,
                       "major_unit": whole_step(max((v for _, v, _ in figures), default=1)),
                       "num_format": "0", "major_gridlines": {"visible": True}})
     return chart, row + len(figures) + 2
@@ -139,21 +143,16 @@ def assessment_figures(c: Consolidation) -> list[tuple[str, int, str]]:
     """(label, target rows, colour) by assessment of the consolidated results."""
     order = [("Đạt", "#70AD47"), ("Chưa đạt", "#ED7D31"), ("Định tính", "#A5A5A5"),
              ("Chưa có số liệu", "#D9D9D9")]
-    counts = dict.fromkeys(label for label, _ in order)
-    counts = {label: 0 for label in counts}
+    labels = {"met": "Đạt", "not_met": "Chưa đạt", "qualitative": "Định tính"}
+    counts = dict.fromkeys((label for label, _ in order), 0)
     for res in c.results:
-        if not res.unit_values:
-            continue
-        code = res.assessment.code
-        label = {"met": "Đạt", "not_met": "Chưa đạt", "qualitative": "Định tính"}.get(
-            code, "Chưa có số liệu")
-        counts[label] += 1
+        if res.unit_values:          # rows assigned to nobody are not counted
+            counts[labels.get(res.assessment.code, "Chưa có số liệu")] += 1
     return [(label, counts[label], colour) for label, colour in order]
 
 
 def task_figures(c: Consolidation) -> list[tuple[str, int, str]]:
-    from .sheets import STATUS_COLOURS
-
+    """(status, tasks, colour), the tasks of units that have not reported as such."""
     counts = dict.fromkeys(STATUS_COLOURS, 0)
     for tr in c.tasks:
         status = tr.status if tr.status in counts else "Chưa báo cáo"
