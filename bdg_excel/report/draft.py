@@ -77,6 +77,9 @@ def write_draft(c: Consolidation, path: Path, *, config: dict | None = None,
 
     a = addressing(c.plan, config, c.period, c.generated_at)      # as the workbook
     doc = Document()
+    doc.core_properties.title = f"Dự thảo báo cáo kết quả thực hiện {period_label(c.period)}"
+    doc.core_properties.author = a.office or ""
+    doc.core_properties.comments = "bdg-excel"
     _page(doc)
     _heading(doc, c, a)
     noun = unit_noun(c)
