@@ -134,14 +134,36 @@ def cli():
 @click.option("--email", default=None, metavar="ĐỊA_CHỈ",
               help="Địa chỉ thư của cơ quan (người gửi biểu, nơi đơn vị trả lời), ghi vào "
                    "bdg-excel.toml.")
-def init_cmd(directory: Path, example: str | None, office: str | None, email: str | None):
+@click.option("--province", default=None, metavar="TỈNH",
+              help="Thư mục làm việc của tỉnh (Sở Nội vụ): kế hoạch liệt kê mọi xã, phường, "
+                   "đặc khu của tỉnh theo danh mục hiện hành, mỗi đơn vị báo cáo mọi chỉ tiêu "
+                   "quốc gia. Ví dụ: --province \"Lai Châu\" (không dấu cũng được).")
+@click.option("--national", is_flag=True, default=False,
+              help="Thư mục làm việc của Bộ Nội vụ: kế hoạch liệt kê 34 tỉnh, thành phố; "
+                   "tổng hợp các bảng tổng hợp của tỉnh.")
+def init_cmd(directory: Path, example: str | None, office: str | None, email: str | None,
+             province: str | None, national: bool):
     """Tạo thư mục làm việc (templates/, inbox/, outbox/) và tệp cấu hình bdg-excel.toml."""
+    if sum(bool(x) for x in (example, province, national)) > 1:
+        raise click.UsageError("Chỉ dùng một trong --example, --province, --national.")
     if email is None and _interactive() and not (directory / "bdg-excel.toml").exists():
         email = _ask_office_email()
-    res = workflow.init(directory, example, office=office, email=email)
+    if province or national:
+        res = (workflow.init_province(directory, province, email=email) if province else
+               workflow.init_national(directory, email=email))
+    else:
+        res = workflow.init(directory, example, office=office, email=email)
     ws = res.workspace
     echo(f"Đã tạo thư mục làm việc: {ws.root}")
-    if res.plan:
+    if res.plan and (province or national):
+        plan = workflow.load(ws, res.plan.stem)
+        echo(f"Kế hoạch: {res.plan} ({len(plan.units)} đơn vị, {len(plan.targets())} dòng chỉ "
+             "tiêu quốc gia). Thêm các sở, ban, ngành và địa chỉ thư của đơn vị vào tệp này.")
+        unset = [t.code for t in plan.targets() if t.op != "qualitative" and t.value is None]
+        if unset:
+            echo(f"  Chưa có giá trị mục tiêu quốc gia cho dòng {', '.join(unset)}: ghi mục "
+                 "tiêu của kế hoạch vào tệp kế hoạch trước khi tạo biểu mẫu.")
+    elif res.plan:
         echo(f"Kế hoạch mẫu: {res.plan}")
     if res.config_written:
         echo(f"Tệp cấu hình: {res.config} (mở bằng Notepad; mỗi dòng có lời giải thích)")
@@ -276,8 +298,9 @@ def plan_show_cmd(plan_file: Path | None, workspace: Path, plan_name: str | None
               "(kèm ngày), email, người liên hệ và phân công đã nhập tay được giữ lại.")
 @quiet_option
 def plan_import_cmd(document: Path, output: Path | None, fmt: str, force: bool, quiet: bool):
-    """Đọc văn bản kế hoạch (.docx hoặc .txt) thành tệp kế hoạch Excel."""
+    """Đọc văn bản kế hoạch (.docx, .txt) hoặc kế hoạch dạng JSON (.json) thành tệp kế hoạch Excel."""
     from .core import clock
+    from .plan import catalog
     from .plan.importer import import_plan, plan_import_summary
     from .plan.importer.reimport import reimport
     from .plan.planbook import save_plan
@@ -309,6 +332,7 @@ def plan_import_cmd(document: Path, output: Path | None, fmt: str, force: bool, 
         return
     for line in plan_import_summary(result):
         echo(line)
+    echo(catalog.summary(result.plan))
     if carried is not None:
         for line in _carry_over_lines(carried):
             echo(line)
@@ -621,6 +645,22 @@ def fetch_cmd(ws, imap_host, imap_port, imap_user, security, folder, since, mark
         echo("Bước tiếp theo: bdg-excel consolidate (kiểm tra, ghi sổ và ghi bảng tổng hợp)")
     else:
         echo("Chưa có tệp mới. Xem đơn vị nào chưa nộp: bdg-excel status")
+
+
+@cli.command("catalog", context_settings=CONTEXT)
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text",
+              show_default=True, help="text: danh sách dễ đọc; json: cho phần mềm khác.")
+def catalog_cmd(fmt: str):
+    """In danh mục chỉ tiêu quốc gia (mã QG-4.1, QG-3.2a…) của Chiến lược quốc gia về bình
+    đẳng giới: nội dung, đơn vị tính, chỉ tiêu năm 2025 và 2030, cách các kế hoạch thường ghi."""
+    from .plan import catalog
+
+    cat = catalog.load()
+    if fmt == "json":
+        echo(json.dumps(cat.to_json(), ensure_ascii=False, indent=2))
+        return
+    for line in catalog.describe(cat):
+        echo(line)
 
 
 @cli.command("export", context_settings=CONTEXT)

@@ -91,9 +91,49 @@ def init(root: str | Path, example: str | None = None, *, office: str | None = N
     return InitResult(ws, dest, config_path, written, office_of(ws.config()).email)
 
 
+def init_province(root: str | Path, province: str, *, email: str | None = None,
+                  nested_ok: bool = False, start: int = 2026) -> InitResult:
+    """``bdg-excel init DIR --province NAME``: a province workspace (CONTRACT section 7)
+    whose plan (templates/ke-hoach-tinh-….xlsx) lists every commune-level unit of the
+    province in the official list ("UBND xã …", "UBND phường …", "UBND đặc khu …"), each
+    assigned every national indicator with its 2030 target. ``province``: accents, case
+    and "tỉnh"/"thành phố" optional. An existing plan workbook is never replaced."""
+    from .plan import admin
+
+    p = admin.find_province(province)
+    if p is None:
+        admin.province_plan(province)          # raises the usage error naming the 34
+    plan = admin.province_plan(p, start=start)
+    return _init_with_plan(root, plan, f"ke-hoach-{p.level}-{p.short}",
+                           f"Sở Nội vụ {p.level} {p.short}", email, nested_ok)
+
+
+def init_national(root: str | Path, *, email: str | None = None, nested_ok: bool = False,
+                  start: int = 2026) -> InitResult:
+    """``bdg-excel init DIR --national``: the ministry's workspace, one level above the
+    provinces: its plan's units are the People's Committees of the 34 provinces
+    ("UBND tỉnh Lai Châu", "UBND thành phố Hà Nội"), each assigned every national
+    indicator; a province's consolidated workbook dropped into inbox/ is its return."""
+    from .plan import admin
+
+    return _init_with_plan(root, admin.national_plan(start=start), "ke-hoach-toan-quoc",
+                           "Bộ Nội vụ", email, nested_ok)
+
+
+def _init_with_plan(root, plan: Plan, name: str, office: str, email, nested_ok) -> InitResult:
+    res = init(root, office=office, email=email, nested_ok=nested_ok)
+    dest = res.workspace.templates / f"{vn.safe_filename(vn.strip_accents(name).lower().replace(' ', '-'))}.xlsx"
+    if not dest.exists():
+        plan.name = dest.stem
+        planbook.save_plan(plan, dest)
+    res.plan = dest
+    return res
+
+
 #: 2: the plan classes moved to bdg_excel.plan.model (issue 18), so old pickles name
-#: modules that no longer exist
-PLAN_CACHE_FORMAT = 2
+#: modules that no longer exist; 3: plans carry national codes (a workbook without the
+#: column is linked when read), which an older cache of the same workbook lacks
+PLAN_CACHE_FORMAT = 3
 
 
 def load(ws: Workspace, plan_name: str | None = None) -> Plan:

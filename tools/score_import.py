@@ -15,6 +15,8 @@ Parts, each in [0, 1], per document:
 - ``assign``    F1 over assignments (unit, indicator code);
 - ``deadlines`` recall of the deadlines: each units' report (kind, due) and the due date of
   the office's own report upward; 0 when the plan states none and the importer invents one;
+- ``national``  share of the expected target rows whose national code (CONTRACT section 2,
+  ``null`` for a local indicator) the importer linked right;
 - ``details``   share right of: plan number, plan date, upward recipient, upward deadline,
   and "no deadline invented" (the reports found are exactly the expected ones).
 
@@ -41,7 +43,7 @@ CORPUS = ROOT / "tests" / "data" / "import" / "corpus"
 REAL = {"ke-hoach-binh-lu-2026-2030.txt": "binh-lu",
         "ke-hoach-tam-duong-2021-2025.txt": "tam-duong",
         "ke-hoach-vp-ubnd-lai-chau-2026.txt": "lai-chau-vp"}
-PARTS = ("targets", "goals", "units", "assign", "deadlines", "details")
+PARTS = ("targets", "goals", "units", "assign", "deadlines", "national", "details")
 
 
 def expected_from_plan_json(data: dict) -> dict:
@@ -51,6 +53,8 @@ def expected_from_plan_json(data: dict) -> dict:
         "goals": {str(g["number"]): g["title"] for g in data.get("goals", [])},
         "targets": {t["code"]: [t["op"], t["value"], t["max"], t["unit"]]
                     for i in data.get("indicators", []) for t in i["targets"]},
+        "national": {t["code"]: t.get("national")
+                     for i in data.get("indicators", []) for t in i["targets"]},
         "units": {u["name"]: list(u["indicators"]) for u in data.get("units", [])},
         "reports": [[r["kind"], r["due"]] for r in data.get("reports", [])],
         "upward": data.get("upward"),
@@ -82,7 +86,7 @@ def _recall(got: set, want: set) -> float:
 
 
 def score(plan: dict, expected: dict) -> dict:
-    """The six parts for one imported plan JSON against its expectation."""
+    """The parts (PARTS) for one imported plan JSON against its expectation."""
     got_t = {(t["code"], t["op"], _num(t["value"]), _num(t["max"]), t["unit"])
              for i in plan["indicators"] for t in i["targets"]}
     want_t = {(code, op, _num(v), _num(mx), unit)
@@ -110,7 +114,15 @@ def score(plan: dict, expected: dict) -> dict:
     return {"targets": _f1(got_t, want_t), "goals": _f1(got_g, want_g),
             "units": _recall(got_u, want_u), "assign": _f1(got_a, want_a),
             "deadlines": _recall(got_d, want_d),
+            "national": _national(plan, expected.get("national", {})),
             "details": sum(details) / len(details)}
+
+
+def _national(plan: dict, want: dict) -> float:
+    got = {t["code"]: t.get("national") for i in plan["indicators"] for t in i["targets"]}
+    if not want:
+        return 1.0
+    return sum(code in got and got[code] == nat for code, nat in want.items()) / len(want)
 
 
 def documents(docx_too: bool = False):

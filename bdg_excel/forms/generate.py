@@ -685,6 +685,7 @@ def meta_values(plan: Plan, unit: Unit, period: str, generated_at: datetime, *,
         "generated_at": generated_at.isoformat(timespec="seconds"),
         "targets": ",".join(t.code for t in rows),
         "tasks": ",".join(layout.task_code(i) for i in range(len(unit.tasks))),
+        "national": layout.national_meta((t.code, t.national) for t in rows),
     }
     return {k: vn.nfc(values[k] or "") for k in layout.META_KEYS}
 

@@ -95,6 +95,11 @@ MIGRATIONS: list[str] = [
     UPDATE files SET feedback = '';
     CREATE INDEX files_feedback ON files(feedback) WHERE feedback IS NULL
     """,
+    # 4: the national code (CONTRACT section 2) of the plan's row each value was counted
+    #    for, so a later period compares by meaning when the plan has been renumbered
+    """
+    ALTER TABLE vals ADD COLUMN national TEXT
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -485,7 +490,7 @@ class _Batch:
         file_id = cur.lastrowid
         self.findings.extend((file_id, f.severity, f.code, f.message, f.sheet, f.cell, f.target)
                              for f in findings)
-        self.values.extend({**v, "file_id": file_id} for v in values)
+        self.values.extend({"national": None, **v, "file_id": file_id} for v in values)
         self.tasks.extend({**t, "file_id": file_id} for t in tasks)
         return file_id
 
@@ -500,7 +505,7 @@ class _Batch:
         if self.values:
             self.db.executemany(
                 "INSERT INTO vals VALUES (:file_id, :code, :value, :numerator, :denominator, "
-                ":answer, :source, :note, :cell)", self.values)
+                ":answer, :source, :note, :cell, :national)", self.values)
         if self.tasks:
             self.db.executemany(
                 "INSERT INTO tasks VALUES (:file_id, :code, :text, :status, :result)", self.tasks)

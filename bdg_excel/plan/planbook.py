@@ -32,6 +32,7 @@ from ..core.findings import ERROR, WARNING, Finding
 from ..core.perf import no_gc
 from ..core.xlsx import (DATE_FORMAT, FONT, LINE_PT, a4_landscape, col_units, workbook_options,
                          wrapped_lines)
+from . import catalog
 from .model import MEASURES, OPS, RATIO_MEASURES, REPORT_KINDS, Goal, Indicator, Plan, \
     Report, Target, Unit, Upward, infer_measure
 from .targets import MEASURE_FROM_LABEL, MEASURE_LABELS, OP_FROM_LABEL, OP_LABELS
@@ -107,6 +108,10 @@ COLUMNS: dict[str, tuple[_Col, ...]] = {
         _Col("measure", "Cách tính", 22, note="Để trống: tự suy ra từ Đơn vị tính."),
         _Col("factor", "Hệ số", 10, "number",
              note="Tỷ lệ %: 100; /100.000: 100000; /1.000: 1000; lần: 1."),
+        _Col("national", "Mã quốc gia", 11, "code", ("mã chỉ tiêu quốc gia", "mã qg"),
+             "Chỉ tiêu của Chiến lược quốc gia mà dòng này thực hiện (QG-4.1, QG-3.2a; danh "
+             "mục: lệnh bdg-excel catalog). Để trống nếu là chỉ tiêu riêng. Dấu ? sau mã: "
+             "chưa chắc chắn, kiểm tra rồi xóa dấu ?."),
     ),
     UNITS_SHEET: (
         _Col("name", "Tên đơn vị", 45, aliases=("đơn vị",)),
@@ -272,7 +277,7 @@ def _write(plan: Plan, filename: str) -> None:
     _table(wb, TARGETS_SHEET, [
         [t.code, ind.goal, ind.number, ind.code, ind.text, t.text,
          OP_LABELS.get(t.op, t.op), t.value, t.max, t.unit, t.year,
-         MEASURE_LABELS.get(t.measure, t.measure), t.factor]
+         MEASURE_LABELS.get(t.measure, t.measure), t.factor, catalog.cell_text(plan, t)]
         for ind in plan.indicators for t in ind.targets], fmt,
         lists={"op": list(OP_LABELS.values()), "measure": list(MEASURE_LABELS.values())})
     _table(wb, UNITS_SHEET, [[u.name, u.email, u.contact] for u in plan.units], fmt)
@@ -432,7 +437,9 @@ def _load_plan(path: Path) -> Plan:
         plan.goals.append(goal)
         src.rows[("goal", gi)] = (GOALS_SHEET, row)
 
-    _read_targets(plan, table(TARGETS_SHEET), reader)
+    records = table(TARGETS_SHEET)
+    _read_targets(plan, records, reader)
+    _read_national(plan, records)
 
     for ui, (row, rec) in enumerate(table(UNITS_SHEET)):
         plan.units.append(Unit(_text(rec.get("name")) or "", email=_text(rec.get("email")),
@@ -694,6 +701,20 @@ def _read_targets(plan: Plan, records: list[tuple[int, dict]], reader: _Reader) 
             reader.sources.rows[("target", ii, ti)] = (TARGETS_SHEET, row)
 
 
+def _read_national(plan: Plan, records: list[tuple[int, dict]]) -> None:
+    """The column "Mã quốc gia"; a workbook written before it existed gets its links from
+    the rows' text, listed for review like an import's."""
+    if not any("national" in rec for _, rec in records):
+        plan.review.extend(catalog.review_links(plan, catalog.link_plan(plan)))
+        return
+    for _, rec in records:
+        t = plan.target(_code(rec.get("code")) or _code(rec.get("indicator")) or "")
+        if t is not None:
+            t.national, unsure = catalog.read_cell(rec.get("national"))
+            if unsure:
+                catalog.mark_unsure(plan, t.code)
+
+
 def _target(rec: dict, code: str, row: int, reader: _Reader) -> Target:
     where = (TARGETS_SHEET, row)
     raw_op = _text(rec.get("op")) or ""
@@ -874,7 +895,20 @@ def check_plan(plan: Plan, path=None) -> list[Finding]:
                            or _valid_due(Report("annual", up.due))):
             add("invalid_due", ("upward",), f"Hạn “{up.due}” của báo cáo tổng hợp gửi cấp "
                 f"trên không hợp lệ: ghi ngày/tháng (15/12) hoặc ngày/tháng/năm.")
+    _check_national(plan, rows, found)
     return [replace(f, file=f.file or file) for f in found]
+
+
+def _check_national(plan: Plan, rows: dict, found: list[Finding]) -> None:
+    """National links (plan.catalog.link_findings) at the cell of the row's code or unit."""
+    where = {t.code: ("target", ii, ti) for ii, ind in enumerate(plan.indicators)
+             for ti, t in enumerate(ind.targets)}
+    for code, fcode, severity, message in catalog.link_findings(plan):
+        sheet, row = rows.get(where[code]) or (TARGETS_SHEET, None)
+        col = "unit" if fcode == "national_unit_mismatch" else "national"
+        cell = f"{xl_col_to_name(_col_index(TARGETS_SHEET, col))}{row}" if row else None
+        found.append(Finding(fcode, message, severity, sheet=sheet, cell=cell, row=row,
+                             target=code))
 
 
 def _check_target(plan: Plan, ind: Indicator, t: Target, where: tuple, seen: set, add) -> None:

@@ -20,7 +20,7 @@ from ..plan.model import Plan, Target, Unit
 MISSING = "missing"
 
 TIDY_FIELDS = ("plan", "period", "unit", "code", "value", "numerator", "denominator",
-               "assessment", "status", "received_at", "source_file", "source_sha256")
+               "assessment", "status", "received_at", "source_file", "source_sha256", "national")
 
 
 ON_TIME, LATE, NO_DEADLINE = "on_time", "late", "no_deadline"
@@ -118,6 +118,9 @@ class TargetResult:
     answers: dict[str, int] = field(default_factory=dict)   # yes/no tally
     assessment: tg.Assessment = tg.Assessment("no_data")
     units_reported: int = 0
+    #: units whose figure entered ``value`` (a commune whose row was left out, or in
+    #: doubt, or blank, reported but did not contribute)
+    contributed: int = 0
     previous: float | None = None       # the rolled-up value of the previous period
     #: units whose value is in doubt (left out of the roll-up, listed in the report)
     unconfirmed: list[UnitValue] = field(default_factory=list)

@@ -341,6 +341,9 @@ def _note(res) -> str | None:
                      "(không lấy trung bình các tỷ lệ)")
     elif t.has_fraction and len(with_value) > 1:
         notes.append("Tổng tử số × hệ số / tổng mẫu số")
+    if res.contributed < res.units_reported:
+        notes.append(f"Số liệu của {res.contributed}/{res.units_reported} đơn vị đã nộp được "
+                     "tính vào kết quả")
     if res.unconfirmed:
         shown = [f"{uv.unit.name} ({_unconfirmed_value(uv)})"
                  for uv in res.unconfirmed[:MAX_NAMES]]

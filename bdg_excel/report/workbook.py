@@ -200,7 +200,7 @@ def _write(c: Consolidation, path: Path, names: list[str], address: Address, *,
 #: Column widths of the tidy data (fixed: the table has a row per unit and target row)
 DATA_WIDTHS = {"plan": 14, "period": 9, "unit": 34, "code": 8, "value": 13, "numerator": 13,
                "denominator": 13, "assessment": 13, "status": 13, "received_at": 21,
-               "source_file": 40, "source_sha256": 70}
+               "source_file": 40, "source_sha256": 70, "national": 10}
 
 
 def _data(wb, fm, c: Consolidation) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ...core.errors import PlanError
 from ...core.findings import Finding
+from ..catalog import link_plan, review_links
 from ..model import Plan
 from .deadlines import is_own
 from .parse import SECTION_LABELS, Context, parse_details, parse_goals, split_sections
@@ -77,13 +78,46 @@ def import_plan(path: str | Path, *, name: str | None = None) -> ImportResult:
         else:  # pragma: no cover - cp1258 decodes nearly anything
             raise PlanError(f"Không đọc được tệp {p.name}: hãy lưu lại với mã UTF-8.")
         raw = lines_from_text(text)
+    elif suffix == ".json":
+        from ..planjson import read_plan_json
+        plan = read_plan_json(p, name=name if name is not None else p.stem)
+        return finish(ImportResult(plan, [], _summary_of_json(plan), source=p.name))
     elif suffix == ".doc":
         raise PlanError(f"Tệp {p.name} là định dạng Word cũ (.doc). Hãy mở bằng Word và "
                         "lưu lại dưới dạng .docx rồi nhập lại.")
     else:
-        raise PlanError(f"Không nhận dạng được tệp {p.name}: chỉ nhập được .docx hoặc .txt.")
-    return import_lines(raw, source=p.name, name=name if name is not None else p.stem,
-                        paragraphs=suffix == ".docx")
+        raise PlanError(f"Không nhận dạng được tệp {p.name}: chỉ nhập được .docx, .txt hoặc "
+                        ".json.")
+    return finish(import_lines(raw, source=p.name, name=name if name is not None else p.stem,
+                               paragraphs=suffix == ".docx"))
+
+
+def finish(result: ImportResult) -> ImportResult:
+    """What every import ends with: in a province's plan, a unit standing for every
+    commune ("UBND các xã, phường") becomes the province's communes."""
+    from ..admin import expand_communes, province_of
+
+    plan = result.plan
+    added = expand_communes(plan)
+    if added:
+        province = province_of(plan.issuer)
+        result.unparsed.append(Finding(
+            "communes_expanded", f"“UBND các xã, phường” được thay bằng {len(added)} xã, "
+            f"phường, đặc khu của {province.level} {province.short} theo danh mục đơn vị hành "
+            "chính hiện hành; mỗi đơn vị nhận các chỉ tiêu và nhiệm vụ đã giao cho “các xã, "
+            "phường”.", "info", file=result.source))
+    s = result.summary
+    s.units, s.tasks = len(plan.units), sum(len(u.tasks) for u in plan.units)
+    s.assignments = sum(len(u.indicators) for u in plan.units)
+    return result
+
+
+def _summary_of_json(plan: Plan) -> ImportSummary:
+    """The summary of a plan read from plan JSON (its units are counted by finish)."""
+    assigned = {c for u in plan.units for c in u.indicators}
+    return ImportSummary(goals=len(plan.goals), indicators=len(plan.indicators),
+                         targets=len(plan.targets()), units=0, deadlines=len(plan.reports),
+                         unassigned=[i.code for i in plan.indicators if i.code not in assigned])
 
 
 def import_text(text: str, *, source: str | None = None, name: str = "") -> ImportResult:
@@ -137,6 +171,7 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
     elif not plan.reports:
         ctx.add("no_deadline", "Không tìm thấy hạn gửi báo cáo (“… trước ngày …”); hãy điền "
                 "trong sổ kế hoạch.")
+    plan.review.extend(review_links(plan, link_plan(plan)))   # national codes (CONTRACT 2)
     assigned = {c for u in plan.units for c in u.indicators}
     summary = ImportSummary(
         goals=len(plan.goals), indicators=len(plan.indicators), targets=len(plan.targets()),
