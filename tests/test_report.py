@@ -43,8 +43,8 @@ UPWARD = [SUMMARY, MATRIX, SUBMISSIONS, CHARTS]
 #: budget, 9, was counted while LibreOffice substituted a wider font for Calibri, the old
 #: default: columns 1.5 times wider than in Excel, text wrapping less than Excel wraps it.)
 #: Summary 3, tasks 5, submissions 2, charts 3 until the long texts, the addresses and the
-#: reminders moved to the internal workbook: now summary 2, tasks 2, submissions 1, charts
-#: 1 (6); the budget leaves room for a longer office name or signer.
+#: reminders moved to the internal workbook: now summary 3 (2 before the roll-up's notes
+#: widened Ghi chú), tasks 2, submissions 1, charts 1 (7).
 PAGE_BUDGET = 8
 #: No sheet that goes up prints smaller than this (%): readable on paper.
 MIN_SCALE = 70

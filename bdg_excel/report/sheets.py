@@ -279,12 +279,12 @@ def summary(wb, fm: Formats, c: Consolidation) -> None:
     ws = wb.add_worksheet(SUMMARY)
     # widths for A4 landscape at no less than about 70 % (a few hundred px less than the
     # texts would like: the indicator text wraps, the target is its short form)
-    headers = [("STT", 4, 5), ("Mã", 5, 7), ("Chỉ tiêu", 30, 62), ("Mục tiêu kế hoạch", 10, 14),
-               ("Đơn vị tính", 7, 10), ("Đơn vị chịu trách nhiệm", 12, 18), ("Kết quả", 9, 14),
+    headers = [("STT", 4, 5), ("Mã", 5, 7), ("Chỉ tiêu", 30, 58), ("Mục tiêu kế hoạch", 10, 14),
+               ("Đơn vị tính", 7, 10), ("Đơn vị chịu trách nhiệm", 12, 16), ("Kết quả", 9, 14),
                ("Tử số", 7, 10), ("Mẫu số", 7, 10), ("Đánh giá", 10, 16), ("Tiến độ", 14, 22)]
     if c.previous_period:
         headers += [(f"Kỳ trước ({c.previous_period})", 9, 12), ("Thay đổi so với kỳ trước", 9, 12)]
-    headers += [("Số đơn vị đã báo cáo", 8, 9), ("Ghi chú", 8, 18)]
+    headers += [("Số đơn vị đã báo cáo", 8, 9), ("Ghi chú", 8, 16)]
     last = len(headers) - 1
     head = title_block(ws, fm, c, TITLE, last)
     row = first = table_header(ws, fm, head, headers)
