@@ -291,11 +291,13 @@ def gap_2030(res: TargetResult, year: int, catalog=None) -> str:
     as the workbook's "Tiến độ" words it."""
     t = res.target
     nat = _national(res, catalog)
-    if nat is not None:
-        goal = nat.target_2030
-        t = replace(t, op=goal.get("op") or t.op, value=goal.get("value"),
-                    max=goal.get("max"), year=2030)
-    return tg.progress(t, res.value, year) or "—"
+    if nat is None:
+        return tg.progress(t, res.value, year) or "—"
+    goal = nat.target_2030
+    t = replace(t, op=goal.get("op") or t.op, value=goal.get("value"), max=goal.get("max"),
+                year=2030)
+    gap = tg.progress(t, res.value, year)
+    return f"{gap} (mục tiêu quốc gia: {tg.describe(t)})" if gap else "—"
 
 
 def _results(doc, c: Consolidation) -> None:
@@ -311,11 +313,14 @@ def _results(doc, c: Consolidation) -> None:
     for res in c.results:
         by_goal.setdefault(res.target.goal, []).append(res)
     for n, (goal, results) in enumerate(by_goal.items(), 1):
-        _para(doc, f"{n}. Mục tiêu {goal}: {goals.get(goal, '')}", bold=True, indent=True)
+        head = _para(doc, f"{n}. Mục tiêu {goal}: {goals.get(goal, '')}", bold=True,
+                     indent=True)
         labels = [r.assessment.label.split(" (")[0] for r in results]
         counts = [(lab, labels.count(lab)) for lab in dict.fromkeys(labels)]
-        _para(doc, f"Gồm {len(results)} chỉ tiêu: " +
-              ", ".join(f"{k} {lab.lower()}" for lab, k in counts) + ".", indent=True)
+        count = _para(doc, f"Gồm {len(results)} chỉ tiêu: " +
+                      ", ".join(f"{k} {lab.lower()}" for lab, k in counts) + ".", indent=True)
+        for p in (head, count):       # the goal's heading stays with its table
+            p.paragraph_format.keep_with_next = True
         t = doc.add_table(rows=1, cols=len(RESULT_HEADERS))
         t.style = "Table Grid"
         for cell, head in zip(t.rows[0].cells, RESULT_HEADERS):
@@ -342,8 +347,8 @@ def _what(res: TargetResult, catalog) -> str:
     t = res.target
     text = res.indicator_text if t.text == res.indicator_text or not t.text else t.text
     nat = _national(res, catalog)
-    if nat is not None:
-        return f"{nat.text} (chỉ tiêu {nat.code} của Chiến lược quốc gia; kế hoạch: {text})"
+    if nat is not None:          # spoken of as the national indicator it implements
+        return f"{nat.text} ({nat.code})"
     if t.national:
         return f"{text} (chỉ tiêu {t.national} của Chiến lược quốc gia)"
     return text
