@@ -690,9 +690,12 @@ def catalog_cmd(fmt: str):
               help="csv hoặc json.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Ghi ra tệp thay vì in ra màn hình.")
-def export_cmd(ws, plan, period, fmt, output):
-    """Xuất dữ liệu dạng bảng (một dòng cho mỗi đơn vị × chỉ tiêu)."""
-    text = workflow.export(ws, plan, period, fmt, output)
+@click.option("--tasks", is_flag=True,
+              help="Xuất tình trạng nhiệm vụ (một dòng cho mỗi đơn vị × nhiệm vụ).")
+def export_cmd(ws, plan, period, fmt, output, tasks):
+    """Xuất dữ liệu dạng bảng (một dòng cho mỗi đơn vị × chỉ tiêu; với --tasks: mỗi đơn vị
+    × nhiệm vụ)."""
+    text = workflow.export(ws, plan, period, fmt, output, tasks=tasks)
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
     else:
@@ -871,17 +874,33 @@ def template_check_cmd(template_file: Path | None, workspace: Path):
 @workspace_option
 @plan_option
 @period_option
-@click.option("--into", "annex", required=True,
+@click.option("--into", "annex", default=None,
               type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Phụ lục (.xlsx) cấp trên gửi, có các ký hiệu {{mã.ket_qua}} … cần điền.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Tệp kết quả (phụ lục gốc không bị ghi đè).")
+@click.option("--draft", is_flag=True,
+              help="Viết dự thảo báo cáo kết quả thực hiện (.docx) từ số liệu tổng hợp.")
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Tệp kết quả (phụ lục gốc không bị ghi đè; với --draft: mặc định "
+                   "outbox/Du-thao-bao-cao_<kế hoạch>_<kỳ>.docx).")
 @click.option("--map", "cell_map", default=None,
               type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Bảng ánh xạ ô (CSV: trang,ô,ký hiệu) cho phụ lục không được sửa.")
-def report_cmd(ws, plan, period, annex, output, cell_map):
-    """Điền số liệu tổng hợp vào phụ lục của cấp trên (giữ nguyên mọi thứ khác)."""
+def report_cmd(ws, plan, period, annex, draft, output, cell_map):
+    """Điền số liệu tổng hợp vào phụ lục của cấp trên (--into), hoặc viết dự thảo báo cáo
+    kết quả thực hiện (--draft)."""
     from .report.annex import report_into
+
+    if draft == bool(annex):
+        raise click.UsageError("Chọn một trong hai: --into PHỤ_LỤC.xlsx -o TỆP, hoặc --draft.")
+    if draft:
+        path = workflow.draft_report(ws, plan, period, output, now=clock.now())
+        echo(f"Đã viết dự thảo báo cáo: {path}")
+        echo("Số liệu lấy từ các báo cáo đã ghi sổ (chạy bdg-excel consolidate trước để nhận "
+             "báo cáo mới). Mở bằng Word hoặc LibreOffice, điền số, ngày và phần đề xuất "
+             "(đánh dấu màu vàng).")
+        return
+    if output is None:
+        raise click.UsageError("Thiếu -o TỆP: tệp kết quả của --into.")
 
     res = report_into(ws, plan, period, annex, output, cell_map=cell_map, now=clock.now())
     for f in res.findings:

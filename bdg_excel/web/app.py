@@ -284,6 +284,12 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
                      lambda progress: workflow.consolidate_workspace(
                          ws, plan, period, workers=1, progress=progress, now=clock.now()))
 
+    @app.post("/du-thao")
+    def draft():
+        plan, period = load()     # the draft of the narrative report, as report --draft
+        path = workflow.draft_report(ws, plan, period, now=clock.now())
+        return send_file(path, as_attachment=True, download_name=path.name)
+
     def mailing(send, label: str, kind: str):
         from .. import mail
 
