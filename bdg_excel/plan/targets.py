@@ -139,9 +139,12 @@ def evaluate(t: Target, value: float | None, year: int | None = None) -> Assessm
 
 def progress(t: Target, value: float | None, year: int | None) -> str | None:
     """The "Tiến độ" text of a target row: how far the result is from the target and how
-    many years are left. None for qualitative rows and rows without a result."""
+    many years are left (the distance as a result is shown: at most two decimals). None
+    for qualitative rows and rows without a result."""
     if t.op == "qualitative" or value is None or t.value is None:
         return None
+    from ..core.xlsx import shown_number   # with xlsxwriter: not for every command's start
+
     left = (t.year - year) if (t.year and year) else None
     when = f"còn {left} năm (đến {t.year})" if left and left > 0 else (
         f"năm mục tiêu {t.year}" if left == 0 else None)
@@ -150,10 +153,10 @@ def progress(t: Target, value: float | None, year: int | None) -> str | None:
     if a.code == "met":
         text = "Đã đạt mục tiêu"
     elif t.op in (">=", ">") or (t.op == "between" and value < t.value):
-        text = f"Cần tăng thêm {vn.format_number(vn.tidy_float(t.value - value))}{unit}"
+        text = f"Cần tăng thêm {shown_number(t.value - value)}{unit}"
     elif t.op in ("<=", "<") or t.op == "between":
         bound = t.max if t.op == "between" and t.max is not None else t.value
-        text = f"Cần giảm thêm {vn.format_number(vn.tidy_float(value - bound))}{unit}"
+        text = f"Cần giảm thêm {shown_number(value - bound)}{unit}"
     else:
         text = f"Cần đạt {describe(t)}"
     return f"{text}; {when}" if when else text
