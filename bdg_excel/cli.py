@@ -357,8 +357,12 @@ def _carry_over_lines(c) -> list[str]:
     if c.lost_assignments:
         out.append("Phân công chỉ tiêu không còn trong kế hoạch mới (bỏ): "
                    + "; ".join(f"{u} – {code}" for u, code in c.lost_assignments) + ".")
-    if not (c.contacts or c.assignments or c.lost_units or c.lost_assignments):
-        out.append("Tệp cũ không có email, người liên hệ hay phân công nào cần giữ lại.")
+    if c.national:
+        out.append("Giữ lại mã quốc gia đã sửa tay (cột Mã quốc gia): " + "; ".join(
+            f"{code} – {nat or 'chỉ tiêu riêng (để trống)'}" for code, nat in c.national) + ".")
+    if not (c.contacts or c.assignments or c.lost_units or c.lost_assignments or c.national):
+        out.append("Tệp cũ không có email, người liên hệ, phân công hay mã quốc gia nào cần "
+                   "giữ lại.")
     return out
 
 

@@ -2,21 +2,26 @@
 edits.
 
 The officer completes the imported workbook by hand: unit e-mail addresses and contacts,
-and assignments the document did not state. :func:`reimport` keeps a dated backup of the
+assignments the document did not state, and national codes (the column "Mã quốc gia":
+a link corrected, confirmed by removing its "?", or emptied for a local indicator). :func:`reimport` keeps a dated backup of the
 existing workbook (never overwritten), carries those additions over to the units of the
 same name in the new plan (names compared in canonical form: "Văn hoá"/"Văn hóa", dashes,
-case), and says what it could not carry (a unit or an indicator the new plan no longer
+case) and the national codes to the target rows of the same sentence (figures aside: a
+revised document may renumber rows or change a figure), and says what it could not carry (a unit or an indicator the new plan no longer
 has; both stay in the backup).
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from ...core import vn
 from ...core.errors import OutputLocked, PlanError
+from .. import catalog
 from ..model import Plan
 
 
@@ -31,6 +36,9 @@ class CarryOver:
     lost_units: list[str] = field(default_factory=list)
     #: (unit, code) assignments of indicators the new plan does not have
     lost_assignments: list[tuple[str, str]] = field(default_factory=list)
+    #: (new row code, national code or None) the officer set in the old workbook and the
+    #: new plan now carries instead of its own link
+    national: list[tuple[str, str | None]] = field(default_factory=list)
     #: the old workbook could not be read: nothing carried (it is in the backup)
     unreadable: str | None = None
 
@@ -68,6 +76,39 @@ def carry_over(old: Plan, new: Plan, result: CarryOver) -> None:
                 result.assignments.append((nu.name, code))
             else:
                 result.lost_assignments.append((ou.name, code))
+    carry_national(old, new, result)
+
+
+def _sentence_key(plan: Plan, target) -> str:
+    """A target row's sentence in canonical form without its figures and local numbers."""
+    ind = plan.indicator(target.indicator_code)
+    text = target.text or (ind.text if ind is not None else "") or ""
+    return " ".join(re.sub(r"[\d.,;:%/()-]+", " ", vn.canonical(text)).split())
+
+
+def carry_national(old: Plan, new: Plan, result: CarryOver) -> None:
+    """The officer's national codes from ``old`` onto the rows of ``new`` with the same
+    sentence. A code the officer left unsure ("QG-4.2?") is the import's guess, not a
+    decision: the new import's link stands. A sure code (typed, corrected, confirmed by
+    removing the "?", or an emptied cell) replaces the new link when it differs from it or
+    the new one is unsure; a sentence found on several old rows with different codes is
+    left to the new link."""
+    old_unsure = catalog.unsure_rows(old)
+    decided: dict[str, set] = {}
+    for t in old.targets():
+        if t.code not in old_unsure:
+            decided.setdefault(_sentence_key(old, t), set()).add(t.national)
+    new_unsure = catalog.unsure_rows(new)
+    for t in new.targets():
+        codes = decided.get(_sentence_key(new, t))
+        if not codes or len(codes) > 1:
+            continue
+        code = next(iter(codes))
+        if code == t.national and t.code not in new_unsure:
+            continue
+        t.national = code
+        new.review = [r for r in new.review if not (r.kind == "national" and r.ref == t.code)]
+        result.national.append((t.code, code))
 
 
 def reimport(new: Plan, path: str | Path, *, today: date) -> CarryOver:
