@@ -139,7 +139,8 @@ def province_of(issuer: str | None) -> Province | None:
 def national_indicators(year: int = 2030) -> tuple[list, list[Indicator]]:
     """(goals, indicators) of every national indicator of the catalog, coded as the
     resolution numbers them ("4.1", "3.2a" …, national "QG-4.1" …), with the catalog's
-    target for ``year`` (a row without one is qualitative until the officer sets it)."""
+    target for ``year``, or its latest target with that target's year where it gives none
+    for 2030 (never a figure made up)."""
     from . import catalog as cat
     from .model import Goal
 
@@ -153,10 +154,11 @@ def national_indicators(year: int = 2030) -> tuple[list, list[Indicator]]:
         goal, number = (int(x) for x in local.split("."))
         targets = []
         for t in rows:
-            # the resolution's target for ``year``; a row without one keeps its unit with
-            # no figure, for the officer to set (plan check says so): never guessed
-            when = 2030 if year >= 2030 else 2025
-            target = (t.target_2030 if when == 2030 else t.target_2025) or {}
+            # the resolution's target for ``year``; a row it gives no 2030 figure carries
+            # its latest one with that figure's year (2025: plan check says so); a row
+            # with no figure at all keeps its unit with none, for the officer to set
+            target, when = t.latest_target(year)
+            target = target or {}
             op = target.get("op") or ("qualitative" if t.measure == "yesno" else
                                       _DIRECTION_OPS.get(t.direction, ">="))
             value = target.get("value") if op != "qualitative" else None
@@ -182,16 +184,20 @@ def _common_text(rows) -> str:
 
 
 def plan_of_units(issuer: str, place: str, units: list[str], *, title: str,
-                  start: int = 2026, end: int = 2030, upward: str | None = None) -> Plan:
-    """A plan whose ``units`` each report every national indicator (2030 targets)."""
-    from .model import Upward
+                  start: int = 2026, end: int = 2030, upward: str | None = None,
+                  due: str | None = None, office: str | None = None) -> Plan:
+    """A plan whose ``units`` each report every national indicator (2030 targets), in a
+    yearly report to ``office`` due on ``due`` ("MM-DD")."""
+    from .model import Report, Upward
 
     goals, indicators = national_indicators(end)
     codes = [i.code for i in indicators]
     plan = Plan(title=title, issuer=issuer, place=place, period_start=start, period_end=end,
                 goals=goals, indicators=indicators,
                 units=[Unit(name, indicators=list(codes)) for name in units])
-    # no deadline is guessed: plan check asks the officer for the units' deadline
+    # no deadline is guessed: without ``due`` the yearly report's row has none and plan
+    # check asks the officer for it
+    plan.reports = [Report("annual", due, office)]
     if upward:
         plan.upward = Upward(upward, None)
     return plan

@@ -905,7 +905,8 @@ def _check_national(plan: Plan, rows: dict, found: list[Finding]) -> None:
              for ti, t in enumerate(ind.targets)}
     for code, fcode, severity, message in catalog.link_findings(plan):
         sheet, row = rows.get(where[code]) or (TARGETS_SHEET, None)
-        col = "unit" if fcode == "national_unit_mismatch" else "national"
+        col = {"national_unit_mismatch": "unit",
+               "national_earlier_figure": "value"}.get(fcode, "national")
         cell = f"{xl_col_to_name(_col_index(TARGETS_SHEET, col))}{row}" if row else None
         found.append(Finding(fcode, message, severity, sheet=sheet, cell=cell, row=row,
                              target=code))
@@ -950,7 +951,8 @@ def _check_target(plan: Plan, ind: Indicator, t: Target, where: tuple, seen: set
             f"{vn.format_number(t.value)} nằm ngoài 0–100: sửa Giá trị hoặc Đơn vị tính.", code)
     start, end = plan.period_start, plan.period_end
     if t.year is not None and start is not None and end is not None \
-            and start <= end and not start <= t.year <= end:
+            and start <= end and not start <= t.year <= end \
+            and not catalog.earlier_national_figure(plan, t):
         add("year_outside_period", where, f"Năm đạt {t.year} của dòng {code} nằm ngoài thời "
             f"kỳ kế hoạch {start}–{end}: kiểm tra lại cột Năm đạt.", code, WARNING)
 
