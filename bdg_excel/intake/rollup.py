@@ -2,7 +2,9 @@
 
 A commune's consolidated workbook carries, besides its report sheets, a machine-readable
 sheet :data:`DATA_SHEET` with one row per target code: the rolled-up value with its
-numerator and denominator, the yes/no tally and how many units reported. Dropped into the
+numerator and denominator, the yes/no tally (``yes``, ``no``: how many units answered Có,
+Không; added up, not reduced to one answer, at every level above) and how many units
+reported. Dropped into the
 inbox of a province (or, for plans of the old three-level system, a district) whose plan
 lists the commune as a unit ("UBND xã Bình Lư") with the indicators it reports, the
 workbook is recognised by its hidden identification sheet (``kind = consolidated``), the
@@ -308,11 +310,19 @@ def _value(out: CheckedReturn, t, rec: dict, cell: str | None) -> CheckedValue:
                 f"/{vn.format_number(expected)} đơn vị")
     cv = CheckedValue(code=t.code, cell=cell, note=note, source=SOURCE, national=t.national)
     if t.measure == "yesno":
+        # the lower level's tally travels as numerator (units that answered Có) and
+        # denominator (units that answered): the level above adds tallies, so a province
+        # whose communes answered 3 Có and 1 Không counts 3/4 at the ministry, not one
+        # mixed answer lost
         answer = vn.clean(rec.get("answer")) or None
-        cv.answer = answer if answer in (tg.YES, tg.NO) else None
         yes, no = _num(rec.get("yes")) or 0, _num(rec.get("no")) or 0
-        if yes and no:
-            cv.note = f"{note or ''}; {tg.YES}: {yes:g}, {tg.NO}: {no:g}".lstrip("; ")
+        if not (yes or no) and answer in (tg.YES, tg.NO):
+            yes, no = (1, 0) if answer == tg.YES else (0, 1)
+        cv.answer = tg.YES if yes and not no else tg.NO if no and not yes else None
+        if yes or no:
+            cv.numerator, cv.denominator = yes, yes + no
+            cv.note = (f"{note + '; ' if note else ''}{tg.YES}: {vn.format_number(yes)}/"
+                       f"{vn.format_number(yes + no)} đơn vị")
         return cv
     cv.value = _num(rec.get("value"))
     if t.has_fraction:
