@@ -186,14 +186,21 @@ def check_consolidated(data: ReturnData, plan: Plan, *, period: str | None = Non
     who = unit.name
     for code, why in left_out:
         rec = rows[code]
+        advice = ("Đơn vị không cần sửa: cấp trên không lấy số liệu chỉ tiêu này từ đơn vị "
+                  "(có thể do sở, ngành báo cáo)."
+                  if why.startswith(_NOT_ASSIGNED) else
+                  "Kiểm tra mã quốc gia, nội dung và đơn vị tính của chỉ tiêu này trong kế "
+                  "hoạch của đơn vị.")
         out.add("row_left_out", f"{who}: dòng {code} {_describe(rec)} không được tổng hợp: "
-                f"{why}. Kiểm tra mã quốc gia, nội dung và đơn vị tính của chỉ tiêu này trong "
-                "kế hoạch của đơn vị.", WARNING, cell=cells.get(code), target=code)
+                f"{why}. {advice}", WARNING, cell=cells.get(code), target=code)
     for t, why in unmatched:
         out.add("missing_row", f"{who}: chỉ tiêu {t.code} ({_short(t.text)}"
                 f"{', ' + t.national if t.national else ''}) {why}; chỉ tiêu này được ghi là "
                 "chưa có số liệu của đơn vị.", WARNING, target=t.code)
     return out
+
+
+_NOT_ASSIGNED = "kế hoạch không giao chỉ tiêu quốc gia"
 
 
 def _norm(text) -> str:
@@ -289,7 +296,7 @@ def match_rows(expected: list, rows: dict[str, dict], indicator_texts: dict | No
             continue
         why = why_not.get(c)
         if why is None:
-            why = (f"kế hoạch không giao chỉ tiêu quốc gia {_national(r)} cho đơn vị"
+            why = (f"{_NOT_ASSIGNED} {_national(r)} cho đơn vị"
                    if _national(r) else "chỉ tiêu địa phương (không có mã quốc gia) không "
                    "trùng nội dung và đơn vị tính với chỉ tiêu nào kế hoạch giao cho đơn vị")
         t = codes.get(c)
