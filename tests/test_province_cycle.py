@@ -195,6 +195,7 @@ def test_plan_check_and_generate_after_the_officers_edits(cycle):
     assert "Chưa có thời hạn báo cáo" not in out
     assert "ô H15, mã 5.2a" in out and "mục tiêu năm 2025 của Chiến lược" in out
     assert "Năm đạt 2025" not in out                  # not called a wrong year
+    assert "được giao cho cả" not in out              # taken off the communes
     code, out, err = cycle.generate
     assert code == 0, err
     assert len(cycle.forms) == 40 and "BDG_2026_Sở-Y-tế.xlsx" in cycle.forms
@@ -274,3 +275,16 @@ def test_feedback_to_each_commune(cycle):
     assert "Số tin, bài" in found and "'người'" in found
 
 
+
+
+def test_plan_check_warns_when_a_department_and_the_communes_share_an_indicator(tmp_path):
+    from bdg_excel.workflow import init_province
+
+    res = init_province(tmp_path / "tinh", "Lai Châu")
+    wb = openpyxl.load_workbook(res.plan)
+    wb["Đơn vị"].append(["Sở Y tế", "soyte@laichau.gov.vn", None])
+    wb["Phân công"].append(["Sở Y tế", "4.1", None])
+    wb.save(res.plan)
+    found = [f for f in planbook.check_plan_file(res.plan) if f.code == "shared_with_communes"]
+    assert [(f.target, f.sheet, f.severity) for f in found] == [("4.1", "Phân công", "warning")]
+    assert "Sở Y tế và 38 xã, phường" in found[0].message and found[0].row > 700

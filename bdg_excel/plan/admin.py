@@ -229,6 +229,24 @@ def _require(name: str) -> Province:
     return p
 
 
+def shared_with_communes(plan: Plan) -> list[tuple[str, list[str], int]]:
+    """In a province's plan: (indicator code, other units, number of communes) for every
+    indicator assigned both to communes of the province and to other units (a department
+    reporting it for the whole province would be counted twice with the communes)."""
+    province = province_of(plan.issuer)
+    if province is None:
+        return []
+    communes = {admin_key(au.office) for au in province.units}
+    out = []
+    for ind in plan.indicators:
+        units = [u for u in plan.units if ind.code in u.indicators]
+        mine = [u for u in units if admin_key(u.name) in communes]
+        others = [u.name for u in units if admin_key(u.name) not in communes]
+        if mine and others:
+            out.append((ind.code, others, len(mine)))
+    return out
+
+
 # -- "UBND các xã, phường" in a province plan --------------------------------------------
 _ALL_COMMUNES = re.compile(r"^ubnd (?:(?:tất )?cả )?(?:các |cấp )(?:xã|phường|đặc khu)\b")
 

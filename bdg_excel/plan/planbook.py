@@ -32,7 +32,7 @@ from ..core.findings import ERROR, WARNING, Finding
 from ..core.perf import no_gc
 from ..core.xlsx import (DATE_FORMAT, FONT, LINE_PT, a4_landscape, col_units, workbook_options,
                          wrapped_lines)
-from . import catalog
+from . import admin, catalog
 from .model import MEASURES, OPS, RATIO_MEASURES, REPORT_KINDS, Goal, Indicator, Plan, \
     Report, Target, Unit, Upward, infer_measure
 from .targets import MEASURE_FROM_LABEL, MEASURE_LABELS, OP_FROM_LABEL, OP_LABELS
@@ -869,6 +869,14 @@ def check_plan(plan: Plan, path=None) -> list[Finding]:
             elif code in u.indicators[:ai]:
                 add("duplicate_assignment", ("assign", ui, ai), f"Chỉ tiêu {code} được giao "
                     f"cho {u.name} hai lần: xóa dòng trùng.", code, WARNING)
+
+    for code, others, n in admin.shared_with_communes(plan):
+        ui = next(i for i, u in enumerate(plan.units) if u.name == others[0])
+        add("shared_with_communes", ("assign", ui, plan.units[ui].indicators.index(code)),
+            f"Chỉ tiêu {code} được giao cho cả {', '.join(others)} và {n} xã, phường: số liệu "
+            f"của các đơn vị này được cộng với nhau. Nếu {others[0]} báo cáo số liệu chung của "
+            f"cả tỉnh, xóa các dòng giao chỉ tiêu {code} cho xã, phường ở trang Phân công để "
+            f"không tính hai lần.", code, WARNING)
 
     # Reports
     if not plan.reports:
