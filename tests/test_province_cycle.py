@@ -212,6 +212,10 @@ def test_consolidate_names_every_row_left_out(cycle):
     assert "chỉ tiêu địa phương" in blocks["Tong-hop_xa-0.xlsx"]
     assert "dòng 4.1 'Tỷ số giới tính khi sinh' (QG-4.1" in blocks["Tong-hop_xa-0.xlsx"]
     assert "Đơn vị không cần sửa" in blocks["Tong-hop_xa-0.xlsx"]
+    # the 14 national rows Bình Lư's plan does not have: named on one line, not fourteen
+    assert blocks["Tong-hop_xa-0.xlsx"].count("không có trong bảng tổng hợp") == 1
+    assert "14 chỉ tiêu không có trong bảng tổng hợp: 2.1 (QG-2.1), 2.2 (QG-2.2)" in \
+        blocks["Tong-hop_xa-0.xlsx"]
     # Nậm Tăm: shifted numbering; antenatal care is local
     assert "dòng 4.1 'Tỷ lệ phụ nữ mang thai" in blocks["Tong-hop_xa-1.xlsx"]
     assert "dòng 6.2" not in blocks["Tong-hop_xa-1.xlsx"]     # counted as QG-6.1

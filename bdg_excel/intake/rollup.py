@@ -193,11 +193,26 @@ def check_consolidated(data: ReturnData, plan: Plan, *, period: str | None = Non
                   "hoạch của đơn vị.")
         out.add("row_left_out", f"{who}: dòng {code} {_describe(rec)} không được tổng hợp: "
                 f"{why}. {advice}", WARNING, cell=cells.get(code), target=code)
+    absent = [t for t, why in unmatched if why == _ABSENT]
+    if len(absent) > _LIST_AT_MOST:
+        # a province asks every commune for every national indicator and a commune's plan
+        # has a dozen: one finding naming them all, not a dozen lines per commune
+        unmatched = [(t, why) for t, why in unmatched if why != _ABSENT]
+        names = ", ".join(f"{t.code}{' (' + t.national + ')' if t.national else ''}"
+                          for t in absent)
+        out.add("missing_row", f"{who}: {len(absent)} chỉ tiêu {_ABSENT}: {names}; các chỉ "
+                "tiêu này được ghi là chưa có số liệu của đơn vị.", WARNING,
+                target=",".join(t.code for t in absent))
     for t, why in unmatched:
         out.add("missing_row", f"{who}: chỉ tiêu {t.code} ({_short(t.text)}"
                 f"{', ' + t.national if t.national else ''}) {why}; chỉ tiêu này được ghi là "
                 "chưa có số liệu của đơn vị.", WARNING, target=t.code)
     return out
+
+
+_ABSENT = "không có trong bảng tổng hợp"
+#: more rows than this absent from a lower level's workbook are named in one finding
+_LIST_AT_MOST = 3
 
 
 _NOT_ASSIGNED = "kế hoạch không giao chỉ tiêu quốc gia"
@@ -288,7 +303,7 @@ def match_rows(expected: list, rows: dict[str, dict], indicator_texts: dict | No
             unmatched.append((t, f"có trong bảng tổng hợp (dòng {', '.join(alike)}) nhưng "
                               "khác đơn vị tính"))
         else:
-            unmatched.append((t, "không có trong bảng tổng hợp"))
+            unmatched.append((t, _ABSENT))
     codes = {t.code: t for t in expected}
     left_out = []
     for c, r in rows.items():
