@@ -187,6 +187,7 @@ def test_init_says_what_the_officer_must_still_do(cycle):
     assert (t.op, t.value, t.year) == (">=", 50, 2030)
     t = plan.target("5.2a")
     assert (t.op, t.value, t.year) == (">", 99, 2025)
+    assert t.text.endswith("(mục tiêu năm 2025 của Chiến lược)")     # said wherever shown
 
 
 def test_plan_check_and_generate_after_the_officers_edits(cycle):

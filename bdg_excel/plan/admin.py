@@ -163,9 +163,11 @@ def national_indicators(year: int = 2030) -> tuple[list, list[Indicator]]:
                                       _DIRECTION_OPS.get(t.direction, ">="))
             value = target.get("value") if op != "qualitative" else None
             measure, factor = infer_measure(t.unit, op)
+            text = t.text if when == year or not target else \
+                f"{t.text} (mục tiêu năm {when} của Chiến lược)"
             targets.append(Target(code=t.code.removeprefix("QG-"), op=op, value=value,
                                   max=target.get("max"), unit=t.unit, year=when,
-                                  text=t.text, measure=measure, factor=factor,
+                                  text=text, measure=measure, factor=factor,
                                   national=t.code))
         text = rows[0].text if len(rows) == 1 else _common_text(rows)
         indicators.append(Indicator(code=local, goal=goal, number=number, text=text,
