@@ -143,6 +143,9 @@ def cycle(tmp_path_factory):
         for i, path in enumerate(books.values()):
             drop(path, root / "inbox", datetime(2026, 11, 29, 9 + i),
                  name=f"Tong-hop_xa-{i}.xlsx")
+        # Bình Lư also attached its internal workbook by mistake
+        drop(internal_path(books["Ủy ban nhân dân xã Bình Lư"]), root / "inbox",
+             datetime(2026, 11, 29, 12), name="Noi-bo_Tong-hop_ke-hoach_2026.xlsx")
         c.consolidate = _cli("consolidate", "--period", "2026")
         c.status = _cli("status", "--period", "2026")
         c.export = _cli("export", "--format", "json", "--period", "2026")
@@ -220,6 +223,10 @@ def test_consolidate_names_every_row_left_out(cycle):
     # Nậm Tăm: shifted numbering; antenatal care is local
     assert "dòng 4.1 'Tỷ lệ phụ nữ mang thai" in blocks["Tong-hop_xa-1.xlsx"]
     assert "dòng 6.2" not in blocks["Tong-hop_xa-1.xlsx"]     # counted as QG-6.1
+    # the internal workbook sent by mistake: refused, saying which file to send
+    refused = out.split("Noi-bo_Tong-hop_ke-hoach_2026.xlsx:")[1].split("Phản hồi")[0]
+    assert refused.startswith(" Bị từ chối") and "Tong-hop_….xlsx" in refused
+    assert refused.count("\n") == 2 and "bảng nội bộ" in refused and "[trang" not in refused
     # Tân Phong: people reached in 'người', not the province's %
     tp = blocks["Tong-hop_xa-2.xlsx"]
     assert "dòng 6.1" in tp and "đơn vị tính khác" in tp and "'người'" in tp
