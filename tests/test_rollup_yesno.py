@@ -75,6 +75,9 @@ def test_a_yes_no_tally_adds_up_from_communes_to_the_ministry(tmp_path):
     tidy = {(r["unit"], r["national"]): r for r in lai_chau.consolidation.tidy}
     assert tidy[("UBND xã Bình Lư", "QG-5.1")]["numerator"] == 2
     assert tidy[("UBND xã Bình Lư", "QG-5.1")]["denominator"] == 3
+    assert tidy[("UBND xã Bình Lư", "QG-5.1")]["value"] is None
+    assert tidy[("UBND xã Bình Lư", "QG-5.1")]["assessment"] == "qualitative"
+    assert tidy[("UBND xã Nậm Tăm", "QG-5.1")]["assessment"] == "met"
     assert tidy[("UBND xã Nậm Tăm", "QG-5.1")]["value"] == 1
     assert tidy[("UBND phường Tân Phong", "QG-5.1")]["value"] == 0
 

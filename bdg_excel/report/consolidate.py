@@ -221,6 +221,8 @@ def tidy_rows(plan: Plan, period: str, results: list[TargetResult],
                 value = yes_no_value(uv.answer)
             assessment = "no_data" if uv.doubtful else \
                 unit_assessment(res.target, value, year)
+            if value is None and res.target.measure == "yesno" and uv.denominator:
+                assessment = "qualitative"      # a lower level's mixed Có/Không tally
             rows.append(_tidy(plan, period, uv.unit.name, res.target, value, uv.numerator,
                               uv.denominator, assessment, uv.status, rec))
     old_values = led.value_tuples_of((rec.id for recs in superseded.values() for rec in recs),
