@@ -131,23 +131,32 @@ def _init_with_plan(root, plan: Plan, name: str, office: str, email, nested_ok,
                     kind: str) -> InitResult:
     res = init(root, office=office, email=email, nested_ok=nested_ok)
     dest = res.workspace.templates / f"{vn.safe_filename(vn.strip_accents(name).lower().replace(' ', '-'))}.xlsx"
-    if not dest.exists():
+    existed = dest.exists()
+    wanted_due = plan.reports[0].due if plan.reports else None
+    if not existed:
         plan.name = dest.stem
         planbook.save_plan(plan, dest)
     else:
         plan = planbook.load_plan(dest)       # kept as the officer left it
     res.plan = dest
-    res.todo = _plan_todo(plan, kind)
+    res.todo = _plan_todo(plan, kind, existed)
+    if existed and wanted_due and all(r.due != wanted_due for r in plan.reports):
+        res.todo.insert(0, f"Tệp kế hoạch {dest.name} đã có nên được giữ nguyên: hạn nộp "
+                           "--due không được ghi vào; sửa hạn nộp ở trang Báo cáo.")
     return res
 
 
-def _plan_todo(plan: Plan, kind: str) -> list[str]:
+def _plan_todo(plan: Plan, kind: str, existed: bool = False) -> list[str]:
     """What a province's (ministry's) officer must still do in the plan workbook before
     forms are made, in Vietnamese."""
     from .plan import catalog
 
+    from .plan import admin
+
     out = []
-    if kind == "province":
+    province = admin.province_of(plan.issuer) if kind == "province" else None
+    communes = {admin.admin_key(u.office) for u in province.units} if province else set()
+    if province and all(admin.admin_key(u.name) in communes for u in plan.units):
         out.append("Thêm các sở, ban, ngành của tỉnh vào trang Đơn vị và giao chỉ tiêu cho "
                    "từng đơn vị ở trang Phân công (mỗi xã, phường đã được giao mọi chỉ tiêu "
                    "quốc gia).")
@@ -156,8 +165,8 @@ def _plan_todo(plan: Plan, kind: str) -> list[str]:
         out.append(f"Ghi địa chỉ thư của {len(missing)} đơn vị vào cột Email, trang Đơn vị "
                    "(để gửi biểu và thư nhắc).")
     if not any(r.due for r in plan.reports):
-        out.append("Ghi hạn nộp báo cáo của các đơn vị vào trang Báo cáo (ví dụ 30/11), hoặc "
-                   "tạo thư mục làm việc với --due NGÀY/THÁNG.")
+        out.append("Ghi hạn nộp báo cáo của các đơn vị vào trang Báo cáo (ví dụ 30/11)"
+                   + ("." if existed else ", hoặc tạo thư mục làm việc với --due NGÀY/THÁNG."))
     if plan.upward is not None and not plan.upward.due:
         out.append(f"Nếu có hạn gửi báo cáo tổng hợp lên {plan.upward.to or 'cấp trên'}, ghi "
                    "vào dòng báo cáo tổng hợp gửi cấp trên, trang Báo cáo.")

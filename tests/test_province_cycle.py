@@ -300,3 +300,15 @@ def test_plan_check_warns_when_a_department_and_the_communes_share_an_indicator(
     found = [f for f in planbook.check_plan_file(res.plan) if f.code == "shared_with_communes"]
     assert [(f.target, f.sheet, f.severity) for f in found] == [("4.1", "Phân công", "warning")]
     assert "Sở Y tế và 38 xã, phường" in found[0].message and found[0].row > 700
+
+
+def test_init_again_keeps_the_plan_and_says_what_is_left(cycle):
+    """Run again on the workspace, after the officer's edits: the plan is kept; the
+    departments are there, so only what is still missing is listed."""
+    code, out, err = _cli("init", cycle.root, "--province", "Lai Châu", "--due", "15/12")
+    assert code == 0, err
+    todo = out.split("Còn phải làm")[1].split("Tệp cấu hình")[0]
+    assert "đã có nên được giữ nguyên" in todo and "--due không được ghi vào" in todo
+    assert "Thêm các sở" not in todo and "địa chỉ thư của 38 đơn vị" in todo
+    assert planbook.load_plan(cycle.plan_path).reports[0].due == "11-30"
+    assert planbook.load_plan(cycle.plan_path).unit("Sở Y tế") is not None
