@@ -312,3 +312,16 @@ def test_init_again_keeps_the_plan_and_says_what_is_left(cycle):
     assert "Thêm các sở" not in todo and "địa chỉ thư của 38 đơn vị" in todo
     assert planbook.load_plan(cycle.plan_path).reports[0].due == "11-30"
     assert planbook.load_plan(cycle.plan_path).unit("Sở Y tế") is not None
+
+
+def test_plan_check_names_many_units_without_an_address_at_once(tmp_path):
+    from bdg_excel.workflow import init_province
+
+    res = init_province(tmp_path / "tinh", "Lai Châu")
+    wb = openpyxl.load_workbook(res.plan)
+    units = wb["Đơn vị"]
+    units.cell(5, 2).value = "talenh@laichau.gov.vn"          # one commune has one now
+    wb.save(res.plan)
+    found = [f for f in planbook.check_plan_file(res.plan) if f.code == "missing_email"]
+    assert len(found) == 1 and found[0].row == 2 and found[0].sheet == "Đơn vị"
+    assert found[0].message.startswith("37 đơn vị chưa có địa chỉ thư (dòng 2–4, 6–39)")

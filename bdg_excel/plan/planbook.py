@@ -840,6 +840,7 @@ def check_plan(plan: Plan, path=None) -> list[Finding]:
     indicator_codes = {i.code for i in plan.indicators}
     target_codes = {t.code for t in plan.targets()}
     unit_keys: set[str] = set()
+    no_address: list[int] = []
     for ui, u in enumerate(plan.units):
         where = ("unit", ui)
         if not u.name:
@@ -853,9 +854,7 @@ def check_plan(plan: Plan, path=None) -> list[Finding]:
             add("invalid_email", where, f"Địa chỉ email “{u.email}” của {u.name} không đúng: "
                 f"sửa lại (ví dụ tramyte@binhlu.gov.vn).")
         elif u.name and not u.email:
-            add("missing_email", where, f"Đơn vị “{u.name}” chưa có địa chỉ thư: ghi vào cột "
-                f"Email để gửi biểu và thư nhắc qua thư điện tử (nếu không, bdg-excel send chỉ "
-                f"ghi thư nháp không có người nhận cho đơn vị này).", severity=WARNING)
+            no_address.append(ui)
         if not u.indicators and not u.tasks:
             add("idle_unit", where, f"Đơn vị “{u.name}” chưa được giao chỉ tiêu hay nhiệm vụ "
                 f"nào: phân công cho đơn vị hoặc xóa dòng.", severity=WARNING)
@@ -870,6 +869,19 @@ def check_plan(plan: Plan, path=None) -> list[Finding]:
                 add("duplicate_assignment", ("assign", ui, ai), f"Chỉ tiêu {code} được giao "
                     f"cho {u.name} hai lần: xóa dòng trùng.", code, WARNING)
 
+    if len(no_address) > _NAME_AT_MOST:
+        # a province's 38 communes, a ministry's 34 provinces: one warning, not 38
+        rows_ = [r for r in (rows.get(("unit", ui), (None, None))[1] for ui in no_address) if r]
+        add("missing_email", ("unit", no_address[0]), f"{len(no_address)} đơn vị chưa có địa "
+            f"chỉ thư ({_row_ranges(rows_) or 'trang Đơn vị'}): ghi vào cột Email để gửi biểu "
+            f"và thư nhắc qua thư điện tử (nếu không, bdg-excel send chỉ ghi thư nháp không có "
+            f"người nhận cho các đơn vị này).", severity=WARNING)
+    else:
+        for ui in no_address:
+            add("missing_email", ("unit", ui), f"Đơn vị “{plan.units[ui].name}” chưa có địa chỉ "
+                f"thư: ghi vào cột Email để gửi biểu và thư nhắc qua thư điện tử (nếu không, "
+                f"bdg-excel send chỉ ghi thư nháp không có người nhận cho đơn vị này).",
+                severity=WARNING)
     for code, others, n in admin.shared_with_communes(plan):
         ui = next(i for i, u in enumerate(plan.units) if u.name == others[0])
         add("shared_with_communes", ("assign", ui, plan.units[ui].indicators.index(code)),
@@ -905,6 +917,22 @@ def check_plan(plan: Plan, path=None) -> list[Finding]:
                 f"trên không hợp lệ: ghi ngày/tháng (15/12) hoặc ngày/tháng/năm.")
     _check_national(plan, rows, found)
     return [replace(f, file=f.file or file) for f in found]
+
+
+#: more units than this without an address are named in one warning
+_NAME_AT_MOST = 10
+
+
+def _row_ranges(rows: list[int]) -> str:
+    """[2, 3, 4, 7] -> "dòng 2–4, 7"."""
+    rows, parts, i = sorted(rows), [], 0
+    while i < len(rows):
+        j = i
+        while j + 1 < len(rows) and rows[j + 1] == rows[j] + 1:
+            j += 1
+        parts.append(f"{rows[i]}–{rows[j]}" if j > i else f"{rows[i]}")
+        i = j + 1
+    return "dòng " + ", ".join(parts) if parts else ""
 
 
 def _check_national(plan: Plan, rows: dict, found: list[Finding]) -> None:
