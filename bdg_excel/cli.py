@@ -383,6 +383,11 @@ def _carry_over_lines(c) -> list[str]:
     if c.national:
         out.append("Giữ lại mã quốc gia đã sửa tay (cột Mã quốc gia): " + "; ".join(
             f"{code} – {nat or 'chỉ tiêu riêng (để trống)'}" for code, nat in c.national) + ".")
+    if c.lost_national:
+        out.append("Mã quốc gia đã sửa tay của dòng có nội dung không còn trong văn bản mới "
+                   "(xem bản sao lưu, ghi lại nếu cần): " + "; ".join(
+                       f"{code} – {nat or 'chỉ tiêu riêng'}" for code, nat in c.lost_national)
+                   + ".")
     if not (c.contacts or c.assignments or c.lost_units or c.lost_assignments or c.national):
         out.append("Tệp cũ không có email, người liên hệ, phân công hay mã quốc gia nào cần "
                    "giữ lại.")

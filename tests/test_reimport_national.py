@@ -113,6 +113,7 @@ def test_reimport_keeps_the_officers_national_codes(tmp_path, capsys, monkeypatc
     line = next(s for s in stdout.splitlines() if s.startswith("Giữ lại mã quốc gia"))
     assert "1.1 – chỉ tiêu riêng (để trống)" in line and "3.2 – QG-5.1" in line
     assert "3.1 – QG-5.2a" in line and "2.2" not in line
+    assert "Mã quốc gia đã sửa tay" not in stdout        # every one found its row
     # the workbook shows them as the officer left them; plan check no longer asks about 3.1
     _, ws, code_col, nat_col = _national_cells(out)
     shown = {r[code_col].value: r[nat_col].value for r in ws.iter_rows(min_row=2)}
@@ -139,3 +140,28 @@ def test_an_unsure_code_the_officer_did_not_touch_is_not_carried(tmp_path, capsy
     new = pb.load_plan(out)
     assert _by_sentence(new, "trẻ em gái").national == "QG-5.2a"
     assert "Giữ lại mã quốc gia" not in stdout
+
+
+def test_a_code_set_by_hand_on_a_sentence_the_new_document_rewrote_is_named(tmp_path, capsys,
+                                                                             monkeypatch):
+    monkeypatch.setenv("BDG_TODAY", "2026-04-20")
+    doc = tmp_path / "ke-hoach.txt"
+    doc.write_text(PLAN, encoding="utf-8")
+    out = tmp_path / "ke-hoach.xlsx"
+    assert run_cli(capsys, "plan", "import", str(doc), "-o", str(out))[0] == 0
+    wb, ws, code_col, nat_col = _national_cells(out)
+    for row in ws.iter_rows(min_row=2):
+        if row[code_col].value == "3.2":
+            row[nat_col].value = "QG-5.1"                   # set by hand
+    wb.save(out)
+    revised = tmp_path / "ke-hoach-sua.txt"
+    revised.write_text(PLAN.replace("100% trường học lồng ghép nội dung bình đẳng giới vào "
+                                    "hoạt động ngoại khóa",
+                                    "Các trường tổ chức hoạt động ngoại khóa về giới"),
+                       encoding="utf-8")
+    code, stdout, _ = run_cli(capsys, "plan", "import", str(revised), "-o", str(out), "--force")
+    assert code == 0
+    line = next(s for s in stdout.splitlines() if s.startswith("Mã quốc gia đã sửa tay"))
+    assert "3.2 – QG-5.1" in line and "bản sao lưu" in line
+    # the rows the officer did not touch are not listed
+    assert "2.1" not in line and "1.1" not in line

@@ -13,6 +13,7 @@ has; both stay in the backup).
 
 from __future__ import annotations
 
+import copy
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -39,6 +40,9 @@ class CarryOver:
     #: (new row code, national code or None) the officer set in the old workbook and the
     #: new plan now carries instead of its own link
     national: list[tuple[str, str | None]] = field(default_factory=list)
+    #: (old row code, national code or None) the officer set on a row whose sentence the
+    #: new plan no longer has: not carried (it is in the backup)
+    lost_national: list[tuple[str, str | None]] = field(default_factory=list)
     #: the old workbook could not be read: nothing carried (it is in the backup)
     unreadable: str | None = None
 
@@ -98,6 +102,10 @@ def carry_national(old: Plan, new: Plan, result: CarryOver) -> None:
     for t in old.targets():
         if t.code not in old_unsure:
             decided.setdefault(_sentence_key(old, t), set()).add(t.national)
+    new_keys = {_sentence_key(new, t) for t in new.targets()}
+    by_hand = _set_by_hand(old)
+    result.lost_national += [(t.code, t.national) for t in old.targets()
+                             if t.code in by_hand and _sentence_key(old, t) not in new_keys]
     new_unsure = catalog.unsure_rows(new)
     for t in new.targets():
         codes = decided.get(_sentence_key(new, t))
@@ -109,6 +117,16 @@ def carry_national(old: Plan, new: Plan, result: CarryOver) -> None:
         t.national = code
         new.review = [r for r in new.review if not (r.kind == "national" and r.ref == t.code)]
         result.national.append((t.code, code))
+
+
+def _set_by_hand(old: Plan) -> set[str]:
+    """Codes of the old rows whose national code the officer set: not the link the
+    catalog gives the row's text, or that link confirmed (no "?") where it was unsure."""
+    fresh = copy.deepcopy(old)
+    links = catalog.link_plan(fresh, overwrite=True)
+    unsure = catalog.unsure_rows(old)
+    return {t.code for t in old.targets() if t.code not in unsure and t.code in links and
+            (links[t.code].code != t.national or (t.national and not links[t.code].sure))}
 
 
 def reimport(new: Plan, path: str | Path, *, today: date) -> CarryOver:
