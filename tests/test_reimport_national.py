@@ -64,6 +64,22 @@ def _national_cells(path):
     return wb, ws, header.index("Mã dòng"), header.index("Mã quốc gia")
 
 
+def _imported_and_edited(tmp_path, capsys, monkeypatch, edits: dict):
+    """PLAN imported into a workbook whose column "Mã quốc gia" the officer then edited
+    (row code -> what the officer typed); (document, workbook)."""
+    monkeypatch.setenv("BDG_TODAY", "2026-04-20")
+    doc = tmp_path / "ke-hoach.txt"
+    doc.write_text(PLAN, encoding="utf-8")
+    out = tmp_path / "ke-hoach.xlsx"
+    assert run_cli(capsys, "plan", "import", str(doc), "-o", str(out))[0] == 0
+    wb, ws, code_col, nat_col = _national_cells(out)
+    for row in ws.iter_rows(min_row=2):
+        if row[code_col].value in edits:
+            row[nat_col].value = edits[row[code_col].value]
+    wb.save(out)
+    return doc, out
+
+
 def _by_sentence(plan, words):
     return next(t for t in plan.targets() if words in (t.text or ""))
 
@@ -124,17 +140,8 @@ def test_reimport_keeps_the_officers_national_codes(tmp_path, capsys, monkeypatc
 
 def test_an_unsure_code_the_officer_did_not_touch_is_not_carried(tmp_path, capsys,
                                                                  monkeypatch):
-    monkeypatch.setenv("BDG_TODAY", "2026-04-20")
-    doc = tmp_path / "ke-hoach.txt"
-    doc.write_text(PLAN, encoding="utf-8")
-    out = tmp_path / "ke-hoach.xlsx"
-    assert run_cli(capsys, "plan", "import", str(doc), "-o", str(out))[0] == 0
     # the old workbook says "QG-4.3?" for the primary-school row (a wrong guess, unsure)
-    wb, ws, code_col, nat_col = _national_cells(out)
-    for row in ws.iter_rows(min_row=2):
-        if row[code_col].value == "3.1":
-            row[nat_col].value = "QG-4.3?"
-    wb.save(out)
+    doc, out = _imported_and_edited(tmp_path, capsys, monkeypatch, {"3.1": "QG-4.3?"})
     code, stdout, _ = run_cli(capsys, "plan", "import", str(doc), "-o", str(out), "--force")
     assert code == 0
     new = pb.load_plan(out)
@@ -144,16 +151,7 @@ def test_an_unsure_code_the_officer_did_not_touch_is_not_carried(tmp_path, capsy
 
 def test_a_code_set_by_hand_on_a_sentence_the_new_document_rewrote_is_named(tmp_path, capsys,
                                                                              monkeypatch):
-    monkeypatch.setenv("BDG_TODAY", "2026-04-20")
-    doc = tmp_path / "ke-hoach.txt"
-    doc.write_text(PLAN, encoding="utf-8")
-    out = tmp_path / "ke-hoach.xlsx"
-    assert run_cli(capsys, "plan", "import", str(doc), "-o", str(out))[0] == 0
-    wb, ws, code_col, nat_col = _national_cells(out)
-    for row in ws.iter_rows(min_row=2):
-        if row[code_col].value == "3.2":
-            row[nat_col].value = "QG-5.1"                   # set by hand
-    wb.save(out)
+    _, out = _imported_and_edited(tmp_path, capsys, monkeypatch, {"3.2": "QG-5.1"})
     revised = tmp_path / "ke-hoach-sua.txt"
     revised.write_text(PLAN.replace("100% trường học lồng ghép nội dung bình đẳng giới vào "
                                     "hoạt động ngoại khóa",
