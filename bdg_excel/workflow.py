@@ -509,19 +509,48 @@ def fetch_mail(ws: Workspace, settings, **options):
         return mail.fetch(ws, settings, **options)
 
 
-def export(ws: Workspace, plan: Plan, period: str, fmt: str, out: Path | None = None) -> str:
+def export(ws: Workspace, plan: Plan, period: str, fmt: str, out: Path | None = None, *,
+           tasks: bool = False) -> str:
+    """The tidy data (CONTRACT section 5); with ``tasks``, the task statuses instead."""
     from .report.export import to_csv, to_json
 
     if fmt not in ("csv", "json"):
         raise UsageError("Định dạng phải là csv hoặc json.")
     c = consolidate(ws, plan, period)
-    text = to_csv(c) if fmt == "csv" else to_json(c)
+    text = to_csv(c, tasks) if fmt == "csv" else to_json(c, tasks)
     if out is not None:
         with atomic_output(Path(out)) as tmp:
             tmp.write_text(text, encoding="utf-8", newline="")
     return text
 
 
+def draft_report(ws: Workspace, plan: Plan, period: str, out: Path | None = None, *,
+                 now: datetime | None = None) -> Path:
+    """The draft of the office's narrative report (CONTRACT section 1, ``report --draft``)
+    from the returns recorded in the ledger (``consolidate`` records new ones); default
+    ``outbox/Du-thao-bao-cao_<plan>_<period>.docx``. A draft already there is never
+    overwritten (the officer may have edited it): the default name gets "-2", "-3" …; a
+    file named with ``out`` that exists is refused."""
+    from .report.draft import draft_name, write_draft
+
+    c = consolidate(ws, plan, period, now=now)
+    if out is not None:
+        path = Path(out)
+        if path.suffix.lower() != ".docx":
+            raise UsageError(f"Tệp dự thảo phải có đuôi .docx: {path}")
+        if path.exists():
+            raise UsageError(f"Tệp {path} đã có; không ghi đè. Xóa hoặc đổi tên tệp đó, "
+                             f"hoặc ghi ra tệp khác bằng -o TỆP.")
+    else:
+        first = ws.outbox / draft_name(c)
+        path = next(p for p in (first.with_stem(f"{first.stem}-{k}") if k > 1 else first
+                                for k in range(1, 10000)) if not p.exists())
+    try:
+        return write_draft(c, path, config=ws.config(), annex=report_path(ws, c).name)
+    except OSError as exc:
+        raise output_fault(path, exc) from exc
+
+
 __all__ = ["init", "InitResult", "init_workspace", "load", "check_period", "generate", "collect_inbox",
            "consolidate_workspace", "status", "export", "StatusLine", "ConsolidateResult",
-           "send_forms", "send_reminders", "fetch_mail"]
+           "send_forms", "send_reminders", "fetch_mail", "draft_report"]

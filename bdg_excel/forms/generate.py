@@ -483,9 +483,8 @@ def _column_keys(columns) -> list[str]:
 # -- texts -----------------------------------------------------------------------------
 
 def _issued_by(plan: Plan) -> str:
-    parts = ["Ban hành kèm theo Kế hoạch"]
-    if plan.number:
-        parts.append(f"số {vn.clean(plan.number)}")
+    cite = vn.clean(plan.citation())     # "Kế hoạch số …" or "… kèm theo Quyết định số …"
+    parts = [f"Ban hành kèm theo {cite}"]
     issued = vn.parse_date(plan.date)
     if issued:
         parts.append(f"ngày {vn.format_date(issued)}")

@@ -34,7 +34,7 @@ from ..core.xlsx import (DATE_FORMAT, FONT, LINE_PT, a4_landscape, col_units, wo
                          wrapped_lines)
 from . import admin, catalog
 from .model import MEASURES, OPS, RATIO_MEASURES, REPORT_KINDS, Goal, Indicator, Plan, \
-    Report, Target, Unit, Upward, infer_measure
+    Report, ReviewItem, Target, Unit, Upward, infer_measure
 from .targets import MEASURE_FROM_LABEL, MEASURE_LABELS, OP_FROM_LABEL, OP_LABELS
 
 EXAMPLES = ("binh-lu", "tam-duong", "lai-chau-vp")
@@ -47,6 +47,11 @@ UNITS_SHEET = "Đơn vị"
 ASSIGN_SHEET = "Phân công"
 TASKS_SHEET = "Nhiệm vụ"
 REPORTS_SHEET = "Báo cáo"
+#: what plan import read, with its source and how sure it is (Plan.review); informational
+REVIEW_SHEET = "Rà soát"
+REVIEW_KIND_LABELS = {"target": "Chỉ tiêu", "assignment": "Phân công", "deadline": "Hạn báo cáo",
+                      "national": "Mã quốc gia", "unit": "Đơn vị", "upward": "Báo cáo lên"}
+_REVIEW_KIND_FROM_TEXT = {vn.canonical(v): k for k, v in REVIEW_KIND_LABELS.items()}
 REQUIRED_SHEETS = (INFO_SHEET, GOALS_SHEET, TARGETS_SHEET, UNITS_SHEET, ASSIGN_SHEET)
 
 REPORT_KIND_LABELS = {"annual": "Hằng năm", "semiannual": "6 tháng", "quarterly": "Hằng quý",
@@ -138,11 +143,21 @@ COLUMNS: dict[str, tuple[_Col, ...]] = {
              "năm). Một lần: ngày/tháng/năm."),
         _Col("to", "Gửi về", 60, aliases=("nơi nhận",)),
     ),
+    REVIEW_SHEET: (
+        _Col("confidence", "Mức chắc chắn", 12, "percent",
+             note="Phần trăm: mục dưới 80% cần xem lại; các mục chưa chắc xếp trước."),
+        _Col("kind", "Loại", 14),
+        _Col("ref", "Mục", 28),
+        _Col("value", "Đã đọc", 28),
+        _Col("source", "Nguồn", 12),
+        _Col("sentence", "Câu trong văn bản", 70),
+        _Col("note", "Ghi chú", 45),
+    ),
 }
 _REQUIRED_COLUMNS = {INFO_SHEET: ("label", "value"), GOALS_SHEET: ("number",),
                      TARGETS_SHEET: ("code",), UNITS_SHEET: ("name",),
                      ASSIGN_SHEET: ("unit", "indicator"), TASKS_SHEET: ("unit", "text"),
-                     REPORTS_SHEET: ("kind", "due")}
+                     REPORTS_SHEET: ("kind", "due"), REVIEW_SHEET: ("confidence", "kind")}
 
 GUIDANCE = (
     "Tệp kế hoạch của bdg-excel: sửa trực tiếp trên các trang, mỗi dòng là một mục "
@@ -246,6 +261,7 @@ def _write(plan: Plan, filename: str) -> None:
         "text": wb.add_format(base), "code": wb.add_format(base | {"num_format": "@"}),
         "number": wb.add_format(base | {"num_format": "General"}),
         "int": wb.add_format(base | {"num_format": "0"}),
+        "percent": wb.add_format(base | {"num_format": '0"%"'}),
         "date": wb.add_format(base | {"num_format": DATE_FORMAT, "align": "left"}),
         "header": wb.add_format(base | {"bold": True, "bg_color": "#DDEBF7", "border": 1,
                                         "align": "center", "valign": "vcenter"}),
@@ -304,6 +320,12 @@ def _write(plan: Plan, filename: str) -> None:
     _table(wb, REPORTS_SHEET, [[REPORT_KIND_LABELS.get(r.kind, r.kind), _due_cell(r), r.to]
                                for r in plan.reports] + upward, fmt,
            lists={"kind": list(REPORT_KIND_LABELS.values()) + [UPWARD_LABEL]})
+    if plan.review:
+        _table(wb, REVIEW_SHEET, [
+            [round(r.confidence * 100), REVIEW_KIND_LABELS.get(r.kind, r.kind),
+             REPORT_KIND_LABELS.get(r.ref, r.ref) if r.kind == "deadline" else r.ref, r.value,
+             r.source, r.sentence, r.note]
+            for r in sorted(plan.review, key=lambda r: r.confidence)], fmt)
     wb.close()
 
 
@@ -486,8 +508,30 @@ def _load_plan(path: Path) -> Plan:
                                    _text(rec.get("to"))))
         src.rows[("report", len(plan.reports) - 1)] = (REPORTS_SHEET, row)
 
+    # national links are judged from the column "Mã quốc gia" (its "?" marks, read above);
+    # the sheet's other rows are what plan import read
+    plan.review += [item for item in (_review_item(rec) for _, rec in table(REVIEW_SHEET)
+                                      if rec.get("kind") is not None)
+                    if item.kind != "national"]
+    plan.review.sort(key=lambda r: r.confidence)
     plan._sources = src  # type: ignore[attr-defined]
     return plan
+
+
+def _review_item(rec: dict) -> ReviewItem:
+    """A row of the sheet "Rà soát" (informational: never a finding)."""
+    kind = _text(rec.get("kind")) or ""
+    try:
+        conf = min(max(float(rec.get("confidence")) / 100, 0.0), 1.0)
+    except (TypeError, ValueError):
+        conf = 0.0
+    kind = _REVIEW_KIND_FROM_TEXT.get(vn.canonical(kind), kind)
+    ref = _text(rec.get("ref")) or ""
+    if kind == "deadline":
+        ref = _KIND_FROM_TEXT.get(vn.canonical(ref), ref)
+    return ReviewItem(kind, ref, _text(rec.get("value")) or "",
+                      _text(rec.get("source")) or "", _text(rec.get("sentence")) or "",
+                      conf, _text(rec.get("note")) or "")
 
 
 def _open(path: Path):

@@ -102,6 +102,9 @@ def _build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None,
             res.units_reported = sum(1 for uv in uvs if uv.status != MISSING)
             roll_up(res)
             res.assessment = tg.evaluate(t, res.value, year)
+            if t.measure == "yesno" and not res.answers:     # nobody answered it
+                res.assessment = tg.Assessment("no_data", interim=res.assessment.interim,
+                                               target_year=t.year)
             results.append(res)
 
     tasks = []
