@@ -92,18 +92,17 @@ def _sentence_key(plan: Plan, target) -> str:
 
 def carry_national(old: Plan, new: Plan, result: CarryOver) -> None:
     """The officer's national codes from ``old`` onto the rows of ``new`` with the same
-    sentence. A code the officer left unsure ("QG-4.2?") is the import's guess, not a
-    decision: the new import's link stands. A sure code (typed, corrected, confirmed by
-    removing the "?", or an emptied cell) replaces the new link when it differs from it or
-    the new one is unsure; a sentence found on several old rows with different codes is
-    left to the new link."""
-    old_unsure = catalog.unsure_rows(old)
+    sentence. Only codes set by hand (typed, corrected, confirmed by removing the "?", or
+    an emptied cell) are carried: a code still unsure ("QG-4.2?") or the link the catalog
+    gives the sentence anyway was the import's, and the new import's link stands. A code
+    set by hand replaces the new link when it differs from it or the new one is unsure; a
+    sentence found on several old rows with different codes is left to the new link."""
+    by_hand = _set_by_hand(old)
     decided: dict[str, set] = {}
     for t in old.targets():
-        if t.code not in old_unsure:
+        if t.code in by_hand:
             decided.setdefault(_sentence_key(old, t), set()).add(t.national)
     new_keys = {_sentence_key(new, t) for t in new.targets()}
-    by_hand = _set_by_hand(old)
     result.lost_national += [(t.code, t.national) for t in old.targets()
                              if t.code in by_hand and _sentence_key(old, t) not in new_keys]
     new_unsure = catalog.unsure_rows(new)
