@@ -456,3 +456,32 @@ def test_earliest_copy_of_identical_returns_is_the_original(make_workspace):
     by_name = {cf.name: cf.status for cf in res.files}
     assert by_name["kt.xlsx"] == "accepted"
     assert by_name["kt (2).xlsx"] == "duplicate"
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_a_form_with_nothing_to_fill_returned_as_sent_is_the_units_return(tmp_path, signed):
+    """"Đơn vị chỉ cần ký và gửi lại biểu": the unit does exactly that, and its return
+    is accepted (not "no table, use the form you were sent")."""
+    import json
+
+    from cycle_helpers import DATA, plan_workspace
+
+    data = json.loads((DATA / "plans" / "binh-lu.json").read_text(encoding="utf-8"))
+    data["units"].append({"name": "Hội Nông dân xã", "indicators": [], "tasks": [],
+                          "email": None})
+    ws, plan, forms = plan_workspace(tmp_path / "ws", data)
+    form = forms["Hội Nông dân xã"].path
+    back = ws.inbox / form.name
+    if signed:   # the head of the office typed a name under "Thủ trưởng đơn vị"
+        wb = openpyxl.load_workbook(form)
+        sheet = wb[layout.FORM_SHEET]
+        last = sheet.max_row
+        sheet.cell(last, 1).value = "Nguyễn Văn A"
+        wb.save(back)
+    else:
+        shutil.copyfile(form, back)
+    res = collect(ws, plan, period="2026", workers=1, now=datetime(2026, 11, 20, 9))
+    (cf,) = res.files
+    assert (cf.unit, cf.status) == ("Hội Nông dân xã", "accepted"), cf.findings
+    assert not [f for f in cf.findings if f.severity == "error"]
+    assert not cf.feedback

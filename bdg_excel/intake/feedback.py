@@ -486,11 +486,16 @@ def _annotate_xml(source: Path, findings: list[Finding], info: _ListInfo) -> byt
                     data = edited[n_]
                 else:
                     data = zf.read(item)
-                if n_ in parts.values() and b'tabSelected="1"' in data:
-                    data = data.replace(b'tabSelected="1"', b'tabSelected="0"')
+                if n_ in parts.values() and b"tabSelected" in data:
+                    # Excel writes "1", LibreOffice "true": either leaves the form sheet
+                    # grouped with the new one, and what the unit types goes into both
+                    data = _TAB_SELECTED.sub(b'tabSelected="0"', data)
                 zo.writestr(n_, data)
             zo.writestr(part, sheet_xml.encode("utf-8"))
         return out.getvalue()
+
+
+_TAB_SELECTED = re.compile(rb"""tabSelected=["'](?:1|true)["']""")
 
 
 def _merged_anchors(xml: str) -> dict[str, str]:
