@@ -52,6 +52,15 @@ def fill(plan, forms, unit, out, value=10, **over):
     return fill_form(form_of(forms, unit), out, rows, tasks)
 
 
+def settled(folder: Path) -> None:
+    """Every file under ``folder`` finished arriving an hour ago (none is still being
+    copied in: test_containers has those)."""
+    old = time.time() - 3600
+    for p in folder.rglob("*"):
+        if p.is_file() and not p.is_symlink():
+            os.utime(p, (old, old))
+
+
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -90,6 +99,7 @@ def test_every_input_survives_and_each_gets_its_finding(binhlu, tmp_path):
     (ws.inbox / "lien-ket.xlsx").symlink_to(good)
     before = {p.name: sha(p) for p in ws.inbox.iterdir() if p.is_file() and not p.is_symlink()}
     before["inner.xlsx"] = sha(ws.inbox / "thu-muc" / "inner.xlsx")
+    settled(ws.inbox)
 
     res = collect(ws, plan, period=period, workers=1)
 
@@ -105,12 +115,15 @@ def test_every_input_survives_and_each_gets_its_finding(binhlu, tmp_path):
     assert by_name[unicodedata.normalize("NFC", nfd)].unit == TTDV
     long_rec = next(f for f in res.files if f.name.startswith("Báo cáo kết quả"))
     assert long_rec.unit == TTDV and len(long_rec.archive_path.name.encode()) <= 200
-    assert {f.code for f in res.skipped} == {"folder", "symlink"}
+    assert {f.code for f in res.skipped} == {"symlink"}
+    # a folder is read like inbox/ itself; the archive keeps the folder
+    inner = by_name["thu-muc/inner.xlsx"]
+    assert inner.status == "rejected" and inner.archive_path.parent.name == "thu-muc"
     # every input's bytes are still somewhere in the workspace, whatever happened
     assert set(before.values()) <= all_hashes(ws.root)
-    # only what we do not take is left in inbox/
+    # only what we do not take is left in inbox/ (the folder, emptied, is gone)
     assert sorted(p.name for p in ws.inbox.iterdir()) == sorted(
-        ["thu-muc", "lien-ket.xlsx", "~$BDG_2026_lock.xlsx"])
+        ["lien-ket.xlsx", "~$BDG_2026_lock.xlsx"])
     # a second file of the same name gets its own archive name
     again = fill(plan, forms, VHXH, ws.inbox / "BDG_2026_VHXH.xlsx", value=12)
     res2 = collect(ws, plan, period=period, workers=1)
@@ -330,6 +343,8 @@ def _populate(ws, plan, forms, tmp_path) -> None:
         at(dest, f"2026-11-{1 + n % 28:02d}T{8 + n % 9:02d}:{n % 60:02d}:00")
     shutil.copy(CORPUS / "empty.xlsx", ws.inbox / "rong.xlsx")
     shutil.copy(CORPUS / "billion-laughs.xlsx", ws.inbox / "bom.xlsx")
+    for name in ("rong.xlsx", "bom.xlsx"):   # arrived after the others, long before the runs
+        at(ws.inbox / name, "2026-11-30T08:00:00")   # (so not still arriving)
 
 
 def _state(ws, plan, period):

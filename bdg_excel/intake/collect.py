@@ -31,6 +31,7 @@ from ..core.findings import ERROR, WARNING, Finding
 from ..core.workspace import TEMP_PREFIX, WINDOWS_MAX_PATH, Workspace, unique_path
 from ..plan.model import Plan
 from . import ledger as lg
+from .containers import kind_of
 from .ledger import FileRecord, Ledger
 from .returns import ReturnData, read_return
 from .validate import CheckedReturn, check_return
@@ -138,25 +139,30 @@ def _collect(ws: Workspace, plan: Plan, *, period, received_at, sender_of, worke
         led.backup(ws.state_dir / "backups", day)
         known = _Known(led)
         entries = _keep_signed_copies(ws, plan, period, _inbox_entries(ws, result), result)
+        origin = {p: _Origin.of(ws, p) for p in entries}
         stats: dict[Path, tuple[str, int, float]] = {}   # path -> sha256, size, mtime
         pending = []
         for p in entries:
             # only a name the ledger recorded with an archive path can be an unfinished move
-            if text_name(p.name) in known.archived_names:
+            if origin[p].name in known.archived_names and kind_of(p) is None:
                 st = _guarded_hash(p, result)
                 if st is None:
                     continue
                 stats[p] = st
-                if _finish_recorded(ws, known, p, st[0], result):
+                if _finish_recorded(ws, known, p, origin[p].name, st[0], result):
                     continue
             pending.append(p)
         taken = known.taken(ws.root)   # path keys (see _free_path) of recorded archive paths
         mail = {m["name"]: m for m in led.mail_files()}
         collected_at = _iso(now)
         archive_day = ws.archive / day
-        rel_day = str(archive_day.relative_to(ws.root))
-        on_disk = _names_in(archive_day)
+        disk = _OnDisk()
         made_dirs: set[Path] = set()
+        from .unpacking import open_containers
+
+        pending, opened = open_containers(
+            ws, led, known, plan, pending, origin, result, now=now, received_at=received_at,
+            mail=mail, sender_of=sender_of, archive_day=archive_day, taken=taken, disk=disk)
         parsed: set[str] = set(known.first)   # contents recorded, or to be parsed in this run
         done = 0
 
@@ -166,20 +172,22 @@ def _collect(ws: Workspace, plan: Plan, *, period, received_at, sender_of, worke
                 st = stats.pop(p, None) or _guarded_hash(p, result)
                 if st is not None:
                     batch.append((p, *st))
-            mail_time = _mail_origins(mail, batch, sender_of)
-            when = {p: received_at or mail_time.get(p) or datetime.fromtimestamp(mtime)
-                    for p, _, _, mtime in batch}
-            senders = {p: sender_of.get(text_name(p.name)) for p, _, _, _ in batch}
+            mail_time = _mail_origins(mail, batch, sender_of, origin)
+            when = {p: origin[p].when or received_at or mail_time.get(p) or
+                    datetime.fromtimestamp(mtime) for p, _, _, mtime in batch}
+            senders = {p: origin[p].sender or sender_of.get(origin[p].name)
+                       for p, _, _, _ in batch}
             # The earliest copy of a content is the original, the rest duplicates,
             # whatever their names ("a (2).xlsx" sorts before "a.xlsx").
-            batch.sort(key=lambda item: (when[item[0]], text_name(item[0].name)))
+            batch.sort(key=lambda item: (when[item[0]], origin[item[0]].name))
             first: dict[str, Path] = {}   # content -> the one file of it to parse
             for p, sha, _, _ in batch:
                 if sha not in first and sha not in parsed:
                     first[sha] = p
             parsed.update(first)
             new = list(first.values())
-            return _Step(batch, when, senders, new, checker.submit(new, sender_of))
+            jobs = [(p, origin[p].name, senders[p]) for p in new]
+            return _Step(batch, when, senders, new, jobs, checker.submit(jobs))
 
         with _Checker(plan, period, workers, len(pending)) as checker:
             chunks = [pending[i:i + BATCH] for i in range(0, len(pending), BATCH)]
@@ -188,26 +196,33 @@ def _collect(ws: Workspace, plan: Plan, *, period, received_at, sender_of, worke
                 inflight.append(prepare(chunks.pop(0)))
             while inflight:
                 current = inflight.popleft()
-                checked = dict(zip(current.new, checker.results(current.new, current.results)))
+                checked = dict(zip(current.new, checker.results(current.jobs, current.results)))
                 if chunks:   # keep the workers busy while this batch is recorded and moved
                     inflight.append(prepare(chunks.pop(0)))
                 moves = []
                 with led.transaction(), led.batch() as rows:
-                    for path, sha, size, _ in current.files:
-                        dest = _free_path(archive_day, _archive_name(text_name(path.name), archive_day),
-                                          taken, on_disk)
-                        cf = _record(rows, known, plan, path, sha, size, dest, checked.get(path), {
+                    for path, sha, size, mtime in current.files:
+                        o, chk = origin[path], checked.get(path)
+                        if _arriving_now(o, chk, sha, mtime, now, known):
+                            result.skipped.append(_arriving(o.name))
+                            continue
+                        folder = archive_day.joinpath(*o.folder)
+                        dest = _free_path(folder, _archive_name(o.base, folder), taken,
+                                          disk.names(folder))
+                        cf = _record(rows, known, plan, o.name, sha, size, dest, chk, {
                             "received_at": _iso(current.when[path]),
                             "collected_at": collected_at,
-                            "archive_path": os.path.join(rel_day, dest.name),
-                            "sender": current.senders[path]})
+                            "archive_path": os.path.relpath(dest, ws.root),
+                            "sender": current.senders[path], "container_id": o.container})
                         result.files.append(cf)
-                        moves.append((path, dest))
-                for src, dest in moves:
+                        moves.append((path, dest, sha, cf))
+                for src, dest, _, _ in moves:
                     _guarded_move(src, dest, made_dirs, result)
+                _check_archived(ws, led, known, plan, moves, origin, result, collected_at)
                 done += len(current.files)
                 if progress:
                     progress(done, len(pending))
+        opened.finish(result)
         with led.transaction():
             led.resolve_all(plan.identity())
         status = led.statuses(cf.file_id for cf in result.files)
@@ -219,11 +234,111 @@ def _collect(ws: Workspace, plan: Plan, *, period, received_at, sender_of, worke
 
 
 @dataclass
+class _Origin:
+    """Where a file to collect came from: its name as recorded and shown (its path from
+    inbox/, "Trạm Y tế/bao-cao.xlsx"; inside a container "goi.zip/bao-cao.xlsx"), the
+    folders of the day's archive folder it goes into, and for a workbook unpacked from a
+    container that container's record, time and sender."""
+    name: str
+    folder: tuple[str, ...] = ()
+    container: int | None = None
+    when: datetime | None = None
+    sender: str | None = None
+
+    @property
+    def base(self) -> str:
+        return self.name.rsplit("/", 1)[-1]
+
+    @classmethod
+    def of(cls, ws: Workspace, path: Path) -> "_Origin":
+        parts = [text_name(x) for x in path.relative_to(ws.inbox).parts]
+        return cls("/".join(parts), tuple(_archive_name(x) for x in parts[:-1]))
+
+
+class _OnDisk:
+    """The entries of each archive folder when the run started (see :func:`_free_path`)."""
+
+    def __init__(self):
+        self._names: dict[Path, set[str]] = {}
+
+    def names(self, folder: Path) -> set[str]:
+        got = self._names.get(folder)
+        if got is None:
+            got = self._names[folder] = _names_in(folder)
+        return got
+
+
+#: a workbook that cannot be opened and changed this recently is still being written
+ARRIVING_SECONDS = 30
+
+
+def _arriving_now(o: _Origin, chk: CheckedReturn | None, sha: str, mtime: float,
+                  now: datetime, known: "_Known") -> bool:
+    """Whether a file is still being copied in under its final name: it cannot be
+    opened and was modified within :data:`ARRIVING_SECONDS` of ``now`` (or it is another
+    copy of such a file). It is left in inbox/ for the next run, like a ``.part``."""
+    if o.container is not None:
+        return False            # unpacked by this run from a whole container
+    if chk is None:
+        return sha not in known.first
+    return not chk.data.readable and recent(mtime, now) and \
+        any(f.code in INCOMPLETE for f in chk.findings)
+
+
+#: what a workbook still being written reads as: nothing, a zip without its end, XML cut off
+INCOMPLETE = ("file_empty", "file_broken_zip", "bad_xml", "unreadable")
+
+
+def recent(mtime: float, now: datetime) -> bool:
+    return abs(now.timestamp() - mtime) < ARRIVING_SECONDS
+
+
+def _check_archived(ws: Workspace, led: Ledger, known: "_Known", plan: Plan, moves,
+                    origin: dict[Path, _Origin], result: CollectResult,
+                    collected_at: str) -> None:
+    """After the moves: each archived file must still hold the bytes recorded. A file
+    that was still being written when it was hard-linked into archive/ completes there;
+    it is read again and recorded anew, and its first record (half a file) is set aside
+    as rejected, named, with no feedback: never silent."""
+    for src, dest, sha, cf in moves:
+        if origin[src].container is not None or not dest.is_file():
+            continue
+        got = _sha256_of(dest)
+        if got is None or got == sha:
+            continue
+        try:
+            new_sha, size, _ = _hash_stat(dest)
+        except (StillArriving, OSError):
+            new_sha, size = got, dest.stat().st_size
+        chk = _check_one((str(dest), cf.name, None))
+        row = led.db.execute("SELECT received_at, sender FROM files WHERE id = ?",
+                             (cf.file_id,)).fetchone()
+        note = Finding("changed_in_archive", f"Tệp {cf.name} đã thay đổi ngay sau khi được lưu "
+                       "vào archive/ (lúc đó tệp vẫn đang được chép): bản đầy đủ đã được đọc "
+                       "lại và ghi sổ; bản ghi trước (chưa đủ tệp) không được tính.", WARNING,
+                       file=cf.name)
+        with led.transaction(), led.batch() as rows:
+            led.set_status(cf.file_id, lg.REJECTED)
+            led.set_feedback(cf.file_id, [])
+            led.db.execute("INSERT INTO findings VALUES (?, ?, ?, ?, NULL, NULL, NULL)",
+                           (cf.file_id, note.severity, note.code, note.message))
+            again = _record(rows, known, plan, cf.name, new_sha, size, dest, chk, {
+                "received_at": row["received_at"], "collected_at": collected_at,
+                "archive_path": os.path.relpath(dest, ws.root), "sender": row["sender"],
+                "container_id": None})
+        cf.status = lg.REJECTED
+        cf.findings = [note]
+        result.notes.append(note)
+        result.files.append(again)
+
+
+@dataclass
 class _Step:
     files: list[tuple[Path, str, int, float]]   # path, sha256, size, mtime; in record order
     when: dict[Path, datetime]                  # received time
     senders: dict[Path, str | None]             # as known when the batch was prepared
     new: list[Path]                             # the files to parse (one per new content)
+    jobs: list[tuple[Path, str, str | None]]    # they, with their names and senders
     results: Callable[[], list[CheckedReturn]]  # their checks, in that order
 
 
@@ -267,24 +382,25 @@ class _Known:
         return {_path_key(os.path.join(base, r[3])) for r in self.rows if r[3]}
 
 
-def _mail_origins(mail: dict[str, dict], batch, sender_of: dict[str, str]
-                  ) -> dict[Path, datetime]:
+def _mail_origins(mail: dict[str, dict], batch, sender_of: dict[str, str],
+                  origin: dict[Path, "_Origin"]) -> dict[Path, datetime]:
     """Files `fetch` put into inbox/: their sender (added to ``sender_of``) and the
     message time, which is their received time."""
     when = {}
     for path, sha, _, _ in batch:
-        origin = mail.get(path.name)
-        if origin and origin["sha256"] == sha:
-            if origin["sender"]:
-                sender_of.setdefault(vn.nfc(path.name), origin["sender"])
-            when[path] = datetime.fromisoformat(origin["received_at"])
+        name = origin[path].name
+        found = mail.get(name)
+        if found and found["sha256"] == sha:
+            if found["sender"]:
+                sender_of.setdefault(name, found["sender"])
+            when[path] = datetime.fromisoformat(found["received_at"])
     return when
 
 
-def _record(rows, known: _Known, plan: Plan, path: Path, sha: str, size: int, dest: Path,
+def _record(rows, known: _Known, plan: Plan, name: str, sha: str, size: int, dest: Path,
             chk: CheckedReturn | None, base: dict) -> CollectedFile:
     """One file into the ledger (``rows``: a :meth:`Ledger.batch`, in a transaction)."""
-    base = {"sha256": sha, "original_name": text_name(path.name), "size": size, **base}
+    base = {"sha256": sha, "original_name": name, "size": size, **base}
     if chk is None:   # this content was recorded before (or earlier in this run)
         first = known.first_record(sha)
         file_id = rows.add_file({**base, "status": lg.DUPLICATE, "duplicate_of": first.id,
@@ -301,12 +417,11 @@ def _record(rows, known: _Known, plan: Plan, path: Path, sha: str, size: int, de
                          chk.period, chk.findings, dest, kind=chk.data.kind, file_id=file_id)
 
 
-def _finish_recorded(ws: Workspace, known: _Known, path: Path, sha: str,
+def _finish_recorded(ws: Workspace, known: _Known, path: Path, name: str, sha: str,
                      result: CollectResult) -> bool:
     """A file a killed run recorded but did not finish moving: finish the move (or drop
     the inbox entry when the archive already holds these very bytes: a hard link, or a
     complete copy made across file systems). True if handled."""
-    name = text_name(path.name)
     for _, _, original_name, archive_path, _ in known.by_sha(sha):
         if not archive_path or original_name != name:
             continue
@@ -418,32 +533,57 @@ def _starts(path: Path, magic: tuple[bytes, ...]) -> bool:
 
 
 # -- inbox -------------------------------------------------------------------------------
+MAX_FOLDER_DEPTH = 32     # folders inside inbox/, one inside the other
+
+
 def _inbox_entries(ws: Workspace, result: CollectResult) -> list[Path]:
+    """Every file in inbox/ and in its folders at any depth (names in order); links are
+    never followed, but named."""
     if not ws.inbox.is_dir():
         return []
-    out = []
-    with os.scandir(ws.inbox) as it:   # file types from the directory: no stat per entry
-        entries = sorted(it, key=lambda e: text_name(e.name))
-    for entry in entries:
-        name = entry.name
-        if name.startswith("~$") or name.startswith(".~lock") or name in (".gitkeep", ".DS_Store", "Thumbs.db", "desktop.ini"):
-            continue  # Excel/LibreOffice lock files and system files: not returns
-        if name.lower().endswith(ARRIVING_SUFFIXES):
-            result.skipped.append(_arriving(text_name(name)))
-            continue
-        if entry.is_symlink():
-            result.skipped.append(Finding("symlink", "Liên kết tượng trưng trong inbox/ không được "
-                                          "đọc. Chép chính tệp vào inbox/.", WARNING,
-                                          file=text_name(name)))
-            continue
-        if entry.is_dir():
-            result.skipped.append(Finding("folder", "Thư mục con trong inbox/ không được đọc. Chép "
-                                          "các tệp trong đó ra inbox/.", WARNING,
-                                          file=text_name(name)))
-            continue
-        if entry.is_file():
-            out.append(ws.inbox / name)
+    out: list[Path] = []
+
+    def walk(folder: Path, prefix: str, depth: int) -> None:
+        with os.scandir(folder) as it:   # file types from the directory: no stat per entry
+            entries = sorted(it, key=lambda e: text_name(e.name))
+        for entry in entries:
+            name = entry.name
+            shown = prefix + text_name(name)
+            if name.startswith("~$") or name.startswith(".~lock") or name in (".gitkeep", ".DS_Store", "Thumbs.db", "desktop.ini"):
+                continue  # Excel/LibreOffice lock files and system files: not returns
+            if name.lower().endswith(ARRIVING_SUFFIXES):
+                result.skipped.append(_arriving(shown))
+                continue
+            if entry.is_symlink():
+                result.skipped.append(Finding(
+                    "symlink", "Liên kết tượng trưng trong inbox/ không được đọc. Chép chính "
+                    "tệp vào inbox/.", WARNING, file=shown))
+                continue
+            if entry.is_dir():
+                if depth >= MAX_FOLDER_DEPTH:
+                    result.skipped.append(Finding(
+                        "folder_too_deep", f"Thư mục lồng nhau quá {MAX_FOLDER_DEPTH} lớp: không "
+                        "đọc. Chép các tệp trong đó ra gần inbox/ hơn.", WARNING, file=shown))
+                    continue
+                walk(folder / name, shown + "/", depth + 1)
+                continue
+            if entry.is_file():
+                out.append(folder / name)
+
+    walk(ws.inbox, "", 0)
     return out
+
+
+def prune_empty_folders(inbox: Path) -> None:
+    """Remove the folders of inbox/ that collection emptied (never one that holds
+    anything: ``rmdir`` refuses)."""
+    for folder, dirs, _ in os.walk(inbox, topdown=False):
+        if Path(folder) == inbox:
+            continue
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass
 
 
 #: what browsers, copy tools and office programs call a file they are still writing
@@ -734,12 +874,11 @@ def _init_worker(plan: Plan, period: str | None) -> None:
     _PLAN, _PERIOD = plan, period
 
 
-def _check_one(args: tuple[str, str | None]) -> CheckedReturn:
+def _check_one(args: tuple[str, str, str | None]) -> CheckedReturn:
     """Safety scan, reading and checking of one file, inside its boundary: whatever goes
     wrong becomes a finding and the file is recorded as rejected. Library warnings
     (openpyxl, calamine …) are for developers, never for the officer's console."""
-    path, sender = args
-    name = text_name(os.path.basename(path))
+    path, name, sender = args
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -821,10 +960,11 @@ class _Checker:
                                             initargs=(plan, period))
         _init_worker(plan, period)
 
-    def submit(self, paths: list[Path], sender_of: dict[str, str]
+    def submit(self, files: list[tuple[Path, str, str | None]]
                ) -> Callable[[], list[CheckedReturn]]:
-        """Start checking ``paths``; the returned function gives the results in order."""
-        jobs = [(str(p), sender_of.get(text_name(p.name))) for p in paths]
+        """Start checking ``files`` (path, name shown, sender); the returned function gives
+        the results in order."""
+        jobs = [(str(p), name, sender) for p, name, sender in files]
         if self.pool is not None and len(jobs) > 1:
             # small chunks: every worker gets a share of each batch
             chunk = max(1, min(16, len(jobs) // (self.workers * 4)))
@@ -837,11 +977,11 @@ class _Checker:
             return lambda: list(results)
         return lambda: [_check_one(job) for job in jobs]
 
-    def check(self, paths: list[Path], sender_of: dict[str, str]) -> list[CheckedReturn]:
-        return self.submit(paths, sender_of)()
+    def check(self, files: list[tuple[Path, str, str | None]]) -> list[CheckedReturn]:
+        return self.submit(files)()
 
-    def results(self, paths: list[Path], get: Callable[[], list[CheckedReturn]]
-                ) -> list[CheckedReturn]:
+    def results(self, files: list[tuple[Path, str, str | None]],
+                get: Callable[[], list[CheckedReturn]]) -> list[CheckedReturn]:
         """``get()``; when a worker died (a reader crashed the process: out of memory, a
         fault in native code), each file is checked again alone in a process of its own,
         so only the file that kills its reader is rejected, and the pool is renewed."""
@@ -854,13 +994,13 @@ class _Checker:
             self.pool = ProcessPoolExecutor(self.workers, initializer=_init_worker,
                                             initargs=(_PLAN, _PERIOD))
         out = []
-        for p in paths:
+        for p, name, sender in files:
             with ProcessPoolExecutor(1, initializer=_init_worker,
                                      initargs=(_PLAN, _PERIOD)) as alone:
                 try:
-                    out.append(alone.submit(_check_one, (str(p), None)).result())
+                    out.append(alone.submit(_check_one, (str(p), name, sender)).result())
                 except BrokenProcessPool as exc:
-                    out.append(failed_check(p, text_name(p.name), exc))
+                    out.append(failed_check(p, name, exc))
         return out
 
     def __enter__(self) -> "_Checker":

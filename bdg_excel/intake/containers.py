@@ -1,0 +1,343 @@
+"""Returns that arrive inside something: a .zip archive (nested ones too), a saved e-mail
+(.eml, Outlook .msg). :func:`unpack` writes the workbooks inside into a folder of their
+own, bounded and named safely; collection then reads them as if dropped into inbox/, and
+archives the container whole.
+
+Every containment rule of a workbook holds inside a container as well, before anything is
+written: at most :data:`MAX_MEMBERS` members; a member is at most
+:data:`untrusted.MAX_BYTES` once inflated (counted while inflating, the zip directory's
+sizes are not trusted), inflates at most :data:`MAX_RATIO` times its stored size, and all
+of them together at most :data:`MAX_TOTAL`; a member named ``../…``, absolute, with a
+drive letter, a link, or encrypted is not written and is named in a finding; containers
+nest at most :data:`MAX_DEPTH` deep. Member names written without the zip's UTF-8 flag
+(Windows archivers) are read as the UTF-8 or Windows-1258 they really are.
+
+Nothing here raises for a bad container: what could not be read is a finding.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import stat
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy
+from email.parser import BytesParser
+from email.utils import parseaddr, parsedate_to_datetime
+from pathlib import Path
+
+from ..core import vn
+from ..core.findings import ERROR, WARNING, Finding
+from . import untrusted
+
+MAX_MEMBERS = 500                 # members of one container (a province's zip: ~170 forms)
+MAX_TOTAL = 256 * 1024 * 1024     # everything written out of one container
+MAX_RATIO = 200                   # inflated / stored, beyond a first megabyte
+MAX_DEPTH = 3                     # a zip in a zip in a zip
+_CHUNK = 64 * 1024
+
+#: what is taken out of a container: what inbox/ reads, and containers to open in turn
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
+CONTAINER_SUFFIXES = (".zip", ".eml", ".msg")
+NOT_READ_SUFFIXES = (".7z", ".rar")
+
+_7Z_MAGIC = b"7z\xbc\xaf\x27\x1c"
+_RAR_MAGIC = b"Rar!\x1a\x07"
+
+
+@dataclass
+class Member:
+    path: Path              # where its bytes were written
+    name: str               # its path inside the container ("bieu/Tram-y-te.xlsx")
+
+
+@dataclass
+class Unpacked:
+    kind: str                                           # zip, eml, msg, 7z, rar
+    members: list[Member] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    sender: str | None = None                           # an e-mail's From address
+    sent_at: datetime | None = None                     # an e-mail's Date
+    subject: str | None = None
+    readable: bool = True                               # False: nothing could be read
+
+
+def kind_of(path: Path) -> str | None:
+    """zip, eml, msg, 7z or rar for a container, None for anything else (a workbook —
+    itself a zip — included)."""
+    suffix = path.suffix.lower()
+    if suffix in WORKBOOK_SUFFIXES:
+        return None     # read as a workbook (a zip renamed .xlsx is named by the reader)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return None
+    if head.startswith(_7Z_MAGIC) or suffix == ".7z":
+        return "7z"
+    if head.startswith(_RAR_MAGIC) or suffix == ".rar":
+        return "rar"
+    if suffix == ".eml":
+        return "eml"
+    if suffix == ".msg" and head.startswith(untrusted.OLE_MAGIC):
+        return "msg"
+    if head.startswith(b"PK"):
+        sniffed = untrusted.sniff(path)
+        if sniffed == "zip" or (sniffed == "broken_zip" and suffix == ".zip"):
+            return "zip"
+    return None
+
+
+def unpack(path: Path, name: str, out: Path, *, depth: int = 0) -> Unpacked:
+    """Write the workbooks inside the container ``path`` (shown as ``name``) into the
+    folder ``out``, nested containers opened in turn (their members named
+    ``inner.zip/…``)."""
+    kind = kind_of(path) or "zip"
+    res = Unpacked(kind)
+    out.mkdir(parents=True, exist_ok=True)
+    budget = [MAX_TOTAL]
+    try:
+        if kind == "zip":
+            _unzip(path, name, out, res, depth, budget)
+        elif kind == "eml":
+            _eml(path, name, out, res, depth, budget)
+        elif kind == "msg":
+            from .outlook import read_msg
+
+            _attachments(read_msg(path, name, res), name, out, res, depth, budget)
+        else:
+            res.readable = False
+            res.findings.append(_finding(
+                "archive_not_read", f"Tệp nén {name} (dạng .{kind}) chưa đọc được. Giải nén "
+                "tệp rồi chép các tệp Excel trong đó vào inbox/, hoặc nén lại thành tệp .zip "
+                "rồi chạy lại; tệp được lưu nguyên vẹn trong archive/.", name))
+    except _Refused as exc:
+        res.readable = False
+        res.members = []
+        res.findings.append(_finding(exc.code, exc.message, name))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
+            zlib.error, NotImplementedError) as exc:
+        res.readable = False
+        res.members = []
+        res.findings.append(_finding(
+            "container_broken", f"Không mở được tệp {name} ({type(exc).__name__}): tệp bị "
+            "hỏng hoặc chưa chép xong. Xin đơn vị gửi lại; tệp được lưu nguyên vẹn trong "
+            "archive/.", name))
+    return res
+
+
+class _Refused(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(code)
+        self.code, self.message = code, message
+
+
+def _finding(code: str, message: str, name: str, severity: str = ERROR) -> Finding:
+    return Finding(code, message, severity, file=name)
+
+
+# -- zip ---------------------------------------------------------------------------------
+def member_name(info: zipfile.ZipInfo) -> str:
+    """The member's name as its author wrote it: without the UTF-8 flag, zipfile reads
+    the bytes as cp437, which Vietnamese Windows archivers never meant (they wrote UTF-8
+    or the ANSI code page, Windows-1258)."""
+    name = info.filename
+    if not info.flag_bits & 0x800:
+        try:
+            raw = name.encode("cp437")
+        except UnicodeEncodeError:
+            raw = None
+        if raw is not None and not raw.isascii():
+            for enc in ("utf-8", "cp1258"):
+                try:
+                    name = raw.decode(enc)
+                    break
+                except UnicodeDecodeError:
+                    continue
+    return vn.nfc(name.replace("\\", "/"))
+
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def _unsafe(name: str) -> bool:
+    return name.startswith("/") or bool(_DRIVE.match(name)) or \
+        ".." in name.split("/")
+
+
+def _unzip(path: Path, name: str, out: Path, res: Unpacked, depth: int, budget) -> None:
+    with path.open("rb") as raw, zipfile.ZipFile(raw) as zf:
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+        if len(infos) > MAX_MEMBERS:
+            raise _Refused("container_too_many", f"Tệp nén {name} chứa {len(infos)} tệp "
+                           f"(tối đa {MAX_MEMBERS}): không mở. Chia thành các tệp nén nhỏ hơn, "
+                           "hoặc giải nén rồi chép các tệp Excel vào inbox/.")
+        for info in infos:
+            inner = member_name(info)
+            shown = f"{name}/{inner}"
+            mode = info.external_attr >> 16
+            if _unsafe(inner):
+                res.findings.append(_finding(
+                    "member_unsafe_name", f"Tệp {shown} trong tệp nén có tên trỏ ra ngoài thư "
+                    "mục (“..” hoặc đường dẫn tuyệt đối): không đọc. Nén lại các tệp Excel "
+                    "bằng tên bình thường rồi gửi lại.", name))
+                continue
+            if stat.S_ISLNK(mode):
+                res.findings.append(_finding(
+                    "member_link", f"{shown} là liên kết (symlink), không phải tệp: không đọc. "
+                    "Nén chính các tệp Excel rồi gửi lại.", name))
+                continue
+            if not _wanted(inner):
+                res.findings.append(_finding(
+                    "member_skipped", f"{shown} không phải bảng tính: không đọc.", name,
+                    "info"))
+                continue
+            if info.flag_bits & 0x1:
+                res.findings.append(_finding(
+                    "member_encrypted", f"{shown} được nén có mật khẩu: không đọc được. Nén lại "
+                    "không đặt mật khẩu (hoặc gửi riêng tệp Excel) rồi gửi lại.", name))
+                continue
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                res.findings.append(_finding(
+                    "member_compression", f"{shown} được nén theo cách chương trình chưa đọc "
+                    "được: nén lại bằng chức năng nén .zip của Windows rồi gửi lại.", name))
+                continue
+            dest = _dest(out, inner)
+            try:
+                _copy_member(zf, info, dest, shown, budget)
+            except _Refused as exc:
+                if dest.exists():
+                    dest.unlink()
+                if exc.code == "container_too_large":
+                    raise
+                res.findings.append(_finding(exc.code, exc.message, name))
+                continue
+            _take(dest, shown, out, res, depth, budget)
+
+
+def _wanted(name: str) -> bool:
+    return name.lower().endswith(WORKBOOK_SUFFIXES + CONTAINER_SUFFIXES + NOT_READ_SUFFIXES)
+
+
+def _dest(out: Path, inner: str) -> Path:
+    """A fresh path under ``out`` for a member: every part a safe name (no control or
+    Windows-forbidden characters, no device names), never one already written."""
+    parts = [vn.safe_filename(p, 120) or "tep" for p in inner.split("/") if p not in ("", ".")]
+    dest = out.joinpath(*parts) if parts else out / "tep"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    stem, suffix, n = dest.stem, dest.suffix, 1
+    while dest.exists():
+        n += 1
+        dest = dest.with_name(f"{stem} ({n}){suffix}")
+    return dest
+
+
+def _copy_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, shown: str,
+                 budget: list[int]) -> None:
+    """Inflate one member into ``dest``, counting what it really inflates to."""
+    written = 0
+    limit = untrusted.MAX_BYTES
+    stored = max(info.compress_size, 1)
+    with zf.open(info) as src, open(dest, "xb") as fh:
+        while True:
+            chunk = src.read(_CHUNK)
+            if not chunk:
+                break
+            written += len(chunk)
+            if written > limit:
+                raise _Refused("member_too_large", f"{shown} quá lớn (hơn "
+                               f"{limit // (1024 * 1024)} MB khi giải nén): không đọc. Một biểu "
+                               "mẫu chỉ vài chục KB; kiểm tra lại tệp.")
+            if written > 1024 * 1024 and written > MAX_RATIO * stored:
+                raise _Refused("member_zip_bomb", f"{shown} phình ra hơn {MAX_RATIO} lần khi "
+                               "giải nén (tệp nén độc hại?): không đọc.")
+            if written > budget[0]:
+                raise _Refused("container_too_large", f"Các tệp trong {shown.split('/')[0]} "
+                               f"vượt {MAX_TOTAL // (1024 * 1024)} MB khi giải nén: không mở.")
+            fh.write(chunk)
+    budget[0] -= written
+
+
+def _take(dest: Path, shown: str, out: Path, res: Unpacked, depth: int, budget) -> None:
+    """A member written out: a workbook is kept, a container opened in turn (bounded)."""
+    low = dest.name.lower()
+    if not low.endswith(CONTAINER_SUFFIXES + NOT_READ_SUFFIXES):
+        res.members.append(Member(dest, shown))
+        return
+    if depth + 1 >= MAX_DEPTH:
+        dest.unlink()
+        res.findings.append(_finding(
+            "container_too_deep", f"{shown}: tệp nén lồng quá {MAX_DEPTH} lớp, không mở. Giải "
+            "nén rồi chép các tệp Excel vào inbox/.", shown.split("/")[0]))
+        return
+    inner = unpack(dest, shown, dest.with_name(dest.name + ".d"), depth=depth + 1)
+    dest.unlink()
+    res.members.extend(inner.members)
+    res.findings.extend(inner.findings)
+
+
+# -- saved e-mails -----------------------------------------------------------------------
+def _eml(path: Path, name: str, out: Path, res: Unpacked, depth: int, budget) -> None:
+    size = path.stat().st_size
+    if size > 4 * untrusted.MAX_BYTES:
+        raise _Refused("container_too_large", f"Thư {name} quá lớn ({size // (1024 * 1024)} "
+                       "MB): không mở. Lưu riêng các tệp Excel đính kèm vào inbox/.")
+    msg = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    res.sender, res.sent_at, res.subject = message_origin(msg)
+    files = []
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        filename = part.get_filename()
+        if not filename:
+            continue
+        try:
+            data = part.get_payload(decode=True) or b""
+        except Exception:  # noqa: BLE001 - a broken transfer encoding
+            data = b""
+        files.append((str(filename), data))
+    _attachments(files, name, out, res, depth, budget)
+
+
+def message_origin(msg) -> tuple[str | None, datetime | None, str | None]:
+    """(From address, Date, Subject) of a parsed message, as ``fetch`` records them."""
+    sender = parseaddr(str(msg.get("From", "") or ""))[1].lower() or None
+    try:
+        when = parsedate_to_datetime(str(msg["Date"])) if msg["Date"] else None
+    except (TypeError, ValueError, IndexError):
+        when = None
+    return sender, when, vn.clean(str(msg.get("Subject", "") or "")) or None
+
+
+def _attachments(files, name: str, out: Path, res: Unpacked, depth: int, budget) -> None:
+    """Attachments (file name, bytes) of a message: workbooks and containers written out,
+    the rest named."""
+    if len(files) > MAX_MEMBERS:
+        raise _Refused("container_too_many", f"Thư {name} có {len(files)} tệp đính kèm (tối "
+                       f"đa {MAX_MEMBERS}): không mở.")
+    for filename, data in files:
+        inner = vn.nfc(str(filename)).replace("\\", "/").rsplit("/", 1)[-1] or "tep"
+        shown = f"{name}/{inner}"
+        if not _wanted(inner):
+            res.findings.append(_finding("member_skipped", f"{shown} không phải bảng tính: "
+                                         "không đọc.", name, "info"))
+            continue
+        if len(data) > untrusted.MAX_BYTES or len(data) > budget[0]:
+            res.findings.append(_finding(
+                "member_too_large", f"{shown} quá lớn (hơn {untrusted.MAX_BYTES // (1024 * 1024)}"
+                " MB): không đọc.", name))
+            continue
+        budget[0] -= len(data)
+        dest = _dest(out, inner)
+        with open(dest, "xb") as fh:
+            fh.write(data)
+        _take(dest, shown, out, res, depth, budget)
+
+
+__all__ = ["kind_of", "unpack", "Unpacked", "Member", "member_name", "message_origin",
+           "MAX_MEMBERS", "MAX_TOTAL", "MAX_RATIO", "MAX_DEPTH", "WORKBOOK_SUFFIXES",
+           "CONTAINER_SUFFIXES"]
