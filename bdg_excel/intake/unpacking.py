@@ -73,12 +73,15 @@ def open_containers(ws: Workspace, led: lg.Ledger, known, plan: Plan, pending: l
         return plain, opened
     shutil.rmtree(staging, ignore_errors=True)
     seen: dict[str, int] = {}          # content -> its container record, in this run
+    hashed = []
     for path, kind in boxes:
-        o = origin[path]
         st = _guarded_hash(path, result)
-        if st is None:
-            continue
-        sha, size, mtime = st
+        if st is not None:
+            hashed.append((path, kind, *st))
+    # the earliest copy of a content is the original, the rest duplicates (as for files)
+    hashed.sort(key=lambda b: (b[4], origin[b[0]].name))
+    for path, kind, sha, size, mtime in hashed:
+        o = origin[path]
         found = mail.get(o.name)
         found = found if found and found["sha256"] == sha else None
         when = received_at or (datetime.fromisoformat(found["received_at"]) if found else None) \
