@@ -27,6 +27,8 @@ from .report.workbook import internal_path, report_path
 from .workflow import StatusLine, status
 
 MAX_UPLOAD = MAX_BYTES   # the safety scan refuses larger files anyway
+#: what a drop may hold: workbooks, and the containers collect opens (.zip, saved e-mails)
+DROP_SUFFIXES = RETURN_SUFFIXES + (".zip", ".eml", ".msg")
 
 
 @dataclass
@@ -150,9 +152,9 @@ def add_to_inbox(ws: Workspace, name: str, data: bytes, *, now: datetime | None 
     from .mail.imap import _safe_name, _write_new
 
     safe = _safe_name(name)
-    if Path(safe).suffix.lower() not in RETURN_SUFFIXES:
+    if Path(safe).suffix.lower() not in DROP_SUFFIXES:
         raise UsageError(f"Tệp “{safe}” không phải bảng tính: chỉ nhận tệp "
-                         f"{', '.join(RETURN_SUFFIXES)}.")
+                         f"{', '.join(DROP_SUFFIXES)}.")
     if len(data) > max_bytes:
         raise UsageError(f"Tệp “{safe}” quá lớn: tối đa {size_text(max_bytes)} mỗi tệp.")
     if not data:

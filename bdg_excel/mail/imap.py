@@ -203,9 +203,30 @@ def _save_attachments(ws: Workspace, msg, key: str, internal: datetime | None
 
 
 def _safe_name(name: str) -> str:
+    """A received file's name, safe to save: no folder part, no control, Windows-forbidden
+    or invisible direction characters (a right-to-left override makes "xlsx.exe" look
+    like "exe.xlsx"), never a Windows device name (CON, NUL, COM1 …), and short enough
+    for any file system (at most :data:`MAX_NAME_BYTES` bytes, the suffix kept)."""
     name = vn.nfc(str(name)).replace("\\", "/").rsplit("/", 1)[-1]
-    name = re.sub(r'[<>:"|?*\x00-\x1f]', "_", name).strip().lstrip(".~$ ")
-    return name or "tep-dinh-kem"
+    name = _INVISIBLE.sub("", name)
+    name = re.sub(r'[<>:"|?*\x00-\x1f\x7f]', "_", name).strip().lstrip(".~$ ").rstrip(". ")
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or len(suffix) > 16:
+        stem, suffix = name, ""
+    while len((stem + suffix).encode()) + 1 > MAX_NAME_BYTES and stem:
+        stem = stem[:-1]
+    stem = stem.rstrip(". ")
+    if stem.split(".")[0].strip().upper() in _DEVICES:
+        stem = "_" + stem
+    name = f"{stem}.{suffix}" if suffix else stem
+    return name if stem else "tep-dinh-kem" + (f".{suffix}" if suffix else "")
+
+
+MAX_NAME_BYTES = 150
+# bidirectional controls and other invisible format characters
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_DEVICES = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | \
+    {f"{d}{i}" for d in ("COM", "LPT") for i in "123456789¹²³"}
 
 
 def _write_new(folder: Path, name: str, data: bytes) -> Path:
