@@ -409,3 +409,33 @@ def test_a_copy_that_completes_inside_the_archive_is_read_again_never_silently(
     assert {r.status for r in recs} == {"rejected", "accepted"}
     assert {r.archive_path for r in recs} == {recs[0].archive_path}
     assert sha(whole) in {r.sha256 for r in recs if r.status == "accepted"}
+
+
+def test_an_outlook_msg_brings_its_attachment_with_its_sender_and_time(binhlu, tmp_path):
+    from msg_writer import outlook_message
+
+    ws, plan, period, forms = binhlu
+    a = fill(plan, forms, VHXH, tmp_path / "a.xlsx", 51).read_bytes()
+    sent = datetime(2026, 11, 9, 10, 15)                      # UTC
+    filetime = int((sent - datetime(1601, 1, 1)).total_seconds() * 10_000_000)
+    raw = outlook_message(sender="VHXH@BinhLu.example", subject="Báo cáo năm 2026",
+                          sent_filetime=filetime,
+                          attachments={"Báo cáo Văn hóa – Xã hội.xlsx": a, "ảnh.jpg": b"\xff\xd8"})
+    (ws.inbox / "thư Outlook.msg").write_bytes(raw)
+    res = run(ws, plan, period)
+    got = {cf.name: cf for cf in res.files}
+    assert got["thư Outlook.msg"].status == "container", got["thư Outlook.msg"].findings
+    member = got["thư Outlook.msg/Báo cáo Văn hóa – Xã hội.xlsx"]
+    assert (member.unit, member.status) == (VHXH, "accepted")
+    rec = records(ws)[member.name]
+    assert rec.sender == "vhxh@binhlu.example" and rec.received_at.startswith("2026-11-09")
+    assert sha(raw) in archived(ws)
+
+
+def test_a_damaged_msg_is_named_and_kept(binhlu):
+    ws, plan, period, forms = binhlu
+    raw = bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 600
+    old(ws.inbox / "hong.msg") if (ws.inbox / "hong.msg").write_bytes(raw) else None
+    (cf,) = run(ws, plan, period).files
+    assert cf.status == "rejected" and cf.findings[0].code == "container_broken"
+    assert cf.archive_path.read_bytes() == raw

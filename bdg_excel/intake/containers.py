@@ -119,8 +119,7 @@ def unpack(path: Path, name: str, out: Path, *, depth: int = 0) -> Unpacked:
         res.readable = False
         res.members = []
         res.findings.append(_finding(exc.code, exc.message, name))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
-            zlib.error, NotImplementedError) as exc:
+    except Exception as exc:  # noqa: BLE001 - one bad container never stops the run
         res.readable = False
         res.members = []
         res.findings.append(_finding(
