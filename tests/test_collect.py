@@ -53,9 +53,9 @@ def fill(plan, forms, unit, out, value=10, **over):
 
 
 def settled(folder: Path) -> None:
-    """Every file under ``folder`` finished arriving an hour ago (none is still being
-    copied in: test_containers has those)."""
-    old = time.time() - 3600
+    """Every file under ``folder`` finished arriving long ago (none is still being copied
+    in: test_containers has those)."""
+    old = datetime(2026, 11, 2, 8, 0).timestamp()
     for p in folder.rglob("*"):
         if p.is_file() and not p.is_symlink():
             os.utime(p, (old, old))

@@ -19,8 +19,7 @@ import pytest
 from bdg_excel.cli import main
 from bdg_excel.demo import Fill, fill_form
 from bdg_excel.forms import layout
-from bdg_excel.intake import collect as collect_mod
-from bdg_excel.intake import containers
+from bdg_excel.intake import containers, filing
 from bdg_excel.intake.collect import collect
 from bdg_excel.intake.ledger import Ledger
 
@@ -393,13 +392,13 @@ def test_a_copy_that_completes_inside_the_archive_is_read_again_never_silently(
     dest = ws.inbox / "bao-cao.xlsx"
     dest.write_bytes(whole[:100])
     old(dest)                               # looked settled: read as a broken file
-    real = collect_mod._place
+    real = filing._place
 
     def place(src, target):
         done = real(src, target)
         target.write_bytes(whole)           # … and the copy goes on into the same file
         return done
-    monkeypatch.setattr(collect_mod, "_place", place)
+    monkeypatch.setattr(filing, "_place", place)
     res = run(ws, plan, period)
     by_status = {cf.status: cf for cf in res.files}
     assert set(by_status) == {"rejected", "accepted"}

@@ -17,12 +17,9 @@ Nothing here raises for a bad container: what could not be read is a finding.
 
 from __future__ import annotations
 
-import os
-import posixpath
 import re
 import stat
 import zipfile
-import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
@@ -31,7 +28,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 
 from ..core import vn
-from ..core.findings import ERROR, WARNING, Finding
+from ..core.findings import ERROR, Finding
 from . import untrusted
 
 MAX_MEMBERS = 500                 # members of one container (a province's zip: ~170 forms)

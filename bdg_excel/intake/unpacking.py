@@ -25,6 +25,9 @@ from ..core.workspace import Workspace
 from ..plan.model import Plan
 from . import ledger as lg
 from .containers import kind_of, unpack
+from .filing import (CollectedFile, _archive_name, _arriving, _free_path, _guarded_hash,
+                     _guarded_move, _guarded_unlink, _iso, _Origin, _sha256_of,
+                     prune_empty_folders, recent)
 
 UNPACK_DIR = "unpack"           # .bdg/unpack/<content>/: the workbooks of a container
 MEMBERS_SUFFIX = "_giai-nen"    # archive/<day>/goi.zip_giai-nen/: beside goi.zip
@@ -38,8 +41,6 @@ class Opened:
     moves: list[tuple[Path, Path, str]] = field(default_factory=list)   # src, dest, sha256
 
     def finish(self, result) -> None:
-        from .collect import _guarded_move, _guarded_unlink, _sha256_of, prune_empty_folders
-
         for src, dest, sha in self.moves:
             if dest.exists():
                 # a killed run got this far: the archive already holds these bytes
@@ -60,8 +61,6 @@ def open_containers(ws: Workspace, led: lg.Ledger, known, plan: Plan, pending: l
     containers. Returns the files to collect (the plain ones, then the workbooks
     unpacked, each with its :class:`collect._Origin` in ``origin``) and the containers
     to move at the end of the run."""
-    from .collect import (CollectedFile, _Origin, _archive_name, _arriving, _free_path,
-                          _guarded_hash, _guarded_move, _iso, recent)
 
     staging = ws.state_dir / UNPACK_DIR
     opened = Opened(staging, ws.inbox)
