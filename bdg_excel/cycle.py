@@ -59,12 +59,18 @@ class Overview:
 
 
 def inbox_files(ws: Workspace) -> list[str]:
-    """Names waiting in inbox/ (what ``collect`` would read; lock and temporary files
-    excluded)."""
+    """Names waiting in inbox/ and its folders, as paths from inbox/ ("Trạm Y tế/bc.xlsx"):
+    what ``collect`` would read (lock and temporary files and links excluded)."""
     if not ws.inbox.is_dir():
         return []
-    return sorted(p.name for p in ws.inbox.iterdir()
-                  if p.is_file() and not p.is_symlink() and not p.name.startswith((".", "~$")))
+    out = []
+    for folder, dirs, files in os.walk(ws.inbox):
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
+        for name in files:
+            path = Path(folder, name)
+            if not path.is_symlink() and not name.startswith((".", "~$")):
+                out.append(path.relative_to(ws.inbox).as_posix())
+    return sorted(out)
 
 
 def overview(ws: Workspace, plan: Plan, period: str, *, today: date) -> Overview:
