@@ -438,3 +438,48 @@ def test_a_damaged_msg_is_named_and_kept(binhlu):
     (cf,) = run(ws, plan, period).files
     assert cf.status == "rejected" and cf.findings[0].code == "container_broken"
     assert cf.archive_path.read_bytes() == raw
+
+
+# -- the hostile corpus, in every way it can arrive ------------------------------------------
+def corpus():
+    import sys
+    corpus_dir = Path(__file__).parent / "data" / "returns"
+    sys.path.insert(0, str(corpus_dir))
+    import make_fixtures as fx
+    return corpus_dir, fx
+
+
+@pytest.mark.parametrize("how", ["zip", "folder", "eml"])
+def test_an_archive_folder_or_email_of_hostile_files_names_each_as_if_loose(binhlu, how):
+    """The committed hostile corpus (entities, bombs, a sparse corner, impostors …), inside
+    a container: each file gets the finding it gets when dropped loose, nothing is lost."""
+    ws, plan, period, forms = binhlu
+    corpus_dir, fx = corpus()
+    files = {name: (corpus_dir / name).read_bytes() for name in fx.COMMITTED}
+    if how == "zip":
+        extra = {"__MACOSX/._empty.xlsx": b"\0\x05\x16\x07", "bieu/.DS_Store": b"x"}
+        (ws.inbox / "doc-hai.zip").write_bytes(zip_of({**files, **extra}))
+        prefix = "doc-hai.zip/"
+    elif how == "folder":
+        for name, data in files.items():
+            (ws.inbox / "doc-hai" / name).parent.mkdir(exist_ok=True)
+            (ws.inbox / "doc-hai" / name).write_bytes(data)
+            old(ws.inbox / "doc-hai" / name)
+        prefix = "doc-hai/"
+    else:
+        (ws.inbox / "doc-hai.eml").write_bytes(eml(files))
+        prefix = "doc-hai.eml/"
+    res = run(ws, plan, period)
+    got = {cf.name: cf for cf in res.files}
+    for name, code in fx.EXPECTED.items():
+        if code is None:
+            assert prefix + name not in got
+            continue
+        cf = got[prefix + name]
+        assert cf.status == "rejected" and [f.code for f in cf.findings] == [code], name
+    assert not any("MACOSX" in n or "DS_Store" in n for n in got)
+    wanted = {sha(d) for n, d in files.items() if fx.EXPECTED[n]}
+    if how != "folder":
+        wanted = {sha((ws.archive).joinpath(*got[prefix.rstrip("/")].archive_path.relative_to(
+            ws.archive).parts).read_bytes())} | wanted
+    assert wanted <= archived(ws)

@@ -187,6 +187,8 @@ def _unzip(path: Path, name: str, out: Path, res: Unpacked, depth: int, budget) 
                     "member_link", f"{shown} là liên kết (symlink), không phải tệp: không đọc. "
                     "Nén chính các tệp Excel rồi gửi lại.", name))
                 continue
+            if _clutter(inner):
+                continue    # macOS resource forks, Office lock files: not returns
             if not _wanted(inner):
                 res.findings.append(_finding(
                     "member_skipped", f"{shown} không phải bảng tính: không đọc.", name,
@@ -213,6 +215,14 @@ def _unzip(path: Path, name: str, out: Path, res: Unpacked, depth: int, budget) 
                 res.findings.append(_finding(exc.code, exc.message, name))
                 continue
             _take(dest, shown, out, res, depth, budget)
+
+
+def _clutter(name: str) -> bool:
+    """What archivers and office programs leave beside the files: macOS's ``__MACOSX/``
+    and ``._name`` resource forks, ``~$name.xlsx`` / ``.~lock.name#`` lock files."""
+    base = name.rsplit("/", 1)[-1]
+    return name.startswith("__MACOSX/") or base.startswith(("._", "~$", ".~lock")) or \
+        base in (".DS_Store", "Thumbs.db", "desktop.ini")
 
 
 def _wanted(name: str) -> bool:
@@ -318,6 +328,8 @@ def _attachments(files, name: str, out: Path, res: Unpacked, depth: int, budget)
     for filename, data in files:
         inner = vn.nfc(str(filename)).replace("\\", "/").rsplit("/", 1)[-1] or "tep"
         shown = f"{name}/{inner}"
+        if _clutter(inner):
+            continue
         if not _wanted(inner):
             res.findings.append(_finding("member_skipped", f"{shown} không phải bảng tính: "
                                          "không đọc.", name, "info"))
