@@ -258,6 +258,7 @@ def test_every_containment_rule_holds_inside_an_archive(binhlu, tmp_path):
     assert not (ws.root.parent / "ngoai.xlsx").exists() and not Path("/etc/tuyet-doi.xlsx").exists()
     assert not any(n.endswith(("ngoai.xlsx", "lien-ket.xlsx", "bom.xlsx")) for n in got)
     assert "member_encrypted" in {f.code for f in got["khoa.zip"].findings}
+    assert got["khoa.zip"].status == "rejected"        # nothing could be read from it
     assert got["nhieu.zip"].status == "rejected"
     assert "container_too_many" in {f.code for f in got["nhieu.zip"].findings}
     # every archive is kept whole, nothing unpacked is left behind

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ..core.findings import WARNING, Finding
+from ..core.findings import ERROR, WARNING, Finding
 from ..core.workspace import Workspace
 from ..plan.model import Plan
 from . import ledger as lg
@@ -121,13 +121,16 @@ def open_containers(ws: Workspace, led: lg.Ledger, known, plan: Plan, pending: l
                 result.skipped.append(_arriving(o.name))   # still being copied in
                 continue
             findings = list(box.findings)
-            if box.readable and not box.members:
+            refused = any(f.severity == ERROR for f in findings)
+            if box.readable and not box.members and not refused:
                 findings.append(Finding(
                     "container_empty", f"{o.name} không có bảng tính nào (.xlsx, .xls, .ods) "
                     "để đọc.", WARNING, file=o.name))
             folder = archive_day.joinpath(*o.folder)
             dest = _free_path(folder, _archive_name(o.base, folder), taken, disk.names(folder))
-            status = lg.CONTAINER if box.readable else lg.REJECTED
+            # nothing came out of it and something was refused: the officer reads "rejected"
+            status = lg.CONTAINER if box.readable and (box.members or not refused) \
+                else lg.REJECTED
             with led.transaction(), led.batch() as rows:
                 container_id = rows.add_file({**base, "status": status,
                                               "archive_path": os.path.relpath(dest, ws.root)},
