@@ -7,6 +7,7 @@ return is accepted."""
 from __future__ import annotations
 
 import os
+from datetime import datetime
 import shutil
 import subprocess
 import zipfile
@@ -208,6 +209,9 @@ def test_a_signed_pdf_beside_a_units_workbook_is_kept_not_rejected(binhlu):
     (ws.inbox / (form.stem + "_ky.PDF")).write_bytes(pdf + b"2")     # the form name, a suffix
     (ws.inbox / "bao-cao.pdf").write_bytes(pdf + b"3")               # nobody's: still a return
     (ws.inbox / (form.stem + "-scan.pdf")).write_bytes(b"PK\x03\x04 not a pdf")
+    # copied in long ago (a broken file modified seconds ago is still arriving)
+    long_ago = datetime(2026, 11, 2, 8).timestamp()
+    os.utime(ws.inbox / (form.stem + "-scan.pdf"), (long_ago, long_ago))
     res = collect(ws, plan, period=period, workers=1)
     assert sorted(p.name for _, p in res.signed) == sorted([form.stem + ".pdf",
                                                               form.stem + "_ky.PDF"])

@@ -14,18 +14,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from email import policy
 from email.parser import BytesParser
-from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 
 from ..core import vn
 from ..core.errors import MailError
 from ..core.workspace import Workspace, make_shareable, unique_path
+from ..intake.containers import message_origin
 from ..intake.ledger import Ledger
 from .settings import (IMAP_PASSWORD_ENV, RETURN_SUFFIXES, ServerSettings, _connect_message,
                        _iso, _quietly)
 
 
 # -- fetching ----------------------------------------------------------------------------
+#: attachments saved into inbox/: workbooks, and .zip archives of them (collect opens them)
+FETCH_SUFFIXES = RETURN_SUFFIXES + (".zip",)
+
+
 @dataclass
 class FetchedMessage:
     key: str
@@ -177,13 +181,8 @@ def _fetch_one(imap: imaplib.IMAP4, uid: int) -> tuple[bytes | None, datetime | 
 
 def _save_attachments(ws: Workspace, msg, key: str, internal: datetime | None
                       ) -> tuple[FetchedMessage, list[tuple[Path, str]]]:
-    sender = parseaddr(str(msg.get("From", "") or ""))[1].lower() or None
-    try:
-        time = parsedate_to_datetime(str(msg["Date"])) if msg["Date"] else None
-    except (TypeError, ValueError):
-        time = None
-    time = time or internal
-    fm = FetchedMessage(key, sender, vn.clean(str(msg.get("Subject", "") or "")), time)
+    sender, time, subject = message_origin(msg)
+    fm = FetchedMessage(key, sender, subject or "", time or internal)
     written = []
     for part in msg.walk():
         if part.is_multipart():
@@ -192,7 +191,7 @@ def _save_attachments(ws: Workspace, msg, key: str, internal: datetime | None
         if not name:
             continue
         name = _safe_name(name)
-        if Path(name).suffix.lower() not in RETURN_SUFFIXES:
+        if Path(name).suffix.lower() not in FETCH_SUFFIXES:
             fm.ignored.append(name)
             continue
         data = part.get_payload(decode=True) or b""
