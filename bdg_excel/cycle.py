@@ -28,7 +28,7 @@ from .workflow import StatusLine, status
 
 MAX_UPLOAD = MAX_BYTES   # the safety scan refuses larger files anyway
 #: what a drop may hold: workbooks, and the containers collect opens (.zip, saved e-mails)
-DROP_SUFFIXES = RETURN_SUFFIXES + (".zip", ".eml", ".msg")
+DROP_SUFFIXES = RETURN_SUFFIXES + (".zip", ".7z", ".eml", ".msg")
 
 
 @dataclass

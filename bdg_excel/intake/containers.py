@@ -1,5 +1,5 @@
-"""Returns that arrive inside something: a .zip archive (nested ones too), a saved e-mail
-(.eml, Outlook .msg). :func:`unpack` writes the workbooks inside into a folder of their
+"""Returns that arrive inside something: a .zip or .7z archive (nested ones too), a saved
+e-mail (.eml, Outlook .msg). :func:`unpack` writes the workbooks inside into a folder of their
 own, bounded and named safely; collection then reads them as if dropped into inbox/, and
 archives the container whole.
 
@@ -11,6 +11,11 @@ of them together at most :data:`MAX_TOTAL`; a member named ``../…``, absolute,
 drive letter, a link, or encrypted is not written and is named in a finding; containers
 nest at most :data:`MAX_DEPTH` deep. Member names written without the zip's UTF-8 flag
 (Windows archivers) are read as the UTF-8 or Windows-1258 they really are.
+
+A .7z is read with py7zr (LGPL-2.1, a library dependency): each member is written
+through a writer that stops the decompression past the limits (7z has no per-member
+stored size, so there is no ratio to check: the size limits hold). A .rar is not read:
+every maintained reader needs the non-free ``unrar`` program; it is named, with what to do.
 
 Nothing here raises for a bad container: what could not be read is a finding.
 """
@@ -39,8 +44,8 @@ _CHUNK = 64 * 1024
 
 #: what is taken out of a container: what inbox/ reads, and containers to open in turn
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
-CONTAINER_SUFFIXES = (".zip", ".eml", ".msg")
-NOT_READ_SUFFIXES = (".7z", ".rar")
+CONTAINER_SUFFIXES = (".zip", ".7z", ".eml", ".msg")
+NOT_READ_SUFFIXES = (".rar",)
 
 _7Z_MAGIC = b"7z\xbc\xaf\x27\x1c"
 _RAR_MAGIC = b"Rar!\x1a\x07"
@@ -100,6 +105,8 @@ def unpack(path: Path, name: str, out: Path, *, depth: int = 0) -> Unpacked:
     try:
         if kind == "zip":
             _unzip(path, name, out, res, depth, budget)
+        elif kind == "7z":
+            _un7z(path, name, out, res, depth, budget)
         elif kind == "eml":
             _eml(path, name, out, res, depth, budget)
         elif kind == "msg":
@@ -110,8 +117,8 @@ def unpack(path: Path, name: str, out: Path, *, depth: int = 0) -> Unpacked:
             res.readable = False
             res.findings.append(_finding(
                 "archive_not_read", f"Tệp nén {name} (dạng .{kind}) chưa đọc được. Giải nén "
-                "tệp rồi chép các tệp Excel trong đó vào inbox/, hoặc nén lại thành tệp .zip "
-                "rồi chạy lại; tệp được lưu nguyên vẹn trong archive/.", name))
+                "tệp (WinRAR, 7-Zip) rồi chép các tệp Excel trong đó vào inbox/, hoặc nén lại "
+                "thành tệp .zip rồi chạy lại; tệp được lưu nguyên vẹn trong archive/.", name))
     except _Refused as exc:
         res.readable = False
         res.members = []
@@ -175,29 +182,8 @@ def _unzip(path: Path, name: str, out: Path, res: Unpacked, depth: int, budget) 
         for info in infos:
             inner = member_name(info)
             shown = f"{name}/{inner}"
-            mode = info.external_attr >> 16
-            if _unsafe(inner):
-                res.findings.append(_finding(
-                    "member_unsafe_name", f"Tệp {shown} trong tệp nén có tên trỏ ra ngoài thư "
-                    "mục (“..” hoặc đường dẫn tuyệt đối): không đọc. Nén lại các tệp Excel "
-                    "bằng tên bình thường rồi gửi lại.", name))
-                continue
-            if stat.S_ISLNK(mode):
-                res.findings.append(_finding(
-                    "member_link", f"{shown} là liên kết (symlink), không phải tệp: không đọc. "
-                    "Nén chính các tệp Excel rồi gửi lại.", name))
-                continue
-            if _clutter(inner):
-                continue    # macOS resource forks, Office lock files: not returns
-            if not _wanted(inner):
-                res.findings.append(_finding(
-                    "member_skipped", f"{shown} không phải bảng tính: không đọc.", name,
-                    "info"))
-                continue
-            if info.flag_bits & 0x1:
-                res.findings.append(_finding(
-                    "member_encrypted", f"{shown} được nén có mật khẩu: không đọc được. Nén lại "
-                    "không đặt mật khẩu (hoặc gửi riêng tệp Excel) rồi gửi lại.", name))
+            if not _member_ok(inner, shown, name, res, link=stat.S_ISLNK(info.external_attr >> 16),
+                              encrypted=bool(info.flag_bits & 0x1)):
                 continue
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                 res.findings.append(_finding(
@@ -223,6 +209,35 @@ def _clutter(name: str) -> bool:
     base = name.rsplit("/", 1)[-1]
     return name.startswith("__MACOSX/") or base.startswith(("._", "~$", ".~lock")) or \
         base in (".DS_Store", "Thumbs.db", "desktop.ini")
+
+
+def _member_ok(inner: str, shown: str, name: str, res: Unpacked, *, link: bool,
+               encrypted: bool) -> bool:
+    """The rules every archive member passes before a byte of it is written; a member
+    that fails one is named in ``res`` (clutter silently skipped)."""
+    if _unsafe(inner):
+        res.findings.append(_finding(
+            "member_unsafe_name", f"Tệp {shown} trong tệp nén có tên trỏ ra ngoài thư mục (“..” "
+            "hoặc đường dẫn tuyệt đối): không đọc. Nén lại các tệp Excel bằng tên bình thường "
+            "rồi gửi lại.", name))
+        return False
+    if link:
+        res.findings.append(_finding(
+            "member_link", f"{shown} là liên kết (symlink), không phải tệp: không đọc. Nén "
+            "chính các tệp Excel rồi gửi lại.", name))
+        return False
+    if _clutter(inner):
+        return False    # macOS resource forks, Office lock files: not returns
+    if not _wanted(inner):
+        res.findings.append(_finding("member_skipped", f"{shown} không phải bảng tính: không "
+                                     "đọc.", name, "info"))
+        return False
+    if encrypted:
+        res.findings.append(_finding(
+            "member_encrypted", f"{shown} được nén có mật khẩu: không đọc được. Nén lại không "
+            "đặt mật khẩu (hoặc gửi riêng tệp Excel) rồi gửi lại.", name))
+        return False
+    return True
 
 
 def _wanted(name: str) -> bool:
@@ -266,6 +281,101 @@ def _copy_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, shown: 
                                f"vượt {MAX_TOTAL // (1024 * 1024)} MB khi giải nén: không mở.")
             fh.write(chunk)
     budget[0] -= written
+
+
+# -- 7z ----------------------------------------------------------------------------------
+def _un7z(path: Path, name: str, out: Path, res: Unpacked, depth: int, budget) -> None:
+    import py7zr
+    from py7zr.exceptions import PasswordRequired
+
+    try:
+        archive = py7zr.SevenZipFile(path, "r")
+    except PasswordRequired:
+        raise _Refused("member_encrypted", f"Tệp nén {name} có mật khẩu: không đọc được. Nén "
+                       "lại không đặt mật khẩu rồi gửi lại.") from None
+    with archive:
+        infos = [i for i in archive.list() if not i.is_directory]
+        if len(infos) > MAX_MEMBERS:
+            raise _Refused("container_too_many", f"Tệp nén {name} chứa {len(infos)} tệp (tối "
+                           f"đa {MAX_MEMBERS}): không mở.")
+        encrypted = archive.needs_password()
+        wanted: dict[str, str] = {}     # name in the archive -> as shown
+        for info in infos:
+            inner = vn.nfc(info.filename.replace("\\", "/"))
+            shown = f"{name}/{inner}"
+            if _member_ok(inner, shown, name, res, link=info.is_symlink, encrypted=encrypted):
+                wanted[info.filename] = inner
+        if not wanted:
+            return
+        factory = _CappedFactory(out, wanted, budget)
+        try:
+            archive.extract(targets=list(wanted), factory=factory)
+        except _Refused:
+            factory.close()
+            for dest, _ in factory.written:
+                dest.unlink(missing_ok=True)
+            raise
+        factory.close()
+    for dest, inner in factory.written:
+        _take(dest, f"{name}/{inner}", out, res, depth, budget)
+
+
+class _CappedFactory:
+    """py7zr's writer factory: each member into its own file under ``out``, refused (the
+    decompression stopped) past :data:`untrusted.MAX_BYTES` or the container's budget."""
+
+    def __init__(self, out: Path, wanted: dict[str, str], budget: list[int]):
+        self.out, self.wanted, self.budget = out, wanted, budget
+        self.written: list[tuple[Path, str]] = []
+        self.files: list[_CappedFile] = []
+
+    def create(self, filename: str):
+        inner = self.wanted.get(filename, filename)
+        dest = _dest(self.out, inner)
+        self.written.append((dest, inner))
+        self.files.append(_CappedFile(dest, inner, self.budget))
+        return self.files[-1]
+
+    def close(self) -> None:
+        for f in self.files:
+            f.close()
+
+
+class _CappedFile:
+    def __init__(self, dest: Path, inner: str, budget: list[int]):
+        self.dest, self.inner, self.budget = dest, inner, budget
+        self.fh = open(dest, "xb")
+        self.n = 0
+
+    def write(self, s) -> int:
+        self.n += len(s)
+        if self.n > untrusted.MAX_BYTES:
+            self.fh.close()
+            raise _Refused("member_too_large", f"{self.inner} quá lớn (hơn "
+                           f"{untrusted.MAX_BYTES // (1024 * 1024)} MB khi giải nén): tệp nén "
+                           "không được mở. Một biểu mẫu chỉ vài chục KB; kiểm tra lại tệp.")
+        if self.n > self.budget[0]:
+            self.fh.close()
+            raise _Refused("container_too_large", f"Các tệp trong tệp nén vượt "
+                           f"{MAX_TOTAL // (1024 * 1024)} MB khi giải nén: không mở.")
+        return self.fh.write(s)
+
+    def close(self) -> None:
+        if not self.fh.closed:
+            self.fh.close()
+            self.budget[0] -= self.n
+
+    def read(self, size=None) -> bytes:
+        return b""
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.fh.seek(offset, whence)
+
+    def flush(self) -> None:
+        self.fh.flush()
+
+    def size(self) -> int:
+        return self.n
 
 
 def _take(dest: Path, shown: str, out: Path, res: Unpacked, depth: int, budget) -> None:

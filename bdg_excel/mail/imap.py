@@ -26,8 +26,8 @@ from .settings import (IMAP_PASSWORD_ENV, RETURN_SUFFIXES, ServerSettings, _conn
 
 
 # -- fetching ----------------------------------------------------------------------------
-#: attachments saved into inbox/: workbooks, and .zip archives of them (collect opens them)
-FETCH_SUFFIXES = RETURN_SUFFIXES + (".zip",)
+#: attachments saved into inbox/: workbooks, and archives of them (collect opens them)
+FETCH_SUFFIXES = RETURN_SUFFIXES + (".zip", ".7z")
 
 
 @dataclass
