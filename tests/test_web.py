@@ -862,14 +862,22 @@ def test_a_dropped_zip_and_saved_email_bring_their_units_figures(site, tmp_path)
     msg.set_content("Gửi báo cáo")
     msg.add_attachment(b.read_bytes(), maintype="application", subtype="octet-stream",
                        filename="đơn vị 2.xlsx")
+    hostile = io.BytesIO()
+    with zipfile.ZipFile(hostile, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("../../thoat.xlsx", a.read_bytes())
+        zf.writestr("bom.xlsx", b"\0" * (25 * 1024 * 1024))
     r = post(client, "/nhan-tep", {"ky": "2026", "tep": [
-        (io.BytesIO(buf.getvalue()), "hai báo cáo.zip"), (io.BytesIO(bytes(msg)), "thư.eml")]},
+        (io.BytesIO(buf.getvalue()), "hai báo cáo.zip"), (io.BytesIO(bytes(msg)), "thư.eml"),
+        (io.BytesIO(hostile.getvalue()), "độc hại.zip")]},
         content_type="multipart/form-data")
-    assert r.status_code == 200 and "Đã lưu 2 tệp vào inbox/" in readable(r.get_data(as_text=True))
+    assert r.status_code == 200 and "Đã lưu 3 tệp vào inbox/" in readable(r.get_data(as_text=True))
     state, html = finish(client, post(client, "/tong-hop", {"ky": "2026"}))
     text = readable(html)
     assert state == "done"
     assert "hai báo cáo.zip/Báo cáo/đơn vị 1.xlsx" in text and "thư.eml/đơn vị 2.xlsx" in text
+    # the officer is told which file inside was not read, and why
+    assert "độc hại.zip/../../thoat.xlsx" in text and "trỏ ra ngoài thư mục" in text
+    assert "độc hại.zip/bom.xlsx" in text and not (ws.root.parent / "thoat.xlsx").exists()
     ov = cycle.overview(ws, plan, "2026", today=datetime(2026, 11, 20).date())
     states = {u.line.unit: u.line.state for u in ov.units}
     assert states[units[0]] == states[units[1]] == "accepted"
