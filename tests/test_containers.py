@@ -527,3 +527,17 @@ def test_a_7z_bomb_or_with_a_password_is_named_and_kept(binhlu, tmp_path):
     assert "member_encrypted" in {f.code for f in got["khoa-ten.7z"].findings}
     assert all(cf.status == "rejected" for cf in got.values())
     assert not (ws.state_dir / "unpack").exists()
+
+
+def test_files_of_the_same_name_in_two_folders_get_their_own_feedback(binhlu):
+    ws, plan, period, forms = binhlu
+    for folder in ("Đơn vị A", "Đơn vị B"):
+        path = ws.inbox / folder / "bc.xlsx"
+        path.parent.mkdir()
+        path.write_text(f"Kính gửi phòng, {folder} gửi báo cáo.", encoding="utf-8")
+        old(path)
+    res = run(ws, plan, period)
+    feedback = {cf.name: cf.feedback for cf in res.files}
+    a, b = feedback["Đơn vị A/bc.xlsx"], feedback["Đơn vị B/bc.xlsx"]
+    assert a and b and not set(a) & set(b)
+    assert all(p.is_file() for p in a + b)
