@@ -541,3 +541,34 @@ def test_files_of_the_same_name_in_two_folders_get_their_own_feedback(binhlu):
     a, b = feedback["Đơn vị A/bc.xlsx"], feedback["Đơn vị B/bc.xlsx"]
     assert a and b and not set(a) & set(b)
     assert all(p.is_file() for p in a + b)
+
+
+class Killed(BaseException):
+    """A run stopped dead (SIGKILL leaves no chance to clean up either)."""
+
+
+@pytest.mark.parametrize("where", ["before_members", "before_container_moved"])
+def test_a_run_killed_mid_container_is_finished_by_the_next_run(binhlu, tmp_path,
+                                                                monkeypatch, where):
+    from bdg_excel.intake import collect as collect_mod, unpacking
+
+    ws, plan, period, forms = binhlu
+    data = zip_of({"a.xlsx": fill(plan, forms, VHXH, tmp_path / "a.xlsx", 71).read_bytes(),
+                   "b.xlsx": fill(plan, forms, TTDV, tmp_path / "b.xlsx", 72).read_bytes()})
+    (ws.inbox / "goi.zip").write_bytes(data)
+
+    def kill(*a, **k):
+        raise Killed()
+    target = (collect_mod._Checker, "results") if where == "before_members" else \
+        (unpacking.Opened, "finish")
+    with monkeypatch.context() as m:
+        m.setattr(*target, kill)
+        with pytest.raises(Killed):
+            run(ws, plan, period)
+    assert (ws.inbox / "goi.zip").read_bytes() == data      # nothing lost meanwhile
+    run(ws, plan, period)
+    recs = list(Ledger(ws.ledger_path).files())
+    assert sorted((r.original_name, r.status) for r in recs) == [
+        ("goi.zip", "container"), ("goi.zip/a.xlsx", "accepted"), ("goi.zip/b.xlsx", "accepted")]
+    assert all((ws.root / r.archive_path).is_file() for r in recs)
+    assert sha(data) in archived(ws) and not any(ws.inbox.iterdir())
