@@ -214,8 +214,9 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
     def start(label: str, kind: str, work):
         # a workspace busy with a command answers 409 here, like an upload: not a job that
         # fails (a command that starts in the instant between is still caught by the job)
-        with ws.lock():
-            pass
+        if jobs.running() is None:
+            with ws.lock():
+                pass
         try:
             job = jobs.start(label, kind, work)
         except BusyJob as exc:
