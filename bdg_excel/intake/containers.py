@@ -404,6 +404,12 @@ def _eml(path: Path, name: str, out: Path, res: Unpacked, depth: int, budget) ->
                        "MB): không mở. Lưu riêng các tệp Excel đính kèm vào inbox/.")
     msg = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
     res.sender, res.sent_at, res.subject = message_origin(msg)
+    _attachments(message_attachments(msg), name, out, res, depth, budget)
+
+
+def message_attachments(msg) -> list[tuple[str, bytes]]:
+    """(file name, bytes) of every attachment of a parsed message, forwarded messages'
+    included; names as the sender wrote them (RFC 2231 and 2047 decoded)."""
     files = []
     for part in msg.walk():
         if part.is_multipart():
@@ -416,7 +422,7 @@ def _eml(path: Path, name: str, out: Path, res: Unpacked, depth: int, budget) ->
         except Exception:  # noqa: BLE001 - a broken transfer encoding
             data = b""
         files.append((str(filename), data))
-    _attachments(files, name, out, res, depth, budget)
+    return files
 
 
 def message_origin(msg) -> tuple[str | None, datetime | None, str | None]:
@@ -457,5 +463,6 @@ def _attachments(files, name: str, out: Path, res: Unpacked, depth: int, budget)
 
 
 __all__ = ["kind_of", "unpack", "Unpacked", "Member", "member_name", "message_origin",
+           "message_attachments",
            "MAX_MEMBERS", "MAX_TOTAL", "MAX_RATIO", "MAX_DEPTH", "WORKBOOK_SUFFIXES",
            "CONTAINER_SUFFIXES"]

@@ -19,7 +19,7 @@ from pathlib import Path
 from ..core import vn
 from ..core.errors import MailError
 from ..core.workspace import Workspace, make_shareable, unique_path
-from ..intake.containers import message_origin
+from ..intake.containers import message_attachments, message_origin
 from ..intake.ledger import Ledger
 from .settings import (IMAP_PASSWORD_ENV, RETURN_SUFFIXES, ServerSettings, _connect_message,
                        _iso, _quietly)
@@ -184,17 +184,11 @@ def _save_attachments(ws: Workspace, msg, key: str, internal: datetime | None
     sender, time, subject = message_origin(msg)
     fm = FetchedMessage(key, sender, subject or "", time or internal)
     written = []
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
-        name = part.get_filename()
-        if not name:
-            continue
+    for name, data in message_attachments(msg):
         name = _safe_name(name)
         if Path(name).suffix.lower() not in FETCH_SUFFIXES:
             fm.ignored.append(name)
             continue
-        data = part.get_payload(decode=True) or b""
         dest = _write_new(ws.inbox, name, data)
         written.append((dest, hashlib.sha256(data).hexdigest()))
         fm.files.append(dest)
