@@ -177,6 +177,14 @@ def test_member_names_of_a_windows_archiver_in_cp1258_are_read_as_vietnamese():
     assert containers.member_name(info) == "Báo cáo Văn hóa.xlsx"
     info = zipfile.ZipInfo("Báo cáo Trạm y tế.xlsx".encode("utf-8").decode("cp437"))
     assert containers.member_name(info) == "Báo cáo Trạm y tế.xlsx"
+    # the misreading stored again with the UTF-8 flag (a tool that trusted cp437)
+    info.flag_bits |= 0x800
+    assert containers.member_name(info) == "Báo cáo Trạm y tế.xlsx"
+    # a real name with the flag is left alone, whatever cp437 makes of it
+    for real in ("Báo cáo.xlsx", "Ánh sáng – Đèn.xlsx", "ñandú.xlsx", "plain.xlsx"):
+        info = zipfile.ZipInfo(real)
+        info.flag_bits |= 0x800
+        assert containers.member_name(info) == real
 
 
 def test_the_same_zip_dropped_again_counts_once(binhlu, tmp_path):

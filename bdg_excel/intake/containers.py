@@ -147,20 +147,21 @@ def _finding(code: str, message: str, name: str, severity: str = ERROR) -> Findi
 def member_name(info: zipfile.ZipInfo) -> str:
     """The member's name as its author wrote it: without the UTF-8 flag, zipfile reads
     the bytes as cp437, which Vietnamese Windows archivers never meant (they wrote UTF-8
-    or the ANSI code page, Windows-1258)."""
+    or the ANSI code page, Windows-1258). With the flag, a name that is itself such a
+    misreading ("B├ío c├ío", re-encoded by a tool that trusted cp437) is repaired too: text
+    whose cp437 bytes are valid non-ASCII UTF-8 is practically never anything else."""
     name = info.filename
-    if not info.flag_bits & 0x800:
-        try:
-            raw = name.encode("cp437")
-        except UnicodeEncodeError:
-            raw = None
-        if raw is not None and not raw.isascii():
-            for enc in ("utf-8", "cp1258"):
-                try:
-                    name = raw.decode(enc)
-                    break
-                except UnicodeDecodeError:
-                    continue
+    try:
+        raw = name.encode("cp437")
+    except UnicodeEncodeError:
+        raw = None
+    if raw is not None and not raw.isascii():
+        for enc in ("utf-8",) if info.flag_bits & 0x800 else ("utf-8", "cp1258"):
+            try:
+                name = raw.decode(enc)
+                break
+            except UnicodeDecodeError:
+                continue
     return vn.nfc(name.replace("\\", "/"))
 
 
