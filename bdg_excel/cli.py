@@ -134,14 +134,36 @@ def cli():
 @click.option("--email", default=None, metavar="ĐỊA_CHỈ",
               help="Địa chỉ thư của cơ quan (người gửi biểu, nơi đơn vị trả lời), ghi vào "
                    "bdg-excel.toml.")
-def init_cmd(directory: Path, example: str | None, office: str | None, email: str | None):
+@click.option("--province", default=None, metavar="TỈNH",
+              help="Thư mục làm việc của tỉnh (Sở Nội vụ): kế hoạch liệt kê mọi xã, phường, "
+                   "đặc khu của tỉnh theo danh mục hiện hành, mỗi đơn vị báo cáo mọi chỉ tiêu "
+                   "quốc gia. Ví dụ: --province \"Lai Châu\" (không dấu cũng được).")
+@click.option("--national", is_flag=True, default=False,
+              help="Thư mục làm việc của Bộ Nội vụ: kế hoạch liệt kê 34 tỉnh, thành phố; "
+                   "tổng hợp các bảng tổng hợp của tỉnh.")
+def init_cmd(directory: Path, example: str | None, office: str | None, email: str | None,
+             province: str | None, national: bool):
     """Tạo thư mục làm việc (templates/, inbox/, outbox/) và tệp cấu hình bdg-excel.toml."""
+    if sum(bool(x) for x in (example, province, national)) > 1:
+        raise click.UsageError("Chỉ dùng một trong --example, --province, --national.")
     if email is None and _interactive() and not (directory / "bdg-excel.toml").exists():
         email = _ask_office_email()
-    res = workflow.init(directory, example, office=office, email=email)
+    if province or national:
+        res = (workflow.init_province(directory, province, email=email) if province else
+               workflow.init_national(directory, email=email))
+    else:
+        res = workflow.init(directory, example, office=office, email=email)
     ws = res.workspace
     echo(f"Đã tạo thư mục làm việc: {ws.root}")
-    if res.plan:
+    if res.plan and (province or national):
+        plan = workflow.load(ws, res.plan.stem)
+        echo(f"Kế hoạch: {res.plan} ({len(plan.units)} đơn vị, {len(plan.targets())} dòng chỉ "
+             "tiêu quốc gia). Thêm các sở, ban, ngành và địa chỉ thư của đơn vị vào tệp này.")
+        unset = [t.code for t in plan.targets() if t.op != "qualitative" and t.value is None]
+        if unset:
+            echo(f"  Chưa có giá trị mục tiêu quốc gia cho dòng {', '.join(unset)}: ghi mục "
+                 "tiêu của kế hoạch vào tệp kế hoạch trước khi tạo biểu mẫu.")
+    elif res.plan:
         echo(f"Kế hoạch mẫu: {res.plan}")
     if res.config_written:
         echo(f"Tệp cấu hình: {res.config} (mở bằng Notepad; mỗi dòng có lời giải thích)")
@@ -276,8 +298,9 @@ def plan_show_cmd(plan_file: Path | None, workspace: Path, plan_name: str | None
               "(kèm ngày), email, người liên hệ và phân công đã nhập tay được giữ lại.")
 @quiet_option
 def plan_import_cmd(document: Path, output: Path | None, fmt: str, force: bool, quiet: bool):
-    """Đọc văn bản kế hoạch (.docx hoặc .txt) thành tệp kế hoạch Excel."""
+    """Đọc văn bản kế hoạch (.docx, .doc, .pdf có lớp chữ, .txt) hoặc kế hoạch dạng JSON (.json) thành tệp kế hoạch Excel."""
     from .core import clock
+    from .plan import catalog
     from .plan.importer import import_plan, plan_import_summary
     from .plan.importer.reimport import reimport
     from .plan.planbook import save_plan
@@ -304,16 +327,21 @@ def plan_import_cmd(document: Path, output: Path | None, fmt: str, force: bool, 
             carried = reimport(result.plan, output, today=clock.today())
         else:
             save_plan(result.plan, output)
+        if result.paragraphs:   # the page's review shows each sentence in its place
+            from .plan.source_text import save_text
+            save_text(output, result.paragraphs)
     if fmt == "json":
         echo(json.dumps(result.plan.to_json(), ensure_ascii=False, indent=2))
         return
     for line in plan_import_summary(result):
         echo(line)
+    echo(catalog.summary(result.plan))
     if carried is not None:
         for line in _carry_over_lines(carried):
             echo(line)
-    echo(f"Đã ghi tệp kế hoạch: {output}. Mở bằng Excel để rà soát, rồi chạy: "
-         f"bdg-excel plan check {output}")
+    echo(f"Đã ghi tệp kế hoạch: {output}. Rà soát bằng Excel (trang Rà soát) hoặc trên trang "
+         f"web (bdg-excel serve, trang Kế hoạch: từng mục cạnh câu của nó trong văn bản, sửa "
+         f"và lưu ngay), rồi chạy: bdg-excel plan check {output}")
 
 
 def _carry_over_lines(c) -> list[str]:
@@ -339,6 +367,11 @@ def _carry_over_lines(c) -> list[str]:
 
 
 # -- the cycle ---------------------------------------------------------------------------
+#: plan warnings that change what the forms say (their deadline): generate shows them in
+#: full; the others it counts (plan check lists them)
+_FORM_WARNINGS = {"no_reports", "missing_due", "invalid_due", "unknown_kind"}
+
+
 @cli.command("generate", context_settings=CONTEXT)
 @workspace_option
 @plan_option
@@ -349,10 +382,20 @@ def _carry_over_lines(c) -> list[str]:
 @quiet_option
 def generate_cmd(ws, plan, period, units, workers, quiet):
     """Tạo biểu mẫu cho từng đơn vị vào outbox/forms/."""
+    from .plan.importer import NEEDS_LOOK
     from .plan.planbook import check_plan
 
-    for f in check_plan(plan):   # errors stop workflow.generate; warnings are shown
-        echo(str(f))
+    findings = check_plan(plan)
+    for f in findings:   # errors stop workflow.generate; deadline warnings change the forms
+        if f.severity == ERROR or f.code in _FORM_WARNINGS:
+            echo(str(f))
+    warnings = [f for f in findings if f.severity != ERROR and f.code not in _FORM_WARNINGS]
+    unsure = sum(r.confidence < NEEDS_LOOK for r in plan.review)
+    if warnings or unsure:
+        parts = ([f"{len(warnings)} cảnh báo khác (xem bằng: bdg-excel plan check)"] if warnings
+                 else []) + ([f"{unsure} mục nhập từ văn bản cần xem lại (trang “Rà soát” của "
+                              "tệp kế hoạch)"] if unsure else [])
+        echo("Kế hoạch còn " + "; ".join(parts) + ".")
     with progress_bar("Tạo biểu mẫu", quiet) as bar:
         forms = workflow.generate(ws, plan, period, units=list(units) or None,
                                   workers=workers or 1, progress=bar, now=clock.now())
@@ -623,6 +666,22 @@ def fetch_cmd(ws, imap_host, imap_port, imap_user, security, folder, since, mark
         echo("Chưa có tệp mới. Xem đơn vị nào chưa nộp: bdg-excel status")
 
 
+@cli.command("catalog", context_settings=CONTEXT)
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text",
+              show_default=True, help="text: danh sách dễ đọc; json: cho phần mềm khác.")
+def catalog_cmd(fmt: str):
+    """In danh mục chỉ tiêu quốc gia (mã QG-4.1, QG-3.2a…) của Chiến lược quốc gia về bình
+    đẳng giới: nội dung, đơn vị tính, chỉ tiêu năm 2025 và 2030, cách các kế hoạch thường ghi."""
+    from .plan import catalog
+
+    cat = catalog.load()
+    if fmt == "json":
+        echo(json.dumps(cat.to_json(), ensure_ascii=False, indent=2))
+        return
+    for line in catalog.describe(cat):
+        echo(line)
+
+
 @cli.command("export", context_settings=CONTEXT)
 @workspace_option
 @plan_option
@@ -631,9 +690,12 @@ def fetch_cmd(ws, imap_host, imap_port, imap_user, security, folder, since, mark
               help="csv hoặc json.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Ghi ra tệp thay vì in ra màn hình.")
-def export_cmd(ws, plan, period, fmt, output):
-    """Xuất dữ liệu dạng bảng (một dòng cho mỗi đơn vị × chỉ tiêu)."""
-    text = workflow.export(ws, plan, period, fmt, output)
+@click.option("--tasks", is_flag=True,
+              help="Xuất tình trạng nhiệm vụ (một dòng cho mỗi đơn vị × nhiệm vụ).")
+def export_cmd(ws, plan, period, fmt, output, tasks):
+    """Xuất dữ liệu dạng bảng (một dòng cho mỗi đơn vị × chỉ tiêu; với --tasks: mỗi đơn vị
+    × nhiệm vụ)."""
+    text = workflow.export(ws, plan, period, fmt, output, tasks=tasks)
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
     else:
@@ -812,17 +874,33 @@ def template_check_cmd(template_file: Path | None, workspace: Path):
 @workspace_option
 @plan_option
 @period_option
-@click.option("--into", "annex", required=True,
+@click.option("--into", "annex", default=None,
               type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Phụ lục (.xlsx) cấp trên gửi, có các ký hiệu {{mã.ket_qua}} … cần điền.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Tệp kết quả (phụ lục gốc không bị ghi đè).")
+@click.option("--draft", is_flag=True,
+              help="Viết dự thảo báo cáo kết quả thực hiện (.docx) từ số liệu tổng hợp.")
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Tệp kết quả (phụ lục gốc không bị ghi đè; với --draft: mặc định "
+                   "outbox/Du-thao-bao-cao_<kế hoạch>_<kỳ>.docx).")
 @click.option("--map", "cell_map", default=None,
               type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Bảng ánh xạ ô (CSV: trang,ô,ký hiệu) cho phụ lục không được sửa.")
-def report_cmd(ws, plan, period, annex, output, cell_map):
-    """Điền số liệu tổng hợp vào phụ lục của cấp trên (giữ nguyên mọi thứ khác)."""
+def report_cmd(ws, plan, period, annex, draft, output, cell_map):
+    """Điền số liệu tổng hợp vào phụ lục của cấp trên (--into), hoặc viết dự thảo báo cáo
+    kết quả thực hiện (--draft)."""
     from .report.annex import report_into
+
+    if draft == bool(annex):
+        raise click.UsageError("Chọn một trong hai: --into PHỤ_LỤC.xlsx -o TỆP, hoặc --draft.")
+    if draft:
+        path = workflow.draft_report(ws, plan, period, output, now=clock.now())
+        echo(f"Đã viết dự thảo báo cáo: {path}")
+        echo("Số liệu lấy từ các báo cáo đã ghi sổ (chạy bdg-excel consolidate trước để nhận "
+             "báo cáo mới). Mở bằng Word hoặc LibreOffice, điền số, ngày và phần đề xuất "
+             "(đánh dấu màu vàng).")
+        return
+    if output is None:
+        raise click.UsageError("Thiếu -o TỆP: tệp kết quả của --into.")
 
     res = report_into(ws, plan, period, annex, output, cell_map=cell_map, now=clock.now())
     for f in res.findings:

@@ -91,9 +91,49 @@ def init(root: str | Path, example: str | None = None, *, office: str | None = N
     return InitResult(ws, dest, config_path, written, office_of(ws.config()).email)
 
 
+def init_province(root: str | Path, province: str, *, email: str | None = None,
+                  nested_ok: bool = False, start: int = 2026) -> InitResult:
+    """``bdg-excel init DIR --province NAME``: a province workspace (CONTRACT section 7)
+    whose plan (templates/ke-hoach-tinh-….xlsx) lists every commune-level unit of the
+    province in the official list ("UBND xã …", "UBND phường …", "UBND đặc khu …"), each
+    assigned every national indicator with its 2030 target. ``province``: accents, case
+    and "tỉnh"/"thành phố" optional. An existing plan workbook is never replaced."""
+    from .plan import admin
+
+    p = admin.find_province(province)
+    if p is None:
+        admin.province_plan(province)          # raises the usage error naming the 34
+    plan = admin.province_plan(p, start=start)
+    return _init_with_plan(root, plan, f"ke-hoach-{p.level}-{p.short}",
+                           f"Sở Nội vụ {p.level} {p.short}", email, nested_ok)
+
+
+def init_national(root: str | Path, *, email: str | None = None, nested_ok: bool = False,
+                  start: int = 2026) -> InitResult:
+    """``bdg-excel init DIR --national``: the ministry's workspace, one level above the
+    provinces: its plan's units are the People's Committees of the 34 provinces
+    ("UBND tỉnh Lai Châu", "UBND thành phố Hà Nội"), each assigned every national
+    indicator; a province's consolidated workbook dropped into inbox/ is its return."""
+    from .plan import admin
+
+    return _init_with_plan(root, admin.national_plan(start=start), "ke-hoach-toan-quoc",
+                           "Bộ Nội vụ", email, nested_ok)
+
+
+def _init_with_plan(root, plan: Plan, name: str, office: str, email, nested_ok) -> InitResult:
+    res = init(root, office=office, email=email, nested_ok=nested_ok)
+    dest = res.workspace.templates / f"{vn.safe_filename(vn.strip_accents(name).lower().replace(' ', '-'))}.xlsx"
+    if not dest.exists():
+        plan.name = dest.stem
+        planbook.save_plan(plan, dest)
+    res.plan = dest
+    return res
+
+
 #: 2: the plan classes moved to bdg_excel.plan.model (issue 18), so old pickles name
-#: modules that no longer exist
-PLAN_CACHE_FORMAT = 2
+#: modules that no longer exist; 3: plans carry national codes (a workbook without the
+#: column is linked when read), which an older cache of the same workbook lacks
+PLAN_CACHE_FORMAT = 3
 
 
 def load(ws: Workspace, plan_name: str | None = None) -> Plan:
@@ -417,19 +457,48 @@ def fetch_mail(ws: Workspace, settings, **options):
         return mail.fetch(ws, settings, **options)
 
 
-def export(ws: Workspace, plan: Plan, period: str, fmt: str, out: Path | None = None) -> str:
+def export(ws: Workspace, plan: Plan, period: str, fmt: str, out: Path | None = None, *,
+           tasks: bool = False) -> str:
+    """The tidy data (CONTRACT section 5); with ``tasks``, the task statuses instead."""
     from .report.export import to_csv, to_json
 
     if fmt not in ("csv", "json"):
         raise UsageError("Định dạng phải là csv hoặc json.")
     c = consolidate(ws, plan, period)
-    text = to_csv(c) if fmt == "csv" else to_json(c)
+    text = to_csv(c, tasks) if fmt == "csv" else to_json(c, tasks)
     if out is not None:
         with atomic_output(Path(out)) as tmp:
             tmp.write_text(text, encoding="utf-8", newline="")
     return text
 
 
+def draft_report(ws: Workspace, plan: Plan, period: str, out: Path | None = None, *,
+                 now: datetime | None = None) -> Path:
+    """The draft of the office's narrative report (CONTRACT section 1, ``report --draft``)
+    from the returns recorded in the ledger (``consolidate`` records new ones); default
+    ``outbox/Du-thao-bao-cao_<plan>_<period>.docx``. A draft already there is never
+    overwritten (the officer may have edited it): the default name gets "-2", "-3" …; a
+    file named with ``out`` that exists is refused."""
+    from .report.draft import draft_name, write_draft
+
+    c = consolidate(ws, plan, period, now=now)
+    if out is not None:
+        path = Path(out)
+        if path.suffix.lower() != ".docx":
+            raise UsageError(f"Tệp dự thảo phải có đuôi .docx: {path}")
+        if path.exists():
+            raise UsageError(f"Tệp {path} đã có; không ghi đè. Xóa hoặc đổi tên tệp đó, "
+                             f"hoặc ghi ra tệp khác bằng -o TỆP.")
+    else:
+        first = ws.outbox / draft_name(c)
+        path = next(p for p in (first.with_stem(f"{first.stem}-{k}") if k > 1 else first
+                                for k in range(1, 10000)) if not p.exists())
+    try:
+        return write_draft(c, path, config=ws.config(), annex=report_path(ws, c).name)
+    except OSError as exc:
+        raise output_fault(path, exc) from exc
+
+
 __all__ = ["init", "InitResult", "init_workspace", "load", "check_period", "generate", "collect_inbox",
            "consolidate_workspace", "status", "export", "StatusLine", "ConsolidateResult",
-           "send_forms", "send_reminders", "fetch_mail"]
+           "send_forms", "send_reminders", "fetch_mail", "draft_report"]

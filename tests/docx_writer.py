@@ -97,6 +97,7 @@ def add_runs(paragraph, text: str, bold: bool = False) -> None:
 def _table(document, rows: list[list[str]]) -> None:
     ncols = max(len(r) for r in rows)
     table = document.add_table(rows=len(rows), cols=ncols)
+    table.style = "Table Grid"      # ruled, as plans print them (a PDF reader finds the cells)
     for r, cells in enumerate(rows):
         row = table.rows[r]
         if len(cells) == 1 and ncols > 1:

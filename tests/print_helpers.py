@@ -29,7 +29,7 @@ def excel_pages(path: Path, sheet: str) -> tuple[list[list[int]], bool]:
     assert not (props and props.fitToPage), f"{sheet}: printed fitted to the page"
     assert str(ws.page_setup.paperSize) == "9"                       # A4
     tall = A4_LANDSCAPE_HEIGHT_IN if ws.page_setup.orientation == "landscape" else 11.69
-    scale = int(ws.page_setup.scale) / 100
+    scale = int(ws.page_setup.scale or 100) / 100   # 100: not written
     m = ws.page_margins
     page_pt = (tall - m.top - m.bottom) * 72 / scale
     default = ws.sheet_format.defaultRowHeight or 15.75
@@ -63,7 +63,7 @@ def printed_width_fits(path: Path, sheet: str, last_col: int) -> bool:
     px = sum(widths.get(c, 9) * 8 for c in range(1, last_col + 1))
     m = ws.page_margins
     printable = (11.69 - m.left - m.right) * 96
-    return px * int(ws.page_setup.scale) / 100 <= printable
+    return px * int(ws.page_setup.scale or 100) / 100 <= printable
 
 
 def libreoffice_pages(path: Path, tmp: Path, layout: bool = False) -> list[str]:

@@ -68,7 +68,8 @@ def test_plan_show_json_follows_contract(tmp_path, capsys):
     assert data["number"] == "645/KH-UBND" and data["date"] == "2026-04-10"
     ind = next(i for i in data["indicators"] if i["code"] == "3.2")
     assert [t["code"] for t in ind["targets"]] == ["3.2a", "3.2b"]
-    assert ind["targets"][0] == {"code": "3.2a", "op": ">=", "value": 90, "max": None,
+    assert ind["targets"][0] == {"code": "3.2a", "national": "QG-3.2a", "op": ">=",
+                                 "value": 90, "max": None,
                                  "unit": "%", "year": 2030, "text": ind["targets"][0]["text"]}
     tram = next(u for u in data["units"] if u["name"] == "Trạm Y tế xã")
     assert tram["indicators"] == ["4.1", "4.2", "4.3", "3.3", "3.4"]

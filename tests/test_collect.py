@@ -245,10 +245,12 @@ def test_text_from_a_return_never_becomes_a_formula(binhlu, tmp_path):
                 c.data_type = "s"
     wb.save(path)
     r = consolidate_workspace(ws, plan, period, workers=1)
-    # consolidated workbook: every cell holding our texts is a string, never a formula
-    wb = openpyxl.load_workbook(r.path)
+    # consolidated workbooks (upward and internal: the returned file's name is only in
+    # the internal one): every cell holding our texts is a string, never a formula
+    from bdg_excel.report.workbook import internal_path
     seen = set()
-    for sheet in wb.worksheets:
+    for sheet in [s for p in (r.path, internal_path(r.path))
+                  for s in openpyxl.load_workbook(p).worksheets]:
         for row in sheet.iter_rows():
             for c in row:
                 if c.data_type == "f":

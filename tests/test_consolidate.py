@@ -17,7 +17,8 @@ from bdg_excel.plan import targets as tg
 from bdg_excel.report.results import TargetResult, UnitValue
 from bdg_excel.intake.ledger import FileRecord
 from bdg_excel.plan.model import Plan, Target, Unit
-from bdg_excel.report.workbook import MATRIX, SUBMISSIONS, SUMMARY, internal_path, sheet_names
+from bdg_excel.report.workbook import (MATRIX, REMIND, SUBMISSIONS, SUMMARY, TASKS, internal_path,
+                                      sheet_names)
 from bdg_excel.workflow import export
 
 from cycle_helpers import Fill, return_form, plan_workspace, sheet_rows, table
@@ -89,7 +90,7 @@ def test_ratio_rolls_up_from_numerators_not_average_of_percentages(tmp_path):
     assert rows["1.1"]["Đánh giá"] == "Chưa đạt"
     assert rows["1.2"]["Kết quả"] == pytest.approx(3)
     assert rows["1.3"]["Kết quả"] == 12
-    assert rows["1.4"]["Kết quả"] == "Có: 2, Không: 1"
+    assert rows["1.4"]["Kết quả"] == "Có: 2 đơn vị; Không: 1 đơn vị"
     assert rows["1.1"]["Số đơn vị đã báo cáo"] == "3/3"
 
     tidy = json.loads(export(ws, plan, "2026", "json"))
@@ -232,11 +233,18 @@ def test_completeness_on_time_late_missing_superseded(tmp_path):
     assert rows[c]["Số bản bị thay thế"] == 1
     assert rows["Trường THPT D"]["Đúng hạn / trễ hạn"].startswith("Chưa nộp")
     flat = sheet_rows(res.path, SUBMISSIONS)
-    totals = {r[0]: r[3] for r in flat if isinstance(r[0], str) and isinstance(r[3], float)}
-    assert totals["Đúng hạn"] == 2 and totals["Trễ hạn"] == 1 and totals["Chưa nộp"] == 1
-    start = next(i for i, r in enumerate(flat) if r[0] == "ĐƠN VỊ CẦN NHẮC")
-    remind = [r[1] for r in flat[start + 2:] if isinstance(r[0], float)]
-    assert "Trường THPT D" in remind
+    total = next(r for r in flat if str(r[1]).startswith("Tổng cộng"))
+    assert total[1] == "Tổng cộng: 4 đơn vị"
+    assert total[2] == f"Đã nộp: 3; chưa nộp: 1; cần sửa: {k.needs_fixes}"
+    assert total[3] == "Đúng hạn: 2; trễ hạn: 1"
+    assert total[8] == 1                                       # one resubmitted
+    assert not any("CẦN NHẮC" in str(v) for r in flat for v in r)
+    # the units to remind: in the internal workbook, with the reason
+    remind = sheet_rows(internal_path(res.path), REMIND)
+    assert remind[0][:4] == ["STT", "Đơn vị", "Tình trạng", "Lý do"]
+    assert [r[1] for r in remind[2:]] == [s.unit.name for s in k.to_remind]
+    why = {r[1]: r[3] for r in remind[2:]}
+    assert why["Trường THPT D"].startswith("Chưa nộp")
     tidy = json.loads(export(ws, plan, "2026-H1", "json"))
     statuses = [r["status"] for r in tidy if r["unit"] == c and r["code"] == "1.3"]
     assert sorted(statuses) == ["needs_fixes", "superseded"]   # other rows left empty
@@ -266,8 +274,16 @@ def test_tasks_only_plan_consolidates_into_a_task_matrix(make_workspace):
         elif isinstance(r[0], float):
             current.append(r)
     assert set(blocks) == {u.name for u in plan.units if u.tasks}
-    for u in plan.units:
-        assert [r[2] for r in blocks.get(u.name, [])] == list(u.tasks)
+    for u in plan.units:      # each task in full, or its beginning when it is long
+        shown = [r[2] for r in blocks.get(u.name, [])]
+        assert len(shown) == len(u.tasks)
+        for text, task in zip(shown, u.tasks):
+            assert text == task or (text.endswith(" …") and
+                                    task.startswith(text[:-2].rstrip(",;:.")) and
+                                    len(text) >= 60), (text, task)
+    # the internal task list has every task in full
+    full = sheet_rows(internal_path(res.path), TASKS)
+    assert {t for u in plan.units for t in u.tasks} <= {r[3] for r in full}
     mine = blocks[first.name][0]
     assert mine[3] == "Đã hoàn thành"
     assert mine[4] == "@SUM(A1) đã xong 3 đợt"    # text stays text

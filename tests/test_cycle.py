@@ -96,7 +96,7 @@ def test_binh_lu_cycle_values_and_assessments(make_workspace):
     reader = list(csv.DictReader(io.StringIO(text)))
     assert list(reader[0]) == ["plan", "period", "unit", "code", "value", "numerator",
                                "denominator", "assessment", "status", "received_at",
-                               "source_file", "source_sha256"]
+                               "source_file", "source_sha256", "national"]
     row = next(r for r in reader if r["unit"] == "Trạm Y tế xã" and r["code"] == "4.3")
     assert float(row["value"]) == 12.5
 
@@ -224,7 +224,7 @@ def test_tidy_data_as_a_dataframe(make_workspace):
     frame = to_frame(consolidate(ws, plan, period))
     assert list(frame.columns) == ["plan", "period", "unit", "code", "value", "numerator",
                                    "denominator", "assessment", "status", "received_at",
-                                   "source_file", "source_sha256"]
+                                   "source_file", "source_sha256", "national"]
     row = frame[(frame.unit == "Công an xã") & (frame.code == "3.2a")].iloc[0]
     assert row.value == 90 and row.numerator == 9 and row.assessment == "met"
     assert frame[frame.status == "missing"].value.isna().all()

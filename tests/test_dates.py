@@ -102,8 +102,13 @@ def test_quarterly_and_semiannual_deadlines(plan_of):
     end_of_month = _plan(plan_of, reports=[("quarterly", "05-31")])
     assert end_of_month.deadline("2026-Q2") == date(2026, 8, 31)
     assert end_of_month.deadline("2026-Q3") == date(2026, 11, 30)   # no 31/11
+    # a six-month report is due once a year (the first half's); it never invents a
+    # deadline for the year ("6 tháng trước 05/6" gives no 05/12)
     h = _plan(plan_of, reports=[("semiannual", "07-15")])
-    assert (h.deadline("2026-H1"), h.deadline("2026")) == (date(2026, 7, 15), date(2027, 1, 15))
+    assert (h.deadline("2026-H1"), h.deadline("2026")) == (date(2026, 7, 15), None)
+    assert [p for p, _ in h.periods([2026])] == ["2026-H1"]
+    both = _plan(plan_of, reports=[("semiannual", "06-05"), ("annual", "12-15")])
+    assert both.periods([2026]) == [("2026-H1", date(2026, 6, 5)), ("2026", date(2026, 12, 15))]
 
 
 def test_one_off_report_and_no_deadline(plan_of):

@@ -403,7 +403,9 @@ def test_sheets_order_guide_and_meta(generated):
         "period": "2026", "form_version": g.form_version,
         "generated_at": "2026-05-04T08:30:00+00:00",
         "targets": "4.1,4.2,4.3,3.3,3.4", "tasks": "NV1,NV2",
+        "national": layout.national_meta((t.code, t.national) for t in plan.unit_targets(unit)),
     }
+    assert values["national"].split(";")[0].startswith("4.1=")
 
 
 def _meta(path: Path) -> dict[str, str]:

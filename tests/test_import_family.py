@@ -59,8 +59,10 @@ def test_corpus_is_varied():
         assert family in text, family
     for exp in CORPUS.glob("*.expected.json"):  # every expectation is complete
         data = json.loads(exp.read_text(encoding="utf-8"))
-        assert set(data) == {"number", "date", "goals", "targets", "units", "reports", "upward"}
+        assert set(data) == {"number", "date", "goals", "targets", "national", "units",
+                             "reports", "upward"}
         assert data["targets"] and data["units"] and data["goals"]
+        assert set(data["national"]) == set(data["targets"])
 
 
 @pytest.mark.parametrize("name,path,source,expected", DOCS, ids=[d[0] for d in DOCS])
@@ -83,8 +85,9 @@ def test_scorer_punishes_wrong_answers():
     worse["reports"].append({"kind": "annual", "due": "12-31", "to": None})  # invented
     worse["upward"] = None
     worse["number"] = "1/KH"
+    worse["indicators"][0]["targets"][0]["national"] = "QG-5.3"  # one wrong national link
     s = score_import.score(worse, expected)
-    assert s["targets"] < 1 and s["units"] < 1 and s["assign"] < 1
+    assert s["targets"] < 1 and s["units"] < 1 and s["assign"] < 1 and s["national"] < 1
     assert s["deadlines"] < 1 and s["details"] <= 0.4
     # a plan that states no deadline must not get one invented
     none = dict(expected, reports=[], upward=None)
@@ -97,7 +100,8 @@ def _as_plan_json(expected: dict) -> dict:
     for code, (op, value, max_, unit) in expected["targets"].items():
         ind = code.rstrip("abcdefgh")
         inds.setdefault(ind, {"code": ind, "targets": []})["targets"].append(
-            {"code": code, "op": op, "value": value, "max": max_, "unit": unit})
+            {"code": code, "national": expected["national"][code], "op": op, "value": value,
+             "max": max_, "unit": unit})
     return {"number": expected["number"], "date": expected["date"],
             "goals": [{"number": int(n), "title": t} for n, t in expected["goals"].items()],
             "indicators": list(inds.values()),
@@ -197,7 +201,8 @@ def test_workbook_holds_quarterly_reports_and_upward(tmp_path):
     pb.save_plan(plan, tmp_path / "x.xlsx")
     back = pb.load_plan(tmp_path / "x.xlsx")
     assert back.to_json() == plan.to_json()
-    assert [f.code for f in pb.check_plan(back)] == ["unassigned"]   # 3.1, as in Bình Lư
+    assert [f.code for f in pb.check_plan(back)] == [    # 3.1 and 6.3, as in Bình Lư
+        "unassigned", "national_unit_mismatch"]
     ws = openpyxl.load_workbook(tmp_path / "x.xlsx")["Báo cáo"]
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2, max_row=4)]
     assert rows == [["Hằng quý", "20/03", "UBND xã"], ["Hằng năm", "10/12", "UBND xã"],
@@ -254,10 +259,11 @@ def test_reimport_refuses_without_force(tmp_path, capsys):
     doc = CORPUS / "xa-muong-kim-2026.txt"
     out = tmp_path / "ke-hoach.xlsx"
     assert _run(capsys, "plan", "import", str(doc), "-o", str(out))[0] == 0
-    before = out.read_bytes()
+    before, files = out.read_bytes(), sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["ke-hoach.van-ban.txt", out.name]       # the text the page's review shows
     code, stdout, err = _run(capsys, "plan", "import", str(doc), "-o", str(out))
     assert code == 2 and "--force" in err and "đã có" in err
-    assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [out.name]
+    assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == files
 
 
 def test_reimport_with_force_keeps_backup_and_officer_additions(tmp_path, capsys, monkeypatch):

@@ -191,7 +191,9 @@ def test_correct_plan_has_no_findings(tmp_path):
 def test_binh_lu_warns_exactly_about_3_1(tmp_path):
     path = saved(plan_json("binh-lu"), tmp_path, "binh-lu")
     findings = pb.check_plan_file(path)
-    assert [(f.code, f.severity, f.target) for f in findings] == [("unassigned", WARNING, "3.1")]
+    # 6.3 counts news items per quarter; the national indicator QG-6.3 is a percentage
+    assert [(f.code, f.severity, f.target) for f in findings] == [
+        ("unassigned", WARNING, "3.1"), ("national_unit_mismatch", WARNING, "6.3")]
     f = findings[0]
     assert f.message == ("Chỉ tiêu 3.1 chưa được giao cho đơn vị nào báo cáo: ghi tên đơn vị "
                          "vào trang Phân công.")
@@ -410,7 +412,7 @@ def test_plan_cache_of_the_flat_layout_is_read_again(tmp_path):
     cache.write_bytes(old)
     assert load(ws) == pb.load_plan(path)
     key, plan = pickle.loads(cache.read_bytes())
-    assert key[0] == PLAN_CACHE_FORMAT == 2 and type(plan).__module__ == "bdg_excel.plan.model"
+    assert key[0] == PLAN_CACHE_FORMAT == 3 and type(plan).__module__ == "bdg_excel.plan.model"
 
 
 def test_every_unit_without_an_address_is_warned_about():

@@ -14,7 +14,8 @@ README = Path(__file__).parent.parent / "README.md"
 
 def _code_lines() -> list[str]:
     text = README.read_text(encoding="utf-8")
-    blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+    # ```sh blocks too: the province's cycle (not run by test_readme_workflow)
+    blocks = re.findall(r"```(?:bash|sh)\n(.*?)```", text, flags=re.S)
     return [ln.split("#")[0].strip() for b in blocks for ln in b.splitlines() if ln.strip()]
 
 

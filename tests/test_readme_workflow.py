@@ -25,7 +25,7 @@ from bdg_excel.core.workspace import Workspace
 
 README = Path(__file__).parent.parent / "README.md"
 STEPS = ["init", "cd", "plan check", "generate", "send", "consolidate", "status", "remind",
-         "consolidate", "export"]
+         "consolidate", "export", "report"]
 
 
 def workflow_blocks() -> list[list[str]]:
@@ -129,6 +129,9 @@ def test_the_first_week_runs_as_written(which, tmp_path, monkeypatch, capsys):
             assert rows and {r["unit"] for r in rows} <= {u.name for u in plan.units}
             fixed = [r for r in rows if r["unit"] == needs_fixes[0]]
             assert {r["status"] for r in fixed} == {"accepted", "superseded"}   # old and new
+        elif step == "report":
+            draft = ws.outbox / "Du-thao-bao-cao_binh-lu_2026.docx"
+            assert draft.is_file() and str(draft) in out
     assert seen == STEPS and sent_at is not None
 
 

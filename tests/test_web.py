@@ -282,6 +282,17 @@ def test_drop_consolidate_findings_and_downloads(site, tmp_path):
         assert mine[c]["value"] == 3 + good_codes.index(c)
         assert mine[c]["status"] == "accepted"
 
+    # the draft of the narrative report: a button, a .docx that names the unit yet to report
+    assert 'id="btn-du-thao"' in page(client)[1]
+    r = post(client, "/du-thao", {"ky": "2026"})
+    assert r.status_code == 200 and r.data[:2] == b"PK"
+    assert "Du-thao-bao-cao" in r.headers["Content-Disposition"]
+    import docx
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(r.data)).paragraphs)
+    assert "Kính gửi" in text
+    assert all(u.name in text for u in plan.units
+               if (plan.unit_targets(u) or u.tasks) and u.name not in (good, bad))
+
 
 def test_mail_drafts_for_send_and_remind(site):
     ws, plan, app, client = site
@@ -383,7 +394,7 @@ def test_send_without_a_mail_server_is_a_vietnamese_message(site):
 def test_actions_need_the_csrf_token(site):
     ws, plan, app, client = site
     for data in ({}, {"csrf": ""}, {"csrf": "sai"}, {"csrf": token(client) + "x"}):
-        for url in ("/tao-bieu", "/tong-hop", "/gui-bieu", "/nhac", "/nhan-tep"):
+        for url in ("/tao-bieu", "/tong-hop", "/gui-bieu", "/nhac", "/nhan-tep", "/du-thao"):
             r = client.post(url, data=data, headers=HOST)
             assert r.status_code == 403, url
             assert "Mã bảo vệ của trang không đúng" in r.get_data(as_text=True)

@@ -15,10 +15,18 @@ Parts, each in [0, 1], per document:
 - ``assign``    F1 over assignments (unit, indicator code);
 - ``deadlines`` recall of the deadlines: each units' report (kind, due) and the due date of
   the office's own report upward; 0 when the plan states none and the importer invents one;
+- ``national``  share of the expected target rows whose national code (CONTRACT section 2,
+  ``null`` for a local indicator) the importer linked right;
 - ``details``   share right of: plan number, plan date, upward recipient, upward deadline,
   and "no deadline invented" (the reports found are exactly the expected ones).
 
-    python tools/score_import.py [--min 0.95] [--docx-too] [NAME ...]
+Formats: each document as written (.txt, or .docx built from .docx.md); ``--docx-too``
+also builds every .txt as a Word document; ``--pdf`` also prints every Word document to
+PDF with LibreOffice (one call for all) and scores the PDF; ``--doc`` also saves them as
+.doc (Word 97-2003). The plans listed in corpus/HELD_OUT.md are left out unless
+``--held-out`` (only them) is given.
+
+    python tools/score_import.py [--min 0.95] [--docx-too] [--pdf] [--doc] [--held-out] [NAME ...]
 
 Prints one line per document and exits 1 when any part of any document is below --min.
 """
@@ -41,7 +49,7 @@ CORPUS = ROOT / "tests" / "data" / "import" / "corpus"
 REAL = {"ke-hoach-binh-lu-2026-2030.txt": "binh-lu",
         "ke-hoach-tam-duong-2021-2025.txt": "tam-duong",
         "ke-hoach-vp-ubnd-lai-chau-2026.txt": "lai-chau-vp"}
-PARTS = ("targets", "goals", "units", "assign", "deadlines", "details")
+PARTS = ("targets", "goals", "units", "assign", "deadlines", "national", "details")
 
 
 def expected_from_plan_json(data: dict) -> dict:
@@ -51,6 +59,8 @@ def expected_from_plan_json(data: dict) -> dict:
         "goals": {str(g["number"]): g["title"] for g in data.get("goals", [])},
         "targets": {t["code"]: [t["op"], t["value"], t["max"], t["unit"]]
                     for i in data.get("indicators", []) for t in i["targets"]},
+        "national": {t["code"]: t.get("national")
+                     for i in data.get("indicators", []) for t in i["targets"]},
         "units": {u["name"]: list(u["indicators"]) for u in data.get("units", [])},
         "reports": [[r["kind"], r["due"]] for r in data.get("reports", [])],
         "upward": data.get("upward"),
@@ -82,7 +92,7 @@ def _recall(got: set, want: set) -> float:
 
 
 def score(plan: dict, expected: dict) -> dict:
-    """The six parts for one imported plan JSON against its expectation."""
+    """The parts (PARTS) for one imported plan JSON against its expectation."""
     got_t = {(t["code"], t["op"], _num(t["value"]), _num(t["max"]), t["unit"])
              for i in plan["indicators"] for t in i["targets"]}
     want_t = {(code, op, _num(v), _num(mx), unit)
@@ -110,14 +120,35 @@ def score(plan: dict, expected: dict) -> dict:
     return {"targets": _f1(got_t, want_t), "goals": _f1(got_g, want_g),
             "units": _recall(got_u, want_u), "assign": _f1(got_a, want_a),
             "deadlines": _recall(got_d, want_d),
+            "national": _national(plan, expected.get("national", {})),
             "details": sum(details) / len(details)}
 
 
-def documents(docx_too: bool = False):
+def _national(plan: dict, want: dict) -> float:
+    got = {t["code"]: t.get("national") for i in plan["indicators"] for t in i["targets"]}
+    if not want:
+        return 1.0
+    return sum(code in got and got[code] == nat for code, nat in want.items()) / len(want)
+
+
+def held_out() -> set[str]:
+    """Stems of the held-out plans (corpus/HELD_OUT.md)."""
+    path = CORPUS / "HELD_OUT.md"
+    if not path.exists():
+        return set()
+    return {line[2:].split(".")[0] for line in path.read_text(encoding="utf-8").splitlines()
+            if line.startswith("- ")}
+
+
+def documents(docx_too: bool = False, held: bool | None = False):
     """(name, path or None, source text or None, expectation) for every scored document;
-    a Word document is built from its source text when it is scored."""
+    a Word document is built from its source text when it is scored. ``held``: False
+    leaves the held-out plans out, True gives only them, None gives all."""
+    out = held_out()
     for exp in sorted(CORPUS.glob("*.expected.json")):
         stem = exp.name[: -len(".expected.json")]
+        if held is not None and (stem in out) != held:
+            continue
         expected = json.loads(exp.read_text(encoding="utf-8"))
         txt, src = CORPUS / f"{stem}.txt", CORPUS / f"{stem}.docx.md"
         if txt.exists():
@@ -126,6 +157,8 @@ def documents(docx_too: bool = False):
                 yield f"{stem}.docx", None, txt.read_text(encoding="utf-8"), expected
         if src.exists():
             yield f"{stem}.docx", None, src.read_text(encoding="utf-8"), expected
+    if held:
+        return
     for doc, ref in REAL.items():
         data = json.loads((ROOT / "tests" / "data" / "plans" / f"{ref}.json")
                           .read_text(encoding="utf-8"))
@@ -135,18 +168,56 @@ def documents(docx_too: bool = False):
             expected_from_plan_json(data)
 
 
-def run(names=(), docx_too: bool = False) -> list[tuple[str, dict, list]]:
-    from bdg_excel.plan.importer import import_plan
+def convert(paths: list[Path], fmt: str, outdir: Path) -> dict[Path, Path]:
+    """Word documents printed to PDF (``fmt`` "pdf") or saved as .doc by LibreOffice, in
+    one call; {source: converted file}. Empty when LibreOffice is not installed."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("soffice") or shutil.which("libreoffice")
+    if exe is None or not paths:
+        return {}
+    filt = "pdf:writer_pdf_Export" if fmt == "pdf" else "doc:MS Word 97"
+    outdir.mkdir(parents=True, exist_ok=True)
+    subprocess.run([exe, f"-env:UserInstallation=file://{outdir}/profile", "--headless",
+                    "--convert-to", filt, "--outdir", str(outdir), *map(str, paths)],
+                   capture_output=True, timeout=600, check=False)
+    done = {p: outdir / f"{p.stem}.{fmt}" for p in paths}
+    return {p: q for p, q in done.items() if q.is_file()}
+
+
+def build(docs, tmp: Path, formats=("pdf",)) -> list[tuple[str, Path, dict]]:
+    """(name, path, expectation) of every document as written, and as each of
+    ``formats`` ("pdf", "doc") made from its Word version."""
     from docx_writer import write_docx
+
+    docs = list(docs)
+    out: list[tuple[str, Path, dict]] = []
+    words: dict[str, tuple[Path, dict]] = {}
+    for name, path, source, expected in docs:
+        if path is None:
+            path = tmp / name
+            write_docx(source, path)
+        out.append((name, path, expected))
+        if path.suffix == ".docx":
+            words[Path(name).stem] = (path, expected)
+    for fmt in formats:
+        conv = convert([p for p, _ in words.values()], fmt, tmp / fmt)
+        for stem, (path, expected) in words.items():
+            if path in conv:
+                out.append((f"{stem}.{fmt}", conv[path], expected))
+    return out
+
+
+def run(names=(), docx_too: bool = False, formats=(), held: bool | None = False
+        ) -> list[tuple[str, dict, list]]:
+    from bdg_excel.plan.importer import import_plan
 
     out = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, path, source, expected in documents(docx_too):
-            if names and not any(n in name for n in names):
-                continue
-            if path is None:
-                path = Path(tmp) / name
-                write_docx(source, path)
+        docs = [d for d in documents(docx_too or bool(formats), held)
+                if not names or any(n in d[0] for n in names)]
+        for name, path, expected in build(docs, Path(tmp), formats):
             result = import_plan(path)
             out.append((name, score(result.plan.to_json(), expected), result.unparsed))
     return out
@@ -158,8 +229,12 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--min", type=float, default=0.95)
     ap.add_argument("--docx-too", action="store_true",
                     help="also score every .txt document built as a Word document")
+    ap.add_argument("--pdf", action="store_true", help="also score every document as a PDF")
+    ap.add_argument("--doc", action="store_true", help="also score every document as a .doc")
+    ap.add_argument("--held-out", action="store_true", help="score only the held-out plans")
     args = ap.parse_args(argv)
-    rows = run(args.names, args.docx_too)
+    formats = tuple(f for f in ("pdf", "doc") if getattr(args, f))
+    rows = run(args.names, args.docx_too, formats, held=args.held_out)
     width = max(len(n) for n, _, _ in rows)
     print(f"{'document':<{width}}  " + "  ".join(f"{p:>9}" for p in PARTS))
     failed = 0

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from itertools import count, repeat
 from pathlib import Path
 
+from . import vn
 from xlsxwriter import workbook as _workbook_module
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
@@ -30,6 +31,7 @@ except ImportError:   # pragma: no cover
 
 FONT = "Times New Roman"
 NUMBER_FORMAT = "#,##0.##"
+NUMBER_DECIMALS = 2     # the most decimals NUMBER_FORMAT shows
 DATE_FORMAT = "dd/mm/yyyy"
 #: Every workbook bdg-excel writes has Times New Roman 12 as its default font (the Normal
 #: style), as administrative documents do (:func:`workbook_options`). The default font
@@ -37,6 +39,18 @@ DATE_FORMAT = "dd/mm/yyyy"
 #: Serif, metric-compatible, stands in for it in LibreOffice), so a sheet's printed width and
 #: its wrapped lines are known before Excel or LibreOffice opens it. (With Excel's Calibri,
 #: a reader without Calibri draws every column a different width.)
+def shown_number(x: float | None) -> str:
+    """A number as a cell of :data:`NUMBER_FORMAT` shows it, in Vietnamese notation
+    (96,44; 1.234,5): what a document quoting the workbook must print."""
+    if x is None:
+        return ""
+    from decimal import ROUND_HALF_UP, Decimal     # 0,995 shows as 1, as in Excel
+
+    step = Decimal(1).scaleb(-NUMBER_DECIMALS)
+    return vn.format_number(float(Decimal(repr(vn.tidy_float(float(x)))).quantize(
+        step, rounding=ROUND_HALF_UP)) + 0.0)
+
+
 def workbook_options(**extra) -> dict:
     """Options for a new xlsxwriter Workbook: text stays text, Times New Roman 12 default.
     A new dict each time: xlsxwriter keeps and changes the default format's dict. Fonts
@@ -192,6 +206,22 @@ def wrapped_lines(text: str, width: float, *, size: float = 12, bold: bool = Fal
             used += w
         total += lines
     return total
+
+
+def clip_to_lines(text: str | None, width: float, lines: int) -> str | None:
+    """``text`` cut at a word so that it takes at most ``lines`` lines of a cell ``width``
+    layout characters wide, ending in "…" where it was cut (line breaks become spaces)."""
+    if not text or wrapped_lines(text, width) <= lines:
+        return text
+    words = " ".join(str(text).split()).split(" ")
+    lo, hi = 0, len(words)              # the most words that fit with the ellipsis
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if wrapped_lines(" ".join(words[:mid]) + " …", width) <= lines:
+            lo = mid
+        else:
+            hi = mid - 1
+    return (" ".join(words[:lo]).rstrip(",;:.") + " …") if lo else str(text)[:20] + "…"
 
 
 def put(ws, row: int, col: int, value, fmt=None) -> None:

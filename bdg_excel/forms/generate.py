@@ -483,9 +483,8 @@ def _column_keys(columns) -> list[str]:
 # -- texts -----------------------------------------------------------------------------
 
 def _issued_by(plan: Plan) -> str:
-    parts = ["Ban hành kèm theo Kế hoạch"]
-    if plan.number:
-        parts.append(f"số {vn.clean(plan.number)}")
+    cite = vn.clean(plan.citation())     # "Kế hoạch số …" or "… kèm theo Quyết định số …"
+    parts = [f"Ban hành kèm theo {cite}"]
     issued = vn.parse_date(plan.date)
     if issued:
         parts.append(f"ngày {vn.format_date(issued)}")
@@ -685,6 +684,7 @@ def meta_values(plan: Plan, unit: Unit, period: str, generated_at: datetime, *,
         "generated_at": generated_at.isoformat(timespec="seconds"),
         "targets": ",".join(t.code for t in rows),
         "tasks": ",".join(layout.task_code(i) for i in range(len(unit.tasks))),
+        "national": layout.national_meta((t.code, t.national) for t in rows),
     }
     return {k: vn.nfc(values[k] or "") for k in layout.META_KEYS}
 

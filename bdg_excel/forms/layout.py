@@ -32,7 +32,29 @@ TASK_STATUSES = ("Đã hoàn thành", "Đang thực hiện", "Chưa thực hiệ
 # Meta sheet keys (column A) — values in column B.
 META_KEYS = ("tool", "layout", "plan_name", "plan_identity", "plan_fingerprint",
              "plan_number", "plan_title", "unit", "unit_key", "period", "form_version",
-             "generated_at", "targets", "tasks")
+             "generated_at", "targets", "tasks", "national")
+
+
+def national_meta(pairs) -> str:
+    """The meta value recording each row's national code (CONTRACT section 2):
+    ``"4.1=QG-4.1;4.2=QG-4.2;6.1="`` from (code, national or None) pairs. A form returned
+    after its plan was renumbered maps its rows to the plan by these codes."""
+    return ";".join(f"{code}={national or ''}" for code, national in pairs)
+
+
+def national_codes(meta: dict[str, str]) -> dict[str, str | None] | None:
+    """Row code -> national code (None for a local indicator) as the form recorded it;
+    None when the form records none (a form made before national codes)."""
+    raw = meta.get("national")
+    if not raw:
+        return None
+    out: dict[str, str | None] = {}
+    for part in raw.split(";"):
+        code, sep, national = part.partition("=")
+        code = _clean(code).lower()
+        if sep and code:
+            out[code] = _clean(national) or None
+    return out or None
 
 
 @dataclass(frozen=True)

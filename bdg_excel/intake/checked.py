@@ -22,11 +22,13 @@ class CheckedValue:
     source: str | None = None
     note: str | None = None
     cell: str | None = None
+    national: str | None = None    # the national code of the plan's row it counts for
 
     def to_row(self) -> dict:
         return {"code": self.code, "value": self.value, "numerator": self.numerator,
                 "denominator": self.denominator, "answer": self.answer,
-                "source": self.source, "note": self.note, "cell": self.cell}
+                "source": self.source, "note": self.note, "cell": self.cell,
+                "national": self.national}
 
 
 @dataclass

@@ -97,7 +97,12 @@ MIGRATIONS: list[str] = [
     UPDATE files SET feedback = '';
     CREATE INDEX files_feedback ON files(feedback) WHERE feedback IS NULL
     """,
-    # 4: a workbook that came inside a .zip or a saved e-mail: the container's record
+    # 4: the national code (CONTRACT section 2) of the plan's row each value was counted
+    #    for, so a later period compares by meaning when the plan has been renumbered
+    """
+    ALTER TABLE vals ADD COLUMN national TEXT
+    """,
+    # 5: a workbook that came inside a .zip or a saved e-mail: the container's record
     """
     ALTER TABLE files ADD COLUMN container_id INTEGER REFERENCES files(id);
     CREATE INDEX files_container ON files(container_id) WHERE container_id IS NOT NULL
@@ -127,7 +132,7 @@ class FileRecord:
     duplicate_of: int | None
     kind: str | None = None             # v2: xlsx, ods, xls, csv, empty, …
     feedback: str | None = None         # v2: feedback files written ("|"-separated)
-    container_id: int | None = None     # v4: the .zip / e-mail it came in (its record)
+    container_id: int | None = None     # v5: the .zip / e-mail it came in (its record)
 
 
 FILE_COLUMNS = ", ".join(FileRecord.__dataclass_fields__)   # in FileRecord's order
@@ -497,7 +502,7 @@ class _Batch:
         file_id = cur.lastrowid
         self.findings.extend((file_id, f.severity, f.code, f.message, f.sheet, f.cell, f.target)
                              for f in findings)
-        self.values.extend({**v, "file_id": file_id} for v in values)
+        self.values.extend({"national": None, **v, "file_id": file_id} for v in values)
         self.tasks.extend({**t, "file_id": file_id} for t in tasks)
         return file_id
 
@@ -512,7 +517,7 @@ class _Batch:
         if self.values:
             self.db.executemany(
                 "INSERT INTO vals VALUES (:file_id, :code, :value, :numerator, :denominator, "
-                ":answer, :source, :note, :cell)", self.values)
+                ":answer, :source, :note, :cell, :national)", self.values)
         if self.tasks:
             self.db.executemany(
                 "INSERT INTO tasks VALUES (:file_id, :code, :text, :status, :result)", self.tasks)

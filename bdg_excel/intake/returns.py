@@ -81,6 +81,11 @@ class ReturnData:
     readable: bool = True
     kind: str | None = None                # what the bytes are: xlsx, ods, xls, csv …
 
+    @property
+    def national(self) -> dict[str, str | None] | None:
+        """Row code -> national code the form recorded (None: a form without them)."""
+        return layout.national_codes(self.meta)
+
     def finding(self, code: str, message: str, severity: str = ERROR, **loc) -> None:
         self.findings.append(Finding(code=code, message=message, severity=severity,
                                      file=self.name, **loc))

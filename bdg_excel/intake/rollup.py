@@ -20,6 +20,7 @@ from ..core.findings import ERROR, INFO, WARNING
 from ..core.xlsx import a4_landscape, col_units, put
 from ..forms import layout
 from ..plan import targets as tg
+from ..plan.admin import admin_key
 from ..plan.model import Plan, Unit
 from .checked import CheckedReturn, CheckedValue
 from .returns import ReturnData
@@ -28,8 +29,11 @@ KIND = "consolidated"
 #: form_version recorded in the ledger for such a workbook
 FORM_VERSION = KIND
 DATA_SHEET = "Dữ liệu tổng hợp"
+SOURCE = "Bảng tổng hợp cấp dưới"     # the source of a value read from such a workbook
 FIELDS = ("code", "measure", "factor", "value", "numerator", "denominator", "answer", "yes",
-          "no", "units_reported", "units_expected", "assessment")
+          "no", "units_reported", "units_expected", "assessment",
+          # what each figure is (CONTRACT section 7): matched by the level above
+          "national", "indicator", "text", "unit", "units_contributed")
 
 
 # -- writing ---------------------------------------------------------------------------
@@ -46,7 +50,9 @@ def write_sheet(wb, fm, c) -> None:
         row = {"code": t.code, "measure": t.measure, "factor": t.factor, "value": res.value,
                "numerator": res.numerator, "denominator": res.denominator, "answer": answer,
                "yes": yes or None, "no": no or None, "units_reported": res.units_reported,
-               "units_expected": len(res.unit_values), "assessment": res.assessment.code}
+               "units_expected": len(res.unit_values), "assessment": res.assessment.code,
+               "national": t.national, "indicator": res.indicator_text, "text": t.text,
+               "unit": t.unit, "units_contributed": res.contributed}
         for col, name in enumerate(FIELDS):
             put(ws, r, col, row[name])
     ws.freeze_panes(1, 0)
@@ -54,23 +60,14 @@ def write_sheet(wb, fm, c) -> None:
 
 
 # -- matching units ----------------------------------------------------------------------
-_ADMIN_WORDS = (("ủy ban nhân dân", "ubnd"), ("hội đồng nhân dân", "hđnd"))
 _LEVELS = ("xã ", "phường ", "thị trấn ", "đặc khu ", "huyện ", "quận ", "thị xã ",
            "thành phố ", "tỉnh ")
 
 
-def admin_key(name: str) -> str:
-    """Canonical form with "Ủy ban nhân dân" written "ubnd": "Ủy ban nhân dân xã Bình Lư",
-    "UBND xã Bình Lư" and "ubnd Xã  Bình Lư" give the same key."""
-    key = vn.canonical(name)
-    for long, short in _ADMIN_WORDS:
-        key = key.replace(long, short)
-    return key
-
-
 def _bare(key: str) -> str | None:
-    """"ubnd xã bình lư" -> "xã bình lư"; None unless it names an administrative level."""
-    key = re.sub(r"^(ubnd|hđnd)( và ubnd)? ", "", key)
+    """"ubnd xã bình lư" -> "xã bình lư"; None unless it names an administrative level.
+    "Sở Nội vụ tỉnh Lai Châu" is the province too (the office that consolidates for it)."""
+    key = re.sub(r"^(ubnd|hđnd|sở nội vụ)( và ubnd)? ", "", key)
     return key if key.startswith(_LEVELS) else None
 
 
@@ -172,33 +169,144 @@ def check_consolidated(data: ReturnData, plan: Plan, *, period: str | None = Non
         return out
     rows, cells = read
     expected = plan.unit_targets(unit)
-    codes = {t.code for t in expected}
-    missing = []
+    if rows and not any(k in rec for rec in rows.values() for k in ("national", "unit")):
+        out.add("no_identity", f"Bảng tổng hợp của {unit.name} không ghi mã quốc gia, nội dung "
+                "và đơn vị tính của từng chỉ tiêu (tạo bằng phiên bản bdg-excel cũ), nên không "
+                "biết mỗi số liệu là chỉ tiêu nào; không số liệu nào được tổng hợp. Đề nghị "
+                "đơn vị tổng hợp lại bằng phiên bản mới rồi gửi lại.", WARNING)
+        return out
+    texts = {t.code: ind.text for ind in plan.indicators for t in ind.targets}
+    pairs, left_out, unmatched = match_rows(expected, rows, texts)
     for t in expected:
-        rec = rows.get(t.code)
-        if rec is None:
-            missing.append(t.code)
-            continue
-        out.values.append(_value(out, t, rec, cells.get(t.code)))
-    if missing:
-        out.add("missing_row", f"Bảng tổng hợp không có chỉ tiêu {', '.join(missing)} mà kế hoạch "
-                f"giao cho {unit.name}; các chỉ tiêu này được ghi là chưa có số liệu.", WARNING,
-                target=", ".join(missing))
-    extra = [code for code, rec in rows.items() if code not in codes and
-             _num(rec.get("value")) is not None]
-    if extra:
-        out.add("unexpected_row", f"Chỉ tiêu {', '.join(extra)} có trong bảng tổng hợp nhưng kế "
-                f"hoạch không giao cho {unit.name}; không được tổng hợp.", INFO,
-                target=", ".join(extra))
+        if t.code in pairs:
+            code = pairs[t.code]
+            out.values.append(_value(out, t, rows[code], cells.get(code)))
+    who = unit.name
+    for code, why in left_out:
+        rec = rows[code]
+        out.add("row_left_out", f"{who}: dòng {code} {_describe(rec)} không được tổng hợp: "
+                f"{why}. Kiểm tra mã quốc gia, nội dung và đơn vị tính của chỉ tiêu này trong "
+                "kế hoạch của đơn vị.", WARNING, cell=cells.get(code), target=code)
+    for t, why in unmatched:
+        out.add("missing_row", f"{who}: chỉ tiêu {t.code} ({_short(t.text)}"
+                f"{', ' + t.national if t.national else ''}) {why}; chỉ tiêu này được ghi là "
+                "chưa có số liệu của đơn vị.", WARNING, target=t.code)
     return out
+
+
+def _norm(text) -> str:
+    """Indicator texts compared word by word: case, accents' encoding, punctuation aside."""
+    return " ".join(re.findall(r"\w+", vn.canonical(text))) if isinstance(text, str) else ""
+
+
+def _short(text, n: int = 60) -> str:
+    text = vn.clean(text)
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _describe(rec: dict) -> str:
+    """"'Tỷ lệ tảo hôn' (QG-4.4, đơn vị tính %)" for a row of the lower level's data."""
+    text = vn.clean(rec.get("indicator") or rec.get("text") or "")
+    extra = [x for x in (_national(rec), f"đơn vị tính {_unit(rec)}" if _unit(rec) else None) if x]
+    return (f"'{_short(text)}'" if text else "") + (f" ({', '.join(extra)})" if extra else "")
+
+
+def _national(rec: dict) -> str | None:
+    return vn.clean(rec.get("national")) or None
+
+
+def _unit(rec: dict) -> str | None:
+    return vn.clean(rec.get("unit")) or None
+
+
+def _has_figure(rec: dict) -> bool:
+    return any(_num(rec.get(k)) is not None for k in ("value", "numerator", "yes", "no")) or \
+        bool(vn.clean(rec.get("answer")))
+
+
+def _texts(rec: dict) -> set[str]:
+    return {x for x in (_norm(rec.get("indicator")), _norm(rec.get("text"))) if x}
+
+
+def match_rows(expected: list, rows: dict[str, dict], indicator_texts: dict | None = None):
+    """Which row of a lower level's data counts for each target row of this plan
+    (CONTRACT section 7): the row with the same national code, else a row without one
+    whose indicator text and unit of measure are the same; never across units of measure.
+    Returns ({this plan's code: the lower row's code}, [(lower code, why left out)],
+    [(target, why it has no figure)])."""
+    from ..plan import catalog
+
+    used: set[str] = set()
+    why_not: dict[str, str] = {}
+    pairs, unmatched = {}, []
+    for t in expected:
+        mine = {_norm(t.text), _norm((indicator_texts or {}).get(t.code))} - {""}
+        same = [c for c, r in rows.items() if t.national and _national(r) == t.national]
+        if len(same) > 1:
+            for c in same:
+                why_not[c] = f"có {len(same)} dòng cùng mã quốc gia {t.national}"
+            unmatched.append((t, f"có {len(same)} dòng cùng mã quốc gia {t.national}"))
+            continue
+        if same:
+            c = same[0]
+            if catalog.same_measure(_unit(rows[c]), t.unit):
+                pairs[t.code] = c
+                used.add(c)
+            else:
+                why_not[c] = (f"cùng chỉ tiêu quốc gia {t.national} nhưng đơn vị tính khác "
+                              f"('{_unit(rows[c]) or 'không ghi'}' so với '{t.unit or 'không ghi'}' "
+                              f"của chỉ tiêu {t.code}), số liệu không quy đổi được")
+                unmatched.append((t, f"có trong bảng tổng hợp (dòng {c}) nhưng khác đơn vị tính"))
+            continue
+        alike = [c for c, r in rows.items() if c not in used and not _national(r)
+                 and mine & _texts(r)]
+        fits = [c for c in alike if catalog.same_measure(_unit(rows[c]), t.unit)]
+        if len(fits) > 1:
+            fits = [c for c in fits if c[-1:] == t.code[-1:]] or fits
+        if len(fits) == 1:
+            pairs[t.code] = fits[0]
+            used.add(fits[0])
+            continue
+        for c in alike:
+            if c not in fits:
+                why_not.setdefault(c, f"cùng nội dung với chỉ tiêu {t.code} nhưng đơn vị tính "
+                                   f"khác ('{_unit(rows[c]) or 'không ghi'}' so với "
+                                   f"'{t.unit or 'không ghi'}'), số liệu không quy đổi được")
+        if fits:
+            unmatched.append((t, "khớp nhiều dòng của bảng tổng hợp "
+                              f"({', '.join(fits)}), không biết dòng nào"))
+        elif alike:
+            unmatched.append((t, f"có trong bảng tổng hợp (dòng {', '.join(alike)}) nhưng "
+                              "khác đơn vị tính"))
+        else:
+            unmatched.append((t, "không có trong bảng tổng hợp"))
+    codes = {t.code: t for t in expected}
+    left_out = []
+    for c, r in rows.items():
+        if c in used or not _has_figure(r):
+            continue
+        why = why_not.get(c)
+        if why is None:
+            why = (f"kế hoạch không giao chỉ tiêu quốc gia {_national(r)} cho đơn vị"
+                   if _national(r) else "chỉ tiêu địa phương (không có mã quốc gia) không "
+                   "trùng nội dung và đơn vị tính với chỉ tiêu nào kế hoạch giao cho đơn vị")
+        t = codes.get(c)
+        if t is not None and pairs.get(c) != c and _national(r) != t.national and \
+                not (_national(r) is None and {_norm(t.text)} & _texts(r)):
+            why += (f"; mã {c} trong kế hoạch này là chỉ tiêu khác ('{_short(t.text, 50)}'"
+                    f"{', ' + t.national if t.national else ''}, {t.unit or 'không ghi đơn vị'})")
+        left_out.append((c, why))
+    return pairs, left_out, unmatched
 
 
 def _value(out: CheckedReturn, t, rec: dict, cell: str | None) -> CheckedValue:
     reported, expected = _num(rec.get("units_reported")), _num(rec.get("units_expected"))
+    contributed = _num(rec.get("units_contributed"))
     note = None
     if expected:
-        note = f"Tổng hợp từ {vn.format_number(reported or 0)}/{vn.format_number(expected)} đơn vị"
-    cv = CheckedValue(code=t.code, cell=cell, note=note, source="Bảng tổng hợp cấp dưới")
+        note = (f"Tổng hợp từ {vn.format_number(reported if contributed is None else contributed or 0)}"
+                f"/{vn.format_number(expected)} đơn vị")
+    cv = CheckedValue(code=t.code, cell=cell, note=note, source=SOURCE, national=t.national)
     if t.measure == "yesno":
         answer = vn.clean(rec.get("answer")) or None
         cv.answer = answer if answer in (tg.YES, tg.NO) else None

@@ -53,7 +53,8 @@ def check_return(data: ReturnData, plan: Plan, *, period: str | None = None,
     from ..forms.generate import form_version  # local import: the writer is not needed to read
 
     old_form = bool(out.form_version) and out.form_version != form_version(plan, out.unit)
-    _check_rows_present(out, expected, old_form)
+    moved = _map_by_national(out, expected) if old_form else False
+    _check_rows_present(out, expected, old_form, moved)
     for target in expected:
         row = data.targets.get(target.code)
         if row is not None:
@@ -204,12 +205,52 @@ def _words(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", vn.strip_accents(vn.canonical(text)).lower()))
 
 
-def _check_rows_present(out: CheckedReturn, expected: list[Target], old_form: bool) -> None:
+def _map_by_national(out: CheckedReturn, expected: list[Target]) -> bool:
+    """An old form of a renumbered plan: its rows are keyed again by the plan's codes of
+    today through the national codes the form recorded (its 4.3 that was QG-4.1 is today's
+    4.1, whatever today's 4.3 is). A row whose national indicator the unit no longer
+    reports is left out with a finding. True when the form recorded national codes."""
+    recorded = out.data.national
+    if not recorded:
+        return False
+    by_national = {t.national: t for t in expected if t.national}
+    current = {t.code: t for t in expected}
+    rows, mapped = out.data.targets, {}
+    for code, row in rows.items():
+        national = recorded.get(code)
+        t = by_national.get(national) if national else None
+        if t is not None:
+            mapped[t.code] = row
+            if t.code != code:
+                out.add("row_moved", f"Dòng mã {code} của biểu mẫu cũ là chỉ tiêu quốc gia "
+                        f"{national}; theo kế hoạch hiện hành, chỉ tiêu này mang mã {t.code} và "
+                        f"số liệu được tính cho {t.code}.", INFO, cell=row.refs.get("code"),
+                        target=t.code)
+    for code, row in rows.items():
+        national = recorded.get(code)
+        if national in by_national:
+            continue
+        here = current.get(code)
+        if code not in mapped and (here is None or (national is None and here.national is None)):
+            mapped[code] = row          # a local row keeps its code; a code the unit no
+            #                             longer reports is named below (unexpected_row)
+        else:
+            what = f"chỉ tiêu quốc gia {national}" if national else "chỉ tiêu địa phương"
+            out.add("row_left_out", f"Dòng mã {code} của biểu mẫu cũ là {what}, không khớp chỉ "
+                    "tiêu nào kế hoạch hiện hành giao cho đơn vị; dòng này không được tổng "
+                    "hợp. Dùng biểu mẫu mới.", WARNING, cell=row.refs.get("code"), target=code)
+    out.data.targets = mapped
+    return True
+
+
+def _check_rows_present(out: CheckedReturn, expected: list[Target], old_form: bool,
+                        moved: bool = False) -> None:
     codes = {t.code for t in expected}
     missing = [t.code for t in expected if t.code not in out.data.targets]
     if old_form:
+        how = "mã quốc gia ghi trong biểu mẫu" if moved else "mã chỉ tiêu"
         out.add("old_form", "Biểu mẫu là phiên bản cũ (kế hoạch đã được sửa sau khi gửi biểu); "
-                "số liệu được đối chiếu theo mã chỉ tiêu.", WARNING)
+                f"số liệu được đối chiếu theo {how}.", WARNING)
     if missing:
         hint = ("Biểu mẫu này là phiên bản cũ (kế hoạch đã được sửa): điền biểu mẫu mới."
                 if old_form else "Không xóa dòng trong biểu mẫu; dùng lại biểu mẫu đã được gửi.")
@@ -226,7 +267,8 @@ def _check_rows_present(out: CheckedReturn, expected: list[Target], old_form: bo
 def _check_value(out: CheckedReturn, t: Target, row: RawRow) -> CheckedValue:
     cells, refs = row.cells, row.refs
     cv = CheckedValue(code=t.code, cell=refs.get("value"),
-                      source=_text(cells.get("source")), note=_text(cells.get("note")))
+                      source=_text(cells.get("source")), note=_text(cells.get("note")),
+                      national=t.national)
     raw = cells.get("value")
     if t.measure == "yesno":
         answer = _text(raw)

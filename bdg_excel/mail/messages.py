@@ -151,7 +151,7 @@ def form_message_text(plan: Plan, unit: Unit, period: str, form_name: str, offic
         what.append(f"{len(targets)} dòng chỉ tiêu (mã {codes})")
     if unit.tasks:
         what.append(f"{len(unit.tasks)} nhiệm vụ")
-    ref = " ".join(x for x in (plan.number and f"số {vn.clean(plan.number)}",) if x)
+    ref = vn.clean(plan.citation())[len("Kế hoạch "):] if plan.number else ""
     lines = [f"Kính gửi: {vn.clean(unit.name)}", ""]
     if unit.contact:
         lines[0] += f" (người phụ trách: {vn.clean(unit.contact)})"

@@ -35,7 +35,9 @@ PERIOD_RE = re.compile(r"(\d{4})(?:-(H1|Q[1-4]))?")
 LOOKAHEAD = timedelta(days=60)
 
 #: Months between the deadlines of one year, and how many there are, per report kind.
-_STEPS = {"semiannual": (6, 2), "quarterly": (3, 4)}
+#: A six-month report (CONTRACT section 3) is the report on the first half year, due once
+#: a year; the year's own report is a separate ``annual`` one.
+_STEPS = {"quarterly": (3, 4)}
 
 
 @dataclass
@@ -132,9 +134,9 @@ class Report:
 
     def deadline(self, year: int, index: int = 0) -> date | None:
         """The due date of this report in ``year`` (one-off dates ignore ``year``).
-        ``index``: which deadline of the year for semiannual (0, 1) and quarterly (0 … 3)
-        reports, the later ones at six- or three-month steps after ``due`` (a day the
-        month lacks becomes its last day: 31/05 + 3 months = 31/08, + 1 = 30/06)."""
+        ``index``: which deadline of the year for quarterly (0 … 3) reports, the later
+        ones at three-month steps after ``due`` (a day the month lacks becomes its last
+        day: 31/05 + 3 months = 31/08); other kinds have one deadline a year."""
         if not self.due:
             return None
         try:
@@ -204,6 +206,16 @@ class Plan:
     review: list[ReviewItem] = field(default_factory=list)
 
     # -- lookups ---------------------------------------------------------------------
+    def citation(self) -> str:
+        """How the plan is cited: "Kế hoạch số 88/KH-UBND"; a plan without a number of
+        its own, issued with a decision, is cited by it ("Kế hoạch ban hành kèm theo
+        Quyết định số 214/QĐ-UBND"), never as "Kế hoạch số 214/QĐ-UBND"."""
+        if not self.number:
+            return "Kế hoạch"
+        if re.search(r"/\s*QĐ", self.number, re.I):
+            return f"Kế hoạch ban hành kèm theo Quyết định số {self.number}"
+        return f"Kế hoạch số {self.number}"
+
     def targets(self) -> list[Target]:
         """Every target row, in plan order."""
         return [t for ind in self.indicators for t in ind.targets]
@@ -288,21 +300,22 @@ class Plan:
                 out += [(f"{year}-Q{q}", None) for q in range(1, 5)]
             if "semiannual" in kinds:
                 out.append((f"{year}-H1", None))
-            if kinds - {"quarterly"} or not kinds:   # quarterly reports only: no year report
+            if kinds & {"annual", "once"} or not kinds:   # else no report on the whole year
                 out.append((str(year), None))
         return [(p, self.deadline(p)) for p, _ in out]
 
     def report_for(self, period: str) -> Report | None:
         """The report (deadline) that applies to a period: "2026" annual (or the one-off
-        report; for a plan with only six-month or quarterly reports, the last of the
-        year's), "2026-H1" six-month, "2026-Q1" quarterly."""
+        report; for a plan with only quarterly reports, the year's last), "2026-H1"
+        six-month, "2026-Q1" quarterly. A six-month report never stands for the year
+        (its deadline is the first half's)."""
         _, sub = split_period(period)
         if sub == "H1":
             wanted: tuple[str, ...] = ("semiannual",)
         elif sub:
             wanted = ("quarterly",)
         else:
-            wanted = ("annual", "once", "semiannual", "quarterly")
+            wanted = ("annual", "once", "quarterly")
         for kind in wanted:
             rep = next((r for r in self.reports if r.kind == kind), None)
             if rep:
@@ -316,7 +329,7 @@ class Plan:
         year, sub = split_period(period)
         if sub.startswith("Q"):
             index = int(sub[1]) - 1
-        elif not sub and rep.kind in _STEPS:   # the year's last six-month / quarterly report
+        elif not sub and rep.kind in _STEPS:   # the year's last quarterly report
             index = _STEPS[rep.kind][1] - 1
         else:
             index = 0

@@ -32,8 +32,9 @@ from ..core.findings import ERROR, WARNING, Finding
 from ..core.perf import no_gc
 from ..core.xlsx import (DATE_FORMAT, FONT, LINE_PT, a4_landscape, col_units, workbook_options,
                          wrapped_lines)
+from . import catalog
 from .model import MEASURES, OPS, RATIO_MEASURES, REPORT_KINDS, Goal, Indicator, Plan, \
-    Report, Target, Unit, Upward, infer_measure
+    Report, ReviewItem, Target, Unit, Upward, infer_measure
 from .targets import MEASURE_FROM_LABEL, MEASURE_LABELS, OP_FROM_LABEL, OP_LABELS
 
 EXAMPLES = ("binh-lu", "tam-duong", "lai-chau-vp")
@@ -46,6 +47,11 @@ UNITS_SHEET = "Đơn vị"
 ASSIGN_SHEET = "Phân công"
 TASKS_SHEET = "Nhiệm vụ"
 REPORTS_SHEET = "Báo cáo"
+#: what plan import read, with its source and how sure it is (Plan.review); informational
+REVIEW_SHEET = "Rà soát"
+REVIEW_KIND_LABELS = {"target": "Chỉ tiêu", "assignment": "Phân công", "deadline": "Hạn báo cáo",
+                      "national": "Mã quốc gia", "unit": "Đơn vị", "upward": "Báo cáo lên"}
+_REVIEW_KIND_FROM_TEXT = {vn.canonical(v): k for k, v in REVIEW_KIND_LABELS.items()}
 REQUIRED_SHEETS = (INFO_SHEET, GOALS_SHEET, TARGETS_SHEET, UNITS_SHEET, ASSIGN_SHEET)
 
 REPORT_KIND_LABELS = {"annual": "Hằng năm", "semiannual": "6 tháng", "quarterly": "Hằng quý",
@@ -107,6 +113,10 @@ COLUMNS: dict[str, tuple[_Col, ...]] = {
         _Col("measure", "Cách tính", 22, note="Để trống: tự suy ra từ Đơn vị tính."),
         _Col("factor", "Hệ số", 10, "number",
              note="Tỷ lệ %: 100; /100.000: 100000; /1.000: 1000; lần: 1."),
+        _Col("national", "Mã quốc gia", 11, "code", ("mã chỉ tiêu quốc gia", "mã qg"),
+             "Chỉ tiêu của Chiến lược quốc gia mà dòng này thực hiện (QG-4.1, QG-3.2a; danh "
+             "mục: lệnh bdg-excel catalog). Để trống nếu là chỉ tiêu riêng. Dấu ? sau mã: "
+             "chưa chắc chắn, kiểm tra rồi xóa dấu ?."),
     ),
     UNITS_SHEET: (
         _Col("name", "Tên đơn vị", 45, aliases=("đơn vị",)),
@@ -133,11 +143,21 @@ COLUMNS: dict[str, tuple[_Col, ...]] = {
              "năm). Một lần: ngày/tháng/năm."),
         _Col("to", "Gửi về", 60, aliases=("nơi nhận",)),
     ),
+    REVIEW_SHEET: (
+        _Col("confidence", "Mức chắc chắn", 12, "percent",
+             note="Phần trăm: mục dưới 80% cần xem lại; các mục chưa chắc xếp trước."),
+        _Col("kind", "Loại", 14),
+        _Col("ref", "Mục", 28),
+        _Col("value", "Đã đọc", 28),
+        _Col("source", "Nguồn", 12),
+        _Col("sentence", "Câu trong văn bản", 70),
+        _Col("note", "Ghi chú", 45),
+    ),
 }
 _REQUIRED_COLUMNS = {INFO_SHEET: ("label", "value"), GOALS_SHEET: ("number",),
                      TARGETS_SHEET: ("code",), UNITS_SHEET: ("name",),
                      ASSIGN_SHEET: ("unit", "indicator"), TASKS_SHEET: ("unit", "text"),
-                     REPORTS_SHEET: ("kind", "due")}
+                     REPORTS_SHEET: ("kind", "due"), REVIEW_SHEET: ("confidence", "kind")}
 
 GUIDANCE = (
     "Tệp kế hoạch của bdg-excel: sửa trực tiếp trên các trang, mỗi dòng là một mục "
@@ -241,6 +261,7 @@ def _write(plan: Plan, filename: str) -> None:
         "text": wb.add_format(base), "code": wb.add_format(base | {"num_format": "@"}),
         "number": wb.add_format(base | {"num_format": "General"}),
         "int": wb.add_format(base | {"num_format": "0"}),
+        "percent": wb.add_format(base | {"num_format": '0"%"'}),
         "date": wb.add_format(base | {"num_format": DATE_FORMAT, "align": "left"}),
         "header": wb.add_format(base | {"bold": True, "bg_color": "#DDEBF7", "border": 1,
                                         "align": "center", "valign": "vcenter"}),
@@ -272,7 +293,7 @@ def _write(plan: Plan, filename: str) -> None:
     _table(wb, TARGETS_SHEET, [
         [t.code, ind.goal, ind.number, ind.code, ind.text, t.text,
          OP_LABELS.get(t.op, t.op), t.value, t.max, t.unit, t.year,
-         MEASURE_LABELS.get(t.measure, t.measure), t.factor]
+         MEASURE_LABELS.get(t.measure, t.measure), t.factor, catalog.cell_text(plan, t)]
         for ind in plan.indicators for t in ind.targets], fmt,
         lists={"op": list(OP_LABELS.values()), "measure": list(MEASURE_LABELS.values())})
     _table(wb, UNITS_SHEET, [[u.name, u.email, u.contact] for u in plan.units], fmt)
@@ -299,6 +320,12 @@ def _write(plan: Plan, filename: str) -> None:
     _table(wb, REPORTS_SHEET, [[REPORT_KIND_LABELS.get(r.kind, r.kind), _due_cell(r), r.to]
                                for r in plan.reports] + upward, fmt,
            lists={"kind": list(REPORT_KIND_LABELS.values()) + [UPWARD_LABEL]})
+    if plan.review:
+        _table(wb, REVIEW_SHEET, [
+            [round(r.confidence * 100), REVIEW_KIND_LABELS.get(r.kind, r.kind),
+             REPORT_KIND_LABELS.get(r.ref, r.ref) if r.kind == "deadline" else r.ref, r.value,
+             r.source, r.sentence, r.note]
+            for r in sorted(plan.review, key=lambda r: r.confidence)], fmt)
     wb.close()
 
 
@@ -432,7 +459,9 @@ def _load_plan(path: Path) -> Plan:
         plan.goals.append(goal)
         src.rows[("goal", gi)] = (GOALS_SHEET, row)
 
-    _read_targets(plan, table(TARGETS_SHEET), reader)
+    records = table(TARGETS_SHEET)
+    _read_targets(plan, records, reader)
+    _read_national(plan, records)
 
     for ui, (row, rec) in enumerate(table(UNITS_SHEET)):
         plan.units.append(Unit(_text(rec.get("name")) or "", email=_text(rec.get("email")),
@@ -479,8 +508,30 @@ def _load_plan(path: Path) -> Plan:
                                    _text(rec.get("to"))))
         src.rows[("report", len(plan.reports) - 1)] = (REPORTS_SHEET, row)
 
+    # national links are judged from the column "Mã quốc gia" (its "?" marks, read above);
+    # the sheet's other rows are what plan import read
+    plan.review += [item for item in (_review_item(rec) for _, rec in table(REVIEW_SHEET)
+                                      if rec.get("kind") is not None)
+                    if item.kind != "national"]
+    plan.review.sort(key=lambda r: r.confidence)
     plan._sources = src  # type: ignore[attr-defined]
     return plan
+
+
+def _review_item(rec: dict) -> ReviewItem:
+    """A row of the sheet "Rà soát" (informational: never a finding)."""
+    kind = _text(rec.get("kind")) or ""
+    try:
+        conf = min(max(float(rec.get("confidence")) / 100, 0.0), 1.0)
+    except (TypeError, ValueError):
+        conf = 0.0
+    kind = _REVIEW_KIND_FROM_TEXT.get(vn.canonical(kind), kind)
+    ref = _text(rec.get("ref")) or ""
+    if kind == "deadline":
+        ref = _KIND_FROM_TEXT.get(vn.canonical(ref), ref)
+    return ReviewItem(kind, ref, _text(rec.get("value")) or "",
+                      _text(rec.get("source")) or "", _text(rec.get("sentence")) or "",
+                      conf, _text(rec.get("note")) or "")
 
 
 def _open(path: Path):
@@ -694,6 +745,20 @@ def _read_targets(plan: Plan, records: list[tuple[int, dict]], reader: _Reader) 
             reader.sources.rows[("target", ii, ti)] = (TARGETS_SHEET, row)
 
 
+def _read_national(plan: Plan, records: list[tuple[int, dict]]) -> None:
+    """The column "Mã quốc gia"; a workbook written before it existed gets its links from
+    the rows' text, listed for review like an import's."""
+    if not any("national" in rec for _, rec in records):
+        plan.review.extend(catalog.review_links(plan, catalog.link_plan(plan)))
+        return
+    for _, rec in records:
+        t = plan.target(_code(rec.get("code")) or _code(rec.get("indicator")) or "")
+        if t is not None:
+            t.national, unsure = catalog.read_cell(rec.get("national"))
+            if unsure:
+                catalog.mark_unsure(plan, t.code)
+
+
 def _target(rec: dict, code: str, row: int, reader: _Reader) -> Target:
     where = (TARGETS_SHEET, row)
     raw_op = _text(rec.get("op")) or ""
@@ -874,7 +939,20 @@ def check_plan(plan: Plan, path=None) -> list[Finding]:
                            or _valid_due(Report("annual", up.due))):
             add("invalid_due", ("upward",), f"Hạn “{up.due}” của báo cáo tổng hợp gửi cấp "
                 f"trên không hợp lệ: ghi ngày/tháng (15/12) hoặc ngày/tháng/năm.")
+    _check_national(plan, rows, found)
     return [replace(f, file=f.file or file) for f in found]
+
+
+def _check_national(plan: Plan, rows: dict, found: list[Finding]) -> None:
+    """National links (plan.catalog.link_findings) at the cell of the row's code or unit."""
+    where = {t.code: ("target", ii, ti) for ii, ind in enumerate(plan.indicators)
+             for ti, t in enumerate(ind.targets)}
+    for code, fcode, severity, message in catalog.link_findings(plan):
+        sheet, row = rows.get(where[code]) or (TARGETS_SHEET, None)
+        col = "unit" if fcode == "national_unit_mismatch" else "national"
+        cell = f"{xl_col_to_name(_col_index(TARGETS_SHEET, col))}{row}" if row else None
+        found.append(Finding(fcode, message, severity, sheet=sheet, cell=cell, row=row,
+                             target=code))
 
 
 def _check_target(plan: Plan, ind: Indicator, t: Target, where: tuple, seen: set, add) -> None:

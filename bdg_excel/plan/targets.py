@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from ..core import vn
+from ..core.xlsx import shown_number
 from .model import Target
 
 #: Vietnamese labels for the comparator, as shown in forms and the plan workbook.
@@ -139,7 +140,8 @@ def evaluate(t: Target, value: float | None, year: int | None = None) -> Assessm
 
 def progress(t: Target, value: float | None, year: int | None) -> str | None:
     """The "Tiến độ" text of a target row: how far the result is from the target and how
-    many years are left. None for qualitative rows and rows without a result."""
+    many years are left (the distance as a result is shown: at most two decimals). None
+    for qualitative rows and rows without a result."""
     if t.op == "qualitative" or value is None or t.value is None:
         return None
     left = (t.year - year) if (t.year and year) else None
@@ -150,10 +152,10 @@ def progress(t: Target, value: float | None, year: int | None) -> str | None:
     if a.code == "met":
         text = "Đã đạt mục tiêu"
     elif t.op in (">=", ">") or (t.op == "between" and value < t.value):
-        text = f"Cần tăng thêm {vn.format_number(vn.tidy_float(t.value - value))}{unit}"
+        text = f"Cần tăng thêm {shown_number(t.value - value)}{unit}"
     elif t.op in ("<=", "<") or t.op == "between":
         bound = t.max if t.op == "between" and t.max is not None else t.value
-        text = f"Cần giảm thêm {vn.format_number(vn.tidy_float(value - bound))}{unit}"
+        text = f"Cần giảm thêm {shown_number(value - bound)}{unit}"
     else:
         text = f"Cần đạt {describe(t)}"
     return f"{text}; {when}" if when else text

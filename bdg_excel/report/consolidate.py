@@ -61,7 +61,9 @@ def _build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None,
     values: dict[str, dict[str, tuple]] = {}
     task_rows: dict[str, dict[str, tuple]] = {}  # unit_key -> code -> (status, result)
     ids = [rec.id for rec in current.values()]
-    all_values = led.value_tuples_of(ids, _VALUE_FIELDS)   # one query per 500, not per file
+    # one query per 500, not per file; keyed by the plan's codes of today (by_meaning)
+    all_values = led.value_tuples_of(ids, _VALUE_FIELDS + ("national",))
+    meaning = _Meaning(plan)
     all_tasks = led.task_tuples_of(ids, ("status", "result"))
     keys = [unit.key for unit in plan.units]
     for unit, key in zip(plan.units, keys):
@@ -69,7 +71,7 @@ def _build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None,
         submissions.append(Submission(unit, rec.status if rec else MISSING, rec, deadline,
                                       superseded.get(key, []), sends.get(key)))
         if rec:
-            values[key] = all_values.get(rec.id, {})
+            values[key] = meaning.keyed(all_values.get(rec.id, {}))
             task_rows[key] = all_tasks.get(rec.id, {})
     all_findings = led.findings_of(rec.id for rec in files if rec.status != lg.DUPLICATE)
     findings = [(rec, f) for rec in files if rec.status != lg.DUPLICATE
@@ -100,6 +102,9 @@ def _build(led: Ledger, plan: Plan, period: str, *, now: datetime | None = None,
             res.units_reported = sum(1 for uv in uvs if uv.status != MISSING)
             roll_up(res)
             res.assessment = tg.evaluate(t, res.value, year)
+            if t.measure == "yesno" and not res.answers:     # nobody answered it
+                res.assessment = tg.Assessment("no_data", interim=res.assessment.interim,
+                                               target_year=t.year)
             results.append(res)
 
     tasks = []
@@ -145,6 +150,29 @@ def _doubtful(findings) -> set[tuple[int, str]]:
 
 _VALUE_FIELDS = ("value", "numerator", "denominator", "answer", "source", "note", "cell")
 _NO_VALUE = (None,) * len(_VALUE_FIELDS)
+
+
+class _Meaning:
+    """Values recorded by code, keyed by what they mean in the plan of today: a value the
+    ledger holds for national code N (CONTRACT section 2) counts for the plan's row of N
+    whatever its code was when recorded (a plan renumbered since keeps its history);
+    a value of a local row (no national code) only for a local row of the same code.
+    Values recorded before national codes were kept are taken by code as before."""
+
+    def __init__(self, plan: Plan):
+        targets = plan.targets()
+        self.code_of = {t.national: t.code for t in targets if t.national}
+        self.national_of = {t.code: t.national for t in targets}
+
+    def keyed(self, vals: dict[str, tuple]) -> dict[str, tuple]:
+        if all(v[-1] == self.national_of.get(code) for code, v in vals.items()) or \
+                not any(v[-1] for v in vals.values()):
+            return {code: v[:-1] for code, v in vals.items()}    # nothing moved
+        out = {self.code_of[v[-1]]: v[:-1] for v in vals.values() if v[-1] in self.code_of}
+        for code, v in vals.items():
+            if not v[-1] and code in self.national_of and self.national_of[code] is None:
+                out.setdefault(code, v[:-1])
+        return out
 _NO_TASK = (None, None)
 
 
@@ -155,6 +183,8 @@ def roll_up(res: TargetResult) -> None:
     res.unconfirmed = [uv for uv in reported if uv.doubtful and
                        (uv.value is not None or uv.answer)]
     reported = [uv for uv in reported if not uv.doubtful]
+    res.contributed = sum(1 for uv in reported if (uv.answer if t.measure == "yesno"
+                                                   else uv.value is not None))
     if t.measure == "yesno":
         for uv in reported:
             if uv.answer:
@@ -175,6 +205,8 @@ def roll_up(res: TargetResult) -> None:
         res.numerator = sum(uv.numerator for uv in fractions)
         res.denominator = sum(uv.denominator for uv in fractions)
         res.value = tg.compute(t.measure, t.factor, res.numerator, res.denominator)
+    else:
+        res.contributed = 0
     # Without every numerator and denominator a ratio cannot be rolled up correctly:
     # leave it empty rather than average percentages (the report says why).
 
@@ -191,22 +223,23 @@ def tidy_rows(plan: Plan, period: str, results: list[TargetResult],
                 value = yes_no_value(uv.answer)
             assessment = "no_data" if uv.doubtful else \
                 unit_assessment(res.target, value, year)
-            rows.append(_tidy(plan, period, uv.unit.name, res.target.code, value, uv.numerator,
+            rows.append(_tidy(plan, period, uv.unit.name, res.target, value, uv.numerator,
                               uv.denominator, assessment, uv.status, rec))
     old_values = led.value_tuples_of((rec.id for recs in superseded.values() for rec in recs),
-                                     ("value", "numerator", "denominator", "answer"))
+                                     ("value", "numerator", "denominator", "answer", "national"))
+    meaning = _Meaning(plan)
     for unit_key, recs in superseded.items():
         unit = plan.unit(recs[0].unit_name or "") if recs else None
         if unit is None:
             continue
         for rec in recs:
-            vals = old_values.get(rec.id, {})
+            vals = meaning.keyed(old_values.get(rec.id, {}))
             for t in plan.unit_targets(unit):
                 value, num, den, answer = vals.get(t.code, (None, None, None, None))
                 if t.measure == "yesno":
                     value = yes_no_value(answer)
                 assessment = unit_assessment(t, value, year)
-                rows.append(_tidy(plan, period, unit.name, t.code, value, num, den,
+                rows.append(_tidy(plan, period, unit.name, t, value, num, den,
                                   assessment, lg.SUPERSEDED, rec))
     return rows
 
@@ -228,9 +261,9 @@ def _finite(x):
     return x if x is None or not isinstance(x, float) or math.isfinite(x) else None
 
 
-def _tidy(plan, period, unit, code, value, num, den, assessment, status, rec) -> dict:
-    return {"plan": plan.name, "period": period, "unit": unit, "code": code,
+def _tidy(plan, period, unit, t: Target, value, num, den, assessment, status, rec) -> dict:
+    return {"plan": plan.name, "period": period, "unit": unit, "code": t.code,
             "value": _finite(value), "numerator": _finite(num), "denominator": _finite(den), "assessment": assessment, "status": status,
             "received_at": rec.received_at if rec else None,
             "source_file": rec.original_name if rec else None,
-            "source_sha256": rec.sha256 if rec else None}
+            "source_sha256": rec.sha256 if rec else None, "national": t.national}

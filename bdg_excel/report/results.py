@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from ..core import vn
 from ..core.findings import Finding
+from ..core.xlsx import shown_number
 from ..intake import ledger as lg
 from ..intake.ledger import FileRecord
 from ..plan import targets as tg
@@ -19,7 +20,7 @@ from ..plan.model import Plan, Target, Unit
 MISSING = "missing"
 
 TIDY_FIELDS = ("plan", "period", "unit", "code", "value", "numerator", "denominator",
-               "assessment", "status", "received_at", "source_file", "source_sha256")
+               "assessment", "status", "received_at", "source_file", "source_sha256", "national")
 
 
 ON_TIME, LATE, NO_DEADLINE = "on_time", "late", "no_deadline"
@@ -117,9 +118,31 @@ class TargetResult:
     answers: dict[str, int] = field(default_factory=dict)   # yes/no tally
     assessment: tg.Assessment = tg.Assessment("no_data")
     units_reported: int = 0
+    #: units whose figure entered ``value`` (a commune whose row was left out, or in
+    #: doubt, or blank, reported but did not contribute)
+    contributed: int = 0
     previous: float | None = None       # the rolled-up value of the previous period
     #: units whose value is in doubt (left out of the roll-up, listed in the report)
     unconfirmed: list[UnitValue] = field(default_factory=list)
+
+    @property
+    def answer_text(self) -> str | None:
+        """A yes/no row's result in words: "Có" (one unit), "Có (cả 3 đơn vị)", "Có: 2 đơn
+        vị; Không: 1 đơn vị"; None when nobody answered."""
+        answers = {k: v for k, v in self.answers.items() if v}
+        if not answers:
+            return None
+        if len(answers) == 1:
+            (answer, n), = answers.items()
+            return answer if n == 1 else f"{answer} (cả {n} đơn vị)"
+        order = sorted(answers, key=lambda a: (a != tg.YES, a != tg.NO, a))
+        return "; ".join(f"{a}: {answers[a]} đơn vị" for a in order)
+
+    def shown(self) -> str:
+        """The result as the summary sheet shows it (the number as its format shows it)."""
+        if self.target.measure == "yesno":
+            return self.answer_text or ""
+        return shown_number(self.value)
 
     @property
     def change(self) -> float | None:

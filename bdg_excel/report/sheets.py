@@ -13,7 +13,7 @@ from itertools import zip_longest
 
 from ..core import vn
 from ..core.findings import SEVERITY_LABELS
-from ..core.xlsx import (LINE_PT, Formats, a4_landscape, col_units, merge_row, one_line_chars, paginate,
+from ..core.xlsx import (LINE_PT, Formats, a4_landscape, clip_to_lines, col_units, merge_row, one_line_chars, paginate,
                          put, put_row, set_heights, wrapped_lines)
 from ..forms.layout import TASK_STATUSES
 from ..intake import ledger as lg
@@ -25,6 +25,7 @@ SUMMARY = "Tổng hợp"
 TASKS = "Nhiệm vụ"
 MATRIX = "Ma trận nhiệm vụ"
 SUBMISSIONS = "Tình hình nộp"
+REMIND = "Đơn vị cần nhắc"
 FINDINGS = "Phát hiện"
 DATA = "Dữ liệu"
 
@@ -150,36 +151,64 @@ def _merge(ws, row: int, cols: tuple[int, int], text: str, fmt) -> None:
         ws.merge_range(row, cols[0], row, cols[1], text, fmt)
 
 
+def plan_basis(plan) -> str | None:
+    """"Ban hành kèm theo Kế hoạch số …" (or "… ngày …" for a plan without a number); None
+    for a plan known by neither (never the bare words with nothing after them)."""
+    if plan.number:
+        return f"Ban hành kèm theo {plan.citation()}"
+    issued = vn.parse_date(plan.date)
+    return f"Ban hành kèm theo Kế hoạch ngày {vn.format_date(issued)}" if issued else None
+
+
 def title_block(ws, fm: Formats, c: Consolidation, title: str, last_col: int) -> int:
     """Biểu số, reporting office and the body it reports to, the office's deadline, title,
-    period, unit of measure. Returns the row of the table header."""
+    period, unit of measure. Returns the row of the table header. The heights of its first
+    two rows are set by :func:`title_heights` once the columns' widths are known."""
     plan = c.plan
     a = address_of(fm, c)
     left, right = _sides(last_col)
     small = fm(italic=True, font_size=10, text_wrap=True)
     _merge(ws, 0, left, f"Biểu số: {FORM_NUMBER}", fm(bold=True))
-    basis = f"Ban hành kèm theo Kế hoạch số {plan.number}" if plan.number else \
-        "Ban hành kèm theo Kế hoạch"
-    _merge(ws, 1, left, basis, small)
+    basis = plan_basis(plan)
+    if basis:
+        _merge(ws, 1, left, basis, small)
     if a.due:
         _merge(ws, 2, left, f"Hạn gửi báo cáo: {vn.format_date(a.due)}", small)
     _merge(ws, 0, right, f"Đơn vị báo cáo: {a.office}", fm(align="right", text_wrap=True))
     _merge(ws, 1, right, f"Đơn vị nhận báo cáo: {a.to}", fm(align="right", text_wrap=True))
-    for r, texts in ((0, (a.office,)), (1, (basis, a.to))):
-        width = sum(1 for _ in range(right[0], right[1] + 1)) * 11
-        lines = max(wrapped_lines(t, width) for t in texts if t) if any(texts) else 1
-        if lines > 1:
-            ws.set_row(r, lines * LINE_PT + 2)
+    ws.bdg_title_texts = (f"Đơn vị báo cáo: {a.office}", f"Đơn vị nhận báo cáo: {a.to}",
+                          basis, left, right)       # measured by title_heights
     ws.merge_range(4, 0, 4, last_col, title, fm(bold=True, align="center", font_size=14,
                                                   text_wrap=True))
-    ws.set_row(4, 36)
-    sub = plan.title + (f" (số {plan.number})" if plan.number else "")
+    sub = plan.title + (f" ({plan.citation()[len('Kế hoạch '):]})" if plan.number else "")
     ws.merge_range(5, 0, 5, last_col, sub, fm(italic=True, align="center", text_wrap=True))
-    ws.set_row(5, 32)
+    ws.bdg_title_lines = (title, sub)     # rows 4 and 5: heights by title_heights
     ws.merge_range(6, 0, 6, last_col, f"Kỳ báo cáo: {period_label(c.period)}",
                    fm(bold=True, align="center"))
     _merge(ws, 7, right, "Đơn vị tính: theo cột Đơn vị tính", fm(italic=True, align="right"))
     return 8
+
+
+def title_heights(ws, widths: dict[int, float]) -> None:
+    """Rows 0 and 1 of :func:`title_block` as tall as their wrapped text in the columns'
+    final widths (the basis is 10 pt, on the left; the addressing on the right)."""
+    office, to, basis, left, right = ws.bdg_title_texts
+
+    def block(cols):
+        return sum(widths.get(col, 10) for col in range(cols[0], cols[1] + 1))
+    for r, lines in ((0, wrapped_lines(office, block(right))),
+                     (1, max(wrapped_lines(to, block(right)),
+                             wrapped_lines(basis or "", block(left), size=10)))):
+        if lines > 1:
+            ws.set_row(r, lines * LINE_PT + 2)
+    title, sub = ws.bdg_title_lines
+    full = block((0, max(widths)))
+    ws.set_row(4, wrapped_lines(title, full, size=14, bold=True) * TITLE_LINE_PT + 6)
+    ws.set_row(5, wrapped_lines(sub, full) * LINE_PT + 4)
+
+
+#: height of one line of the 14 pt bold title
+TITLE_LINE_PT = 18.5
 
 
 def table_header(ws, fm: Formats, row: int, headers: list) -> int:
@@ -248,12 +277,14 @@ def _finish_upward(ws, head: int, last_row: int, last_col: int, keep: dict[int, 
 # -- Tổng hợp ------------------------------------------------------------------------
 def summary(wb, fm: Formats, c: Consolidation) -> None:
     ws = wb.add_worksheet(SUMMARY)
-    headers = [("STT", 4, 5), ("Mã", 5, 7), ("Chỉ tiêu", 30, 46), ("Mục tiêu kế hoạch", 16, 30),
-               ("Đơn vị tính", 8, 14), ("Đơn vị chịu trách nhiệm", 14, 26), ("Kết quả", 9, 12),
-               ("Tử số", 8, 12), ("Mẫu số", 8, 12), ("Đánh giá", 10, 16), ("Tiến độ", 16, 28)]
+    # widths for A4 landscape at no less than about 70 % (a few hundred px less than the
+    # texts would like: the indicator text wraps, the target is its short form)
+    headers = [("STT", 4, 5), ("Mã", 5, 7), ("Chỉ tiêu", 30, 58), ("Mục tiêu kế hoạch", 10, 14),
+               ("Đơn vị tính", 7, 10), ("Đơn vị chịu trách nhiệm", 12, 16), ("Kết quả", 9, 14),
+               ("Tử số", 7, 10), ("Mẫu số", 7, 10), ("Đánh giá", 10, 16), ("Tiến độ", 14, 22)]
     if c.previous_period:
         headers += [(f"Kỳ trước ({c.previous_period})", 9, 12), ("Thay đổi so với kỳ trước", 9, 12)]
-    headers += [("Số đơn vị đã báo cáo", 8, 10), ("Ghi chú", 16, 34)]
+    headers += [("Số đơn vị đã báo cáo", 8, 9), ("Ghi chú", 8, 16)]
     last = len(headers) - 1
     head = title_block(ws, fm, c, TITLE, last)
     row = first = table_header(ws, fm, head, headers)
@@ -270,16 +301,18 @@ def summary(wb, fm: Formats, c: Consolidation) -> None:
             keep[row + 1] = row
             row += 1
         n += 1
-        target_text = tg.describe(t) if t.text == res.indicator_text else \
-            f"{t.text} ({tg.describe(t)})"
+        # an indicator of several targets: each row names its own target ("90% người bị
+        # bạo lực …"), the target column its short form
+        what = res.indicator_text if t.text == res.indicator_text or not t.text else \
+            t.text[:1].upper() + t.text[1:]
         names = res.responsible
         who = "; ".join(names) if len(names) <= MAX_NAMES else f"{len(names)} đơn vị"
         if t.measure == "yesno":
-            result = ", ".join(f"{k}: {v}" for k, v in sorted(res.answers.items())) or None
+            result = res.answer_text
         else:
             result = res.value
-        values = [(n, fm.center), (t.code, fm.center), (res.indicator_text, fm.text),
-                  (target_text, fm.text), (t.unit, fm.center), (who or "(chưa giao)", fm.text),
+        values = [(n, fm.center), (t.code, fm.center), (what, fm.text),
+                  (tg.describe(t), fm.text), (t.unit, fm.center), (who or "(chưa giao)", fm.text),
                   (result, fm.number if t.measure != "yesno" else fm.center),
                   (res.numerator, fm.number), (res.denominator, fm.number),
                   (res.assessment.label, fm.center),
@@ -293,7 +326,7 @@ def summary(wb, fm: Formats, c: Consolidation) -> None:
         table.append((row, [v for v, _ in values]))
         row += 1
     _colour_by_prefix(ws, wb, first, row - 1, 9, ASSESSMENT_COLOURS)
-    fit_widths(ws, headers, table, head_row=head)
+    title_heights(ws, fit_widths(ws, headers, table, head_row=head))
     end = signature(ws, fm, c, row + 1, last)
     keep[end - 1] = max(first, row - 2)      # the signature with the last two rows
     _finish_upward(ws, head, end - 1, last, keep, 2)
@@ -308,6 +341,9 @@ def _note(res) -> str | None:
                      "(không lấy trung bình các tỷ lệ)")
     elif t.has_fraction and len(with_value) > 1:
         notes.append("Tổng tử số × hệ số / tổng mẫu số")
+    if res.contributed < res.units_reported:
+        notes.append(f"Số liệu của {res.contributed}/{res.units_reported} đơn vị đã nộp được "
+                     "tính vào kết quả")
     if res.unconfirmed:
         shown = [f"{uv.unit.name} ({_unconfirmed_value(uv)})"
                  for uv in res.unconfirmed[:MAX_NAMES]]
@@ -346,13 +382,20 @@ def tasks(wb, fm: Formats, c: Consolidation) -> None:
     _finish(ws, 0)
 
 
+#: The task sheet that goes up: fixed widths (printed at about 75 %), the task's text on at
+#: most two lines and the unit's words on at most three; in full in the internal workbook's
+#: task list and the drafted report.
+MATRIX_COLUMNS = [("STT", 4, 4), ("Mã", 5, 5), ("Nhiệm vụ", 92, 92), ("Tình trạng", 14, 14),
+                  ("Kết quả thực hiện, khó khăn, đề xuất", 84, 84)]
+TASK_LINES, RESULT_LINES = 2, 3
+
+
 def task_matrix(wb, fm: Formats, c: Consolidation) -> None:
-    """The tasks, one block per unit (readable at any number of units, prints fitted to the
-    page width): a heading row with the unit and its counts by status, then each of its
-    tasks with status and result; the totals by status at the end."""
+    """The tasks, one block per unit (readable at any number of units): a heading row with
+    the unit and its counts by status, then each of its tasks with status and result (long
+    texts shortened, see :data:`MATRIX_COLUMNS`); the totals by status at the end."""
     ws = wb.add_worksheet(MATRIX)
-    headers = [("STT", 4, 5), ("Mã", 5, 6), ("Nhiệm vụ", 34, 56), ("Tình trạng", 12, 15),
-               ("Kết quả thực hiện, khó khăn, đề xuất", 34, 60)]
+    headers = MATRIX_COLUMNS
     last = len(headers) - 1
     head = title_block(ws, fm, c, "TÌNH HÌNH THỰC HIỆN NHIỆM VỤ CỦA CÁC ĐƠN VỊ", last)
     row = first = table_header(ws, fm, head, headers)
@@ -365,7 +408,9 @@ def task_matrix(wb, fm: Formats, c: Consolidation) -> None:
     formats = [fm.center, fm.center, fm.text, fm.center, fm.text]
     table = []
     n_unit = 0
+    clipped = False
     keep = {}                     # a unit's band row stays with its first task
+    full = sum(hi for _, _, hi in headers)
     for sub in c.submissions:
         mine = by_unit.get(sub.unit.key)
         if not mine:
@@ -376,14 +421,17 @@ def task_matrix(wb, fm: Formats, c: Consolidation) -> None:
         for tr in mine:
             status = tr.status or "Chưa báo cáo"
             counts[status] = counts.get(status, 0) + 1
-            rows.append([None, tr.code, tr.text, status, tr.result])
+            text = clip_to_lines(tr.text, headers[2][2], TASK_LINES)
+            result = clip_to_lines(tr.result, headers[4][2], RESULT_LINES)
+            clipped |= text != tr.text or result != tr.result
+            rows.append([None, tr.code, text, status, result])
         for k, v in counts.items():
             total[k] = total.get(k, 0) + v
         tally = "; ".join(f"{k}: {v}" for k, v in counts.items() if v)
         state = "chưa nộp báo cáo" if sub.status == MISSING else f"{len(mine)} nhiệm vụ"
         text = f"{n_unit}. {sub.unit.name} ({state}) – {tally}"
         merge_row(ws, row, 0, last, text, band)
-        ws.set_row(row, wrapped_lines(text, 150) * LINE_PT + 3)
+        ws.set_row(row, wrapped_lines(text, full, bold=True) * LINE_PT + 3)
         keep[row + 1] = row
         row += 1
         for i, values in enumerate(rows, 1):
@@ -392,26 +440,40 @@ def task_matrix(wb, fm: Formats, c: Consolidation) -> None:
             table.append((row, values))
             row += 1
     _colour_by_prefix(ws, wb, first, row - 1, 3, STATUS_COLOURS)
-    fit_widths(ws, headers, table, head_row=head)
+    title_heights(ws, fit_widths(ws, headers, table, head_row=head))
     text = (f"Tổng hợp: {sum(total.values())} nhiệm vụ của {n_unit} đơn vị – "
             + "; ".join(f"{k}: {v}" for k, v in total.items() if v))
     ws.merge_range(row, 0, row, last, text, fm(bold=True, border=1, text_wrap=True))
-    ws.set_row(row, wrapped_lines(text, 150) * LINE_PT + 3)
+    ws.set_row(row, wrapped_lines(text, full, bold=True) * LINE_PT + 3)
+    if clipped:
+        row += 1
+        ws.merge_range(row, 0, row, last, "Nội dung dài được rút gọn (…); toàn văn nhiệm vụ "
+                       "và kết quả của từng đơn vị có trong báo cáo kết quả thực hiện.",
+                       fm(italic=True, font_size=10))
     end = signature(ws, fm, c, row + 2, last)
     keep[end - 1] = max(first, row - 1)      # the last task, the totals and the signature
     _finish_upward(ws, head, end - 1, last, keep)
 
 
 # -- Tình hình nộp -----------------------------------------------------------------------
-def submissions(wb, fm: Formats, c: Consolidation) -> dict[str, tuple[int, int]]:
-    """Per unit: status, on time / late (days) / missing, resubmissions; totals; the units
-    to remind. Returns label -> (row, col) of each total (for the chart)."""
+def _timing_text(s, today: date) -> str:
+    kind = s.timing
+    if kind == LATE:
+        return f"Trễ {s.days_late} ngày"
+    if kind == MISSING and (s.days_overdue(today) or 0) > 0:
+        return f"Chưa nộp (quá hạn {s.days_overdue(today)} ngày)"
+    return TIMING_LABELS[kind]
+
+
+def submissions(wb, fm: Formats, c: Consolidation) -> None:
+    """Per unit: status, on time / late (days) / missing, dates, resubmissions; a totals
+    row. What goes up only: the units' addresses, files and the units to remind are in the
+    internal workbook (:func:`reminders`)."""
     ws = wb.add_worksheet(SUBMISSIONS)
-    headers = [("STT", 4, 5), ("Đơn vị", 18, 34), ("Tình trạng", 14, 22),
-               ("Đúng hạn / trễ hạn", 10, 16), ("Số ngày trễ", 7, 9),
+    headers = [("STT", 4, 5), ("Đơn vị", 30, 56), ("Tình trạng", 14, 24),
+               ("Đúng hạn / trễ hạn", 14, 24), ("Số ngày trễ", 7, 9),
                ("Ngày nhận (lần đầu)", 11, 12), ("Ngày nhận bản đang dùng", 11, 12),
-               ("Hạn nộp", 11, 12), ("Số bản bị thay thế", 8, 10), ("Tệp", 14, 40),
-               ("Email", 12, 28)]
+               ("Hạn nộp", 11, 12), ("Số bản bị thay thế", 8, 10)]
     last = len(headers) - 1
     head = title_block(ws, fm, c, "TÌNH HÌNH NỘP BÁO CÁO CỦA CÁC ĐƠN VỊ", last)
     row = table_header(ws, fm, head, headers)
@@ -419,74 +481,61 @@ def submissions(wb, fm: Formats, c: Consolidation) -> dict[str, tuple[int, int]]
     table = []
     today = c.generated_at.date()
     formats = [fm.center, fm.text, fm.text, fm.center, fm.center, fm.date, fm.date, fm.date,
-               fm.center, fm.text, fm.text]
+               fm.center]
     for i, s in enumerate(c.submissions, 1):
-        kind = s.timing
-        timing = TIMING_LABELS[kind]
-        days_late = s.days_late if kind == LATE else None
-        if kind == LATE:
-            timing = f"Trễ {days_late} ngày"
-        elif kind == MISSING and (s.days_overdue(today) or 0) > 0:
-            timing = f"Chưa nộp (quá hạn {s.days_overdue(today)} ngày)"
         rec = s.record
-        values = [i, s.unit.name, SUBMISSION_LABELS.get(s.status, s.status), timing, days_late,
+        values = [i, s.unit.name, SUBMISSION_LABELS.get(s.status, s.status),
+                  _timing_text(s, today), s.days_late if s.timing == LATE else None,
                   s.first_received.date() if rec else None, s.received.date() if rec else None,
-                  s.deadline, len(s.superseded) or None, rec.original_name if rec else None,
-                  s.unit.email]
+                  s.deadline, len(s.superseded) or None]
         put_row(ws, row, values, formats)
         table.append((row, values))
         row += 1
     _colour_by_prefix(ws, wb, first, row - 1, 3, {"Đúng hạn": "#C6EFCE", "Trễ": "#FFEB9C",
                                                   "Chưa nộp": "#FFC7CE"})
-    table_widths = fit_widths(ws, headers, table, head_row=head)
-    table_end = row - 1
-
     k = c.completeness
-    row += 1
-    keep = {row + 7: row}         # the totals on one page
-    ws.merge_range(row, 0, row, 3, "TỔNG HỢP", fm(bold=True))
-    cells = {}
-    totals = [("Tổng số đơn vị phải báo cáo", k.expected), ("Đã nộp", k.received),
-              (TIMING_LABELS[ON_TIME], k.on_time), (TIMING_LABELS[LATE], k.late),
-              (TIMING_LABELS[MISSING], k.missing), ("Cần sửa và gửi lại", k.needs_fixes),
-              ("Đã nộp lại (bản cũ bị thay thế)", k.resubmitted)]
-    for label, value in totals:
-        row += 1
-        ws.merge_range(row, 0, row, 2, label, fm.text)
-        put(ws, row, 3, value, fm.center)
-        cells[label] = (row, 3)
-    row += 2
-    ws.merge_range(row, 0, row, 3, "ĐƠN VỊ CẦN NHẮC", fm(bold=True))
-    heading = row
-    keep[row + 2] = row           # the heading with its header and first unit
-    row += 1
-    # STT, Đơn vị in their columns; Lý do over columns 2-5, Email over 6-last: each text
-    # as wide as the table allows, rows as tall as their wrapped text
-    spans = [(0, 0), (1, 1), (2, 5), (6, last)]
-    widths = [sum(table_widths.get(c, 10) for c in range(a, b + 1)) for a, b in spans]
-    for (a, b), text in zip(spans, ("STT", "Đơn vị", "Lý do", "Email")):
-        _merge(ws, row, (a, b), text, fm.header)
-    for i, s in enumerate(k.to_remind, 1):
-        row += 1
+    bold = fm(bold=True, border=1, text_wrap=True)
+    totals = [None, f"Tổng cộng: {k.expected} đơn vị",
+              "; ".join(x for x in (f"Đã nộp: {k.received}", f"chưa nộp: {k.missing}",
+                                    f"cần sửa: {k.needs_fixes}" if k.needs_fixes else "") if x),
+              f"{TIMING_LABELS[ON_TIME]}: {k.on_time}; trễ hạn: {k.late}"
+              if any(sub.deadline for sub in c.submissions) else "Kế hoạch chưa có hạn nộp",
+              None, None, None, None, k.resubmitted or None]
+    put_row(ws, row, totals, [bold] * len(totals))
+    widths = fit_widths(ws, headers, table, head_row=head)
+    title_heights(ws, widths)
+    lines = max(wrapped_lines(v, widths[col], bold=True)           # the totals are bold
+                for col, v in enumerate(totals) if isinstance(v, str))
+    ws.set_row(row, lines * LINE_PT + 3)
+    table_end = row
+    end = signature(ws, fm, c, row + 2, last)
+    keep = {end - 1: max(first, row - 2)}    # the last units, the totals and the signature
+    _finish_upward(ws, head, end - 1, last, keep, table_end=table_end)
+
+
+def reminders(wb, fm: Formats, c: Consolidation) -> None:
+    """Internal: the units to remind (missing, or whose return needs fixes), with their
+    addresses and the file they sent; the office's own business, never sent upward."""
+    ws = wb.add_worksheet(REMIND)
+    headers = [("STT", 4, 5), ("Đơn vị", 16, 34), ("Tình trạng", 14, 22), ("Lý do", 24, 44),
+               ("Email", 12, 30), ("Tệp đã nộp", 14, 40), ("Hạn nộp", 11, 12)]
+    row = table_header(ws, fm, 0, headers)
+    today = c.generated_at.date()
+    formats = [fm.center, fm.text, fm.text, fm.text, fm.text, fm.text, fm.date]
+    table = []
+    for i, s in enumerate(c.completeness.to_remind, 1):
         if s.status == MISSING:
             over = s.days_overdue(today)
             why = f"Chưa nộp, quá hạn {over} ngày" if over and over > 0 else "Chưa nộp"
         else:
             why = "Báo cáo cần sửa và gửi lại (đã gửi phản hồi cho đơn vị)"
-        values = (i, s.unit.name, why, s.unit.email)
-        for (a, b), value in zip(spans, values):
-            if a == b:
-                put(ws, row, a, value, fm.text)
-            else:
-                ws.merge_range(row, a, row, b, "", fm.text)
-                put(ws, row, a, value, fm.text)
-        lines = max(wrapped_lines(str(v), w) for v, w in zip(values, widths) if v)
-        if lines > 1:
-            ws.set_row(row, lines * LINE_PT + 3)
-    end = signature(ws, fm, c, row + 2, last)
-    keep[end - 1] = max(heading, row - 1)    # the last unit to remind and the signature
-    _finish_upward(ws, head, end - 1, last, keep, table_end=table_end)
-    return cells
+        values = [i, s.unit.name, SUBMISSION_LABELS.get(s.status, s.status), why,
+                  s.unit.email, s.record.original_name if s.record else None, s.deadline]
+        put_row(ws, row, values, formats)
+        table.append((row, values))
+        row += 1
+    fit_widths(ws, headers, table, head_row=0)
+    _finish(ws, 0)
 
 
 # -- Phát hiện ---------------------------------------------------------------------------

@@ -4,13 +4,15 @@ the internal workbook the office keeps.
 The workbook sent upward (``Tong-hop_….xlsx``), addressed from the plan's ``upward`` or the
 workspace configuration (:func:`addressing`): Tổng hợp (every target row against its
 target, with the assessment, the progress toward the target year and the change from the
-previous period), Ma trận nhiệm vụ (the tasks, one block per unit), Tình hình nộp (on
-time / late / missing, totals, units to remind), Biểu đồ (native charts); hidden and never
+previous period), Ma trận nhiệm vụ (the tasks, one block per unit, long texts shortened),
+Tình hình nộp (on time / late / missing, totals), Biểu đồ (native charts on one printed
+page); no addresses, files or reminders: those are internal. Hidden and never
 printed: the charts' figures, Dữ liệu tổng hợp (the rolled-up figures per target code,
 read by the level above, see :mod:`bdg_excel.intake.rollup`) and the identification sheet.
 
 The internal workbook (``Noi-bo_….xlsx``): Phát hiện (findings and consistency checks),
-Nhiệm vụ (every task as a filterable list) and Dữ liệu (the tidy data).
+Đơn vị cần nhắc (units to remind, with their addresses and files), Nhiệm vụ (every task in
+full as a filterable list) and Dữ liệu (the tidy data).
 
 A plan whose units report no target row (tasks only) opens on the task sheet.
 The sheet writers are in :mod:`bdg_excel.report.sheets` and :mod:`bdg_excel.report.charts`.
@@ -34,12 +36,12 @@ from ..plan.model import Plan, Upward
 from . import sheets
 from .charts import CHARTS, write_charts
 from .results import TIDY_FIELDS, Consolidation
-from .sheets import (DATA, FINDINGS, MATRIX, SUBMISSIONS, SUMMARY,  # noqa: F401 - sheet names
-                     TASKS, Address)
+from .sheets import (DATA, FINDINGS, MATRIX, REMIND, SUBMISSIONS,  # noqa: F401 - sheet names
+                     SUMMARY, TASKS, Address)
 
 REPORT_KIND = rollup.KIND
 ROLLUP = rollup.DATA_SHEET
-INTERNAL_SHEETS = [FINDINGS, TASKS, DATA]
+INTERNAL_SHEETS = [FINDINGS, REMIND, TASKS, DATA]
 
 
 def report_path(ws: Workspace, c: Consolidation) -> Path:
@@ -167,7 +169,8 @@ def _write(c: Consolidation, path: Path, names: list[str], address: Address, *,
            meta: bool, summary_template: Path | None = None) -> Path:
     writers = {SUMMARY: sheets.summary, MATRIX: sheets.task_matrix, TASKS: sheets.tasks,
                SUBMISSIONS: sheets.submissions, CHARTS: write_charts,
-               FINDINGS: sheets.findings, DATA: _data, ROLLUP: rollup.write_sheet}
+               FINDINGS: sheets.findings, REMIND: sheets.reminders, DATA: _data,
+               ROLLUP: rollup.write_sheet}
     if summary_template is not None:   # issue 16
         from functools import partial
 
@@ -197,7 +200,7 @@ def _write(c: Consolidation, path: Path, names: list[str], address: Address, *,
 #: Column widths of the tidy data (fixed: the table has a row per unit and target row)
 DATA_WIDTHS = {"plan": 14, "period": 9, "unit": 34, "code": 8, "value": 13, "numerator": 13,
                "denominator": 13, "assessment": 13, "status": 13, "received_at": 21,
-               "source_file": 40, "source_sha256": 70}
+               "source_file": 40, "source_sha256": 70, "national": 10}
 
 
 def _data(wb, fm, c: Consolidation) -> None:

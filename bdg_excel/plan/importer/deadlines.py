@@ -26,8 +26,10 @@ from datetime import date
 from .text import key, strip_end
 
 _DUE_WORD = r"(?:trước|chậm\s+nhất(?:\s+(?:là|vào))?|hạn\s+chót|hạn\s+cuối|muộn\s+nhất)\s+(?:vào\s+)?ngày"
+#: "6 tháng trước 05/6, năm trước 15/12": a day/month right after "trước", without "ngày"
+_DUE_SHORT = r"(?:trước|chậm\s+nhất)\s+(?=\d{1,2}\s*/\s*\d{1,2}\b)"
 _DATE = r"(\d{1,2})\s*(?:/|-|\s+tháng\s+)\s*(\d{1,2})(?:\s*(?:/|-|\s+năm\s+)\s*(\d{4}))?"
-DUE = re.compile(rf"{_DUE_WORD}\s+{_DATE}((?:\s*(?:,|và|;)\s*{_DATE})*)", re.I)
+DUE = re.compile(rf"(?:{_DUE_WORD}\s+|{_DUE_SHORT}){_DATE}((?:\s*(?:,|và|;)\s*{_DATE})*)", re.I)
 _MORE = re.compile(rf"\s*(?:,|và)\s*{_DATE}", re.I)
 _QUARTER_DAY = re.compile(rf"{_DUE_WORD}\s+(\d{{1,2}})\s+(?:của\s+)?tháng\s+(cuối|đầu)"
                           r"(?:\s+của)?\s+(?:mỗi\s+)?quý(\s+(?:sau|kế\s+tiếp|tiếp\s+theo))?",
@@ -40,7 +42,7 @@ _REPORT = re.compile(r"báo\s+cáo", re.I)
 _UPWARD = re.compile(r"\b(?:tổng\s+hợp|chủ\s+trì)\b[^;]*?\bbáo\s+cáo\b", re.I)
 _CUT = re.compile(r"\s*,?\s*\bđể\s+(?=tổng\s+hợp)", re.I)
 _TO = re.compile(r"(?:gửi\s+về|gửi\s+đến|gửi\s+lên|gửi|về|lên|cho)\s+(?=[A-ZĐÀ-Ỹ])")
-_TO_END = re.compile(r"\s+(?:để|theo\s+quy\s+định|theo\s+định\s+kỳ|trước|chậm\s+nhất|hạn|"
+_TO_END = re.compile(r"\s+(?:để|theo|kết\s+quả|tình\s+hình|trước|chậm\s+nhất|hạn|"
                      r"hàng\s+năm|hằng\s+năm|hằng\s+quý|hàng\s+quý|định\s+kỳ|đúng|trong|"
                      r"khi|khi\s+có|kịp\s+thời)\b|\s*[.;]", re.I)
 _AUTHORITY = re.compile(r"(?:UBND|HĐND|Ủy\s+ban|Uỷ\s+ban|Sở|Bộ|Ban|Phòng|Chủ\s+tịch|Thường\s+"
@@ -118,12 +120,13 @@ def clause_deadlines(clause: str, bad: list[str]) -> list[tuple[str, str]]:
         # before each deadline say its kind
         window = low[prev_end:m.start()]
         near = ("semiannual" if _SEMI.search(window) else
-                "annual" if re.search(r"(?:hằng|hàng|cả)\s+năm|báo\s+cáo\s+năm", window)
+                "annual" if re.search(r"(?:hằng|hàng|cả|và|,)\s+năm\b|báo\s+cáo\s+năm|"
+                                      r"^\W*năm\b", window)
                 else None)
         prev_end = m.end()
         for i, (d, mo, y) in enumerate(good):
-            if y:
-                kind = "once"
+            if y and not (near and len(good) == 1 and (semi or near == "semiannual")):
+                kind = "once"   # a dated one-off report (not "6 tháng (…) và năm (…)")
             elif near and len(good) == 1:
                 kind = near
             elif semi and len(good) > 1:
@@ -134,6 +137,16 @@ def clause_deadlines(clause: str, bad: list[str]) -> list[tuple[str, str]]:
                 kind = "annual"
             out.append((kind, _due(d, mo, y)))
     return out
+
+
+def due_text(due: str | None) -> str:
+    """"25/11 hằng năm", "10/06/2026", "chưa rõ" for a ``due`` of a plan."""
+    if not due:
+        return "chưa rõ"
+    parts = due.split("-")
+    if len(parts) == 3:
+        return f"{parts[2]}/{parts[1]}/{parts[0]}"
+    return f"{parts[1]}/{parts[0]} hằng năm"
 
 
 def recipient(text: str) -> str | None:

@@ -158,9 +158,16 @@ def _cell_text(tc) -> str:
 
 _STT = ("stt", "tt", "số tt", "số thứ tự")
 _UNIT_COL = ("đơn vị tính", "đvt", "đơn vị đo")
-_WHO_COL = ("đơn vị chủ trì", "đơn vị thực hiện", "đơn vị báo cáo", "đơn vị phụ trách",
-            "cơ quan chủ trì", "cơ quan thực hiện", "cơ quan báo cáo", "đơn vị", "cơ quan",
-            "chủ trì", "phụ trách", "trách nhiệm")
+#: the column naming who reports a row: any header starting with these words ("Bộ phận
+#: thực hiện và báo cáo", "Cơ quan chủ trì", "Đơn vị thực hiện", "Phân công" …), except
+#: the unit of measure and the bodies that only take part ("Cơ quan phối hợp")
+_WHO_COL = ("đơn vị", "cơ quan", "bộ phận", "phân công", "chủ trì", "phụ trách", "trách nhiệm",
+            "người phụ trách", "người thực hiện", "tổ chức thực hiện", "giao cho", "thực hiện")
+_NOT_WHO = ("phối hợp", "tính", "đo")
+
+
+def _is_who(k: str) -> bool:
+    return k.startswith(_WHO_COL) and not any(w in k for w in _NOT_WHO)
 _TARGET_COL = ("mục tiêu", "kế hoạch", "đến năm", "năm 20", "giá trị", "phấn đấu",
                "chỉ tiêu đến", "chỉ tiêu năm", "mức")
 
@@ -180,7 +187,7 @@ def indicator_columns(header: list[str]) -> dict[str, int] | None:
             roles["stt"] = i
         elif k in _UNIT_COL and "unit" not in roles:
             roles["unit"] = i
-        elif k.startswith(_WHO_COL) and "who" not in roles:
+        elif _is_who(k) and "who" not in roles:
             roles["who"] = i
         elif "text" not in roles and ("chỉ tiêu" in k or "nội dung" in k) \
                 and not any(w in k for w in ("đến năm", "năm 20")):
@@ -199,7 +206,8 @@ def _blocks(body):
             yield el
         elif el.tag == W + "tbl":
             rows = [[_cell_text(tc) for tc in tr.findall(W + "tc")] for tr in el.iter(W + "tr")]
-            if rows and indicator_columns(rows[0]) is not None:
+            if rows and (indicator_columns(rows[0]) is not None
+                         or task_columns(rows[0]) is not None):
                 yield ("table", rows)
                 continue
             for tr in el.iter(W + "tr"):
@@ -211,7 +219,46 @@ def _blocks(body):
                 yield from _blocks(content)
 
 
-def _table_lines(rows: list[list[str]], n: int) -> list[RawLine]:
+def task_columns(header: list[str]) -> dict[str, int] | None:
+    """Column roles of a table of tasks (``what`` is to be done, ``who`` does it:
+    "Nội dung công việc" | "Phân công"); None for any other table."""
+    from .text import key
+
+    keys_ = [key(h) for h in header]
+    what = next((i for i, k in enumerate(keys_) if k.startswith(
+        ("nội dung", "nhiệm vụ", "công việc", "hoạt động", "tên hoạt động"))), None)
+    who = next((i for i, k in enumerate(keys_) if i != what and _is_who(k)), None)
+    if what is None or who is None:
+        return None
+    return {"what": what, "who": who}
+
+
+def task_lines(rows: list[list[str]], n: int) -> list[RawLine]:
+    """A table of tasks: one line per row, the unit(s) in bold before the task, as a
+    paragraph "**Tổ Giáo vụ:** Theo dõi, báo cáo …" would be."""
+    roles = task_columns(rows[0]) or {}
+    out = []
+    for cells in rows[1:]:
+        who = cells[roles["who"]].strip() if roles["who"] < len(cells) else ""
+        what = cells[roles["what"]].strip() if roles["what"] < len(cells) else ""
+        if not what:
+            continue
+        for name in re.split(r"\s*;\s*", who) if who else [""]:
+            if name:
+                out.append(RawLine(f"{name}: {what}", n, bold_prefix=name))
+            else:
+                out.append(RawLine(what, n))
+    return out
+
+
+def rows_lines(rows: list[list[str]], n: int) -> list[RawLine]:
+    """The lines of a table of indicators or of tasks."""
+    if indicator_columns(rows[0]) is not None:
+        return table_lines(rows, n)
+    return task_lines(rows, n)
+
+
+def table_lines(rows: list[list[str]], n: int) -> list[RawLine]:
     """One line per row: a row of one (merged) cell is a heading ("Mục tiêu 1: …"), a row
     with an indicator is "Chỉ tiêu N: text" with its target cell (and unit) beside it."""
     from .targets import find_year
@@ -260,7 +307,7 @@ def read_docx(path: str | Path) -> list[RawLine]:
     blank = False
     for n, p in enumerate(_blocks(document.element.body), start=1):
         if isinstance(p, tuple):
-            lines.extend(_table_lines(p[1], n))
+            lines.extend(rows_lines(p[1], n))
             blank = False
             continue
         ppr = p.find(W + "pPr")

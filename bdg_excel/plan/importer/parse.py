@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ...core.findings import INFO, WARNING, Finding
-from ..model import Goal, Indicator, Plan, Target
+from ..model import Goal, Indicator, Plan, ReviewItem, Target
 from ..model import infer_measure
 from .targets import find_year, parse_targets
 from .text import Line, key, keys, strip_end
@@ -47,16 +47,35 @@ class Context:
     skipped: dict[str, int] = field(default_factory=dict)
     #: a Word document: findings name the paragraph and its first words, not a line
     paragraphs: bool = False
+    #: a PDF: findings name the page and the first words
+    pages: bool = False
     #: (unit names, indicator code, line) from the "Đơn vị chủ trì" column of a table
     table_assignments: list = field(default_factory=list)
+    #: what was read, with its source and how sure the reading is (Plan.review)
+    review: list[ReviewItem] = field(default_factory=list)
+
+    def note(self, kind: str, ref: str, value: str, line: Line | None, confidence: float,
+             note: str = "") -> None:
+        self.review.append(ReviewItem(kind, ref, value, self.where(line),
+                                      line.full if line is not None else "",
+                                      round(confidence, 2), note))
+
+    def where(self, line: Line | None) -> str:
+        """Where a line is, as the officer finds it: "trang 3", "đoạn 41", "dòng 12"."""
+        if line is None:
+            return ""
+        if self.pages and line.page:
+            return f"trang {line.page}"
+        return f"{'đoạn' if self.paragraphs else 'dòng'} {line.lineno}"
 
     def add(self, code: str, message: str, line: Line | None = None, *,
             severity: str = WARNING, target: str | None = None) -> None:
         row = line.lineno if line else None
-        if line is not None and self.paragraphs:
+        if line is not None and (self.paragraphs or self.pages):
             words = line.full.split()
             first = " ".join(words[:8]) + (" …" if len(words) > 8 else "")
-            message = f"Đoạn {line.lineno} (“{first}”): {message}"
+            where = f"Trang {line.page}" if self.pages else f"Đoạn {line.lineno}"
+            message = f"{where} (“{first}”): {message}"
             row = None
         self.findings.append(Finding(code=code, message=message, severity=severity,
                                      file=self.source, row=row, target=target))
@@ -100,6 +119,14 @@ def is_section_heading(line: Line) -> str | None:
     return "other" if line.kind == "roman" else None
 
 
+#: a signature block's title or a person's role: never a unit
+SIGNATURE = re.compile(
+    r"^(?:(?:TM|KT|TL|TUQ)\.\s*[A-ZĐÀ-Ỹ][A-ZĐÀ-Ỹ\s]*"
+    r"|(?:Q\.\s*)?(?:PHÓ\s+)?(?:CHỦ\s+TỊCH|TRƯỞNG\s+BAN|GIÁM\s+ĐỐC|HIỆU\s+TRƯỞNG|TRƯỞNG\s+PHÒNG"
+    r"|BÍ\s+THƯ|THỦ\s+TRƯỞNG|CHÁNH\s+VĂN\s+PHÒNG)"
+    r"|NGƯỜI\s+KÝ|NƠI\s+NHẬN)\b[\s:]*$")
+
+
 def is_closing(line: Line) -> bool:
     k = line.key
     return k.startswith(keys("trên đây là", "nơi nhận")) and not line.label
@@ -111,8 +138,8 @@ def split_sections(lines: list[Line]) -> tuple[list[Line], list[Section], list[L
     sections: list[Section] = []
     closing: list[Line] = []
     for i, line in enumerate(lines):
-        if is_closing(line):
-            closing = lines[i:]
+        if is_closing(line) or (sections and SIGNATURE.match(line.text) and line.text.isupper()):
+            closing = lines[i:]    # "Trên đây là …", "Nơi nhận:", or a signature block
             break
         kind = is_section_heading(line)
         if kind:
@@ -241,6 +268,18 @@ _GOAL = re.compile(r"^Mục\s+tiêu(?:\s+(?:số|thứ))?\s*(\d+)?\s*(?:[:.)\-�
                    re.I)
 _INDICATOR = re.compile(r"^(?:Các\s+)?Chỉ\s+tiêu(?:\s+(?:số|thứ))?\s*(?:\d+\.(?=\d))?(\d+)?\s*"
                         r"[:.)\-–—]?\s*(.*)$", re.I)   # "Chỉ tiêu 2", "Chỉ tiêu 1.2:"
+_STATED_GOAL = re.compile(r"\s*\(\s*(?:thuộc\s+|tương\s+ứng\s+)?Mục\s+tiêu\s+(?:số\s+)?(\d+)"
+                          r"[^)]*\)", re.I)
+#: indicators that are to go down (a bare figure in a table is then a ceiling)
+_LOWER = re.compile(r"^(?!.*\bđược\b).*(?:tử vong|tỷ số giới tính khi sinh|số giờ|nội trợ|việc nhà|"
+                    r"bỏ học|tảo hôn|sinh ở vị thành niên)")
+_BARE = re.compile(r"\s*\d[\d.,]*\s*(?:%|lần|[^\d\s]+(?:/[^\s]+)?)?\s*")
+
+
+def _bare(cell: str) -> bool:
+    return bool(_BARE.fullmatch(cell))
+
+
 _FIELD = re.compile(r"^(?:trong\s+)?(?:các\s+)?lĩnh\s+vực\b", re.I)
 _GENERAL_GOAL = keys("mục tiêu chung", "mục tiêu tổng quát", "mục tiêu tổng thể")
 _SPECIFIC = keys("mục tiêu cụ thể", "chỉ tiêu cụ thể", "các chỉ tiêu cụ thể",
@@ -306,6 +345,9 @@ def _goal_blocks(region: list[Line], ctx: Context):
     """[(heading line, number or None, title, item lines)] for the goals of a region."""
     if any(_goal_match(l) for l in region):
         is_head = lambda l: _goal_match(l) is not None  # noqa: E731
+    elif any(_STATED_GOAL.search(l.text) and not _INDICATOR.match(l.text) for l in region):
+        # "a) Về chính trị (Mục tiêu 1)": headings that state their goal's number
+        is_head = lambda l: bool(_STATED_GOAL.search(l.text)) and not _INDICATOR.match(l.text)  # noqa: E731
     elif any(_FIELD.match(l.text) and not _INDICATOR.match(l.text) for l in region):
         is_head = lambda l: bool(_FIELD.match(l.text))  # noqa: E731
     else:
@@ -318,6 +360,12 @@ def _goal_blocks(region: list[Line], ctx: Context):
             m = _goal_match(line)
             number = int(m.group(1)) if m and m.group(1) else None
             title = m.group(2) if m else line.text
+            # "1. Lĩnh vực chính trị (Mục tiêu 1)": the goal's own number, whatever the
+            # heading's label says
+            stated = _STATED_GOAL.search(title)
+            if stated and number is None:
+                number = int(stated.group(1))
+                title = (title[:stated.start()] + title[stated.end():]).strip(" :-–")
             blocks.append((line, number, title, []))
         elif blocks:
             blocks[-1][3].append(line)
@@ -374,9 +422,11 @@ def _indicators(goal: int, items: list[Line], plan: Plan, ctx: Context, year: in
             entries.append((line, None, line.text))
     used: set[int] = set()
     for line, number, text in entries:
+        renumbered = None
         if number is None or number in used:
             new = max(used | {0}) + 1
             if number is not None:
+                renumbered = f"Chỉ tiêu {number} bị đánh số trùng; đã đánh lại thành {new}."
                 ctx.add("indicator_renumbered", f"Chỉ tiêu {number} của mục tiêu {goal} bị "
                         f"đánh số trùng; đã đánh lại thành chỉ tiêu {new}.", line)
             number = new
@@ -386,13 +436,21 @@ def _indicators(goal: int, items: list[Line], plan: Plan, ctx: Context, year: in
         ind = Indicator(code=code, goal=goal, number=number, text=text)
         parsed = parse_targets(line.target_text or text, year)
         for j, t in enumerate(parsed):
+            tcode = code if len(parsed) == 1 else f"{code}{chr(ord('a') + j)}"
+            doubt = None
             if line.target_text:  # a table row: the indicator and its target cell
                 t.text = f"{text}: {line.target_label}"
-            tcode = code if len(parsed) == 1 else f"{code}{chr(ord('a') + j)}"
+                if t.op == ">=" and _bare(line.target_label or "") and _LOWER.search(key(text)):
+                    # "Số giờ làm công việc nội trợ … | 1,5 lần": a bare figure for an
+                    # indicator that is to go down is a ceiling
+                    t.op = "<="
+                    doubt = ("Ô chỉ tiêu chỉ ghi con số; đã hiểu là mức tối đa vì chỉ tiêu "
+                             "này cần giảm — hãy kiểm tra.")
             measure, factor = infer_measure(t.unit, t.op, t.text)
-            ind.targets.append(Target(code=tcode, op=t.op, value=t.value, max=t.max,
-                                      unit=t.unit, year=t.year, text=t.text,
-                                      measure=measure, factor=factor))
+            target = Target(code=tcode, op=t.op, value=t.value, max=t.max, unit=t.unit,
+                            year=t.year, text=t.text, measure=measure, factor=factor)
+            ind.targets.append(target)
+            _review_target(ctx, target, line, doubt or renumbered)
             if t.op != "qualitative" and t.unit is None and key("so với") not in key(t.text):
                 ctx.add("target_unit", "Không rõ đơn vị tính của chỉ tiêu; hãy kiểm tra: "
                         f"“{t.text}”.", line, severity=INFO, target=tcode)
@@ -402,6 +460,23 @@ def _indicators(goal: int, items: list[Line], plan: Plan, ctx: Context, year: in
         plan.indicators.append(ind)
         if line.assignee:
             ctx.table_assignments.append((line.assignee, code, line))
+
+
+def _review_target(ctx: Context, t: Target, line: Line, doubt: str | None) -> None:
+    """A review item for a target row: how sure the reading is, and why not."""
+    from ..targets import describe
+
+    if doubt:
+        conf = 0.5
+    elif t.op == "qualitative":
+        conf, doubt = 0.7, "Chỉ tiêu định tính (không có con số): đơn vị báo cáo Có/Không."
+    elif t.unit is None and key("so với") not in key(t.text):
+        conf, doubt = 0.6, "Không rõ đơn vị tính."
+    elif t.year is None:
+        conf, doubt = 0.7, "Không rõ năm đạt chỉ tiêu."
+    else:
+        conf = 0.95
+    ctx.note("target", t.code, describe(t), line, conf, doubt or "")
 
 
 __all__ = ["Context", "Section", "SECTION_LABELS", "split_sections", "parse_details",

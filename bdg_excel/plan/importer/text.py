@@ -35,6 +35,7 @@ class RawLine:
     target_text: str | None = None    # a row of a table of indicators: its target cell(s)
     target_label: str | None = None
     assignee: str | None = None       # … and the unit(s) its "Đơn vị chủ trì" cell names
+    page: int | None = None           # the page of a PDF
 
 
 @dataclass
@@ -47,6 +48,7 @@ class Line:
     target_text: str | None = None    # a table row: the target, parsed instead of the text
     target_label: str | None = None   # a table row: the target cell as written
     assignee: str | None = None       # a table row: the unit(s) named to report it
+    page: int | None = None           # the page of a PDF
 
     @property
     def kind(self) -> str:
@@ -187,7 +189,7 @@ def prepare(raw: list[RawLine]) -> list[Line]:
         if not text and not label:
             continue
         line = Line(text, r.lineno, label, bold, all_bold, r.target_text, r.target_label,
-                    r.assignee)
+                    r.assignee, r.page)
         if lines and _continues(lines[-1], line):
             prev = lines[-1]
             prev.text = f"{prev.text} {line.text}".strip()

@@ -21,7 +21,7 @@ from ...core import vn
 from ...core.findings import INFO
 from ..model import Plan, Report, Unit, Upward
 from . import deadlines
-from .parse import Context
+from .parse import SIGNATURE as _SIGNATURE, Context
 from .text import Line, drop_prefix, key, keys, split_sentences, strip_end
 
 _GENERAL = keys("trách nhiệm chung", "chế độ", "công tác báo cáo", "thông tin báo cáo",
@@ -39,12 +39,19 @@ _ALL_UNITS = re.compile(r"^(?:Các|Mọi|Tất\s+cả\s+các)\s+(?:cơ\s+quan|đ
 _SUBJECT = re.compile(r"^(?:Giao\s+|Đề\s+nghị\s+)?(?P<name>[A-ZĐÀ-Ỹ][^,;:.()]{2,80}?)\s+"
                       r"(?:chịu\s+trách\s+nhiệm|có\s+trách\s+nhiệm)\b")
 _VERB_RX = re.compile(r"(?<!các )(?<!Các )\b(" + "|".join(_VERBS) + r")\b")
+_NUMS = r"((?:\d+\s*(?:,|và|-|–|đến|tới)\s*)*\d+)"
 _REF = re.compile(
     r"chỉ\s+tiêu\s+(?:số\s+)?(\d+)\.(\d+)"
-    r"|(?:các\s+)?chỉ\s+tiêu(?:\s+số)?\s*((?:\d+\s*(?:,|và|-|–|đến|tới)\s*)*\d+)?\s*"
-    r"(?:của|thuộc|tại|trong)\s+(?:các\s+)?mục(?:\s+tiêu)?(?:\s+số)?\s+(\d+)"
-    r"|mục(?:\s+tiêu)?(?:\s+số)?\s+(\d+)")
-_HAS_REF = re.compile(r"(?:chỉ\s+tiêu|mục(?:\s+tiêu)?)(?:\s+số)?\s+\d")
+    r"|(?:các\s+)?chỉ\s+tiêu(?:\s+số)?\s*" + _NUMS + r"?\s*"
+    r"(?:\(\s*|(?:của|thuộc|tại|trong)\s+)?(?:các\s+)?mục(?:\s+tiêu)?(?:\s+số)?\s+(\d+)"
+    r"|mục(?:\s+tiêu)?(?:\s+số)?\s+(\d+)"
+    # "chỉ tiêu 1, 2 lĩnh vực chính trị", "các chỉ tiêu thuộc lĩnh vực kinh tế, lao động"
+    r"|(?:các\s+)?chỉ\s+tiêu(?:\s+số)?\s*" + _NUMS + r"?\s*(?:của\s+|thuộc\s+|trong\s+)?"
+    r"(?:các\s+)?lĩnh\s+vực\s+([^;.()]+?)(?=\s+và\s+(?:các\s+)?chỉ\s+tiêu|\s*[;.(]|$)")
+_HAS_REF = re.compile(r"(?:chỉ\s+tiêu|mục(?:\s+tiêu)?)(?:\s+số)?\s+\d"
+                      r"|chỉ\s+tiêu\s+(?:\d+(?:\s*,\s*\d+)*\s+)?(?:của\s+|thuộc\s+|trong\s+)?"
+                      r"(?:các\s+)?lĩnh\s+vực\s+\w")
+_ONLY_NOTE = re.compile(r"\((?![^)]*(?:chỉ\s+tiêu|mục\s+tiêu))[^)]*\)")
 
 
 class Organisation:
@@ -92,8 +99,9 @@ class Organisation:
 
     def _unlabelled_heading(self, line: Line) -> bool:
         t = line.text
-        return (len(t.split()) <= 12 and t[-1:] not in ".;" and _looks_like_name(t)
-                and (line.all_bold or t.endswith(":") or _starts_with_unit_word(t)))
+        return (len(t.split()) <= 20 and t[-1:] not in ".;" and _looks_like_name(t, 20)
+                and (line.all_bold or t.endswith(":") or _starts_with_unit_word(t))
+                and (len(t.split()) <= 12 or not _VERB_RX.search(t)))
 
     def heading(self, line: Line) -> tuple[list[str], str] | None:
         """(unit names, text after them) for a heading; ([], "") for a general one;
@@ -136,6 +144,7 @@ class Organisation:
             units = [self.unit(strip_end(m.group("name")))]
         self.reports(text, line)
         task, refs = self.assignment(text, line)
+        proposed = self.data_duties(text) if units and not refs else []
         if units is None:
             if self._is_report_sentence(text):
                 return
@@ -150,8 +159,65 @@ class Organisation:
                 if code not in u.indicators:
                     u.indicators.append(code)
                     self.assignments += 1
+                    self.ctx.note("assignment", u.name, code, line, 0.9)
+            for code, how in proposed:
+                if code not in u.indicators:
+                    u.indicators.append(code)
+                    self.assignments += 1
+                    self.ctx.note("assignment", u.name, code, line, 0.4,
+                                  "Đề xuất: câu không ghi số chỉ tiêu mà tả số liệu đơn vị "
+                                  f"thu thập ({how}); hãy xác nhận hoặc bỏ.")
             if task:
                 u.tasks.append(task)
+
+    def data_duties(self, text: str) -> list[tuple[str, str]]:
+        """Indicators a unit is to report that a sentence describes in words, not codes
+        ("thu thập, thống kê số liệu về số nạn nhân bị bạo lực gia đình được tiếp cận các
+        dịch vụ hỗ trợ"): (code, how it was matched) for each clause naming data that
+        matches an indicator's wording, or the same national indicator (catalog)."""
+        out: list[tuple[str, str]] = []
+        for sentence in re.split(r"(?<=[a-zà-ỹ)])\.\s+", text):
+            # "thu thập số liệu về A; B": the verb covers the whole list after it
+            clauses = sentence.split(";")
+            first = next((i for i, c in enumerate(clauses) if _DATA.search(key(c))), None)
+            if first is not None:
+                out.extend(p for p in self._data_clauses(clauses[first:])
+                           if p[0] not in [c for c, _ in out])
+        return out
+
+    def _data_clauses(self, clauses: list[str]) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for clause in clauses:
+            words = _pairs(clause)
+            best = max(((len(words & _pairs(i.text)) / max(len(_pairs(i.text)), 1), i.code)
+                        for i in self.plan.indicators), default=(0, None))
+            if best[0] >= 0.6:
+                if best[1] not in [c for c, _ in out]:
+                    out.append((best[1], "trùng cách diễn đạt của chỉ tiêu"))
+                continue
+            code = self._national_match(clause)
+            if code and code not in [c for c, _ in out]:
+                out.append((code, "cùng chỉ tiêu quốc gia"))
+        return out
+
+    def _national_match(self, clause: str) -> str | None:
+        """The plan's indicator that the national catalog links to the same national
+        target as ``clause``, when both links are kept."""
+        from .. import catalog
+
+        try:
+            want = catalog.link(clause)
+        except Exception:   # noqa: BLE001 - the catalog only helps; a failure proposes nothing
+            return None
+        if want.code is None or want.confidence < catalog.KEEP:
+            return None
+        for ind in self.plan.indicators:
+            for t in ind.targets:
+                got = catalog.link(ind.text, t.unit)
+                if got.code and got.confidence >= catalog.KEEP and \
+                        got.code.rstrip("abcdefgh") == want.code.rstrip("abcdefgh"):
+                    return ind.code
+        return None
 
     def assignment(self, text: str, line: Line) -> tuple[str, list[str]]:
         """(task text without the assignment, indicator codes named)."""
@@ -174,12 +240,19 @@ class Organisation:
         return strip_end(task), codes
 
     def refs(self, low: str, line: Line) -> list[str]:
-        low = re.sub(r"\([^)]*\)", " ", low)
+        low = _ONLY_NOTE.sub(" ", low)     # "(8/3)" goes, "(chỉ tiêu 1, 2 của Mục tiêu 2)" stays
         low = re.sub(r"\s+", " ", low)
         out: list[str] = []
         for m in _REF.finditer(low):
             if m.group(1):
                 wanted = [f"{int(m.group(1))}.{int(m.group(2))}"]
+            elif m.group(7):
+                goal = self._field_goal(m.group(7), line)
+                if goal is None:
+                    continue
+                nums = _numbers(m.group(6)) if m.group(6) else None
+                wanted = ([f"{goal}.{n}" for n in nums] if nums
+                          else self._goal_codes(goal, line))
             elif m.group(4):
                 goal = int(m.group(4))
                 nums = _numbers(m.group(3)) if m.group(3) else None
@@ -195,6 +268,27 @@ class Organisation:
                 elif code not in out:
                     out.append(code)
         return out
+
+    def _field_goal(self, field: str, line: Line) -> int | None:
+        """The goal a field names ("lĩnh vực văn hóa, thông tin" -> the goal titled "Lĩnh
+        vực văn hóa, thông tin" or "Trong lĩnh vực văn hóa, thông tin"): the goal whose
+        title shares the most leading words with it, at least two (or all of them)."""
+        want = _field_words(field)
+        best, best_n = None, 0
+        for g in self.plan.goals:
+            have = _field_words(g.title)
+            n = 0
+            for a, b in zip(want, have):
+                if a != b:
+                    break
+                n += 1
+            if n > best_n:
+                best, best_n = g.number, n
+        if best is None or best_n < min(2, len(want)):
+            self.ctx.add("unknown_field", f"Câu giao chỉ tiêu nhắc tới lĩnh vực “{field}” nhưng "
+                         "không khớp với mục tiêu nào của kế hoạch.", line)
+            return None
+        return best
 
     def _goal_codes(self, goal: int, line: Line) -> list[str]:
         codes = [i.code for i in self.plan.indicators if i.goal == goal]
@@ -217,6 +311,8 @@ class Organisation:
             if any(x.kind == r.kind and x.due == r.due for x in self.plan.reports):
                 continue
             self.plan.reports.append(Report(kind=r.kind, due=r.due, to=r.to))
+            self.ctx.note("deadline", r.kind, deadlines.due_text(r.due), line,
+                          0.9 if r.to else 0.7, "" if r.to else "Không rõ nơi nhận báo cáo.")
         if found.upward and deadlines.is_own(found.upward_to, self.plan.issuer, []):
             # "Tổng hợp, báo cáo kết quả về UBND xã trước ngày 20/12": the plan's own
             # office is the recipient, so this is the units' report, not the one upward
@@ -224,11 +320,37 @@ class Organisation:
                                             x.due == found.upward_due for x in self.plan.reports):
                 self.plan.reports.append(Report(found.upward_kind, found.upward_due,
                                                 found.upward_to))
+                self.ctx.note("deadline", found.upward_kind, deadlines.due_text(found.upward_due), line,
+                              0.7, "Câu nói báo cáo gửi chính cơ quan ban hành; đã hiểu là "
+                              "hạn các đơn vị gửi báo cáo về.")
         elif found.upward:
             up = self.plan.upward or Upward()
+            if up.to is None or (up.due is None and found.upward_due):
+                self.ctx.note("upward", found.upward_to or "", deadlines.due_text(found.upward_due),
+                              line, 0.85)
             up.to = up.to or found.upward_to
             up.due = up.due or found.upward_due
             self.plan.upward = up
+
+
+#: a sentence about data a unit collects or reports ("thu thập, thống kê số liệu về …")
+_DATA = re.compile(r"thu thập|thống kê|số liệu")
+_STOP = {"tỷ", "lệ", "số", "các", "những", "đạt", "trên", "dưới", "từ", "trở", "lên", "về",
+         "năm", "có", "và", "của", "được"}
+
+
+def _pairs(text: str) -> set[tuple[str, str]]:
+    """Word pairs of a text (Vietnamese words are mostly two syllables), without figures
+    and the words every indicator has ("tỷ lệ", "đạt")."""
+    k = re.sub(r"[^\w\s]|\d", " ", key(text))
+    words = [w for w in k.split() if w not in _STOP]
+    return set(zip(words, words[1:]))
+
+
+def _field_words(text: str) -> list[str]:
+    k = re.sub(r"[^\w\s]", " ", key(text))
+    k = re.sub(r"^\s*(?:trong\s+|về\s+)?(?:các\s+)?(?:lĩnh\s+vực\s+)?", "", k)
+    return k.split()
 
 
 def _depth(label: str | None) -> int:
@@ -268,9 +390,12 @@ def _starts_with_unit_word(text: str) -> bool:
     return any(k == w or k.startswith(w + " ") for w in _UNIT_WORDS)
 
 
-def _looks_like_name(text: str) -> bool:
+def _looks_like_name(text: str, words: int = 16) -> bool:
     t = text.strip()
-    return bool(t) and t[0].isupper() and len(t.split()) <= 16
+    return bool(t) and t[0].isupper() and len(t.split()) <= words and not _SIGNATURE.match(t)
+
+
+
 
 
 def _split_name(text: str) -> tuple[str | None, str]:
@@ -279,7 +404,8 @@ def _split_name(text: str) -> tuple[str | None, str]:
         name, rest = text.split(":", 1)
         if _looks_like_name(name) and len(name.split()) <= 16:
             return name.strip(), rest.strip()
-    if text[-1:] not in ".;" and _looks_like_name(text) and len(text.split()) <= 16:
+    if text[-1:] not in ".;" and _looks_like_name(text, 20) and (
+            len(text.split()) <= 16 or not _VERB_RX.search(text)):
         return strip_end(text), ""
     m = _VERB_RX.search(text)
     if m and m.start() > 0 and 2 <= len(text[:m.start()].split()) <= 16 \
@@ -304,16 +430,33 @@ def parse_report_lines(lines: list[Line], plan: Plan, ctx: Context) -> None:
         org.reports(strip_end(line.text), line)
 
 
-def assign_from_table(rows: list, plan: Plan) -> int:
+def _comma_units(text: str) -> list[str]:
+    """"Phòng Kinh tế, Trạm Y tế xã" -> two units; "Trung tâm Văn hóa, Thông tin và Thể
+    thao phường" stays one (what follows the comma does not start like a unit)."""
+    parts = re.split(r",\s*(?=[A-ZĐÀ-Ỹ])", text)
+    out = [parts[0]]
+    for p in parts[1:]:
+        if _starts_with_unit_word(p):
+            out.append(p)
+        else:
+            out[-1] = f"{out[-1]}, {p}"
+    return out
+
+
+def assign_from_table(rows: list, plan: Plan, ctx: Context | None = None) -> int:
     """Assignments from the "Đơn vị chủ trì" column of a table of indicators: each
     named unit (one of the plan's, or a new one) reports that indicator. Several units
     in one cell are separated by ";" or by a comma before a capital letter."""
     added = 0
-    for names, code, _line in rows:
-        for name in re.split(r"\s*;\s*|\s*\n\s*|,\s*(?=[A-ZĐÀ-Ỹ])", names):
+    for names, code, line in rows:
+        parts = [p for chunk in re.split(r"\s*;\s*|\s*\n\s*", names)
+                 for p in _comma_units(chunk)]
+        for name in parts:
             name = strip_end(name).strip(" ,")
             if not name:
                 continue
+            if ctx is not None:
+                ctx.note("assignment", name, code, line, 0.9)
             unit = plan.unit(name)
             if unit is None:
                 unit = Unit(name=name)
