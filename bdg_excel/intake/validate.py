@@ -46,6 +46,10 @@ def check_return(data: ReturnData, plan: Plan, *, period: str | None = None,
     if not out.recognised or out.held:
         return out
     expected = plan.unit_targets(out.unit)
+    if not expected and not out.unit.tasks:
+        # the form had nothing to fill ("Đơn vị chỉ cần ký và gửi lại biểu"): returned as
+        # it was sent, signed or not, it is the unit's return, not a form without a table
+        out.findings = [f for f in out.findings if f.code != "no_table"]
     from ..forms.generate import form_version  # local import: the writer is not needed to read
 
     old_form = bool(out.form_version) and out.form_version != form_version(plan, out.unit)
