@@ -27,6 +27,8 @@ from .report.workbook import internal_path, report_path
 from .workflow import StatusLine, status
 
 MAX_UPLOAD = MAX_BYTES   # the safety scan refuses larger files anyway
+#: what a drop may hold: workbooks, and the containers collect opens (.zip, saved e-mails)
+DROP_SUFFIXES = RETURN_SUFFIXES + (".zip", ".7z", ".eml", ".msg")
 
 
 @dataclass
@@ -57,12 +59,18 @@ class Overview:
 
 
 def inbox_files(ws: Workspace) -> list[str]:
-    """Names waiting in inbox/ (what ``collect`` would read; lock and temporary files
-    excluded)."""
+    """Names waiting in inbox/ and its folders, as paths from inbox/ ("Trạm Y tế/bc.xlsx"):
+    what ``collect`` would read (lock and temporary files and links excluded)."""
     if not ws.inbox.is_dir():
         return []
-    return sorted(p.name for p in ws.inbox.iterdir()
-                  if p.is_file() and not p.is_symlink() and not p.name.startswith((".", "~$")))
+    out = []
+    for folder, dirs, files in os.walk(ws.inbox):
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
+        for name in files:
+            path = Path(folder, name)
+            if not path.is_symlink() and not name.startswith((".", "~$")):
+                out.append(path.relative_to(ws.inbox).as_posix())
+    return sorted(out)
 
 
 def overview(ws: Workspace, plan: Plan, period: str, *, today: date) -> Overview:
@@ -150,9 +158,9 @@ def add_to_inbox(ws: Workspace, name: str, data: bytes, *, now: datetime | None 
     from .mail.imap import _safe_name, _write_new
 
     safe = _safe_name(name)
-    if Path(safe).suffix.lower() not in RETURN_SUFFIXES:
+    if Path(safe).suffix.lower() not in DROP_SUFFIXES:
         raise UsageError(f"Tệp “{safe}” không phải bảng tính: chỉ nhận tệp "
-                         f"{', '.join(RETURN_SUFFIXES)}.")
+                         f"{', '.join(DROP_SUFFIXES)}.")
     if len(data) > max_bytes:
         raise UsageError(f"Tệp “{safe}” quá lớn: tối đa {size_text(max_bytes)} mỗi tệp.")
     if not data:

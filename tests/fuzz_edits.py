@@ -5,9 +5,10 @@ A case is a filled form plus a sequence of edits (hypothesis draws them); each e
 applied through openpyxl the way a unit would in Excel (unprotect, insert and delete rows
 and columns, merge, sort, move the table, rename and copy sheets, retype codes, paste
 formats and odd values), and the last step may save the file through LibreOffice in
-another format. :func:`check_case` runs ``bdg-excel consolidate`` and asserts the promise:
-exit 0, every input byte archived, every filled value through exactly or named in a
-finding.
+another format, and :func:`wrap` may put it into the way it travels (a folder of inbox/,
+a .zip with or without the UTF-8 flag, a saved e-mail). :func:`check_case` runs
+``bdg-excel consolidate`` and asserts the promise: exit 0, every input byte archived,
+every filled value through exactly or named in a finding.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Edit:
 class Case:
     edits: list[Edit]
     convert: str | None = None        # LibreOffice target format: xlsx, ods, xls
+    container: str | None = None      # how it arrives: see CONTAINERS
     name: str = "tra-ve.xlsx"
     expected: dict[str, float | None] = field(default_factory=dict)  # code -> value an
     #   edit typed over the filled one (None: not a number, so a finding must name it)
@@ -197,6 +199,58 @@ def convert(path: Path, fmt: str, profile_dir: Path) -> Path:
     return final
 
 
+#: how a return arrives besides dropped as it is
+CONTAINERS = (None, "folder", "zip", "zip-no-utf8-flag", "zip-in-zip", "eml")
+
+
+def wrap(path: Path, container: str | None) -> Path:
+    """Put the return at ``path`` (in inbox/) into ``container``; the path now in inbox/."""
+    import io
+    import zipfile
+    from email.message import EmailMessage
+
+    if container is None:
+        return path
+    inbox, data, name = path.parent, path.read_bytes(), f"Báo cáo đơn vị {path.name}"
+    path.unlink()
+    if container == "folder":
+        dest = inbox / "Đơn vị" / "năm 2026" / name
+        dest.parent.mkdir(parents=True)
+        dest.write_bytes(data)
+        return dest
+    if container == "eml":
+        msg = EmailMessage()
+        msg["From"], msg["Subject"] = "donvi@example.vn", "Gửi báo cáo"
+        msg["Date"] = "Mon, 16 Nov 2026 08:00:00 +0700"
+        msg.set_content("Kính gửi phòng.")
+        msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+        dest = inbox / "thư đơn vị.eml"
+        dest.write_bytes(bytes(msg))
+        return dest
+
+    def zipped(members: dict[str, bytes]) -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for n, d in members.items():
+                zf.writestr(n, d)
+        return buf.getvalue()
+
+    blob = zipped({f"bao-cao/{name}": data})
+    if container == "zip-in-zip":
+        blob = zipped({"trong.zip": blob})
+    if container == "zip-no-utf8-flag":   # clear bit 11 of the flags, names stay UTF-8
+        raw = bytearray(blob)
+        for sig, at in ((b"PK\x03\x04", 7), (b"PK\x01\x02", 9)):
+            i = raw.find(sig)
+            while i >= 0:
+                raw[i + at] &= 0xF7
+                i = raw.find(sig, i + 4)
+        blob = bytes(raw)
+    dest = inbox / "gói báo cáo.zip"
+    dest.write_bytes(blob)
+    return dest
+
+
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -205,12 +259,12 @@ def check_case(ws, filled: dict[str, float], case: Case) -> None:
     """Run consolidate on the workspace (the case's file in inbox/) and assert."""
     from bdg_excel.cli import main
 
-    inputs = {p.name: sha(p) for p in ws.inbox.iterdir()}
+    inputs = {p.name: sha(p) for p in ws.inbox.rglob("*") if p.is_file()}
     code = main(["consolidate", "-w", str(ws.root), "-q", "--workers", "1"])
     assert code == 0, f"consolidate exited {code} for {[str(e) for e in case.edits]}"
     archived = {sha(p) for p in ws.archive.rglob("*") if p.is_file()}
     assert set(inputs.values()) <= archived, "an input's bytes are not in archive/"
-    assert not list(ws.inbox.iterdir()), "a file was left in inbox/"
+    assert not list(ws.inbox.iterdir()), "a file or folder was left in inbox/"
     db = sqlite3.connect(ws.ledger_path)
     try:
         (file_id, status), = db.execute("SELECT id, status FROM files ORDER BY id DESC LIMIT 1")

@@ -52,6 +52,15 @@ def fill(plan, forms, unit, out, value=10, **over):
     return fill_form(form_of(forms, unit), out, rows, tasks)
 
 
+def settled(folder: Path) -> None:
+    """Every file under ``folder`` finished arriving long ago (none is still being copied
+    in: test_containers has those)."""
+    old = datetime(2026, 11, 2, 8, 0).timestamp()
+    for p in folder.rglob("*"):
+        if p.is_file() and not p.is_symlink():
+            os.utime(p, (old, old))
+
+
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -90,6 +99,7 @@ def test_every_input_survives_and_each_gets_its_finding(binhlu, tmp_path):
     (ws.inbox / "lien-ket.xlsx").symlink_to(good)
     before = {p.name: sha(p) for p in ws.inbox.iterdir() if p.is_file() and not p.is_symlink()}
     before["inner.xlsx"] = sha(ws.inbox / "thu-muc" / "inner.xlsx")
+    settled(ws.inbox)
 
     res = collect(ws, plan, period=period, workers=1)
 
@@ -105,12 +115,15 @@ def test_every_input_survives_and_each_gets_its_finding(binhlu, tmp_path):
     assert by_name[unicodedata.normalize("NFC", nfd)].unit == TTDV
     long_rec = next(f for f in res.files if f.name.startswith("Báo cáo kết quả"))
     assert long_rec.unit == TTDV and len(long_rec.archive_path.name.encode()) <= 200
-    assert {f.code for f in res.skipped} == {"folder", "symlink"}
+    assert {f.code for f in res.skipped} == {"symlink"}
+    # a folder is read like inbox/ itself; the archive keeps the folder
+    inner = by_name["thu-muc/inner.xlsx"]
+    assert inner.status == "rejected" and inner.archive_path.parent.name == "thu-muc"
     # every input's bytes are still somewhere in the workspace, whatever happened
     assert set(before.values()) <= all_hashes(ws.root)
-    # only what we do not take is left in inbox/
+    # only what we do not take is left in inbox/ (the folder, emptied, is gone)
     assert sorted(p.name for p in ws.inbox.iterdir()) == sorted(
-        ["thu-muc", "lien-ket.xlsx", "~$BDG_2026_lock.xlsx"])
+        ["lien-ket.xlsx", "~$BDG_2026_lock.xlsx"])
     # a second file of the same name gets its own archive name
     again = fill(plan, forms, VHXH, ws.inbox / "BDG_2026_VHXH.xlsx", value=12)
     res2 = collect(ws, plan, period=period, workers=1)
@@ -332,6 +345,8 @@ def _populate(ws, plan, forms, tmp_path) -> None:
         at(dest, f"2026-11-{1 + n % 28:02d}T{8 + n % 9:02d}:{n % 60:02d}:00")
     shutil.copy(CORPUS / "empty.xlsx", ws.inbox / "rong.xlsx")
     shutil.copy(CORPUS / "billion-laughs.xlsx", ws.inbox / "bom.xlsx")
+    for name in ("rong.xlsx", "bom.xlsx"):   # arrived after the others, long before the runs
+        at(ws.inbox / name, "2026-11-30T08:00:00")   # (so not still arriving)
 
 
 def _state(ws, plan, period):
@@ -458,3 +473,32 @@ def test_earliest_copy_of_identical_returns_is_the_original(make_workspace):
     by_name = {cf.name: cf.status for cf in res.files}
     assert by_name["kt.xlsx"] == "accepted"
     assert by_name["kt (2).xlsx"] == "duplicate"
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_a_form_with_nothing_to_fill_returned_as_sent_is_the_units_return(tmp_path, signed):
+    """"Đơn vị chỉ cần ký và gửi lại biểu": the unit does exactly that, and its return
+    is accepted (not "no table, use the form you were sent")."""
+    import json
+
+    from cycle_helpers import DATA, plan_workspace
+
+    data = json.loads((DATA / "plans" / "binh-lu.json").read_text(encoding="utf-8"))
+    data["units"].append({"name": "Hội Nông dân xã", "indicators": [], "tasks": [],
+                          "email": None})
+    ws, plan, forms = plan_workspace(tmp_path / "ws", data)
+    form = forms["Hội Nông dân xã"].path
+    back = ws.inbox / form.name
+    if signed:   # the head of the office typed a name under "Thủ trưởng đơn vị"
+        wb = openpyxl.load_workbook(form)
+        sheet = wb[layout.FORM_SHEET]
+        last = sheet.max_row
+        sheet.cell(last, 1).value = "Nguyễn Văn A"
+        wb.save(back)
+    else:
+        shutil.copyfile(form, back)
+    res = collect(ws, plan, period="2026", workers=1, now=datetime(2026, 11, 20, 9))
+    (cf,) = res.files
+    assert (cf.unit, cf.status) == ("Hội Nông dân xã", "accepted"), cf.findings
+    assert not [f for f in cf.findings if f.severity == "error"]
+    assert not cf.feedback

@@ -7,6 +7,7 @@ return is accepted."""
 from __future__ import annotations
 
 import os
+from datetime import datetime
 import shutil
 import subprocess
 import zipfile
@@ -208,6 +209,9 @@ def test_a_signed_pdf_beside_a_units_workbook_is_kept_not_rejected(binhlu):
     (ws.inbox / (form.stem + "_ky.PDF")).write_bytes(pdf + b"2")     # the form name, a suffix
     (ws.inbox / "bao-cao.pdf").write_bytes(pdf + b"3")               # nobody's: still a return
     (ws.inbox / (form.stem + "-scan.pdf")).write_bytes(b"PK\x03\x04 not a pdf")
+    # copied in long ago (a broken file modified seconds ago is still arriving)
+    long_ago = datetime(2026, 11, 2, 8).timestamp()
+    os.utime(ws.inbox / (form.stem + "-scan.pdf"), (long_ago, long_ago))
     res = collect(ws, plan, period=period, workers=1)
     assert sorted(p.name for _, p in res.signed) == sorted([form.stem + ".pdf",
                                                               form.stem + "_ky.PDF"])
@@ -266,9 +270,45 @@ def test_feedback_on_a_return_saved_by_libreoffice_or_gnumeric_is_made_from_its_
     assert wb.sheetnames[0] == LIST_SHEET
     for f in sent:
         assert wb[f.sheet][f.cell].fill.fgColor.rgb[-6:] == ERROR_FILL
+    assert selected_sheets(out) == [LIST_SHEET]   # never grouped with the form sheet
     # the unit's figures read back the same from the copy
     again = check_return(read_return(out), plan, period=period)
     assert [v.to_row() for v in again.values] == [v.to_row() for v in chk.values]
+
+
+def selected_sheets(path: Path) -> list[str]:
+    """The sheets a workbook opens selected (Excel groups several selected sheets)."""
+    wb = openpyxl.load_workbook(path)
+    return [s.title for s in wb.worksheets if s.sheet_view.tabSelected]
+
+
+@pytest.mark.parametrize("written", ['tabSelected="true"', 'tabSelected="1"',
+                                     "tabSelected='true'"])
+def test_the_feedback_copy_selects_only_its_list_sheet_however_the_return_said_selected(
+        binhlu, tmp_path, written):
+    """LibreOffice writes tabSelected="true" on the sheet it saved with: the copy must
+    clear it like Excel's "1", or Excel opens the form grouped with the new sheet."""
+    from bdg_excel.intake.returns import read_return
+    from bdg_excel.intake.validate import check_return
+    from bdg_excel.intake import feedback
+
+    ws, plan, period, forms = binhlu
+    codes = [t.code for t in plan.unit_targets(plan.unit(TTDV)) if t.measure != "yesno"]
+    src = _fill(plan, forms, TTDV, tmp_path / "ttdv.xlsx", **{codes[0]: Fill(value="mười")})
+    saved = tmp_path / "saved.xlsx"
+    with zipfile.ZipFile(src) as zi, zipfile.ZipFile(saved, "w", zipfile.ZIP_DEFLATED) as zo:
+        for item in zi.infolist():
+            data = zi.read(item)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                data = data.replace(b'tabSelected="1"', b"").replace(
+                    b"<sheetView ", f"<sheetView {written} ".encode(), 1)
+            zo.writestr(item, data)
+    assert TTDV and layout.FORM_SHEET in selected_sheets(saved)
+    chk = check_return(read_return(saved), plan, period=period)
+    sent = [f for f in feedback.to_send(chk.findings) if f.cell]
+    out = tmp_path / "fb.xlsx"
+    assert annotate(saved, sent, out, text="Kính gửi: X\n")
+    assert selected_sheets(out) == [LIST_SHEET]
 
 
 def test_a_workbook_neither_way_can_copy_gives_the_message_only(tmp_path):

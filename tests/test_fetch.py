@@ -302,3 +302,31 @@ def test_cli_fetch_then_collect(imap_server, returns, capsys, monkeypatch):
     monkeypatch.setenv("BDG_IMAP_PASSWORD", "sai")
     assert main(args) == 1
     assert "từ chối đăng nhập" in capsys.readouterr().err
+
+
+def test_a_zip_attached_to_a_message_is_fetched_and_its_forms_keep_the_mail_origin(
+        imap_server, returns):
+    """A unit office zips its two units' forms into one attachment: both arrive, each
+    with the message's sender and time."""
+    import io
+    import zipfile
+
+    ws, plan, period, data = returns
+    t1 = datetime(2026, 11, 26, 14, 5, tzinfo=ICT)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("Trạm Y tế.xlsx", data["Trạm Y tế xã"])
+        zf.writestr("Công an.xlsx", data["Công an xã"])
+    deliver(imap_server, message("vanphong@binhlu.gov.vn", t1, "Hai báo cáo",
+                                 [("hai báo cáo.zip", buf.getvalue())]))
+    res = fetch_mail(ws, settings(imap_server))
+    assert [p.name for p in res.files] == ["hai báo cáo.zip"]
+    collected = collect_inbox(ws, plan, period, workers=1)
+    by_name = {cf.name: cf for cf in collected.files}
+    assert by_name["hai báo cáo.zip/Trạm Y tế.xlsx"].unit == "Trạm Y tế xã"
+    assert by_name["hai báo cáo.zip/Công an.xlsx"].unit == "Công an xã"
+    with Ledger(ws.ledger_path) as led:
+        recs = {r.original_name: r for r in led.files()}
+    for name in ("hai báo cáo.zip/Trạm Y tế.xlsx", "hai báo cáo.zip/Công an.xlsx"):
+        assert recs[name].received_at == local_iso(t1)
+        assert recs[name].sender == "vanphong@binhlu.gov.vn"

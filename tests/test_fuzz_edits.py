@@ -53,15 +53,18 @@ def run_case(base, case: fz.Case, nums: list, lo_profile: Path | None = None) ->
         path = fill_form(form, ws.inbox / case.name, fills, tasks)
         fz.apply(path, case)
         if case.convert:
-            fz.convert(path, case.convert, lo_profile)
+            path = fz.convert(path, case.convert, lo_profile)
+        fz.wrap(path, case.container)
         fz.check_case(ws, {c: float(f.value) for c, f in fills.items()}, case)
 
 
 @settings(max_examples=25, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(edits=edits, nums=values)
-def test_random_unit_edits_never_stop_the_run_nor_lose_a_value(base, edits, nums):
-    run_case(base, fz.Case(edits), nums)
+@given(edits=edits, nums=values, container=st.sampled_from(fz.CONTAINERS))
+def test_random_unit_edits_never_stop_the_run_nor_lose_a_value(base, edits, nums, container):
+    """… however the return arrives: as it is, in a folder, a zip, a zip in a zip, a
+    saved e-mail."""
+    run_case(base, fz.Case(edits, container=container), nums)
 
 
 @pytest.mark.libreoffice
@@ -70,5 +73,6 @@ def test_random_unit_edits_never_stop_the_run_nor_lose_a_value(base, edits, nums
 def test_edits_then_saved_by_libreoffice(base, tmp_path, fmt):
     case = fz.Case([fz.Edit("unprotect"), fz.Edit("insert_rows_above", 1, 1),
                     fz.Edit("merge_over_input", 1), fz.Edit("odd_value", 2, 1),
-                    fz.Edit("rename_sheet", 0)], convert=fmt)
+                    fz.Edit("rename_sheet", 0)], convert=fmt,
+                   container={"ods": "zip", "xls": "eml", "xlsx": "folder"}[fmt])
     run_case(base, case, [12, 3.5, 0, 1234567, 45, 7.25, 60, 8], tmp_path / "lo")

@@ -64,8 +64,12 @@ def token(client) -> str:
 
 
 def post(client, url, data=None, **kw):
+    """A POST as the page sends it: the token in the form, and for an upload (multipart)
+    in the address, where it is checked before the body is read."""
     data = dict(data or {})
     data.setdefault("csrf", token(client))
+    if kw.get("content_type") == "multipart/form-data" and "?" not in url:
+        url = f"{url}?csrf={data['csrf']}"
     return client.post(url, data=data, headers={**HOST, **kw.pop("headers", {})}, **kw)
 
 
@@ -475,13 +479,13 @@ def test_an_oversize_upload_is_refused(tmp_path, monkeypatch):
     client = create_app(ws.root, max_upload=10_000).test_client()
     csrf = token(client)
     # one file over the limit within a request the server still reads
-    r = client.post("/nhan-tep", data={"csrf": csrf, "tep": (io.BytesIO(b"PK" + b"x" * 20_000),
-                                                                "lon.xlsx")},
+    r = client.post(f"/nhan-tep?csrf={csrf}", data={"tep": (io.BytesIO(b"PK" + b"x" * 20_000),
+                                                            "lon.xlsx")},
                     headers=HOST, content_type="multipart/form-data")
     assert r.status_code == 400 and "quá lớn" in r.get_data(as_text=True)
     # a request over the whole limit: refused before it is read
-    r = client.post("/nhan-tep", data={"csrf": csrf, "tep": (io.BytesIO(b"x" * 2_000_000),
-                                                                "rat-lon.xlsx")},
+    r = client.post(f"/nhan-tep?csrf={csrf}", data={"tep": (io.BytesIO(b"x" * 2_000_000),
+                                                            "rat-lon.xlsx")},
                     headers=HOST, content_type="multipart/form-data")
     assert r.status_code == 413 and "Tệp quá lớn" in r.get_data(as_text=True)
     assert not cycle.inbox_files(ws) and not list(ws.inbox.iterdir())
@@ -560,14 +564,17 @@ def test_a_busy_workspace_is_a_vietnamese_message(site):
     ws, plan, app, client = site
     csrf = token(client)
     with ws.lock():    # as a CLI run holds it
-        r = client.post("/nhan-tep", data={"csrf": csrf, "tep": (io.BytesIO(b"PK"), "a.xlsx")},
+        r = client.post(f"/nhan-tep?csrf={csrf}", data={"tep": (io.BytesIO(b"PK"), "a.xlsx")},
                         headers=HOST, content_type="multipart/form-data")
         assert r.status_code == 409
         assert "đang được một lệnh bdg-excel khác sử dụng" in r.get_data(as_text=True)
-        state, html = finish(client, client.post("/tao-bieu", data={"csrf": csrf},
-                                                 headers=HOST))
-    assert state == "failed"
-    assert "đang được một lệnh bdg-excel khác sử dụng" in html
+        # every action answers alike: 409 and the message, no job started
+        for url in ("/tao-bieu", "/tong-hop", "/gui-bieu", "/nhac"):
+            r = client.post(url, data={"csrf": csrf, "ky": "2026"}, headers=HOST)
+            html = r.get_data(as_text=True)
+            assert r.status_code == 409, url
+            assert "đang được một lệnh bdg-excel khác sử dụng" in html
+            assert str(ws.root) not in html and ws.root.name in html
     assert not cycle.inbox_files(ws) and not ws.forms_dir.exists()
 
 
@@ -844,3 +851,152 @@ def test_an_outbox_that_is_a_link_offers_nothing(site, tmp_path):
     assert cycle.outputs(ws) == []
     r = client.get("/tai/forms/x.xlsx", headers=HOST)
     assert r.status_code == 400 and SECRET not in r.get_data(as_text=True)
+
+
+# -- containers and the small gaps of the upload --------------------------------------------
+def test_a_dropped_zip_and_saved_email_bring_their_units_figures(site, tmp_path):
+    import zipfile
+    from email.message import EmailMessage
+
+    ws, plan, app, client = site
+    forms = generate(ws, plan, "2026")
+    units = [u.name for u in plan.units if plan.unit_targets(u)]
+    fills = lambda u, v: {t.code: Fill(value="Có" if t.measure == "yesno" else v)  # noqa: E731
+                          for t in plan.unit_targets(plan.unit(u))}
+    a = fill_unit(plan, forms, units[0], tmp_path / "a.xlsx", fills(units[0], 5))
+    b = fill_unit(plan, forms, units[1], tmp_path / "b.xlsx", fills(units[1], 6))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.write(a, "Báo cáo/đơn vị 1.xlsx")
+    msg = EmailMessage()
+    msg["From"], msg["Date"], msg["Subject"] = "x@binhlu.gov.vn", "Mon, 16 Nov 2026 08:00 +0700", "BC"
+    msg.set_content("Gửi báo cáo")
+    msg.add_attachment(b.read_bytes(), maintype="application", subtype="octet-stream",
+                       filename="đơn vị 2.xlsx")
+    hostile = io.BytesIO()
+    with zipfile.ZipFile(hostile, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("../../thoat.xlsx", a.read_bytes())
+        zf.writestr("bom.xlsx", b"\0" * (25 * 1024 * 1024))
+    r = post(client, "/nhan-tep", {"ky": "2026", "tep": [
+        (io.BytesIO(buf.getvalue()), "hai báo cáo.zip"), (io.BytesIO(bytes(msg)), "thư.eml"),
+        (io.BytesIO(hostile.getvalue()), "độc hại.zip")]},
+        content_type="multipart/form-data")
+    assert r.status_code == 200 and "Đã lưu 3 tệp vào inbox/" in readable(r.get_data(as_text=True))
+    state, html = finish(client, post(client, "/tong-hop", {"ky": "2026"}))
+    text = readable(html)
+    assert state == "done"
+    assert "hai báo cáo.zip/Báo cáo/đơn vị 1.xlsx" in text and "thư.eml/đơn vị 2.xlsx" in text
+    # the officer is told which file inside was not read, and why
+    assert "độc hại.zip/../../thoat.xlsx" in text and "trỏ ra ngoài thư mục" in text
+    assert "độc hại.zip/bom.xlsx" in text and not (ws.root.parent / "thoat.xlsx").exists()
+    ov = cycle.overview(ws, plan, "2026", today=datetime(2026, 11, 20).date())
+    states = {u.line.unit: u.line.state for u in ov.units}
+    assert states[units[0]] == states[units[1]] == "accepted"
+    assert not cycle.inbox_files(ws)
+
+
+def test_a_body_over_the_limit_is_refused_from_its_length_before_it_is_read(tmp_path,
+                                                                             monkeypatch):
+    monkeypatch.setenv("BDG_TODAY", TODAY)
+    ws = init_workspace(tmp_path / "ws", "binh-lu")
+    app = create_app(ws.root, max_upload=10_000)
+    client = app.test_client()
+    csrf = token(client)
+    read = []
+
+    class Body(io.BytesIO):
+        def read(self, *a):
+            read.append(a)
+            return super().read(*a)
+
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    for url in (f"/nhan-tep?csrf={csrf}", "/nhan-tep", "/tong-hop"):
+        read.clear()
+        r = client.post(url, input_stream=Body(b"x" * 100), headers={
+            **HOST, "Content-Type": "multipart/form-data; boundary=x"},
+            environ_overrides={"CONTENT_LENGTH": str(limit + 1)})
+        assert r.status_code == 413 and "Tệp quá lớn" in r.get_data(as_text=True)
+        assert not read, url       # not a byte of the body was read
+    # a wrong token is refused before the body of an upload is read
+    read.clear()
+    r = client.post("/nhan-tep?csrf=sai", input_stream=Body(b"--x--"), headers={
+        **HOST, "Content-Type": "multipart/form-data; boundary=x"},
+        environ_overrides={"CONTENT_LENGTH": "5"})
+    assert r.status_code == 403 and not read
+    assert not list(ws.inbox.iterdir())
+
+
+def test_the_real_server_refuses_a_long_body_from_its_declared_length(tmp_path):
+    from bdg_excel.web import make_server
+    import threading
+
+    ws = init_workspace(tmp_path / "ws", "binh-lu")
+    server = make_server(ws.root, port=0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.effective_port), timeout=10) as s:
+            s.sendall(b"POST /nhan-tep HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                      b"multipart/form-data; boundary=x\r\nContent-Length: 209715200\r\n\r\n")
+            s.sendall(b"x" * 1024)           # of the 200 MB announced, only 1 KB sent
+            answer = s.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 413") or answer.startswith(b"HTTP/1.0 413"), answer[:80]
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("name, saved", [
+    ("a" * 300 + ".xlsx", "a" * 145 + ".xlsx"),
+    ("Báo cáo " + "rất dài " * 40 + ".xlsx", None),
+    ("bao-cao\u202excod.xlsx", "bao-caoxcod.xlsx"),        # right-to-left override
+    ("\u200fx\u2066y\u2069.xlsx", "xy.xlsx"),
+    ("CON.xlsx", "_CON.xlsx"), ("nul.xlsx", "_nul.xlsx"), ("com1.xlsx", "_com1.xlsx"),
+    ("LPT9.ods", "_LPT9.ods"), ("console.xlsx", "console.xlsx"),
+    ("gói.zip", "gói.zip"), ("thư.eml", "thư.eml"), ("thư.msg", "thư.msg"),
+])
+def test_dropped_names_are_short_visible_and_never_a_device(tmp_path, name, saved):
+    ws = init_workspace(tmp_path / "ws")
+    path = cycle.add_to_inbox(ws, name, b"PK data")
+    assert path.read_bytes() == b"PK data" and path.parent == ws.inbox
+    assert len(path.name.encode()) <= 150
+    if saved:
+        assert path.name == saved
+    assert not any(0x200b <= ord(c) <= 0x206f or c == "\ufeff" for c in path.name)
+
+
+def test_a_long_name_through_the_page_is_saved_not_an_error(site):
+    ws, *_, client = site
+    r = post(client, "/nhan-tep", {"tep": [(io.BytesIO(b"PK\x03\x04"), "b" * 400 + ".xlsx")]},
+             content_type="multipart/form-data")
+    assert r.status_code == 200 and "Lỗi không mong đợi" not in r.get_data(as_text=True)
+    (saved,) = cycle.inbox_files(ws)
+    assert saved.endswith(".xlsx") and len(saved.encode()) <= 150
+
+
+@pytest.mark.parametrize("address", ["a@x.vn\nb@y.vn", "a@x.vn\r\nBcc: c@z.vn",
+                                     "a@x.vn, b@y.vn", "a@x.vn; b@y.vn"])
+def test_the_test_address_is_one_address(site, address):
+    ws, *_, client = site
+    for url in ("/gui-bieu", "/nhac"):
+        r = post(client, url, {"ky": "2026", "thu_thu": address})
+        assert r.status_code == 400 and "không phải địa chỉ thư" in r.get_data(as_text=True)
+    assert not (ws.outbox / "mail").exists()
+
+
+def test_downloads_are_not_stored_by_the_browser(site):
+    ws, plan, app, client = site
+    generate(ws, plan, "2026")
+    rel = cycle.outputs(ws)[0].rel
+    r = client.get(f"/tai/{rel}", headers=HOST)
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
+    r = client.get("/xuat/csv?ky=2026", headers=HOST)
+    assert r.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("url, headers", [("/", HOST), ("/ke-hoach", HOST), ("/tai-ve", HOST),
+                                          ("/", {"Host": "evil.example"}),
+                                          ("/khong-co", HOST)])
+def test_no_page_shows_where_the_workspace_lies(site, url, headers):
+    ws, *_, client = site
+    html = client.get(url, headers=headers).get_data(as_text=True)
+    assert str(ws.root) not in html and str(ws.root.parent) not in html

@@ -42,11 +42,13 @@ def main(argv: list[str] | None = None) -> int:
 
     @settings(max_examples=args.examples, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
-    @given(edits=edits, nums=values, fmt=st.sampled_from(formats))
-    def run(edits, nums, fmt):
+    @given(edits=edits, nums=values, fmt=st.sampled_from(formats),
+           container=st.sampled_from(fz.CONTAINERS))
+    def run(edits, nums, fmt, container):
         nonlocal count
         count += 1
-        run_case(base, fz.Case(edits, convert=fmt), nums, work / "lo-profile")
+        run_case(base, fz.Case(edits, convert=fmt, container=container), nums,
+                 work / "lo-profile")
 
     if args.seed is not None:
         run = seed(args.seed)(run)

@@ -4,20 +4,20 @@ Every file is untrusted and irreplaceable: it is recorded in the ledger first (w
 archive path it will get), then moved without overwriting anything, so a crash at any
 point leaves each file either still in inbox/ or in archive/, and a re-run finishes the
 job. Files already recorded (same content hash) are recognised and never parsed twice.
+Folders inside inbox/ are read at any depth; containers (.zip, saved e-mails) are opened
+by :mod:`bdg_excel.intake.unpacking`; moving, naming and hashing one file is
+:mod:`bdg_excel.intake.filing`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import errno
-import hashlib
 import os
-import re
 import shutil
 import sqlite3
 import warnings
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -25,50 +25,22 @@ from typing import Callable
 from ..core import clock, vn
 from ..core.errors import OutputLocked, WorkspaceError
 from ..core.findings import ERROR, WARNING, Finding
-from ..core.workspace import TEMP_PREFIX, WINDOWS_MAX_PATH, Workspace, unique_path
+from ..core.workspace import TEMP_PREFIX, Workspace, unique_path
 from ..plan.model import Plan
 from . import ledger as lg
+from .containers import kind_of
+from .filing import (ARRIVING_SUFFIXES, DISK_FULL, CollectedFile, CollectResult,
+                     StillArriving, _archive_name, _arriving, _free_path, _guarded_hash,
+                     _guarded_move, _guarded_unlink, _hash_stat, _iso, _NOT_XML, _OnDisk,
+                     _Origin, _path_key, _sha256_of, disk_full_message, reason, recent,
+                     text_name, xml_safe)
+from .filing import _move  # noqa: F401 - the move itself, as tests call it from here
 from .ledger import FileRecord, Ledger
 from .returns import ReturnData, read_return
 from .validate import CheckedReturn, check_return
 
 PARALLEL_THRESHOLD = 24   # below this many new files a process pool costs more than it saves
 BATCH = 100               # files checked, recorded (one transaction) and moved per step
-
-
-@dataclass
-class CollectedFile:
-    name: str
-    status: str
-    unit: str | None = None
-    period: str | None = None
-    findings: list[Finding] = field(default_factory=list)
-    archive_path: Path | None = None
-    feedback: list[Path] = field(default_factory=list)
-    kind: str | None = None          # what the bytes were: xlsx, ods, xls, csv, empty …
-    file_id: int | None = None
-
-
-@dataclass
-class CollectResult:
-    files: list[CollectedFile] = field(default_factory=list)
-    skipped: list[Finding] = field(default_factory=list)    # lock files, folders, links,
-    #                  files still arriving or unreadable: left in inbox/ for the next run
-    notes: list[Finding] = field(default_factory=list)      # recorded, but something is
-    #                  left to do: a file that could not leave inbox/, feedback to retry
-    #: signed copies (PDF, scans) kept beside a unit's return: (unit or None, archived path)
-    signed: list[tuple[str | None, Path]] = field(default_factory=list)
-    period: str | None = None                               # the period collected for
-
-    def count(self, status: str) -> int:
-        return sum(1 for f in self.files if f.status == status)
-
-    @property
-    def other_period(self) -> list[CollectedFile]:
-        """Recognised returns of another period than the one collected for: recorded
-        under their own period, left for its consolidation."""
-        return [f for f in self.files if f.period and self.period and f.period != self.period
-                and f.status not in (lg.REJECTED, lg.DUPLICATE)]
 
 
 def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
@@ -113,16 +85,6 @@ def collect(ws: Workspace, plan: Plan, *, period: str | None = None,
         raise
 
 
-DISK_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
-
-
-def disk_full_message(where: Path, exc: OSError | None = None) -> str:
-    at = f" ({exc.filename})" if exc is not None and exc.filename else ""
-    return (f"Ổ đĩa chứa thư mục làm việc {where} đã hết dung lượng{at}: không ghi được gì "
-            "thêm. Không tệp nào bị mất: các tệp chưa xử lý vẫn nằm trong inbox/. Giải phóng "
-            "dung lượng ổ đĩa rồi chạy lại lệnh.")
-
-
 def _collect(ws: Workspace, plan: Plan, *, period, received_at, sender_of, workers, progress,
              feedback, now: datetime) -> CollectResult:
     period = period or plan.default_period(now.date())
@@ -135,25 +97,30 @@ def _collect(ws: Workspace, plan: Plan, *, period, received_at, sender_of, worke
         led.backup(ws.state_dir / "backups", day)
         known = _Known(led)
         entries = _keep_signed_copies(ws, plan, period, _inbox_entries(ws, result), result)
+        origin = {p: _Origin.of(ws, p) for p in entries}
         stats: dict[Path, tuple[str, int, float]] = {}   # path -> sha256, size, mtime
         pending = []
         for p in entries:
             # only a name the ledger recorded with an archive path can be an unfinished move
-            if text_name(p.name) in known.archived_names:
+            if origin[p].name in known.archived_names and kind_of(p) is None:
                 st = _guarded_hash(p, result)
                 if st is None:
                     continue
                 stats[p] = st
-                if _finish_recorded(ws, known, p, st[0], result):
+                if _finish_recorded(ws, known, p, origin[p].name, st[0], result):
                     continue
             pending.append(p)
         taken = known.taken(ws.root)   # path keys (see _free_path) of recorded archive paths
         mail = {m["name"]: m for m in led.mail_files()}
         collected_at = _iso(now)
         archive_day = ws.archive / day
-        rel_day = str(archive_day.relative_to(ws.root))
-        on_disk = _names_in(archive_day)
+        disk = _OnDisk()
         made_dirs: set[Path] = set()
+        from .unpacking import open_containers
+
+        pending, opened = open_containers(
+            ws, led, known, plan, pending, origin, result, now=now, received_at=received_at,
+            mail=mail, sender_of=sender_of, archive_day=archive_day, taken=taken, disk=disk)
         parsed: set[str] = set(known.first)   # contents recorded, or to be parsed in this run
         done = 0
 
@@ -163,20 +130,22 @@ def _collect(ws: Workspace, plan: Plan, *, period, received_at, sender_of, worke
                 st = stats.pop(p, None) or _guarded_hash(p, result)
                 if st is not None:
                     batch.append((p, *st))
-            mail_time = _mail_origins(mail, batch, sender_of)
-            when = {p: received_at or mail_time.get(p) or datetime.fromtimestamp(mtime)
-                    for p, _, _, mtime in batch}
-            senders = {p: sender_of.get(text_name(p.name)) for p, _, _, _ in batch}
+            mail_time = _mail_origins(mail, batch, sender_of, origin)
+            when = {p: origin[p].when or received_at or mail_time.get(p) or
+                    datetime.fromtimestamp(mtime) for p, _, _, mtime in batch}
+            senders = {p: origin[p].sender or sender_of.get(origin[p].name)
+                       for p, _, _, _ in batch}
             # The earliest copy of a content is the original, the rest duplicates,
             # whatever their names ("a (2).xlsx" sorts before "a.xlsx").
-            batch.sort(key=lambda item: (when[item[0]], text_name(item[0].name)))
+            batch.sort(key=lambda item: (when[item[0]], origin[item[0]].name))
             first: dict[str, Path] = {}   # content -> the one file of it to parse
             for p, sha, _, _ in batch:
                 if sha not in first and sha not in parsed:
                     first[sha] = p
             parsed.update(first)
             new = list(first.values())
-            return _Step(batch, when, senders, new, checker.submit(new, sender_of))
+            jobs = [(p, origin[p].name, senders[p]) for p in new]
+            return _Step(batch, when, senders, new, jobs, checker.submit(jobs))
 
         with _Checker(plan, period, workers, len(pending)) as checker:
             chunks = [pending[i:i + BATCH] for i in range(0, len(pending), BATCH)]
@@ -185,26 +154,33 @@ def _collect(ws: Workspace, plan: Plan, *, period, received_at, sender_of, worke
                 inflight.append(prepare(chunks.pop(0)))
             while inflight:
                 current = inflight.popleft()
-                checked = dict(zip(current.new, checker.results(current.new, current.results)))
+                checked = dict(zip(current.new, checker.results(current.jobs, current.results)))
                 if chunks:   # keep the workers busy while this batch is recorded and moved
                     inflight.append(prepare(chunks.pop(0)))
                 moves = []
                 with led.transaction(), led.batch() as rows:
-                    for path, sha, size, _ in current.files:
-                        dest = _free_path(archive_day, _archive_name(text_name(path.name), archive_day),
-                                          taken, on_disk)
-                        cf = _record(rows, known, plan, path, sha, size, dest, checked.get(path), {
+                    for path, sha, size, mtime in current.files:
+                        o, chk = origin[path], checked.get(path)
+                        if _arriving_now(o, chk, sha, mtime, now, known):
+                            result.skipped.append(_arriving(o.name))
+                            continue
+                        folder = archive_day.joinpath(*o.folder)
+                        dest = _free_path(folder, _archive_name(o.base, folder), taken,
+                                          disk.names(folder))
+                        cf = _record(rows, known, plan, o.name, sha, size, dest, chk, {
                             "received_at": _iso(current.when[path]),
                             "collected_at": collected_at,
-                            "archive_path": os.path.join(rel_day, dest.name),
-                            "sender": current.senders[path]})
+                            "archive_path": os.path.relpath(dest, ws.root),
+                            "sender": current.senders[path], "container_id": o.container})
                         result.files.append(cf)
-                        moves.append((path, dest))
-                for src, dest in moves:
+                        moves.append((path, dest, sha, cf))
+                for src, dest, _, _ in moves:
                     _guarded_move(src, dest, made_dirs, result)
+                _check_archived(ws, led, known, plan, moves, origin, result, collected_at)
                 done += len(current.files)
                 if progress:
                     progress(done, len(pending))
+        opened.finish(result)
         with led.transaction():
             led.resolve_all(plan.identity())
         status = led.statuses(cf.file_id for cf in result.files)
@@ -215,12 +191,69 @@ def _collect(ws: Workspace, plan: Plan, *, period, received_at, sender_of, worke
     return result
 
 
+def _arriving_now(o: _Origin, chk: CheckedReturn | None, sha: str, mtime: float,
+                  now: datetime, known: "_Known") -> bool:
+    """Whether a file is still being copied in under its final name: it cannot be
+    opened and was modified within :data:`ARRIVING_SECONDS` of ``now`` (or it is another
+    copy of such a file). It is left in inbox/ for the next run, like a ``.part``."""
+    if o.container is not None:
+        return False            # unpacked by this run from a whole container
+    if chk is None:
+        return sha not in known.first
+    return not chk.data.readable and recent(mtime, now) and \
+        any(f.code in INCOMPLETE for f in chk.findings)
+
+
+#: what a workbook still being written reads as: nothing, a zip without its end, XML cut off
+INCOMPLETE = ("file_empty", "file_broken_zip", "bad_xml", "unreadable")
+
+
+def _check_archived(ws: Workspace, led: Ledger, known: "_Known", plan: Plan, moves,
+                    origin: dict[Path, _Origin], result: CollectResult,
+                    collected_at: str) -> None:
+    """After the moves: each archived file must still hold the bytes recorded. A file
+    that was still being written when it was hard-linked into archive/ completes there;
+    it is read again and recorded anew, and its first record (half a file) is set aside
+    as rejected, named, with no feedback: never silent."""
+    for src, dest, sha, cf in moves:
+        if origin[src].container is not None or not dest.is_file():
+            continue
+        got = _sha256_of(dest)
+        if got is None or got == sha:
+            continue
+        try:
+            new_sha, size, _ = _hash_stat(dest)
+        except (StillArriving, OSError):
+            new_sha, size = got, dest.stat().st_size
+        chk = _check_one((str(dest), cf.name, None))
+        row = led.db.execute("SELECT received_at, sender FROM files WHERE id = ?",
+                             (cf.file_id,)).fetchone()
+        note = Finding("changed_in_archive", f"Tệp {cf.name} đã thay đổi ngay sau khi được lưu "
+                       "vào archive/ (lúc đó tệp vẫn đang được chép): bản đầy đủ đã được đọc "
+                       "lại và ghi sổ; bản ghi trước (chưa đủ tệp) không được tính.", WARNING,
+                       file=cf.name)
+        with led.transaction(), led.batch() as rows:
+            led.set_status(cf.file_id, lg.REJECTED)
+            led.set_feedback(cf.file_id, [])
+            led.db.execute("INSERT INTO findings VALUES (?, ?, ?, ?, NULL, NULL, NULL)",
+                           (cf.file_id, note.severity, note.code, note.message))
+            again = _record(rows, known, plan, cf.name, new_sha, size, dest, chk, {
+                "received_at": row["received_at"], "collected_at": collected_at,
+                "archive_path": os.path.relpath(dest, ws.root), "sender": row["sender"],
+                "container_id": None})
+        cf.status = lg.REJECTED
+        cf.findings = [note]
+        result.notes.append(note)
+        result.files.append(again)
+
+
 @dataclass
 class _Step:
     files: list[tuple[Path, str, int, float]]   # path, sha256, size, mtime; in record order
     when: dict[Path, datetime]                  # received time
     senders: dict[Path, str | None]             # as known when the batch was prepared
     new: list[Path]                             # the files to parse (one per new content)
+    jobs: list[tuple[Path, str, str | None]]    # they, with their names and senders
     results: Callable[[], list[CheckedReturn]]  # their checks, in that order
 
 
@@ -264,24 +297,25 @@ class _Known:
         return {_path_key(os.path.join(base, r[3])) for r in self.rows if r[3]}
 
 
-def _mail_origins(mail: dict[str, dict], batch, sender_of: dict[str, str]
-                  ) -> dict[Path, datetime]:
+def _mail_origins(mail: dict[str, dict], batch, sender_of: dict[str, str],
+                  origin: dict[Path, "_Origin"]) -> dict[Path, datetime]:
     """Files `fetch` put into inbox/: their sender (added to ``sender_of``) and the
     message time, which is their received time."""
     when = {}
     for path, sha, _, _ in batch:
-        origin = mail.get(path.name)
-        if origin and origin["sha256"] == sha:
-            if origin["sender"]:
-                sender_of.setdefault(vn.nfc(path.name), origin["sender"])
-            when[path] = datetime.fromisoformat(origin["received_at"])
+        name = origin[path].name
+        found = mail.get(name)
+        if found and found["sha256"] == sha:
+            if found["sender"]:
+                sender_of.setdefault(name, found["sender"])
+            when[path] = datetime.fromisoformat(found["received_at"])
     return when
 
 
-def _record(rows, known: _Known, plan: Plan, path: Path, sha: str, size: int, dest: Path,
+def _record(rows, known: _Known, plan: Plan, name: str, sha: str, size: int, dest: Path,
             chk: CheckedReturn | None, base: dict) -> CollectedFile:
     """One file into the ledger (``rows``: a :meth:`Ledger.batch`, in a transaction)."""
-    base = {"sha256": sha, "original_name": text_name(path.name), "size": size, **base}
+    base = {"sha256": sha, "original_name": name, "size": size, **base}
     if chk is None:   # this content was recorded before (or earlier in this run)
         first = known.first_record(sha)
         file_id = rows.add_file({**base, "status": lg.DUPLICATE, "duplicate_of": first.id,
@@ -298,12 +332,11 @@ def _record(rows, known: _Known, plan: Plan, path: Path, sha: str, size: int, de
                          chk.period, chk.findings, dest, kind=chk.data.kind, file_id=file_id)
 
 
-def _finish_recorded(ws: Workspace, known: _Known, path: Path, sha: str,
+def _finish_recorded(ws: Workspace, known: _Known, path: Path, name: str, sha: str,
                      result: CollectResult) -> bool:
     """A file a killed run recorded but did not finish moving: finish the move (or drop
     the inbox entry when the archive already holds these very bytes: a hard link, or a
     complete copy made across file systems). True if handled."""
-    name = text_name(path.name)
     for _, _, original_name, archive_path, _ in known.by_sha(sha):
         if not archive_path or original_name != name:
             continue
@@ -315,13 +348,6 @@ def _finish_recorded(ws: Workspace, known: _Known, path: Path, sha: str,
             _guarded_unlink(path, result)   # killed between copy and unlink
             return True
     return False
-
-
-def _sha256_of(path: Path) -> str | None:
-    try:
-        return _hash_stat(path)[0]
-    except OSError:
-        return None
 
 
 def _write_pending_feedback(ws: Workspace, plan: Plan, led: Ledger,
@@ -415,232 +441,45 @@ def _starts(path: Path, magic: tuple[bytes, ...]) -> bool:
 
 
 # -- inbox -------------------------------------------------------------------------------
+MAX_FOLDER_DEPTH = 32     # folders inside inbox/, one inside the other
+
+
 def _inbox_entries(ws: Workspace, result: CollectResult) -> list[Path]:
+    """Every file in inbox/ and in its folders at any depth (names in order); links are
+    never followed, but named."""
     if not ws.inbox.is_dir():
         return []
-    out = []
-    with os.scandir(ws.inbox) as it:   # file types from the directory: no stat per entry
-        entries = sorted(it, key=lambda e: text_name(e.name))
-    for entry in entries:
-        name = entry.name
-        if name.startswith("~$") or name.startswith(".~lock") or name in (".gitkeep", ".DS_Store", "Thumbs.db", "desktop.ini"):
-            continue  # Excel/LibreOffice lock files and system files: not returns
-        if name.lower().endswith(ARRIVING_SUFFIXES):
-            result.skipped.append(_arriving(text_name(name)))
-            continue
-        if entry.is_symlink():
-            result.skipped.append(Finding("symlink", "Liên kết tượng trưng trong inbox/ không được "
-                                          "đọc. Chép chính tệp vào inbox/.", WARNING,
-                                          file=text_name(name)))
-            continue
-        if entry.is_dir():
-            result.skipped.append(Finding("folder", "Thư mục con trong inbox/ không được đọc. Chép "
-                                          "các tệp trong đó ra inbox/.", WARNING,
-                                          file=text_name(name)))
-            continue
-        if entry.is_file():
-            out.append(ws.inbox / name)
+    out: list[Path] = []
+
+    def walk(folder: Path, prefix: str, depth: int) -> None:
+        with os.scandir(folder) as it:   # file types from the directory: no stat per entry
+            entries = sorted(it, key=lambda e: text_name(e.name))
+        for entry in entries:
+            name = entry.name
+            shown = prefix + text_name(name)
+            if name.startswith("~$") or name.startswith(".~lock") or name in (".gitkeep", ".DS_Store", "Thumbs.db", "desktop.ini"):
+                continue  # Excel/LibreOffice lock files and system files: not returns
+            if name.lower().endswith(ARRIVING_SUFFIXES):
+                result.skipped.append(_arriving(shown))
+                continue
+            if entry.is_symlink():
+                result.skipped.append(Finding(
+                    "symlink", "Liên kết tượng trưng trong inbox/ không được đọc. Chép chính "
+                    "tệp vào inbox/.", WARNING, file=shown))
+                continue
+            if entry.is_dir():
+                if depth >= MAX_FOLDER_DEPTH:
+                    result.skipped.append(Finding(
+                        "folder_too_deep", f"Thư mục lồng nhau quá {MAX_FOLDER_DEPTH} lớp: không "
+                        "đọc. Chép các tệp trong đó ra gần inbox/ hơn.", WARNING, file=shown))
+                    continue
+                walk(folder / name, shown + "/", depth + 1)
+                continue
+            if entry.is_file():
+                out.append(folder / name)
+
+    walk(ws.inbox, "", 0)
     return out
-
-
-#: what browsers, copy tools and office programs call a file they are still writing
-ARRIVING_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".tmp", ".temp",
-                     ".filepart", ".opdownload")
-
-
-class StillArriving(Exception):
-    """The file changed while it was read: it is still being copied, saved or downloaded."""
-
-
-def _arriving(name: str) -> Finding:
-    return Finding("arriving", "Tệp đang được chép, lưu hoặc tải về (chưa xong) nên chưa được "
-                   "đọc; tệp được để lại trong inbox/ và sẽ được đọc ở lần chạy sau, khi đã "
-                   "hoàn tất.", WARNING, file=name)
-
-
-def _hash_stat(path: Path) -> tuple[str, int, float]:
-    """sha256, size and modification time of a file, reading it once. Raises
-    :class:`StillArriving` when its size or time changes while it is read."""
-    h = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        before = os.fstat(fh.fileno())
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-            size += len(chunk)
-        after = os.fstat(fh.fileno())
-    if size != before.st_size or (after.st_size, after.st_mtime_ns) != \
-            (before.st_size, before.st_mtime_ns):
-        raise StillArriving(path)
-    return h.hexdigest(), size, before.st_mtime
-
-
-def _guarded_hash(path: Path, result: CollectResult) -> tuple[str, int, float] | None:
-    """:func:`_hash_stat`, or None with the file named in ``result.skipped`` (it stays in
-    inbox/ for the next run) when it is still arriving or cannot be read."""
-    name = text_name(path.name)
-    try:
-        return _hash_stat(path)
-    except StillArriving:
-        result.skipped.append(_arriving(name))
-    except OSError as exc:
-        if exc.errno in DISK_FULL:
-            raise
-        result.skipped.append(Finding(
-            "cannot_open", f"Không xử lý được tệp {name}: không mở được tệp để đọc "
-            f"({reason(exc)}). Tệp được để lại trong inbox/; cấp quyền đọc cho tài khoản đang "
-            "chạy bdg-excel (hoặc đóng chương trình đang giữ tệp) rồi chạy lại.",
-            ERROR, file=name))
-    return None
-
-
-def text_name(name: str) -> str:
-    """A file name as text for the ledger, the findings and the console: NFC, and bytes
-    that are not UTF-8 (names unzipped from a Windows archive arrive so on Linux, held
-    by Python as surrogates) shown as U+FFFD instead of failing every write."""
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        name = name.encode("utf-8", "replace").decode("utf-8")   # any lone surrogate left
-    return vn.nfc(name)
-
-
-def reason(exc: BaseException) -> str:
-    """Why something failed, in Vietnamese, with the technical name for the helper."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    if isinstance(exc, PermissionError):
-        what = "không có quyền truy cập, hoặc tệp đang được chương trình khác mở"
-    elif isinstance(exc, FileNotFoundError):
-        what = "tệp không còn ở đó"
-    elif isinstance(exc, OSError) and exc.errno in DISK_FULL:
-        what = "hết dung lượng ổ đĩa"
-    elif isinstance(exc, OSError):
-        what = "lỗi đọc ghi tệp"
-    elif isinstance(exc, MemoryError):
-        what = "không đủ bộ nhớ để đọc tệp"
-    elif isinstance(exc, (UnicodeError, ValueError)):
-        what = "nội dung tệp có dữ liệu không đọc được"
-    elif isinstance(exc, BrokenProcessPool):
-        what = "chương trình đọc tệp bị dừng đột ngột"
-    else:
-        what = "lỗi khi xử lý tệp"
-    detail = xml_safe(str(exc))[:160]
-    return f"{what}; {type(exc).__name__}" + (f": {detail}" if detail else "")
-
-
-def _names_in(folder: Path) -> set[str]:
-    """The entries of ``folder`` as comparison keys (NFC, case-folded)."""
-    try:
-        return {vn.nfc(n).casefold() for n in os.listdir(folder)}
-    except FileNotFoundError:
-        return set()
-
-
-def _path_key(path: Path | str) -> str:
-    """What makes two paths equal to pathlib here (case-insensitive on Windows)."""
-    return os.path.normcase(str(path))
-
-
-def _free_path(folder: Path, name: str, taken: set[str], on_disk: set[str]) -> Path:
-    """:func:`workspace.unique_path` without a stat per file, and the path taken (added to
-    ``taken``): a name whose key is not among ``on_disk`` (the folder's entries when the
-    run started; everything this run puts there is in ``taken``) cannot exist, even on a
-    case-insensitive or normalising file system; only the others are looked up on disk."""
-    stem, suffix = os.path.splitext(name)
-    base = str(folder)
-    candidate, n = name, 1
-    while _path_key(os.path.join(base, candidate)) in taken or (
-            candidate.casefold() in on_disk and (
-                (folder / candidate).exists() or (folder / candidate).is_symlink())):
-        n += 1
-        candidate = f"{stem} ({n}){suffix}"
-    taken.add(_path_key(os.path.join(base, candidate)))
-    return folder / candidate
-
-
-def _archive_name(name: str, folder: Path | None = None, system: str = os.name) -> str:
-    """The name a file gets in archive/: NFC, and short enough (in UTF-8 bytes) that
-    " (12)" can still be added on any file system; on Windows also short enough that the
-    whole path in ``folder`` stays within MAX_PATH (260 characters)."""
-    stem, suffix = os.path.splitext(vn.nfc(name))
-    if len(suffix.encode()) > 16:
-        stem, suffix = stem + suffix, ""
-    while len((stem + suffix).encode()) > MAX_NAME_BYTES:
-        stem = stem[:-1]
-    if system == "nt" and folder is not None:
-        room = WINDOWS_MAX_PATH - 1 - len(str(Path(folder).absolute())) - 1 - len(" (99)")
-        while stem and len(stem + suffix) > max(room, 12):
-            stem = stem[:-1]
-    return (stem.rstrip(". ") or "tep") + suffix
-
-
-MAX_NAME_BYTES = 200
-
-
-def _move(src: Path, dest: Path, made_dirs: set[Path] | None = None) -> None:
-    """Move without ever overwriting or losing anything: the archive gets the complete
-    file (a hard link, or across file systems a copy under a temporary name, synced and
-    then given its name, so it never holds half a file), and only then is the inbox entry
-    removed. ``dest`` is the path the ledger recorded, so it must be free (the caller chose
-    it so). ``made_dirs``: folders known to exist (filled in)."""
-    if made_dirs is None or dest.parent not in made_dirs:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if made_dirs is not None:
-            made_dirs.add(dest.parent)
-    if _place(src, dest):
-        os.unlink(src)
-
-
-def _place(src: Path, dest: Path) -> bool:
-    """Put ``src``'s bytes at ``dest``; False (nothing done) when ``dest`` is taken."""
-    try:
-        os.link(src, dest)
-        return True
-    except FileExistsError:
-        return False  # taken meanwhile by someone else: never overwrite; the file stays in inbox/
-    except OSError as exc:
-        if exc.errno in DISK_FULL:
-            raise
-        # another file system (EXDEV), or one without hard links: copy
-    import uuid
-
-    tmp = dest.parent.parent / f"{TEMP_PREFIX}{uuid.uuid4().hex}{dest.suffix}"
-    try:
-        with src.open("rb") as fin, open(tmp, "xb") as fout:
-            shutil.copyfileobj(fin, fout)
-            fout.flush()
-            os.fsync(fout.fileno())
-        shutil.copystat(src, tmp)
-        try:
-            os.link(tmp, dest)          # fails rather than overwrite
-        except FileExistsError:
-            return False
-        except OSError as exc:
-            if exc.errno in DISK_FULL:
-                raise
-            if dest.exists() or dest.is_symlink():
-                return False
-            os.replace(tmp, dest)       # no hard links in the archive either
-        _fsync_dir(dest.parent)
-        return True
-    finally:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return   # Windows: folders cannot be opened (nor need to be synced)
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _has_files(folder: Path) -> bool:
@@ -671,60 +510,6 @@ def _remove_stale_copies(archive: Path) -> None:
         os.unlink(path)
 
 
-def _guarded_move(src: Path, dest: Path, made_dirs: set[Path] | None,
-                  result: CollectResult) -> None:
-    """:func:`_move` of a recorded file. A fault of the archive (full disk, no right to
-    write there) stops the run: the file is recorded and still in inbox/, and the next
-    run finishes the move. A file that cannot leave inbox/ (Windows: open in Excel) stays
-    there, is named, and the run goes on."""
-    if made_dirs is None or dest.parent not in made_dirs:
-        try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise _archive_fault(dest, exc) from exc
-        if made_dirs is not None:
-            made_dirs.add(dest.parent)
-    try:
-        placed = _place(src, dest)
-    except OSError as exc:
-        if exc.filename is not None and Path(exc.filename) == src or \
-                isinstance(exc, FileNotFoundError) and not src.exists():
-            result.notes.append(Finding(
-                "not_archived", f"Tệp {text_name(src.name)} đã được ghi sổ nhưng chưa chép được "
-                f"vào archive/ ({reason(exc)}); tệp vẫn ở inbox/, lần chạy sau sẽ chép tiếp.",
-                WARNING, file=text_name(src.name)))
-            return
-        raise _archive_fault(dest, exc) from exc
-    if placed:
-        _guarded_unlink(src, result)
-    else:
-        result.notes.append(Finding(
-            "not_archived", f"Tên {dest.name} trong archive/ vừa bị chiếm; tệp "
-            f"{text_name(src.name)} vẫn ở inbox/, lần chạy sau sẽ xử lý tiếp.", WARNING,
-            file=text_name(src.name)))
-
-
-def _guarded_unlink(src: Path, result: CollectResult) -> None:
-    try:
-        os.unlink(src)
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        name = text_name(src.name)
-        result.notes.append(Finding(
-            "left_in_inbox", f"Tệp {name} đã được ghi sổ và lưu vào archive/ nhưng chưa xóa "
-            f"được khỏi inbox/ ({reason(exc)}). Đóng tệp (Excel?) rồi chạy lại; lần sau tệp "
-            "sẽ được nhận ra và xóa khỏi inbox/, không ghi sổ hai lần.", WARNING, file=name))
-
-
-def _archive_fault(dest: Path, exc: OSError) -> WorkspaceError:
-    if exc.errno in DISK_FULL:
-        return WorkspaceError(disk_full_message(dest.parent, exc))
-    return WorkspaceError(
-        f"Không ghi được vào thư mục lưu trữ {dest.parent} ({reason(exc)}). Các tệp đã ghi "
-        "sổ nhưng chưa lưu trữ vẫn ở inbox/; kiểm tra quyền ghi và ổ đĩa rồi chạy lại lệnh.")
-
-
 # -- checking (optionally in a process pool) ---------------------------------------------
 _PLAN: Plan | None = None
 _PERIOD: str | None = None
@@ -735,12 +520,11 @@ def _init_worker(plan: Plan, period: str | None) -> None:
     _PLAN, _PERIOD = plan, period
 
 
-def _check_one(args: tuple[str, str | None]) -> CheckedReturn:
+def _check_one(args: tuple[str, str, str | None]) -> CheckedReturn:
     """Safety scan, reading and checking of one file, inside its boundary: whatever goes
     wrong becomes a finding and the file is recorded as rejected. Library warnings
     (openpyxl, calamine …) are for developers, never for the officer's console."""
-    path, sender = args
-    name = text_name(os.path.basename(path))
+    path, name, sender = args
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -768,16 +552,6 @@ def failed_check(path: Path, name: str, exc: BaseException) -> CheckedReturn:
                  "được lưu trữ nguyên vẹn. Mở tệp bằng Excel, lưu lại dưới dạng .xlsx rồi gửi "
                  "lại; nếu vẫn lỗi, báo cho người hỗ trợ.")
     return CheckedReturn(data=data, findings=list(data.findings))
-
-
-# characters XML 1.0 cannot hold (Excel writes them as _x0007_, calamine gives them back),
-# and lone surrogates (no encoding can write them)
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-
-
-def xml_safe(text: str) -> str:
-    """``text`` with what no workbook, XML file or database can hold shown as U+FFFD."""
-    return _NOT_XML.sub("\ufffd", text)
 
 
 def _clean_value(v):
@@ -826,10 +600,11 @@ class _Checker:
                                             initargs=(plan, period))
         _init_worker(plan, period)
 
-    def submit(self, paths: list[Path], sender_of: dict[str, str]
+    def submit(self, files: list[tuple[Path, str, str | None]]
                ) -> Callable[[], list[CheckedReturn]]:
-        """Start checking ``paths``; the returned function gives the results in order."""
-        jobs = [(str(p), sender_of.get(text_name(p.name))) for p in paths]
+        """Start checking ``files`` (path, name shown, sender); the returned function gives
+        the results in order."""
+        jobs = [(str(p), name, sender) for p, name, sender in files]
         if self.pool is not None and len(jobs) > 1:
             from concurrent.futures.process import BrokenProcessPool
 
@@ -844,11 +619,11 @@ class _Checker:
             return lambda: list(results)
         return lambda: [_check_one(job) for job in jobs]
 
-    def check(self, paths: list[Path], sender_of: dict[str, str]) -> list[CheckedReturn]:
-        return self.submit(paths, sender_of)()
+    def check(self, files: list[tuple[Path, str, str | None]]) -> list[CheckedReturn]:
+        return self.submit(files)()
 
-    def results(self, paths: list[Path], get: Callable[[], list[CheckedReturn]]
-                ) -> list[CheckedReturn]:
+    def results(self, files: list[tuple[Path, str, str | None]],
+                get: Callable[[], list[CheckedReturn]]) -> list[CheckedReturn]:
         """``get()``; when a worker died (a reader crashed the process: out of memory, a
         fault in native code), each file is checked again alone in a process of its own,
         so only the file that kills its reader is rejected, and the pool is renewed."""
@@ -864,13 +639,13 @@ class _Checker:
             self.pool = ProcessPoolExecutor(self.workers, initializer=_init_worker,
                                             initargs=(_PLAN, _PERIOD))
         out = []
-        for p in paths:
+        for p, name, sender in files:
             with ProcessPoolExecutor(1, initializer=_init_worker,
                                      initargs=(_PLAN, _PERIOD)) as alone:
                 try:
-                    out.append(alone.submit(_check_one, (str(p), None)).result())
+                    out.append(alone.submit(_check_one, (str(p), name, sender)).result())
                 except BrokenProcessPool as exc:
-                    out.append(failed_check(p, text_name(p.name), exc))
+                    out.append(failed_check(p, name, exc))
         return out
 
     def __enter__(self) -> "_Checker":
@@ -889,11 +664,5 @@ def _identity(plan: Plan, chk: CheckedReturn) -> dict:
             "unit_key": chk.unit.key if chk.unit else None,
             "unit_name": chk.unit.name if chk.unit else meta.get("unit"),
             "period": chk.period, "form_version": chk.form_version}
-
-
-def _iso(when: datetime) -> str:
-    if when.tzinfo is not None:
-        when = when.astimezone().replace(tzinfo=None)
-    return when.replace(microsecond=0).isoformat()
 
 

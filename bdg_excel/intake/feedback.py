@@ -48,8 +48,10 @@ def feedback_stem(unit: str | None, period: str | None, original: str) -> str:
     """One name per unit and period (a corrected return's feedback replaces the earlier
     one); for a file of no known unit, its whole name with the extension, so that
     ``bao-cao.xlsx`` and ``bao-cao.xls`` each get their own. The unit's part is made by
-    the one rule for names in files, :func:`vn.unit_stem`."""
-    who = vn.unit_stem(unit or Path(original).name.replace(".", "-"))
+    the one rule for names in files, :func:`vn.unit_stem`. A file from a folder or a
+    container keeps its path ("Don-vi-A/bc.xlsx" and "Don-vi-B/bc.xlsx" differ)."""
+    who = vn.unit_stem(unit or original.replace("\\", "/").strip("/").replace("/", "-")
+                       .replace(".", "-"))
     return "_".join(x for x in ("Phan-hoi", period and vn.safe_filename(period, 20), who) if x)
 
 
@@ -486,11 +488,16 @@ def _annotate_xml(source: Path, findings: list[Finding], info: _ListInfo) -> byt
                     data = edited[n_]
                 else:
                     data = zf.read(item)
-                if n_ in parts.values() and b'tabSelected="1"' in data:
-                    data = data.replace(b'tabSelected="1"', b'tabSelected="0"')
+                if n_ in parts.values() and b"tabSelected" in data:
+                    # Excel writes "1", LibreOffice "true": either leaves the form sheet
+                    # grouped with the new one, and what the unit types goes into both
+                    data = _TAB_SELECTED.sub(b'tabSelected="0"', data)
                 zo.writestr(n_, data)
             zo.writestr(part, sheet_xml.encode("utf-8"))
         return out.getvalue()
+
+
+_TAB_SELECTED = re.compile(rb"""tabSelected=["'](?:1|true)["']""")
 
 
 def _merged_anchors(xml: str) -> dict[str, str]:

@@ -22,9 +22,11 @@ NEEDS_FIXES = "needs_fixes"
 REJECTED = "rejected"
 SUPERSEDED = "superseded"
 DUPLICATE = "duplicate"
-FILE_STATUSES = (ACCEPTED, NEEDS_FIXES, REJECTED, SUPERSEDED, DUPLICATE)
+CONTAINER = "container"     # a .zip or saved e-mail, opened: its workbooks have records of their own
+FILE_STATUSES = (ACCEPTED, NEEDS_FIXES, REJECTED, SUPERSEDED, DUPLICATE, CONTAINER)
 STATUS_LABELS = {ACCEPTED: "Đã chấp nhận", NEEDS_FIXES: "Cần sửa", REJECTED: "Bị từ chối",
-                 SUPERSEDED: "Đã thay thế", DUPLICATE: "Trùng lặp"}
+                 SUPERSEDED: "Đã thay thế", DUPLICATE: "Trùng lặp",
+                 CONTAINER: "Đã mở tệp nén/thư"}
 
 MIGRATIONS: list[str] = [
     # 1: initial schema
@@ -100,6 +102,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE vals ADD COLUMN national TEXT
     """,
+    # 5: a workbook that came inside a .zip or a saved e-mail: the container's record
+    """
+    ALTER TABLE files ADD COLUMN container_id INTEGER REFERENCES files(id);
+    CREATE INDEX files_container ON files(container_id) WHERE container_id IS NOT NULL
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -125,6 +132,7 @@ class FileRecord:
     duplicate_of: int | None
     kind: str | None = None             # v2: xlsx, ods, xls, csv, empty, …
     feedback: str | None = None         # v2: feedback files written ("|"-separated)
+    container_id: int | None = None     # v5: the .zip / e-mail it came in (its record)
 
 
 FILE_COLUMNS = ", ".join(FileRecord.__dataclass_fields__)   # in FileRecord's order
@@ -401,6 +409,10 @@ class Ledger:
         a name that was collected and is now reused)."""
         self.db.execute("INSERT OR REPLACE INTO mail_files VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (name, sha256, sender, received_at, message_key, subject, fetched_at))
+
+    def members(self, container_id: int) -> list[FileRecord]:
+        """The records of the workbooks that came inside a container."""
+        return self._records("WHERE container_id = ? ORDER BY id", (container_id,))
 
     def mail_files(self) -> list[dict]:
         return [dict(r) for r in self.db.execute("SELECT * FROM mail_files ORDER BY name")]

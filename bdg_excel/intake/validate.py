@@ -46,6 +46,10 @@ def check_return(data: ReturnData, plan: Plan, *, period: str | None = None,
     if not out.recognised or out.held:
         return out
     expected = plan.unit_targets(out.unit)
+    if not expected and not out.unit.tasks:
+        # the form had nothing to fill ("Đơn vị chỉ cần ký và gửi lại biểu"): returned as
+        # it was sent, signed or not, it is the unit's return, not a form without a table
+        out.findings = [f for f in out.findings if f.code != "no_table"]
     from ..forms.generate import form_version  # local import: the writer is not needed to read
 
     old_form = bool(out.form_version) and out.form_version != form_version(plan, out.unit)
@@ -88,6 +92,14 @@ def _recognise(out: CheckedReturn, plan: Plan, period: str | None, sender: str |
         # The hidden identification sheet is gone: recognise from the form header, then
         # from the sender's address, then from the file name; always as a warning.
         if not data.targets and not data.tasks:
+            if re.match(r"(?i)noi[-_ ]?bo[-_ ]", Path(data.name).name):
+                # a lower level's internal workbook sent instead of its consolidated one
+                data.sheet = None
+                out.findings = [f for f in out.findings if f.code != "renamed_sheet"]
+                out.add("internal_workbook", f"Tệp {data.name} là bảng nội bộ (phát hiện, dữ "
+                        "liệu) của cơ quan gửi, không phải bảng tổng hợp gửi cấp trên. Đề nghị "
+                        "gửi tệp Tong-hop_….xlsx nằm cùng thư mục outbox/ với tệp này.")
+                return
             out.add("not_a_form", "Tệp không phải là biểu mẫu báo cáo của kế hoạch này. Gửi lại "
                     "đúng tệp biểu mẫu đã nhận.")
             return

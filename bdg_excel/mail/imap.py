@@ -14,18 +14,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from email import policy
 from email.parser import BytesParser
-from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 
 from ..core import vn
 from ..core.errors import MailError
 from ..core.workspace import Workspace, make_shareable, unique_path
+from ..intake.containers import message_attachments, message_origin
 from ..intake.ledger import Ledger
 from .settings import (IMAP_PASSWORD_ENV, RETURN_SUFFIXES, ServerSettings, _connect_message,
                        _iso, _quietly)
 
 
 # -- fetching ----------------------------------------------------------------------------
+#: attachments saved into inbox/: workbooks, and archives of them (collect opens them)
+FETCH_SUFFIXES = RETURN_SUFFIXES + (".zip", ".7z")
+
+
 @dataclass
 class FetchedMessage:
     key: str
@@ -177,25 +181,14 @@ def _fetch_one(imap: imaplib.IMAP4, uid: int) -> tuple[bytes | None, datetime | 
 
 def _save_attachments(ws: Workspace, msg, key: str, internal: datetime | None
                       ) -> tuple[FetchedMessage, list[tuple[Path, str]]]:
-    sender = parseaddr(str(msg.get("From", "") or ""))[1].lower() or None
-    try:
-        time = parsedate_to_datetime(str(msg["Date"])) if msg["Date"] else None
-    except (TypeError, ValueError):
-        time = None
-    time = time or internal
-    fm = FetchedMessage(key, sender, vn.clean(str(msg.get("Subject", "") or "")), time)
+    sender, time, subject = message_origin(msg)
+    fm = FetchedMessage(key, sender, subject or "", time or internal)
     written = []
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
-        name = part.get_filename()
-        if not name:
-            continue
+    for name, data in message_attachments(msg):
         name = _safe_name(name)
-        if Path(name).suffix.lower() not in RETURN_SUFFIXES:
+        if Path(name).suffix.lower() not in FETCH_SUFFIXES:
             fm.ignored.append(name)
             continue
-        data = part.get_payload(decode=True) or b""
         dest = _write_new(ws.inbox, name, data)
         written.append((dest, hashlib.sha256(data).hexdigest()))
         fm.files.append(dest)
@@ -203,9 +196,30 @@ def _save_attachments(ws: Workspace, msg, key: str, internal: datetime | None
 
 
 def _safe_name(name: str) -> str:
+    """A received file's name, safe to save: no folder part, no control, Windows-forbidden
+    or invisible direction characters (a right-to-left override makes "xlsx.exe" look
+    like "exe.xlsx"), never a Windows device name (CON, NUL, COM1 …), and short enough
+    for any file system (at most :data:`MAX_NAME_BYTES` bytes, the suffix kept)."""
     name = vn.nfc(str(name)).replace("\\", "/").rsplit("/", 1)[-1]
-    name = re.sub(r'[<>:"|?*\x00-\x1f]', "_", name).strip().lstrip(".~$ ")
-    return name or "tep-dinh-kem"
+    name = _INVISIBLE.sub("", name)
+    name = re.sub(r'[<>:"|?*\x00-\x1f\x7f]', "_", name).strip().lstrip(".~$ ").rstrip(". ")
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or len(suffix) > 16:
+        stem, suffix = name, ""
+    while len((stem + suffix).encode()) + 1 > MAX_NAME_BYTES and stem:
+        stem = stem[:-1]
+    stem = stem.rstrip(". ")
+    if stem.split(".")[0].strip().upper() in _DEVICES:
+        stem = "_" + stem
+    name = f"{stem}.{suffix}" if suffix else stem
+    return name if stem else "tep-dinh-kem" + (f".{suffix}" if suffix else "")
+
+
+MAX_NAME_BYTES = 150
+# bidirectional controls and other invisible format characters
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_DEVICES = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | \
+    {f"{d}{i}" for d in ("COM", "LPT") for i in "123456789¹²³"}
 
 
 def _write_new(folder: Path, name: str, data: bytes) -> Path:

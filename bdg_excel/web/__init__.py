@@ -19,8 +19,11 @@ def make_server(workspace, plan_name=None, *, port: int = 8765):
 
     app = create_app(workspace, plan_name)
     try:
+        # a body declared longer than the page takes is refused by waitress from its
+        # Content-Length, before it is received (413)
         return create_server(app, host="127.0.0.1", port=port, threads=4, ident="bdg-excel",
-                             clear_untrusted_proxy_headers=True)
+                             clear_untrusted_proxy_headers=True,
+                             max_request_body_size=app.config["MAX_CONTENT_LENGTH"])
     except OSError as exc:
         raise BdgError(f"Không mở được cổng {port} trên 127.0.0.1 ({exc.strerror or exc}): "
                        "cổng đang được dùng? Chọn cổng khác bằng --port.") from exc

@@ -9,13 +9,16 @@ that can write into the officer's workspace:
   refused);
 - every action is a POST carrying this server's CSRF token (and, when the browser sends
   one, an Origin of this server);
-- uploads are limited in size, get safe names and never replace a file
+- uploads are limited in size (a body longer than the limit is refused from its declared
+  length, before a byte of it is read), carry the CSRF token in the address (checked before
+  the body is read), get safe names and never replace a file
   (:func:`bdg_excel.cycle.add_to_inbox`);
 - downloads are limited to the files of outbox/ that :func:`bdg_excel.cycle.outputs`
   lists (no "..", no absolute path, no link);
 - the writing steps take the workspace lock, so a CLI run and the page never write at
-  once; a busy workspace is a Vietnamese message;
-- errors are Vietnamese messages, never tracebacks.
+  once; a busy workspace is a Vietnamese message, 409, for every action alike;
+- errors are Vietnamese messages, never tracebacks; no page shows the workspace's absolute
+  path (only its folder name).
 """
 
 from __future__ import annotations
@@ -84,7 +87,14 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
                 return _message("Yêu cầu bị từ chối",
                                 "Yêu cầu đến từ một trang khác: thao tác không được thực hiện.",
                                 403)
-            sent = request.form.get("csrf", "")
+            # the declared length decides before a byte of the body is read
+            if (request.content_length or 0) > app.config["MAX_CONTENT_LENGTH"]:
+                raise RequestEntityTooLarge()
+            # the token travels in the address (or a header) where a body may be large:
+            # an upload's body is read only once the token is right
+            sent = request.args.get("csrf") or request.headers.get("X-CSRF-Token") or ""
+            if not sent and request.mimetype != "multipart/form-data":
+                sent = request.form.get("csrf", "")
             if not hmac.compare_digest(sent.encode(), csrf.encode()):
                 return _message("Yêu cầu bị từ chối",
                                 "Mã bảo vệ của trang không đúng hoặc đã cũ: tải lại trang rồi "
@@ -99,12 +109,13 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
         resp.headers.setdefault("Content-Security-Policy",
                                 "default-src 'self'; img-src 'self' data:; "
                                 "frame-ancestors 'none'; form-action 'self'")
-        resp.headers.setdefault("Cache-Control", "no-store")
+        resp.headers["Cache-Control"] = "no-store"   # downloads too (send_file says no-cache)
         return resp
 
     @app.context_processor
     def common():
         return {"csrf": csrf, "version": __version__, "ws": ws, "STATUS_LABELS": STATUS_LABELS,
+                "private": private,
                 "SEVERITY_LABELS": SEVERITY_LABELS, "ERROR": ERROR, "dmy": _dmy,
                 "running": jobs.running(), "OUTPUT_GROUPS": cycle.OUTPUT_GROUPS,
                 "STATE_LABELS": workflow.STATE_LABELS, "describe": describe,
@@ -125,9 +136,14 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
         return _message("Không thực hiện được", texts.get(exc.code, "Yêu cầu không hợp lệ."),
                         exc.code or 400)
 
+    def private(text) -> str:
+        """A library message as the page shows it: the workspace's absolute path becomes
+        its folder name (a page never shows where the workspace lies on the disk)."""
+        return str(text).replace(str(ws.root), ws.root.name)
+
     @app.errorhandler(WorkspaceBusy)
     def busy(exc):
-        return _message("Thư mục làm việc đang bận", str(exc), 409)
+        return _message("Thư mục làm việc đang bận", private(exc), 409)
 
     @app.errorhandler(PlanEditError)
     def edit_refused(exc):
@@ -135,7 +151,7 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
 
     @app.errorhandler(BdgError)
     def bdg_error(exc):
-        return _message("Không thực hiện được", str(exc), 400)
+        return _message("Không thực hiện được", private(exc), 400)
 
     @app.errorhandler(Exception)
     def unexpected(exc):
@@ -264,6 +280,11 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
 
     # -- actions ---------------------------------------------------------------------------
     def start(label: str, kind: str, work):
+        # a workspace busy with a command answers 409 here, like an upload: not a job that
+        # fails (a command that starts in the instant between is still caught by the job)
+        if jobs.running() is None:
+            with ws.lock():
+                pass
         try:
             job = jobs.start(label, kind, work)
         except BusyJob as exc:
@@ -296,7 +317,7 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
         plan, period = load()
         draft = request.form.get("cach") != "gui"
         test_to = (request.form.get("thu_thu") or "").strip() or None
-        if test_to and not mail.is_address(test_to):
+        if test_to and (not mail.is_address(test_to) or any(c in test_to for c in "\r\n,;")):
             return _message("Không thực hiện được", f"“{test_to}” không phải địa chỉ thư.", 400)
         raw_due = (request.form.get("han_moi") or "").strip()
         try:
@@ -348,7 +369,7 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
             except WorkspaceBusy:
                 raise
             except BdgError as exc:
-                problems.append(str(exc))
+                problems.append(private(exc))
         return render_template("uploaded.html", plan=plan, period=period, saved=saved,
                                problems=problems), (200 if saved else 400)
 
