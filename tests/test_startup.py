@@ -26,7 +26,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "bdg_excel"
 #: libraries (and standard modules) a command that does little has no use for
 HEAVY = ("pandas", "numpy", "openpyxl", "xlsxwriter", "python_calamine", "flask", "werkzeug",
          "jinja2", "docx", "lxml", "pypdf", "pdfminer", "rich", "multiprocessing",
-         "concurrent.futures", "smtplib", "imaplib", "ssl", "filelock")
+         "concurrent.futures", "smtplib", "imaplib", "ssl", "filelock", "email.parser",
+         "email.policy")
 
 PROBE = r"""
 import json, sys, traceback

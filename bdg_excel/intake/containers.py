@@ -27,9 +27,6 @@ import stat
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
-from email import policy
-from email.parser import BytesParser
-from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 
 from ..core import vn
@@ -403,6 +400,9 @@ def _eml(path: Path, name: str, out: Path, res: Unpacked, depth: int, budget) ->
     if size > 4 * untrusted.MAX_BYTES:
         raise _Refused("container_too_large", f"Thư {name} quá lớn ({size // (1024 * 1024)} "
                        "MB): không mở. Lưu riêng các tệp Excel đính kèm vào inbox/.")
+    from email import policy          # the e-mail parser: only for a saved e-mail
+    from email.parser import BytesParser
+
     msg = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
     res.sender, res.sent_at, res.subject = message_origin(msg)
     _attachments(message_attachments(msg), name, out, res, depth, budget)
@@ -428,6 +428,8 @@ def message_attachments(msg) -> list[tuple[str, bytes]]:
 
 def message_origin(msg) -> tuple[str | None, datetime | None, str | None]:
     """(From address, Date, Subject) of a parsed message, as ``fetch`` records them."""
+    from email.utils import parseaddr, parsedate_to_datetime
+
     sender = parseaddr(str(msg.get("From", "") or ""))[1].lower() or None
     try:
         when = parsedate_to_datetime(str(msg["Date"])) if msg["Date"] else None

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from ..core import vn
+from ..core.findings import Finding
 
 OPS = (">=", ">", "<=", "<", "=", "between", "qualitative")
 
@@ -180,6 +181,19 @@ class ReviewItem:
     sentence: str = ""        # the source sentence, verbatim
     confidence: float = 1.0   # 0 … 1: how sure the importer is
     note: str = ""            # why it is unsure, in Vietnamese
+
+
+@dataclass
+class Sources:
+    """Where the plan workbook held each thing: (kind, index…) -> (sheet, 1-based row), and
+    the problems found reading its cells. :func:`bdg_excel.plan.planbook.load_plan` keeps
+    it in ``plan._sources`` for plan check's locations. It lives here, not in planbook, so
+    that a plan cached in ``.bdg/`` unpickles with the model alone (``status`` need not
+    load the plan workbook's reader and writer)."""
+    file: str | None = None
+    rows: dict[tuple, tuple[str, int | None]] = field(default_factory=dict)
+    #: problems found while reading cells (a number that is not a number …)
+    problems: list[Finding] = field(default_factory=list)
 
 
 _IDENTITIES: dict[tuple, str] = {}   # Plan.identity() by its inputs (called per return)

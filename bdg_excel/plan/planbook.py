@@ -18,7 +18,7 @@ import os
 import re
 import secrets
 import string
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from datetime import date, datetime
 from pathlib import Path
@@ -29,7 +29,7 @@ from ..core.findings import ERROR, WARNING, Finding
 from ..core.perf import no_gc
 from . import admin, catalog
 from .model import MEASURES, OPS, RATIO_MEASURES, REPORT_KINDS, Goal, Indicator, Plan, \
-    Report, ReviewItem, Target, Unit, Upward, infer_measure
+    Report, ReviewItem, Sources, Target, Unit, Upward, infer_measure
 from .targets import MEASURE_FROM_LABEL, MEASURE_LABELS, OP_FROM_LABEL, OP_LABELS
 
 EXAMPLES = ("binh-lu", "tam-duong", "lai-chau-vp")
@@ -176,14 +176,6 @@ def _match_key(text: str) -> str:
 # ---------------------------------------------------------------------------------
 # Where things are: (kind, index…) -> (sheet, 1-based row). load_plan records where it
 # read each thing; for a plan not read from a workbook, the rows save_plan would write.
-
-@dataclass
-class Sources:
-    file: str | None = None
-    rows: dict[tuple, Loc] = field(default_factory=dict)
-    #: problems found while reading cells (a number that is not a number …)
-    problems: list[Finding] = field(default_factory=list)
-
 
 def _layout_rows(plan: Plan) -> dict[tuple, tuple[str, int]]:
     rows: dict[tuple, tuple[str, int]] = {}
