@@ -47,7 +47,9 @@ _REF = re.compile(
     r"|mục(?:\s+tiêu)?(?:\s+số)?\s+(\d+)"
     # "chỉ tiêu 1, 2 lĩnh vực chính trị", "các chỉ tiêu thuộc lĩnh vực kinh tế, lao động"
     r"|(?:các\s+)?chỉ\s+tiêu(?:\s+số)?\s*" + _NUMS + r"?\s*(?:của\s+|thuộc\s+|trong\s+)?"
-    r"(?:các\s+)?lĩnh\s+vực\s+([^;.()]+?)(?=\s+và\s+(?:các\s+)?chỉ\s+tiêu|\s*[;.(]|$)")
+    r"(?:các\s+)?lĩnh\s+vực\s+([^;.()]+?)(?=\s+và\s+(?:các\s+)?chỉ\s+tiêu|\s*[;.(]|$)"
+    # "chỉ tiêu 1, 2 và chỉ tiêu 4": indicators numbered on across the goals
+    r"|chỉ\s+tiêu(?:\s+số)?\s+" + _NUMS + r"(?!\d|\.\d)")
 _HAS_REF = re.compile(r"(?:chỉ\s+tiêu|mục(?:\s+tiêu)?)(?:\s+số)?\s+\d"
                       r"|chỉ\s+tiêu\s+(?:\d+(?:\s*,\s*\d+)*\s+)?(?:của\s+|thuộc\s+|trong\s+)?"
                       r"(?:các\s+)?lĩnh\s+vực\s+\w")
@@ -253,13 +255,15 @@ class Organisation:
                 nums = _numbers(m.group(6)) if m.group(6) else None
                 wanted = ([f"{goal}.{n}" for n in nums] if nums
                           else self._goal_codes(goal, line))
+            elif m.group(8):
+                wanted = self._numbered_on(_numbers(m.group(8)), line)
             elif m.group(4):
-                goal = int(m.group(4))
+                goal = self._goal(int(m.group(4)))
                 nums = _numbers(m.group(3)) if m.group(3) else None
                 wanted = ([f"{goal}.{n}" for n in nums] if nums
                           else self._goal_codes(goal, line))
             else:
-                wanted = self._goal_codes(int(m.group(5)), line)
+                wanted = self._goal_codes(self._goal(int(m.group(5))), line)
             for code in wanted:
                 if self.plan.indicator(code) is None:
                     self.ctx.add("unknown_indicator", f"Câu giao chỉ tiêu nhắc tới chỉ tiêu "
@@ -267,6 +271,26 @@ class Organisation:
                                  target=code)
                 elif code not in out:
                     out.append(code)
+        return out
+
+    def _goal(self, number: int) -> int:
+        """The goal a sentence's "mục tiêu N" means: the heading the plan numbered N, also
+        when the catalog gave that heading another goal ("3. Lĩnh vực y tế" -> goal 4)."""
+        return self.ctx.goal_aliases.get(number, number)
+
+    def _numbered_on(self, numbers: list[int], line: Line) -> list[str]:
+        """"chỉ tiêu 3" without a goal: the one indicator the plan numbered 3 (indicators
+        numbered on across the goals); several of them is ambiguous and is only named."""
+        out = []
+        for n in numbers:
+            codes = [i.code for i in self.plan.indicators if i.number == n]
+            if len(codes) == 1:
+                out.extend(codes)
+            else:
+                self.ctx.add("ambiguous_indicator", f"Câu giao “chỉ tiêu {n}” không nói của mục "
+                             "tiêu nào" + (f" (kế hoạch có {', '.join(codes)})" if codes else
+                                           ", kế hoạch không có chỉ tiêu này")
+                             + "; hãy chọn trong trang Phân công của sổ kế hoạch.", line)
         return out
 
     def _field_goal(self, field: str, line: Line) -> int | None:
