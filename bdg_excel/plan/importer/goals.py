@@ -15,9 +15,9 @@ is numbered by the national catalog:
 
 Every number decided this way that differs from the heading's own number (its label, or
 its place when it has none) is listed for review (kind "target", confidence below 0.8)
-with the heading's sentence. :func:`decide` also returns the plan's own numbers that were
-replaced ({3: 4}), so that "chỉ tiêu 1 mục tiêu 3" in an assignment still means the
-heading the plan numbered 3.
+with the heading's sentence. :func:`decide` also returns the plan's own numbers (its
+label, else its place) that were replaced ({3: 4}), so that "chỉ tiêu 1 mục tiêu 3" in an
+assignment still means the heading the plan numbered 3.
 """
 
 from __future__ import annotations
@@ -37,14 +37,12 @@ _LINK_TEXT = re.compile(r"^(?:Các\s+)?Chỉ\s+tiêu(?:\s+(?:số|thứ))?\s*(?:
 
 
 def _own_number(heading: Line | None) -> int | None:
-    """The heading's own number: "3." -> 3, "2.3." -> 3; a letter "c)" -> 3."""
+    """The heading's own number: "3." -> 3, "2.3." -> 3 (a letter "c)" is only a place)."""
     if heading is None or not heading.label:
         return None
     label = heading.label.strip(".)")
     if re.fullmatch(r"\d+(?:\.\d+)*", label):
         return int(label.split(".")[-1])
-    if re.fullmatch(r"[a-h]", label):
-        return ord(label) - ord("a") + 1
     return None
 
 
@@ -112,8 +110,8 @@ def decide(blocks: list, ctx) -> tuple[list[int], dict[int, int]]:
         used.add(number)
         out.append(number)
         position = own if own is not None else i + 1
-        if own is not None and own != number:
-            aliases[own] = number
+        if position != number:
+            aliases.setdefault(position, number)
         if number != position or reason:
             _note(ctx, heading, title, number, position, own, conf, reason)
     return out, aliases
