@@ -307,3 +307,21 @@ def test_direction_comes_from_the_catalog_for_linked_rows_only(tmp_path):
     assert plan.target("2.2").national is None and plan.target("2.2").op == "<="
     notes = {r.ref: r for r in plan.review if r.kind == "target"}
     assert "QG-2.2" in notes["1.1"].note and notes["1.1"].confidence < NEEDS_LOOK
+
+
+def test_an_unnumbered_field_among_headings_that_state_their_goal():
+    text = _doc("Nậm Loỏng", "phường", (
+        "I. MỤC TIÊU\n\n"
+        "1. Lĩnh vực chính trị (Mục tiêu 1)\n- Chỉ tiêu 1: Tỷ lệ nữ cấp ủy đạt 30%.\n"
+        "2. Lĩnh vực y tế (Mục tiêu 4)\n- Chỉ tiêu 1: Tỷ lệ phụ nữ đẻ tại cơ sở y tế đạt 95%.\n"
+        "Lĩnh vực thông tin, truyền thông\n- Chỉ tiêu 1: 100% tổ dân phố được tuyên truyền về "
+        "bình đẳng giới.\n"),
+        "1. Văn phòng UBND phường\n- Báo cáo chỉ tiêu 1 lĩnh vực thông tin, truyền thông.\n")
+    result = import_text(text)
+    assert [g.number for g in result.plan.goals] == [1, 4, 6]
+    assert [i.code for i in result.plan.indicators] == ["1.1", "4.1", "6.1"]
+    assert result.plan.unit("Văn phòng UBND phường").indicators == ["6.1"]
+    item = _goal_items(result)["Mục tiêu 6"]
+    assert item.confidence < NEEDS_LOOK and item.sentence == "Lĩnh vực thông tin, truyền thông"
+    # the item of goal 4 is not swallowed: no sentence of the goals is left unread
+    assert not [f for f in result.unparsed if f.code == "goal_text"]

@@ -364,10 +364,12 @@ def _specific_region(section: Section, ctx: Context) -> tuple[list[Line], int | 
 def _goal_blocks(region: list[Line], ctx: Context):
     """[(heading line, number or None, title, item lines)] for the goals of a region."""
     if any(_goal_match(l) for l in region):
-        is_head = lambda l: _goal_match(l) is not None  # noqa: E731
+        # "Mục tiêu 2: …", and a field among them that states no number
+        is_head = lambda l: _goal_match(l) is not None or _field_head(l)  # noqa: E731
     elif any(_STATED_GOAL.search(l.text) and not _INDICATOR.match(l.text) for l in region):
         # "a) Về chính trị (Mục tiêu 1)": headings that state their goal's number
-        is_head = lambda l: bool(_STATED_GOAL.search(l.text)) and not _INDICATOR.match(l.text)  # noqa: E731
+        is_head = lambda l: (bool(_STATED_GOAL.search(l.text))  # noqa: E731
+                             and not _INDICATOR.match(l.text)) or _field_head(l)
     elif any(_FIELD.match(l.text) and not _INDICATOR.match(l.text) for l in region):
         is_head = lambda l: bool(_FIELD.match(l.text))  # noqa: E731
     else:
@@ -399,6 +401,14 @@ def _goal_blocks(region: list[Line], ctx: Context):
         ctx.add("goal_text", f"Đoạn trước mục tiêu đầu tiên, chưa đưa vào kế hoạch: "
                 f"“{line.text}”.", line, severity=INFO)
     return blocks
+
+
+def _field_head(line: Line) -> bool:
+    """"Lĩnh vực thông tin, truyền thông" among headings that state their goal: a heading
+    (no figure, a field of the strategy), not an item of the goal before it."""
+    return (bool(_FIELD.match(line.text)) and line.kind != "bullet" and len(line.text) < 90
+            and not re.search(r"\d", line.text) and not _INDICATOR.match(line.text)
+            and bool(catalog.goals_named(line.text)))
 
 
 def _labelled_heads(region: list[Line]) -> set[int]:
