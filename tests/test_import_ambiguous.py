@@ -334,3 +334,27 @@ def test_an_unnumbered_field_among_headings_that_state_their_goal():
     assert item.confidence < NEEDS_LOOK and item.sentence == "Lĩnh vực thông tin, truyền thông"
     # the item of goal 4 is not swallowed: no sentence of the goals is left unread
     assert not [f for f in result.unparsed if f.code == "goal_text"]
+
+
+@pytest.mark.libreoffice
+def test_the_same_reading_from_word_and_pdf(tmp_path):
+    """Each tuned excerpt as a Word document and printed to PDF by LibreOffice reads the
+    same as its text."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    if not (shutil.which("soffice") or shutil.which("libreoffice")):
+        pytest.skip("LibreOffice not installed")
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+    import score_import
+
+    words = {}
+    for name, text, *expected in TUNED:
+        words[name] = (tmp_path / f"{name}.docx", expected)
+        write_docx(text, words[name][0])
+    printed = score_import.convert([p for p, _ in words.values()], "pdf", tmp_path / "pdf")
+    assert len(printed) == len(words)
+    for name, (path, expected) in words.items():
+        assert score(import_plan(path).plan, *expected) == 1.0, name
+        assert score(import_plan(printed[path]).plan, *expected) == 1.0, name
