@@ -341,13 +341,11 @@ def test_the_same_reading_from_word_and_pdf(tmp_path):
     """Each tuned excerpt as a Word document and printed to PDF by LibreOffice reads the
     same as its text."""
     import shutil
-    import sys
-    from pathlib import Path
+
+    from test_import_family import score_import
 
     if not (shutil.which("soffice") or shutil.which("libreoffice")):
         pytest.skip("LibreOffice not installed")
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-    import score_import
 
     words = {}
     for name, text, *expected in TUNED:
