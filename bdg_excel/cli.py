@@ -141,16 +141,23 @@ def cli():
 @click.option("--national", is_flag=True, default=False,
               help="Thư mục làm việc của Bộ Nội vụ: kế hoạch liệt kê 34 tỉnh, thành phố; "
                    "tổng hợp các bảng tổng hợp của tỉnh.")
+@click.option("--due", default=None, metavar="NGÀY/THÁNG",
+              help="Cùng --province hoặc --national: hạn nộp báo cáo hằng năm của các đơn "
+                   "vị, ví dụ --due 30/11.")
 def init_cmd(directory: Path, example: str | None, office: str | None, email: str | None,
-             province: str | None, national: bool):
+             province: str | None, national: bool, due: str | None):
     """Tạo thư mục làm việc (templates/, inbox/, outbox/) và tệp cấu hình bdg-excel.toml."""
     if sum(bool(x) for x in (example, province, national)) > 1:
         raise click.UsageError("Chỉ dùng một trong --example, --province, --national.")
+    if due is not None:
+        if not (province or national):
+            raise click.UsageError("--due chỉ dùng cùng --province hoặc --national.")
+        due = _yearly_due(due)
     if email is None and _interactive() and not (directory / "bdg-excel.toml").exists():
         email = _ask_office_email()
     if province or national:
-        res = (workflow.init_province(directory, province, email=email) if province else
-               workflow.init_national(directory, email=email))
+        res = (workflow.init_province(directory, province, email=email, due=due) if province
+               else workflow.init_national(directory, email=email, due=due))
     else:
         res = workflow.init(directory, example, office=office, email=email)
     ws = res.workspace
@@ -158,11 +165,11 @@ def init_cmd(directory: Path, example: str | None, office: str | None, email: st
     if res.plan and (province or national):
         plan = workflow.load(ws, res.plan.stem)
         echo(f"Kế hoạch: {res.plan} ({len(plan.units)} đơn vị, {len(plan.targets())} dòng chỉ "
-             "tiêu quốc gia). Thêm các sở, ban, ngành và địa chỉ thư của đơn vị vào tệp này.")
-        unset = [t.code for t in plan.targets() if t.op != "qualitative" and t.value is None]
-        if unset:
-            echo(f"  Chưa có giá trị mục tiêu quốc gia cho dòng {', '.join(unset)}: ghi mục "
-                 "tiêu của kế hoạch vào tệp kế hoạch trước khi tạo biểu mẫu.")
+             "tiêu quốc gia).")
+        if res.todo:
+            echo("Còn phải làm trong tệp kế hoạch (mở bằng Excel):")
+            for line in res.todo:
+                echo(f"  - {line}")
     elif res.plan:
         echo(f"Kế hoạch mẫu: {res.plan}")
     if res.config_written:
@@ -180,6 +187,22 @@ def init_cmd(directory: Path, example: str | None, office: str | None, email: st
     else:
         echo("  chép tệp kế hoạch (.xlsx) vào templates/, hoặc nhập từ văn bản:")
         echo("  bdg-excel plan import KE-HOACH.docx -o templates/ke-hoach.xlsx")
+
+
+def _yearly_due(text: str) -> str:
+    """"30/11" -> "11-30" (a day that exists in some year), or a usage error."""
+    import re
+    from datetime import date
+
+    m = re.fullmatch(r"\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*", text)
+    try:
+        if m is None:
+            raise ValueError
+        date(2024, int(m[2]), int(m[1]))            # 2024: 29/02 exists
+    except ValueError:
+        raise click.UsageError(f"Hạn nộp “{text}” không đúng: ghi ngày/tháng, ví dụ "
+                               "--due 30/11.") from None
+    return f"{int(m[2]):02d}-{int(m[1]):02d}"
 
 
 def _interactive() -> bool:
@@ -327,6 +350,9 @@ def plan_import_cmd(document: Path, output: Path | None, fmt: str, force: bool, 
             carried = reimport(result.plan, output, today=clock.today())
         else:
             save_plan(result.plan, output)
+        if result.paragraphs:   # the page's review shows each sentence in its place
+            from .plan.source_text import save_text
+            save_text(output, result.paragraphs)
     if fmt == "json":
         echo(json.dumps(result.plan.to_json(), ensure_ascii=False, indent=2))
         return
@@ -336,8 +362,9 @@ def plan_import_cmd(document: Path, output: Path | None, fmt: str, force: bool, 
     if carried is not None:
         for line in _carry_over_lines(carried):
             echo(line)
-    echo(f"Đã ghi tệp kế hoạch: {output}. Mở bằng Excel để rà soát, rồi chạy: "
-         f"bdg-excel plan check {output}")
+    echo(f"Đã ghi tệp kế hoạch: {output}. Rà soát bằng Excel (trang Rà soát) hoặc trên trang "
+         f"web (bdg-excel serve, trang Kế hoạch: từng mục cạnh câu của nó trong văn bản, sửa "
+         f"và lưu ngay), rồi chạy: bdg-excel plan check {output}")
 
 
 def _carry_over_lines(c) -> list[str]:
@@ -357,8 +384,17 @@ def _carry_over_lines(c) -> list[str]:
     if c.lost_assignments:
         out.append("Phân công chỉ tiêu không còn trong kế hoạch mới (bỏ): "
                    + "; ".join(f"{u} – {code}" for u, code in c.lost_assignments) + ".")
-    if not (c.contacts or c.assignments or c.lost_units or c.lost_assignments):
-        out.append("Tệp cũ không có email, người liên hệ hay phân công nào cần giữ lại.")
+    if c.national:
+        out.append("Giữ lại mã quốc gia đã sửa tay (cột Mã quốc gia): " + "; ".join(
+            f"{code} – {nat or 'chỉ tiêu riêng (để trống)'}" for code, nat in c.national) + ".")
+    if c.lost_national:
+        out.append("Mã quốc gia đã sửa tay của dòng có nội dung không còn trong văn bản mới "
+                   "(xem bản sao lưu, ghi lại nếu cần): " + "; ".join(
+                       f"{code} – {nat or 'chỉ tiêu riêng'}" for code, nat in c.lost_national)
+                   + ".")
+    if not (c.contacts or c.assignments or c.lost_units or c.lost_assignments or c.national):
+        out.append("Tệp cũ không có email, người liên hệ, phân công hay mã quốc gia nào cần "
+                   "giữ lại.")
     return out
 
 

@@ -7,7 +7,7 @@ import hashlib
 import os
 import pickle
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
@@ -44,6 +44,8 @@ class InitResult:
     config: Path                 # bdg-excel.toml
     config_written: bool         # False: one was there already (never overwritten)
     office_email: str | None     # the office address in the configuration, if any
+    #: what the officer must still do in the plan workbook (province, ministry), Vietnamese
+    todo: list[str] = field(default_factory=list)
 
 
 def init_workspace(root: str | Path, example: str | None = None, **options) -> Workspace:
@@ -92,42 +94,92 @@ def init(root: str | Path, example: str | None = None, *, office: str | None = N
 
 
 def init_province(root: str | Path, province: str, *, email: str | None = None,
-                  nested_ok: bool = False, start: int = 2026) -> InitResult:
+                  due: str | None = None, nested_ok: bool = False,
+                  start: int = 2026) -> InitResult:
     """``bdg-excel init DIR --province NAME``: a province workspace (CONTRACT section 7)
     whose plan (templates/ke-hoach-tinh-….xlsx) lists every commune-level unit of the
     province in the official list ("UBND xã …", "UBND phường …", "UBND đặc khu …"), each
     assigned every national indicator with its 2030 target. ``province``: accents, case
-    and "tỉnh"/"thành phố" optional. An existing plan workbook is never replaced."""
+    and "tỉnh"/"thành phố" optional. ``due``: the units' yearly deadline ("MM-DD"), or
+    none (plan check asks for it). An existing plan workbook is never replaced.
+    ``InitResult.todo`` says what the officer must still do."""
     from .plan import admin
 
     p = admin.find_province(province)
     if p is None:
         admin.province_plan(province)          # raises the usage error naming the 34
-    plan = admin.province_plan(p, start=start)
-    return _init_with_plan(root, plan, f"ke-hoach-{p.level}-{p.short}",
-                           f"Sở Nội vụ {p.level} {p.short}", email, nested_ok)
+    office = f"Sở Nội vụ {p.level} {p.short}"
+    plan = admin.province_plan(p, start=start, due=due, office=office)
+    return _init_with_plan(root, plan, f"ke-hoach-{p.level}-{p.short}", office, email,
+                           nested_ok, kind="province")
 
 
-def init_national(root: str | Path, *, email: str | None = None, nested_ok: bool = False,
-                  start: int = 2026) -> InitResult:
+def init_national(root: str | Path, *, email: str | None = None, due: str | None = None,
+                  nested_ok: bool = False, start: int = 2026) -> InitResult:
     """``bdg-excel init DIR --national``: the ministry's workspace, one level above the
     provinces: its plan's units are the People's Committees of the 34 provinces
     ("UBND tỉnh Lai Châu", "UBND thành phố Hà Nội"), each assigned every national
     indicator; a province's consolidated workbook dropped into inbox/ is its return."""
     from .plan import admin
 
-    return _init_with_plan(root, admin.national_plan(start=start), "ke-hoach-toan-quoc",
-                           "Bộ Nội vụ", email, nested_ok)
+    return _init_with_plan(root, admin.national_plan(start=start, due=due, office="Bộ Nội vụ"),
+                           "ke-hoach-toan-quoc", "Bộ Nội vụ", email, nested_ok,
+                           kind="national")
 
 
-def _init_with_plan(root, plan: Plan, name: str, office: str, email, nested_ok) -> InitResult:
+def _init_with_plan(root, plan: Plan, name: str, office: str, email, nested_ok,
+                    kind: str) -> InitResult:
     res = init(root, office=office, email=email, nested_ok=nested_ok)
     dest = res.workspace.templates / f"{vn.safe_filename(vn.strip_accents(name).lower().replace(' ', '-'))}.xlsx"
-    if not dest.exists():
+    existed = dest.exists()
+    wanted_due = plan.reports[0].due if plan.reports else None
+    if not existed:
         plan.name = dest.stem
         planbook.save_plan(plan, dest)
+    else:
+        plan = planbook.load_plan(dest)       # kept as the officer left it
     res.plan = dest
+    res.todo = _plan_todo(plan, kind, existed)
+    if existed and wanted_due and all(r.due != wanted_due for r in plan.reports):
+        res.todo.insert(0, f"Tệp kế hoạch {dest.name} đã có nên được giữ nguyên: hạn nộp "
+                           "--due không được ghi vào; sửa hạn nộp ở trang Báo cáo.")
     return res
+
+
+def _plan_todo(plan: Plan, kind: str, existed: bool = False) -> list[str]:
+    """What a province's (ministry's) officer must still do in the plan workbook before
+    forms are made, in Vietnamese."""
+    from .plan import catalog
+
+    from .plan import admin
+
+    out = []
+    province = admin.province_of(plan.issuer) if kind == "province" else None
+    communes = {admin.admin_key(u.office) for u in province.units} if province else set()
+    if province and all(admin.admin_key(u.name) in communes for u in plan.units):
+        out.append("Thêm các sở, ban, ngành của tỉnh vào trang Đơn vị và giao chỉ tiêu cho "
+                   "từng đơn vị ở trang Phân công (mỗi xã, phường đã được giao mọi chỉ tiêu "
+                   "quốc gia).")
+    missing = [u.name for u in plan.units if not u.email]
+    if missing:
+        out.append(f"Ghi địa chỉ thư của {len(missing)} đơn vị vào cột Email, trang Đơn vị "
+                   "(để gửi biểu và thư nhắc).")
+    if not any(r.due for r in plan.reports):
+        out.append("Ghi hạn nộp báo cáo của các đơn vị vào trang Báo cáo (ví dụ 30/11)"
+                   + ("." if existed else ", hoặc tạo thư mục làm việc với --due NGÀY/THÁNG."))
+    if plan.upward is not None and not plan.upward.due:
+        out.append(f"Nếu có hạn gửi báo cáo tổng hợp lên {plan.upward.to or 'cấp trên'}, ghi "
+                   "vào dòng báo cáo tổng hợp gửi cấp trên, trang Báo cáo.")
+    earlier = [t for t in plan.targets() if catalog.earlier_national_figure(plan, t)]
+    if earlier:
+        out.append("Dòng " + ", ".join(t.code for t in earlier) + ": Chiến lược chưa có mục "
+                   "tiêu năm 2030, kế hoạch tạm dùng mục tiêu năm 2025 của Chiến lược; nếu có "
+                   "mục tiêu riêng, ghi vào trang Chỉ tiêu (cột Giá trị, Năm đạt).")
+    unset = [t.code for t in plan.targets() if t.op != "qualitative" and t.value is None]
+    if unset:
+        out.append(f"Dòng {', '.join(unset)} chưa có giá trị mục tiêu: ghi vào trang Chỉ tiêu "
+                   "trước khi tạo biểu mẫu.")
+    return out
 
 
 #: 2: the plan classes moved to bdg_excel.plan.model (issue 18), so old pickles name

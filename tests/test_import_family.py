@@ -259,10 +259,11 @@ def test_reimport_refuses_without_force(tmp_path, capsys):
     doc = CORPUS / "xa-muong-kim-2026.txt"
     out = tmp_path / "ke-hoach.xlsx"
     assert _run(capsys, "plan", "import", str(doc), "-o", str(out))[0] == 0
-    before = out.read_bytes()
+    before, files = out.read_bytes(), sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["ke-hoach.van-ban.txt", out.name]       # the text the page's review shows
     code, stdout, err = _run(capsys, "plan", "import", str(doc), "-o", str(out))
     assert code == 2 and "--force" in err and "đã có" in err
-    assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [out.name]
+    assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == files
 
 
 def test_reimport_with_force_keeps_backup_and_officer_additions(tmp_path, capsys, monkeypatch):

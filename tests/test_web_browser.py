@@ -178,3 +178,115 @@ def test_drag_and_drop_onto_the_page(server, browser, tmp_path):
     driver.execute_script(DROP_JS, base64.b64encode(data).decode(), "Báo cáo kéo thả.xlsx")
     wait_for(lambda: "Đã lưu 1 tệp vào inbox/" in driver.page_source, what="the drop")
     assert (ws.inbox / "Báo cáo kéo thả.xlsx").read_bytes() == data
+
+
+REVIEW_TODAY = "2027-03-01"
+
+
+def _cells(path) -> list[str]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    try:
+        return [str(c) for s in wb.worksheets for row in s.iter_rows(values_only=True)
+                for c in row if c is not None]
+    finally:
+        wb.close()
+
+
+def test_review_and_correct_the_plan_in_chromium(tmp_path, browser):
+    """The plan page's review in the real browser: unsure items first beside the
+    document's text, a sentence shown in its place, a target value, a unit's assignment and
+    a deadline corrected and saved into the plan workbook; `bdg-excel generate` then
+    writes forms that carry the corrections."""
+    import subprocess
+    import sys
+
+    from selenium.webdriver.common.by import By
+
+    from bdg_excel.core.workspace import Workspace
+    from bdg_excel.plan import source_text
+    from review_helpers import PARAGRAPHS, make_plan, save_with_review
+
+    ws = Workspace.open(tmp_path / "ws", create=True)
+    path = save_with_review(make_plan(), ws.templates / "hoa-khanh.xlsx")
+    source_text.save_text(path, PARAGRAPHS)
+    driver, _ = browser
+    school = "Trường Tiểu học Hòa Khánh"
+
+    def item(kind, ref):
+        return driver.find_element(By.CSS_SELECTOR, f'li.item[data-kind="{kind}"][data-ref="{ref}"]')
+
+    def save(form, **values):
+        for name, value in values.items():
+            field = form.find_element(By.NAME, name)
+            field.clear()
+            field.send_keys(value)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        return wait_for(lambda: driver.find_elements(By.ID, "saved"), what="the saved message")[0].text
+
+    with serving(ws.root, REVIEW_TODAY) as url:
+        driver.get(url + "ke-hoach")
+        items = driver.find_elements(By.CSS_SELECTOR, "#review-items > li.item")
+        confidences = [int(i.find_element(By.CLASS_NAME, "conf").text.rstrip(" %")) for i in items]
+        assert confidences == sorted(confidences) and confidences[0] < 80
+        assert "Văn bản kế hoạch" in driver.find_element(By.ID, "van-ban").text
+
+        # the unsure assignment: its sentence, shown in its place in the document's text
+        entry = item("assignment", school)
+        entry.find_element(By.CSS_SELECTOR, "blockquote a").click()
+        target = wait_for(lambda: driver.execute_script(
+            "var t = document.querySelector(':target'); return t && t.id;"), what="the mark")
+        mark = driver.find_element(By.ID, target)
+        assert target.startswith("cau-") and mark.tag_name == "mark"
+        assert mark.text.startswith(school) and mark.is_displayed()
+        assert driver.find_element(By.ID, "doan-12").find_element(By.TAG_NAME, "mark").id == mark.id
+        color = mark.value_of_css_property("background-color")
+        assert color.replace(" ", "") in ("rgba(255,201,77,1)", "rgb(255,201,77)")
+
+        # correct the unit's assignment from its review item (the form is open: unsure)
+        form = item("assignment", school).find_element(By.CSS_SELECTOR, 'form[data-edit="assignment"]')
+        message = save(form, chi_tieu="2.1, 2.2")
+        assert "Đã lưu vào tệp hoa-khanh.xlsx" in message and "trang Phân công" in message
+        row = driver.find_element(By.CSS_SELECTOR, "#plan-units tbody tr:first-child")
+        assert school in row.text and "2.1, 2.2" in row.text
+
+        # correct a target value from the table of targets
+        row = driver.find_element(By.ID, "dong-2-2")
+        row.find_element(By.CSS_SELECTOR, "details.row-edit summary").click()
+        form = row.find_element(By.CSS_SELECTOR, 'form[data-edit="target"]')
+        message = save(form, gia_tri="2", noi_dung="dưới 2 vụ")
+        assert "trang Chỉ tiêu, ô H4: 3 → 2" in message
+        assert driver.find_element(By.CSS_SELECTOR, "#dong-2-2 td.target").text == "< 2 vụ"
+
+        # the year's deadline the importer took from the six-month one
+        form = item("deadline", "annual").find_element(By.CSS_SELECTOR, 'form[data-edit="deadline"]')
+        message = save(form, han="25/11")
+        assert "trang Báo cáo, ô B3: 10/06 → 25/11" in message
+        # a refused correction: a Vietnamese message, nothing written
+        before = path.read_bytes()
+        form = item("deadline", "annual").find_element(By.CSS_SELECTOR, 'form[data-edit="deadline"]')
+        driver.execute_script("arguments[0].open = true", form.find_element(By.XPATH, ".."))
+        form.find_element(By.NAME, "han").clear()
+        form.find_element(By.NAME, "han").send_keys("31/11")
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        alert = wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "p.error[role=alert]"),
+                         what="the refusal")[0].text
+        assert "trang “Báo cáo”, ô B3: ngày “31/11” không có thật" in alert
+        assert path.read_bytes() == before
+        driver.find_element(By.ID, "back").click()
+        wait_for(lambda: driver.find_elements(By.ID, "review"), what="the plan page")
+
+    # `bdg-excel generate` (the real command) reads the corrected plan workbook
+    env = {**os.environ, "BDG_TODAY": REVIEW_TODAY}
+    run = subprocess.run([sys.executable, "-m", "bdg_excel.cli", "generate", "-w", str(ws.root),
+                          "--period", "2027"], env=env, capture_output=True, text=True,
+                         encoding="utf-8", timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    forms = {p.name: p for p in ws.forms_dir.glob("*.xlsx")}
+    school_form = _cells(forms["BDG_2027_Trường-Tiểu-học-Hòa-Khánh.xlsx"])
+    assert "2.1" in school_form and "2.2" in school_form        # the corrected assignment
+    police = _cells(forms["BDG_2027_Công-an-phường.xlsx"])
+    assert any("< 2 vụ" in c for c in police) and not any("< 3 vụ" in c for c in police)
+    assert any("dưới 2 vụ" in c for c in police)
+    assert any("25/11/2027" in c for c in police + school_form)  # the corrected deadline

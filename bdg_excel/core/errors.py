@@ -24,6 +24,15 @@ class PlanHasErrors(PlanError):
         self.findings = list(findings)
 
 
+class PlanEditError(PlanError):
+    """A correction of the plan workbook is refused (unknown code, not a number, a day
+    that does not exist …); nothing was written. ``sheet`` and ``cell`` say where."""
+
+    def __init__(self, message: str, sheet: str | None = None, cell: str | None = None):
+        super().__init__(message)
+        self.sheet, self.cell = sheet, cell
+
+
 class WorkspaceError(BdgError):
     """The workspace is missing, ambiguous (several plans), or in use."""
 

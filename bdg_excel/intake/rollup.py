@@ -2,7 +2,9 @@
 
 A commune's consolidated workbook carries, besides its report sheets, a machine-readable
 sheet :data:`DATA_SHEET` with one row per target code: the rolled-up value with its
-numerator and denominator, the yes/no tally and how many units reported. Dropped into the
+numerator and denominator, the yes/no tally (``yes``, ``no``: how many units answered Có,
+Không; added up, not reduced to one answer, at every level above) and how many units
+reported. Dropped into the
 inbox of a province (or, for plans of the old three-level system, a district) whose plan
 lists the commune as a unit ("UBND xã Bình Lư") with the indicators it reports, the
 workbook is recognised by its hidden identification sheet (``kind = consolidated``), the
@@ -184,14 +186,36 @@ def check_consolidated(data: ReturnData, plan: Plan, *, period: str | None = Non
     who = unit.name
     for code, why in left_out:
         rec = rows[code]
+        advice = ("Đơn vị không cần sửa: cấp trên không lấy số liệu chỉ tiêu này từ đơn vị "
+                  "(có thể do sở, ngành báo cáo)."
+                  if why.startswith(_NOT_ASSIGNED) else
+                  "Kiểm tra mã quốc gia, nội dung và đơn vị tính của chỉ tiêu này trong kế "
+                  "hoạch của đơn vị.")
         out.add("row_left_out", f"{who}: dòng {code} {_describe(rec)} không được tổng hợp: "
-                f"{why}. Kiểm tra mã quốc gia, nội dung và đơn vị tính của chỉ tiêu này trong "
-                "kế hoạch của đơn vị.", WARNING, cell=cells.get(code), target=code)
+                f"{why}. {advice}", WARNING, cell=cells.get(code), target=code)
+    absent = [t for t, why in unmatched if why == _ABSENT]
+    if len(absent) > _LIST_AT_MOST:
+        # a province asks every commune for every national indicator and a commune's plan
+        # has a dozen: one finding naming them all, not a dozen lines per commune
+        unmatched = [(t, why) for t, why in unmatched if why != _ABSENT]
+        names = ", ".join(f"{t.code}{' (' + t.national + ')' if t.national else ''}"
+                          for t in absent)
+        out.add("missing_row", f"{who}: {len(absent)} chỉ tiêu {_ABSENT}: {names}; các chỉ "
+                "tiêu này được ghi là chưa có số liệu của đơn vị.", WARNING,
+                target=",".join(t.code for t in absent))
     for t, why in unmatched:
         out.add("missing_row", f"{who}: chỉ tiêu {t.code} ({_short(t.text)}"
                 f"{', ' + t.national if t.national else ''}) {why}; chỉ tiêu này được ghi là "
                 "chưa có số liệu của đơn vị.", WARNING, target=t.code)
     return out
+
+
+_ABSENT = "không có trong bảng tổng hợp"
+#: more rows than this absent from a lower level's workbook are named in one finding
+_LIST_AT_MOST = 3
+
+
+_NOT_ASSIGNED = "kế hoạch không giao chỉ tiêu quốc gia"
 
 
 def _norm(text) -> str:
@@ -279,7 +303,7 @@ def match_rows(expected: list, rows: dict[str, dict], indicator_texts: dict | No
             unmatched.append((t, f"có trong bảng tổng hợp (dòng {', '.join(alike)}) nhưng "
                               "khác đơn vị tính"))
         else:
-            unmatched.append((t, "không có trong bảng tổng hợp"))
+            unmatched.append((t, _ABSENT))
     codes = {t.code: t for t in expected}
     left_out = []
     for c, r in rows.items():
@@ -287,7 +311,7 @@ def match_rows(expected: list, rows: dict[str, dict], indicator_texts: dict | No
             continue
         why = why_not.get(c)
         if why is None:
-            why = (f"kế hoạch không giao chỉ tiêu quốc gia {_national(r)} cho đơn vị"
+            why = (f"{_NOT_ASSIGNED} {_national(r)} cho đơn vị"
                    if _national(r) else "chỉ tiêu địa phương (không có mã quốc gia) không "
                    "trùng nội dung và đơn vị tính với chỉ tiêu nào kế hoạch giao cho đơn vị")
         t = codes.get(c)
@@ -308,11 +332,19 @@ def _value(out: CheckedReturn, t, rec: dict, cell: str | None) -> CheckedValue:
                 f"/{vn.format_number(expected)} đơn vị")
     cv = CheckedValue(code=t.code, cell=cell, note=note, source=SOURCE, national=t.national)
     if t.measure == "yesno":
+        # the lower level's tally travels as numerator (units that answered Có) and
+        # denominator (units that answered): the level above adds tallies, so a province
+        # whose communes answered 3 Có and 1 Không counts 3/4 at the ministry, not one
+        # mixed answer lost
         answer = vn.clean(rec.get("answer")) or None
-        cv.answer = answer if answer in (tg.YES, tg.NO) else None
         yes, no = _num(rec.get("yes")) or 0, _num(rec.get("no")) or 0
-        if yes and no:
-            cv.note = f"{note or ''}; {tg.YES}: {yes:g}, {tg.NO}: {no:g}".lstrip("; ")
+        if not (yes or no) and answer in (tg.YES, tg.NO):
+            yes, no = (1, 0) if answer == tg.YES else (0, 1)
+        cv.answer = tg.YES if yes and not no else tg.NO if no and not yes else None
+        if yes or no:
+            cv.numerator, cv.denominator = yes, yes + no
+            cv.note = (f"{note + '; ' if note else ''}{tg.YES}: {vn.format_number(yes)}/"
+                       f"{vn.format_number(yes + no)} đơn vị")
         return cv
     cv.value = _num(rec.get("value"))
     if t.has_fraction:

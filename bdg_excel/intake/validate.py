@@ -88,6 +88,14 @@ def _recognise(out: CheckedReturn, plan: Plan, period: str | None, sender: str |
         # The hidden identification sheet is gone: recognise from the form header, then
         # from the sender's address, then from the file name; always as a warning.
         if not data.targets and not data.tasks:
+            if re.match(r"(?i)noi[-_ ]?bo[-_ ]", Path(data.name).name):
+                # a lower level's internal workbook sent instead of its consolidated one
+                data.sheet = None
+                out.findings = [f for f in out.findings if f.code != "renamed_sheet"]
+                out.add("internal_workbook", f"Tệp {data.name} là bảng nội bộ (phát hiện, dữ "
+                        "liệu) của cơ quan gửi, không phải bảng tổng hợp gửi cấp trên. Đề nghị "
+                        "gửi tệp Tong-hop_….xlsx nằm cùng thư mục outbox/ với tệp này.")
+                return
             out.add("not_a_form", "Tệp không phải là biểu mẫu báo cáo của kế hoạch này. Gửi lại "
                     "đúng tệp biểu mẫu đã nhận.")
             return

@@ -139,7 +139,8 @@ def province_of(issuer: str | None) -> Province | None:
 def national_indicators(year: int = 2030) -> tuple[list, list[Indicator]]:
     """(goals, indicators) of every national indicator of the catalog, coded as the
     resolution numbers them ("4.1", "3.2a" …, national "QG-4.1" …), with the catalog's
-    target for ``year`` (a row without one is qualitative until the officer sets it)."""
+    target for ``year``, or its latest target with that target's year where it gives none
+    for 2030 (never a figure made up)."""
     from . import catalog as cat
     from .model import Goal
 
@@ -153,17 +154,20 @@ def national_indicators(year: int = 2030) -> tuple[list, list[Indicator]]:
         goal, number = (int(x) for x in local.split("."))
         targets = []
         for t in rows:
-            # the resolution's target for ``year``; a row without one keeps its unit with
-            # no figure, for the officer to set (plan check says so): never guessed
-            when = 2030 if year >= 2030 else 2025
-            target = (t.target_2030 if when == 2030 else t.target_2025) or {}
+            # the resolution's target for ``year``; a row it gives no 2030 figure carries
+            # its latest one with that figure's year (2025: plan check says so); a row
+            # with no figure at all keeps its unit with none, for the officer to set
+            target, when = t.latest_target(year)
+            target = target or {}
             op = target.get("op") or ("qualitative" if t.measure == "yesno" else
                                       _DIRECTION_OPS.get(t.direction, ">="))
             value = target.get("value") if op != "qualitative" else None
             measure, factor = infer_measure(t.unit, op)
+            text = t.text if when == year or not target else \
+                f"{t.text} (mục tiêu năm {when} của Chiến lược)"
             targets.append(Target(code=t.code.removeprefix("QG-"), op=op, value=value,
                                   max=target.get("max"), unit=t.unit, year=when,
-                                  text=t.text, measure=measure, factor=factor,
+                                  text=text, measure=measure, factor=factor,
                                   national=t.code))
         text = rows[0].text if len(rows) == 1 else _common_text(rows)
         indicators.append(Indicator(code=local, goal=goal, number=number, text=text,
@@ -182,16 +186,20 @@ def _common_text(rows) -> str:
 
 
 def plan_of_units(issuer: str, place: str, units: list[str], *, title: str,
-                  start: int = 2026, end: int = 2030, upward: str | None = None) -> Plan:
-    """A plan whose ``units`` each report every national indicator (2030 targets)."""
-    from .model import Upward
+                  start: int = 2026, end: int = 2030, upward: str | None = None,
+                  due: str | None = None, office: str | None = None) -> Plan:
+    """A plan whose ``units`` each report every national indicator (2030 targets), in a
+    yearly report to ``office`` due on ``due`` ("MM-DD")."""
+    from .model import Report, Upward
 
     goals, indicators = national_indicators(end)
     codes = [i.code for i in indicators]
     plan = Plan(title=title, issuer=issuer, place=place, period_start=start, period_end=end,
                 goals=goals, indicators=indicators,
                 units=[Unit(name, indicators=list(codes)) for name in units])
-    # no deadline is guessed: plan check asks the officer for the units' deadline
+    # no deadline is guessed: without ``due`` the yearly report's row has none and plan
+    # check asks the officer for it
+    plan.reports = [Report("annual", due, office)]
     if upward:
         plan.upward = Upward(upward, None)
     return plan
@@ -221,6 +229,24 @@ def _require(name: str) -> Province:
         raise UsageError(f"Không có tỉnh, thành phố '{name}' trong danh mục đơn vị hành chính "
                          f"hiện hành (34 tỉnh, thành phố): {', '.join(province_names())}.")
     return p
+
+
+def shared_with_communes(plan: Plan) -> list[tuple[str, list[str], int]]:
+    """In a province's plan: (indicator code, other units, number of communes) for every
+    indicator assigned both to communes of the province and to other units (a department
+    reporting it for the whole province would be counted twice with the communes)."""
+    province = province_of(plan.issuer)
+    if province is None:
+        return []
+    communes = {admin_key(au.office) for au in province.units}
+    out = []
+    for ind in plan.indicators:
+        units = [u for u in plan.units if ind.code in u.indicators]
+        mine = [u for u in units if admin_key(u.name) in communes]
+        others = [u.name for u in units if admin_key(u.name) not in communes]
+        if mine and others:
+            out.append((ind.code, others, len(mine)))
+    return out
 
 
 # -- "UBND các xã, phường" in a province plan --------------------------------------------

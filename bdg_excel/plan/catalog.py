@@ -53,6 +53,20 @@ class NationalTarget:
     phrases: tuple[str, ...] = ()
     #: False where the 2025/2030 figures were not checked against the resolution's text
     figures_checked: bool = True
+    #: where each figure comes from, by year ("2025", "2030"); None for a year with none
+    figures_source: dict = field(default_factory=dict)
+
+    def latest_target(self, year: int = 2030) -> tuple[dict | None, int]:
+        """(the resolution's target for ``year``, its year); for a row the resolution gives
+        no 2030 figure, its 2025 one with the year 2025 (the rule of province and ministry
+        plans: the latest national figure, never one made up), or (None, 2030)."""
+        if year < 2030:
+            return self.target_2025, 2025
+        if self.target_2030:
+            return self.target_2030, 2030
+        if self.target_2025:
+            return self.target_2025, 2025
+        return None, 2030
 
 
 @dataclass(frozen=True)
@@ -75,6 +89,7 @@ class Catalog:
                     "unit": t.unit, "measure": t.measure, "factor": t.factor,
                     "direction": t.direction, "target_2025": t.target_2025,
                     "target_2030": t.target_2030, "figures_checked": t.figures_checked,
+                    "figures_source": dict(t.figures_source),
                     "phrases": list(t.phrases)} for t in self.targets]}
 
 
@@ -105,7 +120,8 @@ def load() -> Catalog:
             code=t["code"], indicator=t["indicator"], goal=t["goal"], text=t["text"],
             unit=t["unit"], measure=t["measure"], factor=t["factor"], direction=t["direction"],
             target_2025=t["target_2025"], target_2030=t["target_2030"],
-            phrases=tuple(t.get("phrases", ())), figures_checked=t.get("figures_checked", True))
+            phrases=tuple(t.get("phrases", ())), figures_checked=t.get("figures_checked", True),
+            figures_source=dict(t.get("figures_source") or {}))
             for t in raw["targets"]))
 
 
@@ -409,6 +425,12 @@ def link_findings(plan) -> list[tuple[str, str, str, str]]:
                         f"Dòng {t.code}: mã quốc gia “{t.national}” không có trong danh mục "
                         f"chỉ tiêu quốc gia (xem: bdg-excel catalog). Sửa mã hoặc để trống."))
             continue
+        if earlier_national_figure(plan, t):
+            out.append((t.code, "national_earlier_figure", "info",
+                        f"Dòng {t.code}: Chiến lược chưa có mục tiêu năm 2030 cho chỉ tiêu "
+                        f"{nat.code}; dòng này dùng mục tiêu năm {t.year} của Chiến lược "
+                        f"({_figure(nat.target_2025, nat.unit)}). Nếu có mục tiêu riêng, ghi "
+                        f"vào cột Giá trị và Năm đạt."))
         if t.op == "qualitative" or t.measure == "yesno":
             continue            # a yes/no row: counted as a share of units above, no unit
         other = first.setdefault(t.national, t)
@@ -425,6 +447,17 @@ def link_findings(plan) -> list[tuple[str, str, str, str]]:
                         f"số liệu dòng này không được cộng vào chỉ tiêu quốc gia. Nếu dòng "
                         f"này không phải chỉ tiêu {nat.code}, sửa hoặc xóa mã quốc gia."))
     return out
+
+
+def earlier_national_figure(plan, t) -> bool:
+    """The row carries the resolution's latest figure of a national target that has none
+    for 2030 (a province or ministry plan's rule), with that figure's year, before the
+    plan's period: plan check explains it instead of calling the year wrong."""
+    nat = load().get(t.national)
+    if nat is None or nat.target_2030 or not nat.target_2025 or t.year is None:
+        return False
+    before = plan.period_start is not None and t.year < plan.period_start
+    return before and (t.op, t.value) == (nat.target_2025["op"], nat.target_2025["value"])
 
 
 def _same_target_measure(a, b) -> bool:
@@ -484,6 +517,8 @@ def describe(cat: Catalog) -> list[str]:
                     f"{_DIRECTIONS.get(t.direction, t.direction)}; năm 2025: "
                     f"{_figure(t.target_2025, t.unit)}; năm 2030: "
                     f"{_figure(t.target_2030, t.unit)}{checked}",
+                    *(f"      Nguồn số liệu năm {y}: {src}"
+                      for y, src in sorted(t.figures_source.items()) if src),
                     f"      Kế hoạch thường ghi: {'; '.join(t.phrases)}"]
     return out
 

@@ -32,7 +32,7 @@ from ..core.findings import ERROR, WARNING, Finding
 from ..core.perf import no_gc
 from ..core.xlsx import (DATE_FORMAT, FONT, LINE_PT, a4_landscape, col_units, workbook_options,
                          wrapped_lines)
-from . import catalog
+from . import admin, catalog
 from .model import MEASURES, OPS, RATIO_MEASURES, REPORT_KINDS, Goal, Indicator, Plan, \
     Report, ReviewItem, Target, Unit, Upward, infer_measure
 from .targets import MEASURE_FROM_LABEL, MEASURE_LABELS, OP_FROM_LABEL, OP_LABELS
@@ -884,6 +884,7 @@ def check_plan(plan: Plan, path=None) -> list[Finding]:
     indicator_codes = {i.code for i in plan.indicators}
     target_codes = {t.code for t in plan.targets()}
     unit_keys: set[str] = set()
+    no_address: list[int] = []
     for ui, u in enumerate(plan.units):
         where = ("unit", ui)
         if not u.name:
@@ -897,9 +898,7 @@ def check_plan(plan: Plan, path=None) -> list[Finding]:
             add("invalid_email", where, f"Địa chỉ email “{u.email}” của {u.name} không đúng: "
                 f"sửa lại (ví dụ tramyte@binhlu.gov.vn).")
         elif u.name and not u.email:
-            add("missing_email", where, f"Đơn vị “{u.name}” chưa có địa chỉ thư: ghi vào cột "
-                f"Email để gửi biểu và thư nhắc qua thư điện tử (nếu không, bdg-excel send chỉ "
-                f"ghi thư nháp không có người nhận cho đơn vị này).", severity=WARNING)
+            no_address.append(ui)
         if not u.indicators and not u.tasks:
             add("idle_unit", where, f"Đơn vị “{u.name}” chưa được giao chỉ tiêu hay nhiệm vụ "
                 f"nào: phân công cho đơn vị hoặc xóa dòng.", severity=WARNING)
@@ -913,6 +912,27 @@ def check_plan(plan: Plan, path=None) -> list[Finding]:
             elif code in u.indicators[:ai]:
                 add("duplicate_assignment", ("assign", ui, ai), f"Chỉ tiêu {code} được giao "
                     f"cho {u.name} hai lần: xóa dòng trùng.", code, WARNING)
+
+    if len(no_address) > _NAME_AT_MOST:
+        # a province's 38 communes, a ministry's 34 provinces: one warning, not 38
+        rows_ = [r for r in (rows.get(("unit", ui), (None, None))[1] for ui in no_address) if r]
+        add("missing_email", ("unit", no_address[0]), f"{len(no_address)} đơn vị chưa có địa "
+            f"chỉ thư ({_row_ranges(rows_) or 'trang Đơn vị'}): ghi vào cột Email để gửi biểu "
+            f"và thư nhắc qua thư điện tử (nếu không, bdg-excel send chỉ ghi thư nháp không có "
+            f"người nhận cho các đơn vị này).", severity=WARNING)
+    else:
+        for ui in no_address:
+            add("missing_email", ("unit", ui), f"Đơn vị “{plan.units[ui].name}” chưa có địa chỉ "
+                f"thư: ghi vào cột Email để gửi biểu và thư nhắc qua thư điện tử (nếu không, "
+                f"bdg-excel send chỉ ghi thư nháp không có người nhận cho đơn vị này).",
+                severity=WARNING)
+    for code, others, n in admin.shared_with_communes(plan):
+        ui = next(i for i, u in enumerate(plan.units) if u.name == others[0])
+        add("shared_with_communes", ("assign", ui, plan.units[ui].indicators.index(code)),
+            f"Chỉ tiêu {code} được giao cho cả {', '.join(others)} và {n} xã, phường: số liệu "
+            f"của các đơn vị này được cộng với nhau. Nếu {others[0]} báo cáo số liệu chung của "
+            f"cả tỉnh, xóa các dòng giao chỉ tiêu {code} cho xã, phường ở trang Phân công để "
+            f"không tính hai lần.", code, WARNING)
 
     # Reports
     if not plan.reports:
@@ -943,13 +963,30 @@ def check_plan(plan: Plan, path=None) -> list[Finding]:
     return [replace(f, file=f.file or file) for f in found]
 
 
+#: more units than this without an address are named in one warning
+_NAME_AT_MOST = 10
+
+
+def _row_ranges(rows: list[int]) -> str:
+    """[2, 3, 4, 7] -> "dòng 2–4, 7"."""
+    rows, parts, i = sorted(rows), [], 0
+    while i < len(rows):
+        j = i
+        while j + 1 < len(rows) and rows[j + 1] == rows[j] + 1:
+            j += 1
+        parts.append(f"{rows[i]}–{rows[j]}" if j > i else f"{rows[i]}")
+        i = j + 1
+    return "dòng " + ", ".join(parts) if parts else ""
+
+
 def _check_national(plan: Plan, rows: dict, found: list[Finding]) -> None:
     """National links (plan.catalog.link_findings) at the cell of the row's code or unit."""
     where = {t.code: ("target", ii, ti) for ii, ind in enumerate(plan.indicators)
              for ti, t in enumerate(ind.targets)}
     for code, fcode, severity, message in catalog.link_findings(plan):
         sheet, row = rows.get(where[code]) or (TARGETS_SHEET, None)
-        col = "unit" if fcode == "national_unit_mismatch" else "national"
+        col = {"national_unit_mismatch": "unit",
+               "national_earlier_figure": "value"}.get(fcode, "national")
         cell = f"{xl_col_to_name(_col_index(TARGETS_SHEET, col))}{row}" if row else None
         found.append(Finding(fcode, message, severity, sheet=sheet, cell=cell, row=row,
                              target=code))
@@ -994,7 +1031,8 @@ def _check_target(plan: Plan, ind: Indicator, t: Target, where: tuple, seen: set
             f"{vn.format_number(t.value)} nằm ngoài 0–100: sửa Giá trị hoặc Đơn vị tính.", code)
     start, end = plan.period_start, plan.period_end
     if t.year is not None and start is not None and end is not None \
-            and start <= end and not start <= t.year <= end:
+            and start <= end and not start <= t.year <= end \
+            and not catalog.earlier_national_figure(plan, t):
         add("year_outside_period", where, f"Năm đạt {t.year} của dòng {code} nằm ngoài thời "
             f"kỳ kế hoạch {start}–{end}: kiểm tra lại cột Năm đạt.", code, WARNING)
 

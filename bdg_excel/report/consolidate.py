@@ -183,12 +183,13 @@ def roll_up(res: TargetResult) -> None:
     res.unconfirmed = [uv for uv in reported if uv.doubtful and
                        (uv.value is not None or uv.answer)]
     reported = [uv for uv in reported if not uv.doubtful]
-    res.contributed = sum(1 for uv in reported if (uv.answer if t.measure == "yesno"
+    res.contributed = sum(1 for uv in reported if (uv.answer or uv.denominator
+                                                   if t.measure == "yesno"
                                                    else uv.value is not None))
     if t.measure == "yesno":
         for uv in reported:
-            if uv.answer:
-                res.answers[uv.answer] = res.answers.get(uv.answer, 0) + 1
+            for answer, n in yes_no_tally(uv).items():
+                res.answers[answer] = res.answers.get(answer, 0) + n
         return
     nums = [uv for uv in reported if uv.value is not None]
     if not nums:
@@ -223,6 +224,8 @@ def tidy_rows(plan: Plan, period: str, results: list[TargetResult],
                 value = yes_no_value(uv.answer)
             assessment = "no_data" if uv.doubtful else \
                 unit_assessment(res.target, value, year)
+            if value is None and res.target.measure == "yesno" and uv.denominator:
+                assessment = "qualitative"      # a lower level's mixed Có/Không tally
             rows.append(_tidy(plan, period, uv.unit.name, res.target, value, uv.numerator,
                               uv.denominator, assessment, uv.status, rec))
     old_values = led.value_tuples_of((rec.id for recs in superseded.values() for rec in recs),
@@ -242,6 +245,16 @@ def tidy_rows(plan: Plan, period: str, results: list[TargetResult],
                 rows.append(_tidy(plan, period, unit.name, t, value, num, den,
                                   assessment, lg.SUPERSEDED, rec))
     return rows
+
+
+def yes_no_tally(uv) -> dict[str, float]:
+    """A unit's yes/no answer as a tally: a form's Có counts 1; a lower level's
+    consolidated workbook brings its own tally (numerator: units that answered Có,
+    denominator: units that answered; intake.rollup)."""
+    if uv.denominator:
+        yes = round(uv.numerator or 0)
+        return {k: n for k, n in ((tg.YES, yes), (tg.NO, round(uv.denominator) - yes)) if n}
+    return {uv.answer: 1} if uv.answer else {}
 
 
 def yes_no_value(answer: str | None) -> int | None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hmac
 import io
 import logging
+import re
 import secrets
 from datetime import date
 from pathlib import Path
@@ -32,14 +33,15 @@ from flask import Flask, Response, abort, redirect, render_template, request, se
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .. import __version__, cycle, workflow
-from ..core import clock
-from ..core.errors import BdgError, WorkspaceBusy
+from ..core import clock, vn
+from ..core.errors import BdgError, PlanEditError, WorkspaceBusy
 from ..core.findings import ERROR, SEVERITY_LABELS
 from ..core.workspace import Workspace
 from ..intake.ledger import STATUS_LABELS
 from ..plan.deadlines import deadline_state
 from ..plan.model import period_label
-from ..plan.targets import describe
+from ..plan.planbook import REPORT_KIND_LABELS, REVIEW_KIND_LABELS, REVIEW_SHEET, UPWARD_LABEL
+from ..plan.targets import OP_LABELS, describe
 from .jobs import DONE, FAILED, BusyJob, Jobs
 
 log = logging.getLogger("bdg_excel.web")
@@ -127,6 +129,10 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
     def busy(exc):
         return _message("Thư mục làm việc đang bận", str(exc), 409)
 
+    @app.errorhandler(PlanEditError)
+    def edit_refused(exc):
+        return _message("Chưa lưu", str(exc), 400, back=url_for("plan_page"))
+
     @app.errorhandler(BdgError)
     def bdg_error(exc):
         return _message("Không thực hiện được", str(exc), 400)
@@ -146,15 +152,77 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
         return render_template("index.html", plan=plan, period=period, ov=ov,
                                periods=_periods(plan))
 
+    saved: dict[str, tuple[str, list]] = {}    # what a correction changed, by its id
+
     @app.get("/ke-hoach")
     def plan_page():
+        from ..plan import catalog, source_text
         from ..plan.planbook import check_plan_file
 
         plan, period = load()
         path = ws.plan_path(plan_name)
+        review = source_text.review_view(plan.review, source_text.load_text(path))
         return render_template("plan.html", plan=plan, period=period,
                                findings=check_plan_file(path), path=path,
-                               responsible=plan.responsible())
+                               responsible=plan.responsible(), review=review,
+                               national=catalog.load().targets, UNSURE=source_text.UNSURE,
+                               saved=saved.get(request.args.get("da_luu", "")),
+                               OP_LABELS=OP_LABELS, KIND_LABELS=REPORT_KIND_LABELS,
+                               REVIEW_LABELS=REVIEW_KIND_LABELS,
+                               text_name=source_text.text_path(path).name,
+                               subject=lambda item: _subject(plan, item),
+                               num=lambda x: vn.format_number(x) if x is not None else "",
+                               due_input=_due_input)
+
+    @app.post("/ke-hoach/sua")
+    def correct_plan():
+        """One correction of the plan workbook (a target row, a national link, a unit's
+        indicators and tasks, a report deadline) or a review item confirmed as right; the
+        workspace lock is held while the workbook is written."""
+        from ..plan import edit
+
+        plan, period = load()
+        path = ws.plan_path(plan_name)
+        form = request.form
+        kind, ref = form.get("loai", ""), form.get("ma", "")
+        note = f"Đã sửa trên trang web ngày {_dmy(clock.today())}."
+
+        def field(name: str):
+            """A field the form sent (empty: clear the cell); one it did not send: keep."""
+            return form.get(name, edit.KEEP)
+
+        with ws.lock():
+            if form.get("xac_nhan"):       # the item is right as read: nothing to correct
+                if kind not in REVIEW_KIND_LABELS:
+                    abort(400)
+                changes = edit.confirm(path, kind, ref, f"Đã xem, đúng (ngày "
+                                       f"{_dmy(clock.today())}).")
+            elif kind == "target":
+                changes = edit.set_target(path, ref, op=field("so_sanh"), value=field("gia_tri"),
+                                          max=field("toi_da"), unit=field("don_vi_tinh"),
+                                          year=field("nam"), text=field("noi_dung"),
+                                          review_note=note)
+            elif kind == "national":
+                changes = edit.set_national(path, ref, form.get("ma_quoc_gia", ""),
+                                            review_note=note)
+            elif kind == "assignment":
+                changes = edit.set_assignment(path, ref, indicators=field("chi_tieu"),
+                                              tasks=field("nhiem_vu"), review_note=note)
+            elif kind == "deadline":
+                changes = edit.set_deadline(path, ref, due=field("han"), to=field("gui_ve"),
+                                            new_kind=field("loai_moi") or edit.KEEP,
+                                            review_note=note)
+            else:
+                abort(400)
+        key = secrets.token_urlsafe(8)
+        saved[key] = (path.name, [str(c) for c in changes if c.sheet != REVIEW_SHEET]
+                      or ["đã ghi nhận là đúng"] * bool(changes))
+        while len(saved) > 50:
+            saved.pop(next(iter(saved)))
+        return redirect(url_for("plan_page", ky=form.get("ky", ""), da_luu=key)
+                        + (f"#{form['neo']}" if re.fullmatch(r"[a-z0-9-]{1,40}",
+                                                             form.get("neo", "")) else ""),
+                        code=303)
 
     @app.get("/tai-ve")
     def downloads():
@@ -287,8 +355,8 @@ def create_app(workspace: str | Path, plan_name: str | None = None, *,
     return app
 
 
-def _message(title: str, text: str, code: int):
-    return render_template("message.html", title=title, text=text), code
+def _message(title: str, text: str, code: int, back: str | None = None):
+    return render_template("message.html", title=title, text=text, back=back), code
 
 
 def _dmy(value) -> str:
@@ -308,6 +376,47 @@ def _due(text: str | None) -> str:
     if len(parts) == 2:
         return f"{parts[1]}/{parts[0]} hằng năm"
     return _dmy(text)
+
+
+def _due_input(text: str | None) -> str:
+    """A plan's ``due`` as the officer types it in a form: "MM-DD" → "30/11", ISO →
+    "01/12/2026"."""
+    if not text:
+        return ""
+    parts = text.split("-")
+    return f"{parts[1]}/{parts[0]}" if len(parts) == 2 else _dmy(text)
+
+
+def _subject(plan, item) -> dict:
+    """What review item ``item`` is about in the plan as it is now: which correction form
+    fits it (``form``), the thing itself, and its current value in words (``now``)."""
+    from ..plan import edit
+
+    if item.kind in ("target", "national"):
+        t = plan.target(item.ref)
+        if t is not None:
+            now = describe(t) + (f" (năm {t.year})" if t.year else "") + \
+                f"; mã quốc gia: {t.national or 'không có'}"
+            return {"form": item.kind, "target": t, "now": now}
+    elif item.kind in ("assignment", "unit"):
+        u = plan.unit(item.ref)
+        if u is not None:
+            return {"form": "assignment", "unit": u,
+                    "now": f"chỉ tiêu {', '.join(u.indicators) or '(chưa có)'}; "
+                           f"{len(u.tasks)} nhiệm vụ"}
+    elif item.kind == "deadline":
+        kind = edit.report_kind(item.ref)
+        r = next((r for r in plan.reports if r.kind == kind), None)
+        if kind in REPORT_KIND_LABELS:
+            now = (f"{REPORT_KIND_LABELS[kind]}, hạn {_due(r.due) or 'chưa có'}"
+                   if r else "chưa có hạn loại này")
+            return {"form": "deadline", "kind": kind, "report": r, "now": now}
+    elif item.kind == "upward":
+        up = plan.upward
+        now = (f"gửi {up.to or '(chưa rõ)'}, hạn {_due(up.due) or 'chưa có'}" if up
+               else "chưa có")
+        return {"form": "deadline", "kind": "upward", "report": up, "now": now}
+    return {"form": None, "now": "không còn trong tệp kế hoạch"}
 
 
 def _periods(plan) -> list[tuple[str, str]]:

@@ -27,7 +27,7 @@ from ..catalog import link_plan, review_links
 from ..model import Plan
 from .deadlines import due_text, is_own
 from .parse import SECTION_LABELS, Context, parse_details, parse_goals, split_sections
-from .text import RawLine, key, lines_from_text, prepare
+from .text import RawLine, key, lines_from_text, prepare, strip_markdown
 from .units import assign_from_table, parse_organisation, parse_report_lines
 
 #: A review item below this confidence needs the officer's look.
@@ -63,6 +63,9 @@ class ImportResult:
     unparsed: list[Finding]
     summary: ImportSummary
     source: str | None = None
+    #: the document's paragraphs in order, paragraph N at index N - 1 (findings and the
+    #: review name "đoạn N"); kept beside the plan workbook by ``plan import``
+    paragraphs: list[str] = field(default_factory=list)
 
 
 def import_plan(path: str | Path, *, name: str | None = None) -> ImportResult:
@@ -202,7 +205,25 @@ def import_lines(raw: list[RawLine], *, source: str | None = None, name: str = "
         skipped=skipped,
         unassigned=[i.code for i in plan.indicators if i.code not in assigned],
         to_check=sum(r.confidence < NEEDS_LOOK for r in plan.review))
-    return ImportResult(plan=plan, unparsed=ctx.findings, summary=summary, source=source)
+    return ImportResult(plan=plan, unparsed=ctx.findings, summary=summary, source=source,
+                        paragraphs=_paragraphs(raw))
+
+
+def _paragraphs(raw: list[RawLine]) -> list[str]:
+    """The document's text by line/paragraph number (a number read twice, as a table row's
+    cells, is joined); the first line of each page of a PDF starts with a form feed, one
+    per page turned (a page without text: two)."""
+    out: list[str] = [""] * max((r.lineno for r in raw), default=0)
+    page = None
+    for r in raw:
+        if 0 < r.lineno <= len(out):
+            text = strip_markdown(f"{r.label} {r.text}" if r.label else r.text)
+            if r.page is not None and r.page != page:
+                text = "\f" * max(r.page - (page or 0), 1) + text
+                page = r.page
+            out[r.lineno - 1] = (f"{out[r.lineno - 1]} {text}".strip(" ") if out[r.lineno - 1]
+                                 else text)
+    return out
 
 
 def _review_units(plan: Plan, ctx) -> None:
