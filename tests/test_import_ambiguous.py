@@ -356,3 +356,21 @@ def test_the_same_reading_from_word_and_pdf(tmp_path):
     for name, (path, expected) in words.items():
         assert score(import_plan(path).plan, *expected) == 1.0, name
         assert score(import_plan(printed[path]).plan, *expected) == 1.0, name
+
+
+def test_the_plan_page_shows_a_decided_goal_with_its_indicators(tmp_path, monkeypatch):
+    from bdg_excel.core.workspace import Workspace
+    from bdg_excel.plan.planbook import save_plan
+    from bdg_excel.web import create_app
+
+    from test_web import page, readable
+
+    monkeypatch.setenv("BDG_TODAY", "2026-06-01")
+    ws = Workspace.open(tmp_path / "ws", create=True)
+    name, text, *_ = CASES[0]
+    save_plan(_import(name, text, tmp_path).plan, ws.templates / "na-tau.xlsx")
+    _, html = page(create_app(ws.root).test_client(), "/ke-hoach")
+    shown = readable(html)
+    assert "Mục tiêu 4: Lĩnh vực y tế" in shown
+    assert "Trong tệp kế hoạch: mục tiêu 4: Lĩnh vực y tế; chỉ tiêu 4.1, 4.2" in shown
+    assert "không còn trong tệp kế hoạch" not in shown

@@ -127,4 +127,4 @@ def _note(ctx, heading, title, number, position, own, conf, reason) -> None:
     if reason:
         note = f"{reason}. {note}"
     note += " Nếu sai, sửa số mục tiêu và mã chỉ tiêu trong sổ kế hoạch."
-    ctx.note("target", f"Mục tiêu {number}", f"Mục tiêu {number}: {title}", heading, conf, note)
+    ctx.note("target", f"Mục tiêu {number}", title, heading, conf, note)
