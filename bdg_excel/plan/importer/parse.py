@@ -371,7 +371,10 @@ def _goal_blocks(region: list[Line], ctx: Context):
         is_head = lambda l: (bool(_STATED_GOAL.search(l.text))  # noqa: E731
                              and not _INDICATOR.match(l.text)) or _field_head(l)
     elif any(_FIELD.match(l.text) and not _INDICATOR.match(l.text) for l in region):
-        is_head = lambda l: bool(_FIELD.match(l.text))  # noqa: E731
+        # "2.2. Trong lĩnh vực y tế", and "2.1. Trong đời sống gia đình" labelled alike
+        kinds = {l.kind for l in region if _FIELD.match(l.text)} - {"", "bullet"}
+        is_head = lambda l: bool(_FIELD.match(l.text)) or (  # noqa: E731
+            l.kind in kinds and _field_head(l, field_words=False))
     else:
         heads = _labelled_heads(region)
         is_head = lambda l: id(l) in heads  # noqa: E731
@@ -403,10 +406,11 @@ def _goal_blocks(region: list[Line], ctx: Context):
     return blocks
 
 
-def _field_head(line: Line) -> bool:
+def _field_head(line: Line, field_words: bool = True) -> bool:
     """"Lĩnh vực thông tin, truyền thông" among headings that state their goal: a heading
     (no figure, a field of the strategy), not an item of the goal before it."""
-    return (bool(_FIELD.match(line.text)) and line.kind != "bullet" and len(line.text) < 90
+    return ((not field_words or bool(_FIELD.match(line.text))) and line.kind != "bullet"
+            and len(line.text) < 90
             and not re.search(r"\d", line.text) and not _INDICATOR.match(line.text)
             and bool(catalog.goals_named(line.text)))
 
