@@ -53,6 +53,9 @@ _REF = re.compile(
 _HAS_REF = re.compile(r"(?:chỉ\s+tiêu|mục(?:\s+tiêu)?)(?:\s+số)?\s+\d"
                       r"|chỉ\s+tiêu\s+(?:\d+(?:\s*,\s*\d+)*\s+)?(?:của\s+|thuộc\s+|trong\s+)?"
                       r"(?:các\s+)?lĩnh\s+vực\s+\w")
+#: "các chỉ tiêu trong đời sống gia đình": a goal named by its title (see Organisation._titled)
+_TITLED = re.compile(r"(?:các\s+)?chỉ\s+tiêu\s+(?:trong|thuộc|về|của)\s+(?!(?:các\s+)?lĩnh\s+vực|mục)"
+                     r"([^;.()]+)")
 _ONLY_NOTE = re.compile(r"\((?![^)]*(?:chỉ\s+tiêu|mục\s+tiêu))[^)]*\)")
 
 
@@ -223,21 +226,23 @@ class Organisation:
 
     def assignment(self, text: str, line: Line) -> tuple[str, list[str]]:
         """(task text without the assignment, indicator codes named)."""
-        if not _HAS_REF.search(text.lower()):
+        has_ref = lambda s: _HAS_REF.search(s) or self._titled(s)  # noqa: E731
+        if not has_ref(text.lower()):
             return text, []
         kept: list[str] = []
         codes: list[str] = []
         for sentence in split_sentences(text):
             low = sentence.lower()
-            if not _HAS_REF.search(low):
+            if not has_ref(low):
                 kept.append(sentence)
                 continue
             clauses = sentence.split(";")
-            first = next(i for i, c in enumerate(clauses) if _HAS_REF.search(c.lower()))
+            first = next(i for i, c in enumerate(clauses) if has_ref(c.lower()))
             if first and re.match(r"\s*(chịu trách nhiệm|báo cáo|theo dõi|tổng hợp|thu thập)",
                                   clauses[first].lower()):
                 kept.append(strip_end(";".join(clauses[:first])))
-            codes.extend(self.refs(low, line))
+            codes.extend(self.refs(low, line) + [c for g in self._titled(low)
+                                                 for c in self._goal_codes(g, line)])
         task = ". ".join(kept)
         return strip_end(task), codes
 
@@ -271,6 +276,18 @@ class Organisation:
                                  target=code)
                 elif code not in out:
                     out.append(code)
+        return out
+
+    def _titled(self, low: str) -> list[int]:
+        """Goals named by their whole title without "lĩnh vực" or a number: "các chỉ tiêu
+        trong đời sống gia đình" is the goal titled "Trong đời sống gia đình"."""
+        out = []
+        for m in _TITLED.finditer(low):
+            said = _field_words(m.group(1))
+            for g in self.plan.goals:
+                title = _field_words(g.title)
+                if title and said[:len(title)] == title and g.number not in out:
+                    out.append(g.number)
         return out
 
     def _goal(self, number: int) -> int:
