@@ -280,11 +280,17 @@ _GOAL_WORDS = ((1, ("chinh tri",)), (2, ("kinh te", "lao dong", "viec lam")),
                (5, ("giao duc", "dao tao")), (6, ("thong tin", "truyen thong")))
 
 
+def goals_named(title: str | None) -> set[int]:
+    """Every goal of the strategy a plan's goal title names ("Lĩnh vực kinh tế, lao động
+    và y tế" → {2, 4})."""
+    s = " ".join(_tokens(title or ""))
+    return {n for n, words in _GOAL_WORDS if any(w in s for w in words)}
+
+
 def goal_of(title: str | None) -> int | None:
     """The strategy's goal a plan's goal title names ("Trong lĩnh vực y tế" → 4), or None
     when it names none or several."""
-    s = " ".join(_tokens(title or ""))
-    found = {n for n, words in _GOAL_WORDS if any(w in s for w in words)}
+    found = goals_named(title)
     return found.pop() if len(found) == 1 else None
 
 

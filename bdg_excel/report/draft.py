@@ -347,8 +347,8 @@ def _what(res: TargetResult, catalog) -> str:
     t = res.target
     text = res.indicator_text if t.text == res.indicator_text or not t.text else t.text
     nat = _national(res, catalog)
-    if nat is not None:          # spoken of as the national indicator it implements
-        return f"{nat.text} ({nat.code})"
+    if nat is not None:          # the plan's words, with the national indicator they implement
+        return f"{text} ({nat.code})"
     if t.national:
         return f"{text} (chỉ tiêu {t.national} của Chiến lược quốc gia)"
     return text

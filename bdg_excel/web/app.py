@@ -413,6 +413,13 @@ def _subject(plan, item) -> dict:
     fits it (``form``), the thing itself, and its current value in words (``now``)."""
     from ..plan import edit
 
+    goal = re.fullmatch(r"Mục tiêu (\d+)", item.ref) if item.kind == "target" else None
+    if goal:   # a goal number plan import decided (the sheets Mục tiêu, Chỉ tiêu correct it)
+        g = next((g for g in plan.goals if g.number == int(goal[1])), None)
+        if g is not None:
+            codes = [i.code for i in plan.indicators if i.goal == g.number]
+            return {"form": None, "now": f"mục tiêu {g.number}: {g.title}; chỉ tiêu "
+                                         f"{', '.join(codes) or '(chưa có)'}"}
     if item.kind in ("target", "national"):
         t = plan.target(item.ref)
         if t is not None:

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ...core.findings import INFO, WARNING, Finding
+from .. import catalog
 from ..model import Goal, Indicator, Plan, ReviewItem, Target
 from ..model import infer_measure
+from .goals import decide as decide_goals
 from .targets import find_year, parse_targets
 from .text import Line, key, keys, strip_end
 
@@ -53,6 +55,8 @@ class Context:
     table_assignments: list = field(default_factory=list)
     #: what was read, with its source and how sure the reading is (Plan.review)
     review: list[ReviewItem] = field(default_factory=list)
+    #: the plan's own number of a field heading -> the goal the catalog decided ({3: 4})
+    goal_aliases: dict[int, int] = field(default_factory=dict)
 
     def note(self, kind: str, ref: str, value: str, line: Line | None, confidence: float,
              note: str = "") -> None:
@@ -270,14 +274,35 @@ _INDICATOR = re.compile(r"^(?:Các\s+)?Chỉ\s+tiêu(?:\s+(?:số|thứ))?\s*(?:
                         r"[:.)\-–—]?\s*(.*)$", re.I)   # "Chỉ tiêu 2", "Chỉ tiêu 1.2:"
 _STATED_GOAL = re.compile(r"\s*\(\s*(?:thuộc\s+|tương\s+ứng\s+)?Mục\s+tiêu\s+(?:số\s+)?(\d+)"
                           r"[^)]*\)", re.I)
-#: indicators that are to go down (a bare figure in a table is then a ceiling)
+#: local indicators (no national one) that are to go down: a bare figure is then a ceiling
 _LOWER = re.compile(r"^(?!.*\bđược\b).*(?:tử vong|tỷ số giới tính khi sinh|số giờ|nội trợ|việc nhà|"
                     r"bỏ học|tảo hôn|sinh ở vị thành niên)")
-_BARE = re.compile(r"\s*\d[\d.,]*\s*(?:%|lần|[^\d\s]+(?:/[^\s]+)?)?\s*")
 
 
 def _bare(cell: str) -> bool:
-    return bool(_BARE.fullmatch(cell))
+    """A target cell with a figure and no comparator ("30%", "110 bé trai/100 bé gái")."""
+    return bool(re.match(r"\s*\d", cell)) and not re.search(r"trở\s+(?:lên|xuống)", cell, re.I)
+
+
+def _ceiling(t, text: str) -> str | None:
+    """A bare figure in a table is a floor unless the indicator is to go down: the
+    direction of the national indicator the row implements decides (the catalog), the
+    word list only for a row the catalog does not know. Sets ``t.op`` to "<=" for a
+    ceiling and returns why, for the review."""
+    lk = catalog.link(text, t.unit)
+    nat = catalog.load().get(lk.code) if lk.code else None
+    if nat is not None:
+        if nat.direction != "decrease":
+            return None
+        t.op = "<="
+        return (f"Ô chỉ tiêu chỉ ghi con số; đã hiểu là mức tối đa vì chỉ tiêu quốc gia "
+                f"{nat.code} cần giảm — hãy kiểm tra.")
+    if _LOWER.search(key(text)):
+        # "Số giờ làm công việc nội trợ … | 1,5 lần": a local indicator to go down
+        t.op = "<="
+        return ("Ô chỉ tiêu chỉ ghi con số; đã hiểu là mức tối đa vì chỉ tiêu này cần giảm "
+                "— hãy kiểm tra.")
+    return None
 
 
 _FIELD = re.compile(r"^(?:trong\s+)?(?:các\s+)?lĩnh\s+vực\b", re.I)
@@ -304,17 +329,12 @@ def parse_goals(section: Section, plan: Plan, ctx: Context) -> None:
         return
     default_year = region_year or plan.period_end
     blocks = _goal_blocks(region, ctx)
-    used: set[int] = set()
-    last = 0
-    for heading, number, title, items in blocks:
-        if number is None or number in used:
-            new = max(used | {last}) + 1
-            if number is not None:
-                ctx.add("goal_renumbered", f"Mục tiêu {number} bị đánh số trùng; đã đánh lại "
-                        f"thành mục tiêu {new}.", heading)
-            number = new
-        used.add(number)
-        last = number
+    numbers, aliases = decide_goals(blocks, ctx)   # the catalog decides unnumbered fields
+    ctx.goal_aliases.update(aliases)
+    for (heading, stated, title, items), number in zip(blocks, numbers):
+        if stated is not None and stated != number:
+            ctx.add("goal_renumbered", f"Mục tiêu {stated} bị đánh số trùng; đã đánh lại "
+                    f"thành mục tiêu {number}.", heading)
         plan.goals.append(Goal(number, strip_end(title).rstrip(":")))
         year = find_year(heading.text) if heading else None
         _indicators(number, items, plan, ctx, year or default_year)
@@ -344,12 +364,17 @@ def _specific_region(section: Section, ctx: Context) -> tuple[list[Line], int | 
 def _goal_blocks(region: list[Line], ctx: Context):
     """[(heading line, number or None, title, item lines)] for the goals of a region."""
     if any(_goal_match(l) for l in region):
-        is_head = lambda l: _goal_match(l) is not None  # noqa: E731
+        # "Mục tiêu 2: …", and a field among them that states no number
+        is_head = lambda l: _goal_match(l) is not None or _field_head(l)  # noqa: E731
     elif any(_STATED_GOAL.search(l.text) and not _INDICATOR.match(l.text) for l in region):
         # "a) Về chính trị (Mục tiêu 1)": headings that state their goal's number
-        is_head = lambda l: bool(_STATED_GOAL.search(l.text)) and not _INDICATOR.match(l.text)  # noqa: E731
+        is_head = lambda l: (bool(_STATED_GOAL.search(l.text))  # noqa: E731
+                             and not _INDICATOR.match(l.text)) or _field_head(l)
     elif any(_FIELD.match(l.text) and not _INDICATOR.match(l.text) for l in region):
-        is_head = lambda l: bool(_FIELD.match(l.text))  # noqa: E731
+        # "2.2. Trong lĩnh vực y tế", and "2.1. Trong đời sống gia đình" labelled alike
+        kinds = {l.kind for l in region if _FIELD.match(l.text)} - {"", "bullet"}
+        is_head = lambda l: bool(_FIELD.match(l.text)) or (  # noqa: E731
+            l.kind in kinds and _field_head(l, field_words=False))
     else:
         heads = _labelled_heads(region)
         is_head = lambda l: id(l) in heads  # noqa: E731
@@ -379,6 +404,15 @@ def _goal_blocks(region: list[Line], ctx: Context):
         ctx.add("goal_text", f"Đoạn trước mục tiêu đầu tiên, chưa đưa vào kế hoạch: "
                 f"“{line.text}”.", line, severity=INFO)
     return blocks
+
+
+def _field_head(line: Line, field_words: bool = True) -> bool:
+    """"Lĩnh vực thông tin, truyền thông" among headings that state their goal: a heading
+    (no figure, a field of the strategy), not an item of the goal before it."""
+    return ((not field_words or bool(_FIELD.match(line.text))) and line.kind != "bullet"
+            and len(line.text) < 90
+            and not re.search(r"\d", line.text) and not _INDICATOR.match(line.text)
+            and bool(catalog.goals_named(line.text)))
 
 
 def _labelled_heads(region: list[Line]) -> set[int]:
@@ -440,12 +474,8 @@ def _indicators(goal: int, items: list[Line], plan: Plan, ctx: Context, year: in
             doubt = None
             if line.target_text:  # a table row: the indicator and its target cell
                 t.text = f"{text}: {line.target_label}"
-                if t.op == ">=" and _bare(line.target_label or "") and _LOWER.search(key(text)):
-                    # "Số giờ làm công việc nội trợ … | 1,5 lần": a bare figure for an
-                    # indicator that is to go down is a ceiling
-                    t.op = "<="
-                    doubt = ("Ô chỉ tiêu chỉ ghi con số; đã hiểu là mức tối đa vì chỉ tiêu "
-                             "này cần giảm — hãy kiểm tra.")
+                if t.op == ">=" and _bare(line.target_label or ""):
+                    doubt = _ceiling(t, text)
             measure, factor = infer_measure(t.unit, t.op, t.text)
             target = Target(code=tcode, op=t.op, value=t.value, max=t.max, unit=t.unit,
                             year=t.year, text=t.text, measure=measure, factor=factor)

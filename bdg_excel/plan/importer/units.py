@@ -47,10 +47,15 @@ _REF = re.compile(
     r"|mục(?:\s+tiêu)?(?:\s+số)?\s+(\d+)"
     # "chỉ tiêu 1, 2 lĩnh vực chính trị", "các chỉ tiêu thuộc lĩnh vực kinh tế, lao động"
     r"|(?:các\s+)?chỉ\s+tiêu(?:\s+số)?\s*" + _NUMS + r"?\s*(?:của\s+|thuộc\s+|trong\s+)?"
-    r"(?:các\s+)?lĩnh\s+vực\s+([^;.()]+?)(?=\s+và\s+(?:các\s+)?chỉ\s+tiêu|\s*[;.(]|$)")
+    r"(?:các\s+)?lĩnh\s+vực\s+([^;.()]+?)(?=\s+và\s+(?:các\s+)?chỉ\s+tiêu|\s*[;.(]|$)"
+    # "chỉ tiêu 1, 2 và chỉ tiêu 4": indicators numbered on across the goals
+    r"|chỉ\s+tiêu(?:\s+số)?\s+" + _NUMS + r"(?!\d|\.\d)")
 _HAS_REF = re.compile(r"(?:chỉ\s+tiêu|mục(?:\s+tiêu)?)(?:\s+số)?\s+\d"
                       r"|chỉ\s+tiêu\s+(?:\d+(?:\s*,\s*\d+)*\s+)?(?:của\s+|thuộc\s+|trong\s+)?"
                       r"(?:các\s+)?lĩnh\s+vực\s+\w")
+#: "các chỉ tiêu trong đời sống gia đình": a goal named by its title (see Organisation._titled)
+_TITLED = re.compile(r"(?:các\s+)?chỉ\s+tiêu\s+(?:trong|thuộc|về|của)\s+(?!(?:các\s+)?lĩnh\s+vực|mục)"
+                     r"([^;.()]+)")
 _ONLY_NOTE = re.compile(r"\((?![^)]*(?:chỉ\s+tiêu|mục\s+tiêu))[^)]*\)")
 
 
@@ -221,21 +226,23 @@ class Organisation:
 
     def assignment(self, text: str, line: Line) -> tuple[str, list[str]]:
         """(task text without the assignment, indicator codes named)."""
-        if not _HAS_REF.search(text.lower()):
+        has_ref = lambda s: _HAS_REF.search(s) or self._titled(s)  # noqa: E731
+        if not has_ref(text.lower()):
             return text, []
         kept: list[str] = []
         codes: list[str] = []
         for sentence in split_sentences(text):
             low = sentence.lower()
-            if not _HAS_REF.search(low):
+            if not has_ref(low):
                 kept.append(sentence)
                 continue
             clauses = sentence.split(";")
-            first = next(i for i, c in enumerate(clauses) if _HAS_REF.search(c.lower()))
+            first = next(i for i, c in enumerate(clauses) if has_ref(c.lower()))
             if first and re.match(r"\s*(chịu trách nhiệm|báo cáo|theo dõi|tổng hợp|thu thập)",
                                   clauses[first].lower()):
                 kept.append(strip_end(";".join(clauses[:first])))
-            codes.extend(self.refs(low, line))
+            codes.extend(self.refs(low, line) + [c for g in self._titled(low)
+                                                 for c in self._goal_codes(g, line)])
         task = ". ".join(kept)
         return strip_end(task), codes
 
@@ -253,13 +260,15 @@ class Organisation:
                 nums = _numbers(m.group(6)) if m.group(6) else None
                 wanted = ([f"{goal}.{n}" for n in nums] if nums
                           else self._goal_codes(goal, line))
+            elif m.group(8):
+                wanted = self._numbered_on(_numbers(m.group(8)), line)
             elif m.group(4):
-                goal = int(m.group(4))
+                goal = self._goal(int(m.group(4)))
                 nums = _numbers(m.group(3)) if m.group(3) else None
                 wanted = ([f"{goal}.{n}" for n in nums] if nums
                           else self._goal_codes(goal, line))
             else:
-                wanted = self._goal_codes(int(m.group(5)), line)
+                wanted = self._goal_codes(self._goal(int(m.group(5))), line)
             for code in wanted:
                 if self.plan.indicator(code) is None:
                     self.ctx.add("unknown_indicator", f"Câu giao chỉ tiêu nhắc tới chỉ tiêu "
@@ -267,6 +276,38 @@ class Organisation:
                                  target=code)
                 elif code not in out:
                     out.append(code)
+        return out
+
+    def _titled(self, low: str) -> list[int]:
+        """Goals named by their whole title without "lĩnh vực" or a number: "các chỉ tiêu
+        trong đời sống gia đình" is the goal titled "Trong đời sống gia đình"."""
+        out = []
+        for m in _TITLED.finditer(low):
+            said = _field_words(m.group(1))
+            for g in self.plan.goals:
+                title = _field_words(g.title)
+                if title and said[:len(title)] == title and g.number not in out:
+                    out.append(g.number)
+        return out
+
+    def _goal(self, number: int) -> int:
+        """The goal a sentence's "mục tiêu N" means: the heading the plan numbered N, also
+        when the catalog gave that heading another goal ("3. Lĩnh vực y tế" -> goal 4)."""
+        return self.ctx.goal_aliases.get(number, number)
+
+    def _numbered_on(self, numbers: list[int], line: Line) -> list[str]:
+        """"chỉ tiêu 3" without a goal: the one indicator the plan numbered 3 (indicators
+        numbered on across the goals); several of them is ambiguous and is only named."""
+        out = []
+        for n in numbers:
+            codes = [i.code for i in self.plan.indicators if i.number == n]
+            if len(codes) == 1:
+                out.extend(codes)
+            else:
+                self.ctx.add("ambiguous_indicator", f"Câu giao “chỉ tiêu {n}” không nói của mục "
+                             "tiêu nào" + (f" (kế hoạch có {', '.join(codes)})" if codes else
+                                           ", kế hoạch không có chỉ tiêu này")
+                             + "; hãy chọn trong trang Phân công của sổ kế hoạch.", line)
         return out
 
     def _field_goal(self, field: str, line: Line) -> int | None:
