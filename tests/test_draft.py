@@ -71,7 +71,9 @@ def test_administrative_layout(cycle, tmp_path):
     assert head[0].startswith("ỦY BAN NHÂN DÂN\nXÃ BÌNH LƯ") and "Số: ……/BC-UBND" in head[0]
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in head[1]
     assert "Độc lập - Tự do - Hạnh phúc" in head[1]
-    assert "Bình Lư, ngày …… tháng …… năm 2026" in head[1]
+    # the year the draft is written (the consolidation's day), not the period's
+    year = res.consolidation.generated_at.year
+    assert f"Bình Lư, ngày …… tháng …… năm {year}" in head[1]
     paras = [p.text for p in d.paragraphs]
     assert "BÁO CÁO" in paras and any(p.startswith("Kính gửi: Sở Nội vụ") for p in paras)
     for heading in ("I. ", "II. ", "III. ", "IV. ", "V. "):

@@ -78,6 +78,17 @@ def wait_for(predicate, timeout=90, what="the page"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def gone(element) -> bool:
+    """True once ``element``'s page has been replaced (a form posted, the next page shown)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    try:
+        element.tag_name
+        return False
+    except StaleElementReferenceException:
+        return True
+
+
 def test_drop_consolidate_download_in_chromium(server, browser, tmp_path):
     from openpyxl import load_workbook
     from selenium.webdriver.common.by import By
@@ -222,7 +233,10 @@ def test_review_and_correct_the_plan_in_chromium(tmp_path, browser):
             field = form.find_element(By.NAME, name)
             field.clear()
             field.send_keys(value)
+        page = driver.find_element(By.TAG_NAME, "html")
         form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        # the page before may hold a "saved" message of its own: wait for the next page
+        wait_for(lambda: gone(page), what="the next page")
         return wait_for(lambda: driver.find_elements(By.ID, "saved"), what="the saved message")[0].text
 
     with serving(ws.root, REVIEW_TODAY) as url:
@@ -269,7 +283,9 @@ def test_review_and_correct_the_plan_in_chromium(tmp_path, browser):
         driver.execute_script("arguments[0].open = true", form.find_element(By.XPATH, ".."))
         form.find_element(By.NAME, "han").clear()
         form.find_element(By.NAME, "han").send_keys("31/11")
+        page = driver.find_element(By.TAG_NAME, "html")
         form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait_for(lambda: gone(page), what="the next page")
         alert = wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "p.error[role=alert]"),
                          what="the refusal")[0].text
         assert "trang “Báo cáo”, ô B3: ngày “31/11” không có thật" in alert
