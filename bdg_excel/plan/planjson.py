@@ -17,9 +17,8 @@ from pathlib import Path
 
 from ..core.errors import PlanError
 from . import catalog
-from .model import OPS, Plan
+from .model import OPS, REPORT_KINDS, Plan
 
-KINDS = ("annual", "semiannual", "quarterly", "once")
 _NATIONAL = re.compile(r"^QG-\d+\.\d+[a-z]?$")
 _DUE = re.compile(r"^(\d{4}-)?\d{2}-\d{2}$")
 MAX_SHOWN = 15
@@ -121,8 +120,9 @@ def check(data) -> list[str]:
             c.add(where[:-1], "phải là {\"kind\": …, \"due\": …, \"to\": …}")
             continue
         kind = c.typed(r, "kind", where, _TEXT, "loại báo cáo")
-        if kind is not None and kind not in KINDS:
-            c.add(f"{where}kind", f"phải là một trong {', '.join(KINDS)}, không phải {_shown(kind)}")
+        if kind is not None and kind not in REPORT_KINDS:
+            c.add(f"{where}kind", f"phải là một trong {', '.join(REPORT_KINDS)}, "
+                  f"không phải {_shown(kind)}")
         _check_due(c, r, where)
         c.typed(r, "to", where, _TEXT, "chữ", required=False, nullable=True)
     up = c.typed(data, "upward", "", (dict,), "{\"to\": …, \"due\": …}", required=False,
