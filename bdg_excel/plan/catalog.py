@@ -217,8 +217,9 @@ def _measure_of(unit: str | None, text: str = "") -> tuple[str, float | None] | 
     return infer_measure(unit, ">=", text)
 
 
-def _unit_evidence(unit: str | None, text: str, nat: NationalTarget) -> tuple[float, str]:
-    local = _measure_of(unit, text)
+def _unit_evidence(local: tuple[str, float | None] | None, unit: str | None,
+                   nat: NationalTarget) -> tuple[float, str]:
+    """``local`` is the row's (measure, factor), :func:`_measure_of` its unit and text."""
     if local is None or nat.measure == "yesno":
         return 0.0, ""
     if local == (nat.measure, nat.factor):
@@ -234,6 +235,7 @@ def _scores(text: str, unit: str | None, goal: int | None):
     q = _features(tokens)
     qw = {k: (1 + math.log(v)) * ix.idf.get(k, ix.unknown_idf) for k, v in q.items()}
     qn = math.sqrt(sum(x * x for x in qw.values())) or 1.0
+    local = _measure_of(unit, text)     # the row's own: the same against every target
     out = []
     for nat, dw, dn, phrases in ix.docs:
         dot = sum(w * dw[k] for k, w in qw.items() if k in dw)
@@ -242,7 +244,7 @@ def _scores(text: str, unit: str | None, goal: int | None):
                    if _contains(tokens, p)]
         weight, best = max(weights, default=(0.0, None))
         bonus = min(0.45, 0.12 * weight)
-        ev, why_unit = _unit_evidence(unit, text, nat)
+        ev, why_unit = _unit_evidence(local, unit, nat)
         score = cos + bonus + ev + (0.03 if goal == nat.goal else 0.0)
         out.append((score, nat, best, why_unit, cos))
     out.sort(key=lambda x: -x[0])
