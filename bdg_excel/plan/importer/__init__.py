@@ -25,13 +25,15 @@ from ...core.errors import PlanError
 from ...core.findings import Finding
 from ..catalog import link_plan, review_links
 from ..model import Plan
+from ..source_text import UNSURE
 from .deadlines import due_text, is_own
 from .parse import SECTION_LABELS, Context, parse_details, parse_goals, split_sections
 from .text import RawLine, key, lines_from_text, prepare, strip_markdown
 from .units import assign_from_table, parse_organisation, parse_report_lines
 
-#: A review item below this confidence needs the officer's look.
-NEEDS_LOOK = 0.8
+#: A review item below this confidence needs the officer's look (the same bound the review
+#: beside the text marks as unsure).
+NEEDS_LOOK = UNSURE
 
 __all__ = ["NEEDS_LOOK", "ImportResult", "ImportSummary", "import_plan", "import_text", "import_lines",
            "plan_import_summary"]
