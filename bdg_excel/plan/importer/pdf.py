@@ -209,9 +209,8 @@ def _to_raw(items: list[_Line]) -> list[RawLine]:
             words[id(out[-1])].extend(item.words)
         else:
             n += 1
-            gap = prev is not None and item.page == prev.page and \
-                item.top - prev.bottom > 1.2 * max(prev.size, 1)
-            out.append(RawLine(item.text, n, blank_before=bool(gap), page=item.page))
+            gap = prev is not None and _gap(prev, item)
+            out.append(RawLine(item.text, n, blank_before=gap, page=item.page))
             words[id(out[-1])] = list(item.words)
             header = None if prev is not None else header
         prev = item
@@ -243,14 +242,19 @@ def _bold(words: list[dict]) -> tuple[str | None, bool]:
     return normalise(" ".join(lead)).rstrip(" :"), False
 
 
+def _gap(prev: _Line, line: _Line) -> bool:
+    """True when a blank space separates ``line`` from ``prev`` on the same page."""
+    return line.page == prev.page and line.top - prev.bottom > 1.2 * max(prev.size, 1)
+
+
 def _wrapped(prev: _Line, line: _Line, right: float) -> bool:
     """True when ``line`` continues ``prev`` (a hard wrap of one paragraph)."""
     label = split_label(line.text)[0]
     if label is not None and not (label in "-–—" and prev.text[-1:] not in ".:;!?"):
         return False    # a new item; but a dash after an unfinished full line is a hyphen
         # of the sentence ("Phòng Lao động" / "– Thương binh và Xã hội")
-    if line.page == prev.page and line.top - prev.bottom > 1.2 * max(prev.size, 1):
-        return False    # a gap: a new paragraph
+    if _gap(prev, line):
+        return False    # a new paragraph
     room = right - prev.x1
     return room < line.first_w + prev.size * 1.2 and line.x0 <= prev.x0 + prev.size * 3
 
