@@ -66,6 +66,9 @@ class Organisation:
         self.current: list[Unit] | None = None   # None: general part
         self.assignments = 0
         self.depth = 0                           # label depth of the current unit heading
+        #: catalog links of the plan's indicator rows by (text, unit): _national_match
+        #: compares every data clause with all of them
+        self._row_links: dict[tuple, object] = {}
 
     # -- units ---------------------------------------------------------------------------
     def unit(self, name: str) -> Unit:
@@ -218,7 +221,9 @@ class Organisation:
             return None
         for ind in self.plan.indicators:
             for t in ind.targets:
-                got = catalog.link(ind.text, t.unit)
+                got = self._row_links.get((ind.text, t.unit))
+                if got is None:
+                    got = self._row_links[(ind.text, t.unit)] = catalog.link(ind.text, t.unit)
                 if got.code and got.confidence >= catalog.KEEP and \
                         got.code.rstrip("abcdefgh") == want.code.rstrip("abcdefgh"):
                     return ind.code
