@@ -155,9 +155,7 @@ def _init_with_plan(root, plan: Plan, name: str, office: str, email, nested_ok,
 def _plan_todo(plan: Plan, kind: str, existed: bool = False) -> list[str]:
     """What a province's (ministry's) officer must still do in the plan workbook before
     forms are made, in Vietnamese."""
-    from .plan import catalog
-
-    from .plan import admin
+    from .plan import admin, catalog
 
     out = []
     province = admin.province_of(plan.issuer) if kind == "province" else None
