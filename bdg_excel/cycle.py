@@ -17,6 +17,7 @@ from pathlib import Path
 from .core.errors import UsageError
 from .core.findings import ERROR, WARNING, Finding
 from .core.workspace import TEMP_PREFIX, Workspace
+from .intake.containers import CONTAINER_SUFFIXES
 from .intake.ledger import DUPLICATE, FileRecord
 from .intake.untrusted import MAX_BYTES
 from .mail.settings import RETURN_SUFFIXES   # what a drop may hold: what fetch takes
@@ -28,7 +29,7 @@ from .workflow import StatusLine, status
 
 MAX_UPLOAD = MAX_BYTES   # the safety scan refuses larger files anyway
 #: what a drop may hold: workbooks, and the containers collect opens (.zip, saved e-mails)
-DROP_SUFFIXES = RETURN_SUFFIXES + (".zip", ".7z", ".eml", ".msg")
+DROP_SUFFIXES = RETURN_SUFFIXES + CONTAINER_SUFFIXES
 
 
 @dataclass

@@ -133,12 +133,13 @@ def init_national(root: str | Path, *, email: str | None = None, due: str | None
 
 def _init_with_plan(root, plan: Plan, name: str, office: str, email, nested_ok,
                     kind: str) -> InitResult:
-    res = init(root, office=office, email=email, nested_ok=nested_ok)
-    dest = res.workspace.templates / f"{vn.safe_filename(vn.strip_accents(name).lower().replace(' ', '-'))}.xlsx"
-    existed = dest.exists()
-    wanted_due = plan.reports[0].due if plan.reports else None
     from .plan import planbook
 
+    res = init(root, office=office, email=email, nested_ok=nested_ok)
+    stem = vn.safe_filename(vn.strip_accents(name).lower().replace(" ", "-"))
+    dest = res.workspace.templates / f"{stem}.xlsx"
+    existed = dest.exists()
+    wanted_due = plan.reports[0].due if plan.reports else None
     if not existed:
         plan.name = dest.stem
         planbook.save_plan(plan, dest)
@@ -155,9 +156,7 @@ def _init_with_plan(root, plan: Plan, name: str, office: str, email, nested_ok,
 def _plan_todo(plan: Plan, kind: str, existed: bool = False) -> list[str]:
     """What a province's (ministry's) officer must still do in the plan workbook before
     forms are made, in Vietnamese."""
-    from .plan import catalog
-
-    from .plan import admin
+    from .plan import admin, catalog
 
     out = []
     province = admin.province_of(plan.issuer) if kind == "province" else None

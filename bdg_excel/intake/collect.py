@@ -30,11 +30,11 @@ from ..plan.model import Plan
 from . import ledger as lg
 from .containers import kind_of
 from .filing import (ARRIVING_SUFFIXES, DISK_FULL, CollectedFile, CollectResult,
-                     StillArriving, _archive_name, _arriving, _free_path, _guarded_hash,
+                     StillArriving, _archive_dest, _arriving, _guarded_hash,
                      _guarded_move, _guarded_unlink, _hash_stat, _iso, _NOT_XML, _OnDisk,
                      _Origin, _path_key, _sha256_of, disk_full_message, reason, recent,
                      text_name, xml_safe)
-from .filing import _move  # noqa: F401 - the move itself, as tests call it from here
+from .filing import _archive_name, _move  # noqa: F401 - tests call them from here
 from .ledger import FileRecord, Ledger
 from .returns import ReturnData, read_return
 from .validate import CheckedReturn, check_return
@@ -164,9 +164,7 @@ def _collect(ws: Workspace, plan: Plan, *, period, received_at, sender_of, worke
                         if _arriving_now(o, chk, sha, mtime, now, known):
                             result.skipped.append(_arriving(o.name))
                             continue
-                        folder = archive_day.joinpath(*o.folder)
-                        dest = _free_path(folder, _archive_name(o.base, folder), taken,
-                                          disk.names(folder))
+                        dest = _archive_dest(archive_day, o, taken, disk)
                         cf = _record(rows, known, plan, o.name, sha, size, dest, chk, {
                             "received_at": _iso(current.when[path]),
                             "collected_at": collected_at,

@@ -248,6 +248,13 @@ def _free_path(folder: Path, name: str, taken: set[str], on_disk: set[str]) -> P
     return folder / candidate
 
 
+def _archive_dest(archive_day: Path, o: _Origin, taken: set[str], on_disk: _OnDisk) -> Path:
+    """Where a file of origin ``o`` goes in the day's archive folder: its folders there,
+    its archive name, made free (:func:`_free_path`)."""
+    folder = archive_day.joinpath(*o.folder)
+    return _free_path(folder, _archive_name(o.base, folder), taken, on_disk.names(folder))
+
+
 def _archive_name(name: str, folder: Path | None = None, system: str = os.name) -> str:
     """The name a file gets in archive/: NFC, and short enough (in UTF-8 bytes) that
     " (12)" can still be added on any file system; on Windows also short enough that the

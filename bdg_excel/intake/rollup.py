@@ -271,9 +271,10 @@ def match_rows(expected: list, rows: dict[str, dict], indicator_texts: dict | No
         mine = {_norm(t.text), _norm((indicator_texts or {}).get(t.code))} - {""}
         same = [c for c, r in rows.items() if t.national and _national(r) == t.national]
         if len(same) > 1:
+            why = f"có {len(same)} dòng cùng mã quốc gia {t.national}"
             for c in same:
-                why_not[c] = f"có {len(same)} dòng cùng mã quốc gia {t.national}"
-            unmatched.append((t, f"có {len(same)} dòng cùng mã quốc gia {t.national}"))
+                why_not[c] = why
+            unmatched.append((t, why))
             continue
         if same:
             c = same[0]

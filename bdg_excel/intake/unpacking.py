@@ -25,7 +25,7 @@ from ..core.workspace import Workspace
 from ..plan.model import Plan
 from . import ledger as lg
 from .containers import kind_of, unpack
-from .filing import (CollectedFile, _archive_name, _arriving, _free_path, _guarded_hash,
+from .filing import (CollectedFile, _archive_dest, _archive_name, _arriving, _guarded_hash,
                      _guarded_move, _guarded_unlink, _iso, _Origin, _sha256_of,
                      prune_empty_folders, recent)
 
@@ -100,8 +100,7 @@ def open_containers(ws: Workspace, led: lg.Ledger, known, plan: Plan, pending: l
                 "received_at": _iso(when), "collected_at": _iso(now), "sender": sender,
                 "feedback": ""}
         if dup_of is not None:
-            folder = archive_day.joinpath(*o.folder)
-            dest = _free_path(folder, _archive_name(o.base, folder), taken, disk.names(folder))
+            dest = _archive_dest(archive_day, o, taken, disk)
             with led.transaction(), led.batch() as rows:
                 file_id = rows.add_file({**base, "status": lg.DUPLICATE, "duplicate_of": dup_of,
                                          "archive_path": os.path.relpath(dest, ws.root)})
@@ -126,8 +125,7 @@ def open_containers(ws: Workspace, led: lg.Ledger, known, plan: Plan, pending: l
                 findings.append(Finding(
                     "container_empty", f"{o.name} không có bảng tính nào (.xlsx, .xls, .ods) "
                     "để đọc.", WARNING, file=o.name))
-            folder = archive_day.joinpath(*o.folder)
-            dest = _free_path(folder, _archive_name(o.base, folder), taken, disk.names(folder))
+            dest = _archive_dest(archive_day, o, taken, disk)
             # nothing came out of it and something was refused: the officer reads "rejected"
             status = lg.CONTAINER if box.readable and (box.members or not refused) \
                 else lg.REJECTED

@@ -51,9 +51,4 @@ def __getattr__(name: str):
     return value
 
 
-__all__ = ["FetchedMessage", "FetchResult", "fetch", "MailOutcome", "MailResult", "compose",
-           "form_message_text", "reminder_text", "DRAFTED", "FAILED", "IMAP_PASSWORD_ENV",
-           "NO_ADDRESS", "OUTCOME_LABELS", "SECURITY", "SENT", "SMTP_PASSWORD_ENV", "TIMEOUT",
-           "Office", "ServerSettings", "imap_settings", "is_address", "office_of",
-           "sender_address", "smtp_settings", "unit_addresses", "Postman", "ensure_form",
-           "select_units", "send_forms", "send_reminders"]
+__all__ = [name for names in _EXPORTS.values() for name in names]
