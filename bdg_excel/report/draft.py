@@ -378,9 +378,9 @@ def _tasks(doc, c: Consolidation, noun: str) -> None:
         state = " (chưa gửi báo cáo)" if sub.status == MISSING else ""
         _para(doc, f"{n}. {sub.unit.name}{state}: {len(mine)} nhiệm vụ – {tally}.", bold=True,
               indent=True)
-        for tr in mine:
+        for tr, status in zip(mine, statuses):
             p = _para(doc, f"- {_bare(tr.text)}: ", indent=True)
-            run = p.add_run(tr.status or "Chưa báo cáo")
+            run = p.add_run(status)
             run.bold = True
             result = vn.clean(tr.result or "")
             if result:
