@@ -9,14 +9,14 @@ from datetime import datetime
 from pathlib import Path
 
 from bdg_excel.plan import planbook
-from bdg_excel.demo import Fill, fill_form
+from bdg_excel.demo import Fill, fill_form, simulate_returns
 from bdg_excel.plan.model import Plan
 from bdg_excel.workflow import consolidate_workspace, generate, init_workspace, load
 
 DATA = Path(__file__).parent / "data"
 
 __all__ = ["DATA", "drop", "Fill", "plan_workspace", "return_form", "arrive", "consolidate", "sheet_rows",
-           "table", "run_cli"]
+           "table", "run_cli", "simulated_cycle"]
 
 
 def plan_workspace(root: Path, data: dict, name: str = "ke-hoach", period: str = "2026"):
@@ -26,6 +26,14 @@ def plan_workspace(root: Path, data: dict, name: str = "ke-hoach", period: str =
     plan = load(ws)
     forms = {f.unit: f for f in generate(ws, plan, period)}
     return ws, plan, forms
+
+
+def simulated_cycle(root: Path, period: str = "2026"):
+    """(ws, plan, consolidation result) for the Bình Lư example with the demo's returns."""
+    ws = init_workspace(root / "ws", "binh-lu")
+    plan = load(ws)
+    simulate_returns(ws, plan, period, generate(ws, plan, period))
+    return ws, plan, consolidate_workspace(ws, plan, period, workers=1)
 
 
 def arrive(path: Path, when: datetime) -> Path:

@@ -10,23 +10,16 @@ from dataclasses import replace
 
 import pytest
 
-from bdg_excel.demo import simulate_returns
 from bdg_excel.plan import catalog as cat
 from bdg_excel.report.draft import draft_name, gap_2030, write_draft
-from bdg_excel.workflow import consolidate_workspace, generate, init_workspace, load
 
-from cycle_helpers import run_cli
+from cycle_helpers import run_cli, simulated_cycle
 from draft_helpers import as_workbook_shows, check_draft, read_docx, result_rows, section
 
 
 @pytest.fixture(scope="module")
 def cycle(tmp_path_factory):
-    ws = init_workspace(tmp_path_factory.mktemp("draft") / "ws", "binh-lu")
-    plan = load(ws)
-    forms = generate(ws, plan, "2026")
-    simulate_returns(ws, plan, "2026", forms)
-    res = consolidate_workspace(ws, plan, "2026", workers=1)
-    return ws, plan, res
+    return simulated_cycle(tmp_path_factory.mktemp("draft"))
 
 
 def test_every_figure_is_the_workbooks(cycle, tmp_path):

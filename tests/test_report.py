@@ -23,18 +23,12 @@ from bdg_excel.report.workbook import (DATA, FINDINGS, MATRIX, REMIND, SUBMISSIO
                                       addressing, internal_path)
 from bdg_excel.workflow import consolidate_workspace
 
-from cycle_helpers import sheet_rows
+from cycle_helpers import sheet_rows, simulated_cycle
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    from bdg_excel.workflow import generate, init_workspace, load
-
-    ws = init_workspace(tmp_path_factory.mktemp("report") / "ws", "binh-lu")
-    plan = load(ws)
-    forms = generate(ws, plan, "2026")
-    simulate_returns(ws, plan, "2026", forms)
-    return consolidate_workspace(ws, plan, "2026", workers=1)
+    return simulated_cycle(tmp_path_factory.mktemp("report"))[2]
 
 
 UPWARD = [SUMMARY, MATRIX, SUBMISSIONS, CHARTS]

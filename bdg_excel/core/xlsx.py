@@ -33,12 +33,8 @@ FONT = "Times New Roman"
 NUMBER_FORMAT = "#,##0.##"
 NUMBER_DECIMALS = 2     # the most decimals NUMBER_FORMAT shows
 DATE_FORMAT = "dd/mm/yyyy"
-#: Every workbook bdg-excel writes has Times New Roman 12 as its default font (the Normal
-#: style), as administrative documents do (:func:`workbook_options`). The default font
-#: sets the unit of column widths (its digit: 8 px at 96 dpi) and Times New Roman has the same metrics everywhere (Liberation
-#: Serif, metric-compatible, stands in for it in LibreOffice), so a sheet's printed width and
-#: its wrapped lines are known before Excel or LibreOffice opens it. (With Excel's Calibri,
-#: a reader without Calibri draws every column a different width.)
+
+
 def shown_number(x: float | None) -> str:
     """A number as a cell of :data:`NUMBER_FORMAT` shows it, in Vietnamese notation
     (96,44; 1.234,5): what a document quoting the workbook must print."""
@@ -51,6 +47,12 @@ def shown_number(x: float | None) -> str:
         step, rounding=ROUND_HALF_UP)) + 0.0)
 
 
+#: Every workbook bdg-excel writes has Times New Roman 12 as its default font (the Normal
+#: style), as administrative documents do (:func:`workbook_options`). The default font
+#: sets the unit of column widths (its digit: 8 px at 96 dpi) and Times New Roman has the same metrics everywhere (Liberation
+#: Serif, metric-compatible, stands in for it in LibreOffice), so a sheet's printed width and
+#: its wrapped lines are known before Excel or LibreOffice opens it. (With Excel's Calibri,
+#: a reader without Calibri draws every column a different width.)
 def workbook_options(**extra) -> dict:
     """Options for a new xlsxwriter Workbook: text stays text, Times New Roman 12 default.
     A new dict each time: xlsxwriter keeps and changes the default format's dict. Fonts

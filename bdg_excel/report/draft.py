@@ -121,33 +121,43 @@ def _page(doc) -> None:
 
 def _para(doc_or_cell, text: str = "", *, bold=False, italic=False, align=None, size=None,
           indent=False, placeholder=False, space_after=None):
-    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
     from docx.shared import Cm, Pt
 
     p = doc_or_cell.add_paragraph()
-    if align:
-        p.alignment = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT,
-                       "justify": WD_ALIGN_PARAGRAPH.JUSTIFY}[align]
-    elif indent:
-        p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    if align or indent:
+        _align(p, align or "justify")
     if indent:
         p.paragraph_format.first_line_indent = Cm(1)
     if space_after is not None:
         p.paragraph_format.space_after = Pt(space_after)
     if text:
-        run = p.add_run(text)
-        run.bold, run.italic = bold, italic
-        if size:
-            run.font.size = Pt(size)
-        if placeholder:
-            run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+        _run(p, text, bold=bold, italic=italic, size=size, placeholder=placeholder)
     return p
+
+
+def _align(p, align: str) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    p.alignment = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT,
+                   "justify": WD_ALIGN_PARAGRAPH.JUSTIFY}[align]
+
+
+def _run(p, text: str, *, bold, italic, size, placeholder) -> None:
+    """``text`` as a run of ``p``; a placeholder for the officer highlighted in yellow."""
+    from docx.enum.text import WD_COLOR_INDEX
+    from docx.shared import Pt
+
+    run = p.add_run(text)
+    run.bold, run.italic = bold, italic
+    if size:
+        run.font.size = Pt(size)
+    if placeholder:
+        run.font.highlight_color = WD_COLOR_INDEX.YELLOW
 
 
 def _cell(cell, text: str, *, bold=False, italic=False, align=None, size=TABLE_PT,
           placeholder=False):
     """Write ``text`` (lines split at \\n) into a table cell's first paragraph."""
-    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
     from docx.shared import Pt
 
     lines = str(text).split("\n")
@@ -157,13 +167,8 @@ def _cell(cell, text: str, *, bold=False, italic=False, align=None, size=TABLE_P
             p = cell.add_paragraph()
         p.paragraph_format.space_after = Pt(0)
         if align:
-            p.alignment = {"center": WD_ALIGN_PARAGRAPH.CENTER,
-                           "right": WD_ALIGN_PARAGRAPH.RIGHT}[align]
-        run = p.add_run(line)
-        run.bold, run.italic = bold, italic
-        run.font.size = Pt(size)
-        if placeholder:
-            run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+            _align(p, align)
+        _run(p, line, bold=bold, italic=italic, size=size, placeholder=placeholder)
     return p
 
 
@@ -373,9 +378,9 @@ def _tasks(doc, c: Consolidation, noun: str) -> None:
         state = " (chưa gửi báo cáo)" if sub.status == MISSING else ""
         _para(doc, f"{n}. {sub.unit.name}{state}: {len(mine)} nhiệm vụ – {tally}.", bold=True,
               indent=True)
-        for tr in mine:
+        for tr, status in zip(mine, statuses):
             p = _para(doc, f"- {_bare(tr.text)}: ", indent=True)
-            run = p.add_run(tr.status or "Chưa báo cáo")
+            run = p.add_run(status)
             run.bold = True
             result = vn.clean(tr.result or "")
             if result:

@@ -389,23 +389,21 @@ def _dmy(value) -> str:
     return f"{s[8:10]}/{s[5:7]}/{s[:4]}" if len(s) >= 10 else s
 
 
-def _due(text: str | None) -> str:
-    """A plan's ``due`` as people write it: "MM-DD" → "30/11 hằng năm", ISO → "01/12/2026"."""
+def _due(text: str | None, yearly: str = " hằng năm") -> str:
+    """A plan's ``due`` as people write it: "MM-DD" → "30/11 hằng năm" (``yearly`` after the
+    day), ISO → "01/12/2026"."""
     if not text:
         return ""
     parts = text.split("-")
     if len(parts) == 2:
-        return f"{parts[1]}/{parts[0]} hằng năm"
+        return f"{parts[1]}/{parts[0]}{yearly}"
     return _dmy(text)
 
 
 def _due_input(text: str | None) -> str:
     """A plan's ``due`` as the officer types it in a form: "MM-DD" → "30/11", ISO →
     "01/12/2026"."""
-    if not text:
-        return ""
-    parts = text.split("-")
-    return f"{parts[1]}/{parts[0]}" if len(parts) == 2 else _dmy(text)
+    return _due(text, yearly="")
 
 
 def _subject(plan, item) -> dict:
